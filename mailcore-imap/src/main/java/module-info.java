@@ -1,0 +1,9 @@
+/** mailcore's MailStore over IMAP, on Angus Mail. */
+module dev.mailcore.imap {
+  requires dev.mailcore;
+  requires jakarta.mail;
+  requires org.eclipse.angus.mail;
+  requires org.slf4j;
+
+  // exports dev.mailcore.imap; (added with the first public type)
+}

@@ -1,0 +1,9 @@
+/** mailcore's MailStore over POP3, on Angus Mail. */
+module dev.mailcore.pop3 {
+  requires dev.mailcore;
+  requires jakarta.mail;
+  requires org.eclipse.angus.mail;
+  requires org.slf4j;
+
+  // exports dev.mailcore.pop3; (added with the first public type)
+}

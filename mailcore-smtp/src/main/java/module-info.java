@@ -1,0 +1,9 @@
+/** mailcore's SMTP client engine, relay sender, MX routing and durable delivery queue. */
+module dev.mailcore.smtp {
+  requires dev.mailcore;
+  requires jakarta.mail;
+  requires org.dnsjava;
+  requires org.slf4j;
+
+  // exports dev.mailcore.smtp; (added with the first public type)
+}
