@@ -48,7 +48,7 @@ public final class AddressParser {
     Input in = new Input(text);
     in.skipCfws();
     if (in.atEnd()) {
-      throw new MailFormatException("address is empty", in.pos);
+      throw new MailFormatException("address is empty", 0);
     }
     Mailbox mailbox = in.address(Context.SINGLE, null);
     in.skipCfws();
