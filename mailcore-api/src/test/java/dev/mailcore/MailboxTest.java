@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -566,5 +568,110 @@ class MailboxTest {
 
     assertThat(m.toString()).isEqualTo(formatted + " <a@x.example>");
     assertThat(Mailbox.parse(m.toString())).isEqualTo(m);
+  }
+
+  // ------------------------------------------------------------------ property: no other failure
+
+  private static final String[] NAME_WORDS = {
+    "Ana", "José", "Q.", "=?UTF-8?Q?Jos=C3=A9?=", "=?ISO-8859-1?B?Sm9z6Q==?=", "\"Lima, Ana\"",
+    "\"a \\\" b\"", "(comment)", "\"=?UTF-8?Q?x?=\"", "=?bad?Q?x?=", "用户", "\"\""
+  };
+  private static final String[] LOCAL_PARTS = {
+    "a", "john.doe", "o'reilly", "!#$%&'*+-/=?^_`{}|~", "josé", "用户", "\"john doe\"",
+    "\"a\\\"b\"", "\"john..doe\"", "\"Abc@def\"", "x+tag"
+  };
+  private static final String[] LABELS = {
+    "example", "bücher", "xn--bcher-kva", "a-b", "123", "例子", "com", "EXAMPLE", "x1"
+  };
+  private static final String[] LITERALS = {"[192.0.2.1]", "[IPv6:2001:db8::1]", "[IPv6:::ffff:1.2.3.4]"};
+  private static final String[] NOISE = {
+    ".", "..", "@", "\"", "\\", "(", ")", "<", ">", "[", "]", ",", ";", ":", " ", "\t", "\r\n ",
+    "\r", "\n", "\u0000", "-", "=?", "?=", "é", "\ud83d\ude00", "_", "xn--"
+  };
+
+  /**
+   * Random addresses built from the grammar's parts, half of them then damaged by inserting,
+   * replacing or deleting text; a fixed seed keeps the test repeatable.
+   */
+  private static List<String> randomTexts() {
+    Random random = new Random(5322);
+    List<String> texts = new ArrayList<>();
+    for (int i = 0; i < 5_000; i++) {
+      StringBuilder b = new StringBuilder();
+      boolean named = random.nextBoolean();
+      if (named) {
+        int words = random.nextInt(4);
+        for (int w = 0; w < words; w++) {
+          b.append(pick(random, NAME_WORDS)).append(' ');
+        }
+        b.append('<');
+      }
+      b.append(pick(random, LOCAL_PARTS)).append('@');
+      if (random.nextInt(8) == 0) {
+        b.append(pick(random, LITERALS));
+      } else {
+        int labels = 1 + random.nextInt(3);
+        for (int l = 0; l < labels; l++) {
+          b.append(l > 0 ? "." : "").append(pick(random, LABELS));
+        }
+      }
+      if (named) {
+        b.append('>');
+      }
+      if (random.nextBoolean()) {
+        int at = random.nextInt(b.length() + 1);
+        switch (random.nextInt(3)) {
+          case 0 -> b.insert(at, pick(random, NOISE));
+          case 1 -> b.replace(at, Math.min(b.length(), at + 1), pick(random, NOISE));
+          default -> b.delete(at, Math.min(b.length(), at + 1 + random.nextInt(3)));
+        }
+      }
+      texts.add(b.toString());
+    }
+    return texts;
+  }
+
+  private static String pick(Random random, String[] options) {
+    return options[random.nextInt(options.length)];
+  }
+
+  @Test
+  void parseEitherFailsWithIndexOrRoundTrips() {
+    int parsed = 0;
+    for (String text : randomTexts()) {
+      Mailbox m;
+      try {
+        m = Mailbox.parse(text);
+      } catch (MailFormatException e) {
+        assertThat(e.index()).as(text).isPresent();
+        assertThat(e.index().getAsInt()).as(text).isBetween(0, text.length());
+        continue;
+      }
+      parsed++;
+      assertThat(Mailbox.parse(m.toString())).as(text).isEqualTo(m);
+      assertThat(Mailbox.parse(m.asciiAddress()).sameAddress(m)).as(text).isTrue();
+    }
+    assertThat(parsed).isGreaterThan(1_500);
+  }
+
+  @Test
+  void parseListEitherFailsWithIndexOrRoundTrips() {
+    int parsed = 0;
+    for (String text : randomTexts()) {
+      List<Mailbox> list;
+      try {
+        list = Mailbox.parseList(text);
+      } catch (MailFormatException e) {
+        assertThat(e.index()).as(text).isPresent();
+        continue;
+      }
+      if (list.isEmpty()) {
+        continue; // an empty group; there is nothing to format
+      }
+      parsed++;
+      String joined = String.join(", ", list.stream().map(Mailbox::toString).toList());
+      assertThat(Mailbox.parseList(joined)).as(text).isEqualTo(list);
+    }
+    assertThat(parsed).isGreaterThan(1_500);
   }
 }
