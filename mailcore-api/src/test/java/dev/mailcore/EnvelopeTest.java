@@ -21,7 +21,8 @@ class EnvelopeTest {
 
   @Test
   void envelopeOfMessageIncludesBccRecipients() {
-    Message m = message().to("bob@example.org").cc("carol@example.org").bcc("dave@example.net").build();
+    Message m =
+        message().to("bob@example.org").cc("carol@example.org").bcc("dave@example.net").build();
 
     assertThat(Envelope.of(m).recipients())
         .containsExactly(
@@ -62,7 +63,8 @@ class EnvelopeTest {
 
   @Test
   void groupMembersBecomeRecipients() {
-    Message m = message().to("Team: a@x.example, B <b@y.example>;").bcc("undisclosed-recipients:;").build();
+    Message m =
+        message().to("Team: a@x.example, B <b@y.example>;").bcc("undisclosed-recipients:;").build();
 
     assertThat(Envelope.of(m).recipients())
         .containsExactly(Mailbox.parse("a@x.example"), Mailbox.parse("b@y.example"));
@@ -87,7 +89,8 @@ class EnvelopeTest {
 
   @Test
   void envelopeWithReversePathIsNoBounce() {
-    Envelope e = Envelope.of(Mailbox.parse("ana@shop.example"), List.of(Mailbox.parse("b@x.example")));
+    Envelope e =
+        Envelope.of(Mailbox.parse("ana@shop.example"), List.of(Mailbox.parse("b@x.example")));
 
     assertThat(e.isBounce()).isFalse();
   }

@@ -20,19 +20,25 @@ class MailboxTest {
 
   /** input, expected display name (null for none), local part (unquoted), domain. */
   static Stream<Arguments> validAddresses() {
+    String label63 = "d".repeat(63);
+    String domain255 = label63 + "." + label63 + "." + label63 + "." + label63;
     return Stream.of(
+        arguments("a@" + domain255, NONE, "a", domain255),
         // RFC 5322 §3.4.1 addr-spec with dot-atoms
         arguments("simple@example.com", NONE, "simple", "example.com"),
         arguments("very.common@example.com", NONE, "very.common", "example.com"),
         arguments("x@example.com", NONE, "x", "example.com"),
-        arguments("user.name+tag+sorting@example.com", NONE, "user.name+tag+sorting", "example.com"),
+        arguments(
+            "user.name+tag+sorting@example.com", NONE, "user.name+tag+sorting", "example.com"),
         arguments(
             "disposable.style.email.with+symbol@example.com",
             NONE,
             "disposable.style.email.with+symbol",
             "example.com"),
-        arguments("other.email-with-hyphen@example.com", NONE, "other.email-with-hyphen", "example.com"),
-        arguments("example-indeed@strange-example.com", NONE, "example-indeed", "strange-example.com"),
+        arguments(
+            "other.email-with-hyphen@example.com", NONE, "other.email-with-hyphen", "example.com"),
+        arguments(
+            "example-indeed@strange-example.com", NONE, "example-indeed", "strange-example.com"),
         arguments("user-@example.org", NONE, "user-", "example.org"),
         arguments("mailhost!username@example.org", NONE, "mailhost!username", "example.org"),
         arguments("user%example.com@example.org", NONE, "user%example.com", "example.org"),
@@ -42,7 +48,11 @@ class MailboxTest {
         arguments("#!$%&'*+-/=?^_`{}|~@example.org", NONE, "#!$%&'*+-/=?^_`{}|~", "example.org"),
         arguments("A@EXAMPLE.COM", NONE, "A", "EXAMPLE.COM"),
         // RFC 3696 §3 with errata 246 and 3563
-        arguments("customer/department=shipping@example.com", NONE, "customer/department=shipping", "example.com"),
+        arguments(
+            "customer/department=shipping@example.com",
+            NONE,
+            "customer/department=shipping",
+            "example.com"),
         arguments("$A12345@example.com", NONE, "$A12345", "example.com"),
         arguments("!def!xyz%abc@example.com", NONE, "!def!xyz%abc", "example.com"),
         arguments("_somename@example.com", NONE, "_somename", "example.com"),
@@ -77,6 +87,7 @@ class MailboxTest {
         arguments("user@[IPv6:2001:db8::1]", NONE, "user", "[IPv6:2001:db8::1]"),
         arguments("user@[IPv6:2001:db8:0:0:0:0:0:1]", NONE, "user", "[IPv6:2001:db8:0:0:0:0:0:1]"),
         arguments("user@[IPv6:::1]", NONE, "user", "[IPv6:::1]"),
+        arguments("user@[ipv6:2001:DB8::1]", NONE, "user", "[ipv6:2001:DB8::1]"),
         arguments("user@[IPv6:::ffff:192.0.2.1]", NONE, "user", "[IPv6:::ffff:192.0.2.1]"),
         arguments("Ana <ana@[IPv6:2001:db8::1]>", "Ana", "ana", "[IPv6:2001:db8::1]"),
         // RFC 6531 UTF-8 local parts, IDN domains in Unicode and A-label form
@@ -108,7 +119,10 @@ class MailboxTest {
         arguments("a(comment)@b.example", NONE, "a", "b.example"),
         arguments("a@b.example (nested (comment) \\) here)", NONE, "a", "b.example"),
         arguments(
-            "Pete(A nice \\) chap) <pete(his account)@silly.test(his host)>", "Pete", "pete", "silly.test"),
+            "Pete(A nice \\) chap) <pete(his account)@silly.test(his host)>",
+            "Pete",
+            "pete",
+            "silly.test"),
         arguments("a@b.example   ", NONE, "a", "b.example"),
         arguments("Ana\r\n Lima <a@x.example>", "Ana Lima", "a", "x.example"),
         arguments("\"Ana\r\n Lima\" <a@x.example>", "Ana Lima", "a", "x.example"),
@@ -300,7 +314,8 @@ class MailboxTest {
   void parseListMixesMailboxesAndGroups() {
     assertThat(
             Mailbox.parseList(
-                "first@a.example, Team: a@x.example;, \"Lima, Ana\" <ana@y.example> (x), last@b.example"))
+                "first@a.example, Team: a@x.example;, \"Lima, Ana\" <ana@y.example> (x),"
+                    + " last@b.example"))
         .containsExactly(
             Mailbox.of("first", "a.example"),
             Mailbox.of("a", "x.example"),
@@ -318,15 +333,19 @@ class MailboxTest {
   void parseListToleratesEmptyElements() {
     assertThat(Mailbox.parseList("a@x.example,,b@y.example"))
         .containsExactly(Mailbox.of("a", "x.example"), Mailbox.of("b", "y.example"));
-    assertThat(Mailbox.parseList(" , a@x.example , ")).containsExactly(Mailbox.of("a", "x.example"));
-    assertThat(Mailbox.parseList("G: , a@x.example,, ;")).containsExactly(Mailbox.of("a", "x.example"));
+    assertThat(Mailbox.parseList(" , a@x.example , "))
+        .containsExactly(Mailbox.of("a", "x.example"));
+    assertThat(Mailbox.parseList("G: , a@x.example,, ;"))
+        .containsExactly(Mailbox.of("a", "x.example"));
   }
 
   @Test
   void parseListReadsFoldedHeaderValue() {
     assertThat(Mailbox.parseList("a@x.example,\r\n B <b@y.example>,\r\n\tc@z.example"))
         .containsExactly(
-            Mailbox.of("a", "x.example"), Mailbox.of("B", "b", "y.example"), Mailbox.of("c", "z.example"));
+            Mailbox.of("a", "x.example"),
+            Mailbox.of("B", "b", "y.example"),
+            Mailbox.of("c", "z.example"));
   }
 
   @Test
@@ -387,6 +406,19 @@ class MailboxTest {
   }
 
   @Test
+  void labelOutsideIdna2003IsRejectedWithReason() {
+    assertThatThrownBy(() -> Mailbox.parse("a@\ud83d\ude00.example"))
+        .isInstanceOfSatisfying(
+            MailFormatException.class,
+            e -> {
+              assertThat(e.index()).hasValue(2);
+              assertThat(e.getMessage())
+                  .contains("not a valid IDNA2003 label")
+                  .contains("unassigned code point");
+            });
+  }
+
+  @Test
   void aLabelInputIsKeptAsGiven() {
     Mailbox m = Mailbox.parse("user@xn--bcher-kva.example");
 
@@ -405,7 +437,8 @@ class MailboxTest {
 
   @Test
   void addressLiteralIsItsOwnAsciiForm() {
-    assertThat(Mailbox.parse("a@[IPv6:2001:db8::1]").asciiAddress()).isEqualTo("a@[IPv6:2001:db8::1]");
+    assertThat(Mailbox.parse("a@[IPv6:2001:db8::1]").asciiAddress())
+        .isEqualTo("a@[IPv6:2001:db8::1]");
   }
 
   @Test
@@ -577,16 +610,52 @@ class MailboxTest {
     "\"a \\\" b\"", "(comment)", "\"=?UTF-8?Q?x?=\"", "=?bad?Q?x?=", "用户", "\"\""
   };
   private static final String[] LOCAL_PARTS = {
-    "a", "john.doe", "o'reilly", "!#$%&'*+-/=?^_`{}|~", "josé", "用户", "\"john doe\"",
-    "\"a\\\"b\"", "\"john..doe\"", "\"Abc@def\"", "x+tag"
+    "a",
+    "john.doe",
+    "o'reilly",
+    "!#$%&'*+-/=?^_`{}|~",
+    "josé",
+    "用户",
+    "\"john doe\"",
+    "\"a\\\"b\"",
+    "\"john..doe\"",
+    "\"Abc@def\"",
+    "x+tag"
   };
   private static final String[] LABELS = {
     "example", "bücher", "xn--bcher-kva", "a-b", "123", "例子", "com", "EXAMPLE", "x1"
   };
-  private static final String[] LITERALS = {"[192.0.2.1]", "[IPv6:2001:db8::1]", "[IPv6:::ffff:1.2.3.4]"};
+  private static final String[] LITERALS = {
+    "[192.0.2.1]", "[IPv6:2001:db8::1]", "[IPv6:::ffff:1.2.3.4]"
+  };
   private static final String[] NOISE = {
-    ".", "..", "@", "\"", "\\", "(", ")", "<", ">", "[", "]", ",", ";", ":", " ", "\t", "\r\n ",
-    "\r", "\n", "\u0000", "-", "=?", "?=", "é", "\ud83d\ude00", "_", "xn--"
+    ".",
+    "..",
+    "@",
+    "\"",
+    "\\",
+    "(",
+    ")",
+    "<",
+    ">",
+    "[",
+    "]",
+    ",",
+    ";",
+    ":",
+    " ",
+    "\t",
+    "\r\n ",
+    "\r",
+    "\n",
+    "\u0000",
+    "-",
+    "=?",
+    "?=",
+    "é",
+    "\ud83d\ude00",
+    "_",
+    "xn--"
   };
 
   /**

@@ -36,7 +36,8 @@ public final class AddressParser {
   private static final int MAX_LABEL_OCTETS = 63;
 
   /** RFC 2047 §2: =?charset?encoding?encoded-text?= (charset may carry an RFC 2231 language). */
-  private static final Pattern ENCODED_WORD = Pattern.compile("=\\?[^?\\s]+\\?[bBqQ]\\?[^?\\s]*\\?=");
+  private static final Pattern ENCODED_WORD =
+      Pattern.compile("=\\?[^?\\s]+\\?[bBqQ]\\?[^?\\s]*\\?=");
 
   private static final String ATEXT_SPECIALS = "!#$%&'*+-/=?^_`{|}~";
 
@@ -64,8 +65,8 @@ public final class AddressParser {
   }
 
   /**
-   * Parses an address list: mailboxes and groups separated by commas, members of groups
-   * flattened in order. Empty elements are skipped; an empty group contributes nothing.
+   * Parses an address list: mailboxes and groups separated by commas, members of groups flattened
+   * in order. Empty elements are skipped; an empty group contributes nothing.
    */
   public static List<Mailbox> parseList(String text) {
     checkInputCharacters(text);
@@ -101,8 +102,8 @@ public final class AddressParser {
   }
 
   /**
-   * Checks an unquoted local part given by a caller: not empty, no control characters, at most
-   * 64 octets once quoted for SMTP. Any other character is allowed, since quoting can carry it.
+   * Checks an unquoted local part given by a caller: not empty, no control characters, at most 64
+   * octets once quoted for SMTP. Any other character is allowed, since quoting can carry it.
    */
   public static void checkLocalPart(String localPart) {
     if (localPart.isEmpty()) {
@@ -119,9 +120,9 @@ public final class AddressParser {
   }
 
   /**
-   * Checks a domain given by a caller (Unicode or A-labels, or an address literal) and returns
-   * the form to keep: the domain exactly as given, since A-labels are kept as given and U-labels
-   * are the Unicode form already.
+   * Checks a domain given by a caller (Unicode or A-labels, or an address literal) and returns the
+   * form to keep: the domain exactly as given, since A-labels are kept as given and U-labels are
+   * the Unicode form already.
    */
   public static String checkDomain(String domain) {
     if (domain.isEmpty()) {
@@ -267,24 +268,20 @@ public final class AddressParser {
   // ---------------------------------------------------------------- whole-input checks
 
   /**
-   * Refuses control characters anywhere, the header-injection guard. The one exception is a
-   * fold, CRLF followed by a space or tab (RFC 5322 §3.2.2 FWS), which continues the same field
-   * and is read as whitespace.
+   * Refuses control characters anywhere, the header-injection guard. The one exception is a fold,
+   * CRLF followed by a space or tab (RFC 5322 §3.2.2 FWS), which continues the same field and is
+   * read as whitespace.
    */
   private static void checkInputCharacters(String s) {
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
-      if (c == '\r'
-          && i + 2 < s.length()
-          && s.charAt(i + 1) == '\n'
-          && isWsp(s.charAt(i + 2))) {
+      if (c == '\r' && i + 2 < s.length() && s.charAt(i + 1) == '\n' && isWsp(s.charAt(i + 2))) {
         i += 2;
         continue;
       }
       if (c != '\t' && isControl(c)) {
         String what = c == '\r' || c == '\n' ? ": line breaks are not allowed in an address" : "";
-        throw new MailFormatException(
-            "address contains " + HeaderChecks.describe(c) + what, i);
+        throw new MailFormatException("address contains " + HeaderChecks.describe(c) + what, i);
       }
       checkSurrogate(s, i, "address");
     }
@@ -332,9 +329,9 @@ public final class AddressParser {
   }
 
   /**
-   * Checks a domain name occupying {@code s[start, end)}: labels of letters, digits and hyphens
-   * (or U-labels that IDNA accepts), no empty label, no hyphen at either end, at most 63 octets
-   * per label and 255 in all in ASCII form, and a top-level label that is not all digits.
+   * Checks a domain name occupying {@code s[start, end)}: labels of letters, digits and hyphens (or
+   * U-labels that IDNA accepts), no empty label, no hyphen at either end, at most 63 octets per
+   * label and 255 in all in ASCII form, and a top-level label that is not all digits.
    */
   private static void checkDomainName(String s, int start, int end) {
     int asciiLength = 0;
@@ -349,9 +346,7 @@ public final class AddressParser {
         throw new MailFormatException(
             labelStart == start
                 ? "domain starts with '.'"
-                : labelEnd == end
-                    ? "domain ends with '.'"
-                    : "domain contains '..'",
+                : labelEnd == end ? "domain ends with '.'" : "domain contains '..'",
             labelStart == end ? end - 1 : labelStart);
       }
       lastAscii = checkLabel(s, labelStart, labelEnd);
@@ -430,9 +425,11 @@ public final class AddressParser {
     try {
       ascii = IDN.toASCII(label, IDN.USE_STD3_ASCII_RULES);
     } catch (IllegalArgumentException e) {
+      // IDN reports every failure this way; its reason goes into the message, which is all the
+      // caller can act on (MailFormatException has no constructor for index and cause).
+      String reason = e.getCause() != null ? e.getCause().getMessage() : e.getMessage();
       throw new MailFormatException(
-          "domain label '" + label + "' is not a valid internationalized label: " + e.getMessage(),
-          start);
+          "domain label '" + label + "' is not a valid IDNA2003 label: " + reason, start);
     }
     if (ascii.isEmpty() || ascii.indexOf('.') >= 0) {
       throw new MailFormatException(
@@ -442,9 +439,9 @@ public final class AddressParser {
   }
 
   /**
-   * Checks an address literal {@code s[open] == '['} to {@code s[close] == ']'} (RFC 5321
-   * §4.1.3): an IPv4 dotted quad or {@code IPv6:} with an IPv6 address; general literals with
-   * other tags are refused since none is standardized.
+   * Checks an address literal {@code s[open] == '['} to {@code s[close] == ']'} (RFC 5321 §4.1.3):
+   * an IPv4 dotted quad or {@code IPv6:} with an IPv6 address; general literals with other tags are
+   * refused since none is standardized.
    */
   private static void checkAddressLiteral(String s, int open, int close) {
     int start = open + 1;
@@ -547,7 +544,12 @@ public final class AddressParser {
 
   /** A word of a phrase or local part: an atom (dots allowed, obs-phrase) or a quoted-string. */
   private record Word(
-      int start, int end, String value, boolean quoted, boolean hasQuotedPair, boolean spaceBefore) {}
+      int start,
+      int end,
+      String value,
+      boolean quoted,
+      boolean hasQuotedPair,
+      boolean spaceBefore) {}
 
   /** A cursor over the input; the input has passed {@link #checkInputCharacters}. */
   private static final class Input {
@@ -827,8 +829,7 @@ public final class AddressParser {
         throw new MailFormatException("'<' is not closed with '>'", open);
       }
       if (peek() != '>') {
-        throw new MailFormatException(
-            unexpected(peek()) + " in the address; expected '>'", pos);
+        throw new MailFormatException(unexpected(peek()) + " in the address; expected '>'", pos);
       }
       pos++;
       return mailbox;

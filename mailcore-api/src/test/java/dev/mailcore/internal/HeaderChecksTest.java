@@ -51,7 +51,8 @@ class HeaderChecksTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"Subject", "X-Campaign-Id", "x", "List-Unsubscribe-Post", "!#$%&'*+-.^_`|~"})
+  @ValueSource(
+      strings = {"Subject", "X-Campaign-Id", "x", "List-Unsubscribe-Post", "!#$%&'*+-.^_`|~"})
   void checkNameAcceptsPrintableAsciiWithoutColon(String name) {
     assertThatCode(() -> HeaderChecks.checkName(name)).doesNotThrowAnyException();
   }
