@@ -43,7 +43,11 @@ public final class AddressParser {
 
   private AddressParser() {}
 
-  /** Parses exactly one mailbox; a group, a list or trailing text is an error. */
+  /**
+   * Parses exactly one mailbox; a group, a list or trailing text is an error.
+   *
+   * @throws MailFormatException naming the first error and its index
+   */
   public static Mailbox parseMailbox(String text) {
     checkInputCharacters(text);
     Input in = new Input(text);
@@ -67,6 +71,8 @@ public final class AddressParser {
   /**
    * Parses an address list: mailboxes and groups separated by commas, members of groups flattened
    * in order. Empty elements are skipped; an empty group contributes nothing.
+   *
+   * @throws MailFormatException naming the first error and its index
    */
   public static List<Mailbox> parseList(String text) {
     checkInputCharacters(text);
@@ -104,6 +110,8 @@ public final class AddressParser {
   /**
    * Checks an unquoted local part given by a caller: not empty, no control characters, at most 64
    * octets once quoted for SMTP. Any other character is allowed, since quoting can carry it.
+   *
+   * @throws MailFormatException naming the offending character and its index
    */
   public static void checkLocalPart(String localPart) {
     if (localPart.isEmpty()) {
@@ -123,6 +131,8 @@ public final class AddressParser {
    * Checks a domain given by a caller (Unicode or A-labels, or an address literal) and returns the
    * form to keep: the domain exactly as given, since A-labels are kept as given and U-labels are
    * the Unicode form already.
+   *
+   * @throws MailFormatException naming the offending character or label and its index
    */
   public static String checkDomain(String domain) {
     if (domain.isEmpty()) {
@@ -143,7 +153,11 @@ public final class AddressParser {
     return domain;
   }
 
-  /** Checks a display name given by a caller: no control characters except tab. */
+  /**
+   * Checks a display name given by a caller: no control characters except tab.
+   *
+   * @throws MailFormatException naming the offending character and its index
+   */
   public static void checkDisplayName(String name) {
     for (int i = 0; i < name.length(); i++) {
       char c = name.charAt(i);
