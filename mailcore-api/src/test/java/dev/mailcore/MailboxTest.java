@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -268,14 +269,19 @@ class MailboxTest {
   @ParameterizedTest(name = "[{index}] {0}")
   @MethodSource("invalidAddresses")
   void rejectsInvalidAddressWithIndex(String input, int index, String fragment) {
-    assertThatThrownBy(() -> Mailbox.parse(input))
+    assertFormatError(() -> Mailbox.parse(input), index, fragment);
+    assertThat(Mailbox.tryParse(input)).isEmpty();
+  }
+
+  /** Asserts a MailFormatException whose index and message name the error. */
+  private static void assertFormatError(ThrowingCallable call, int index, String fragment) {
+    assertThatThrownBy(call)
         .isInstanceOfSatisfying(
             MailFormatException.class,
             e -> {
               assertThat(e.index()).hasValue(index);
-              assertThat(e.getMessage()).contains(fragment).contains("at index " + index);
+              assertThat(e.getMessage()).contains(fragment).contains("(at index " + index + ")");
             });
-    assertThat(Mailbox.tryParse(input)).isEmpty();
   }
 
   @Test
@@ -374,13 +380,7 @@ class MailboxTest {
   @ParameterizedTest(name = "[{index}] {0}")
   @MethodSource("invalidLists")
   void parseListRejectsInvalidListWithIndex(String input, int index, String fragment) {
-    assertThatThrownBy(() -> Mailbox.parseList(input))
-        .isInstanceOfSatisfying(
-            MailFormatException.class,
-            e -> {
-              assertThat(e.index()).hasValue(index);
-              assertThat(e.getMessage()).contains(fragment);
-            });
+    assertFormatError(() -> Mailbox.parseList(input), index, fragment);
   }
 
   // ------------------------------------------------------------------ IDN and SMTPUTF8
@@ -407,15 +407,9 @@ class MailboxTest {
 
   @Test
   void labelOutsideIdna2003IsRejectedWithReason() {
-    assertThatThrownBy(() -> Mailbox.parse("a@\ud83d\ude00.example"))
-        .isInstanceOfSatisfying(
-            MailFormatException.class,
-            e -> {
-              assertThat(e.index()).hasValue(2);
-              assertThat(e.getMessage())
-                  .contains("not a valid IDNA2003 label")
-                  .contains("unassigned code point");
-            });
+    assertFormatError(
+        () -> Mailbox.parse("a@\ud83d\ude00.example"), 2, "not a valid IDNA2003 label");
+    assertFormatError(() -> Mailbox.parse("a@\ud83d\ude00.example"), 2, "unassigned code point");
   }
 
   @Test
@@ -530,13 +524,7 @@ class MailboxTest {
   @MethodSource("invalidParts")
   void ofRejectsInvalidPartWithIndex(
       String name, String localPart, String domain, int index, String fragment) {
-    assertThatThrownBy(() -> Mailbox.of(name, localPart, domain))
-        .isInstanceOfSatisfying(
-            MailFormatException.class,
-            e -> {
-              assertThat(e.index()).hasValue(index);
-              assertThat(e.getMessage()).contains(fragment);
-            });
+    assertFormatError(() -> Mailbox.of(name, localPart, domain), index, fragment);
   }
 
   @Test
@@ -665,7 +653,7 @@ class MailboxTest {
   private static List<String> randomTexts() {
     Random random = new Random(5322);
     List<String> texts = new ArrayList<>();
-    for (int i = 0; i < 5_000; i++) {
+    for (int i = 0; i < 2_000; i++) {
       StringBuilder b = new StringBuilder();
       boolean named = random.nextBoolean();
       if (named) {
@@ -706,32 +694,41 @@ class MailboxTest {
 
   @Test
   void parseEitherFailsWithIndexOrRoundTrips() {
+    List<String> problems = new ArrayList<>();
     int parsed = 0;
     for (String text : randomTexts()) {
       Mailbox m;
       try {
         m = Mailbox.parse(text);
       } catch (MailFormatException e) {
-        assertThat(e.index()).as(text).isPresent();
-        assertThat(e.index().getAsInt()).as(text).isBetween(0, text.length());
+        int index = e.index().orElse(-1);
+        if (index < 0 || index > text.length()) {
+          problems.add(text + " -> index " + index);
+        }
         continue;
       }
       parsed++;
-      assertThat(Mailbox.parse(m.toString())).as(text).isEqualTo(m);
-      assertThat(Mailbox.parse(m.asciiAddress()).sameAddress(m)).as(text).isTrue();
+      if (!Mailbox.parse(m.toString()).equals(m)
+          || !Mailbox.parse(m.asciiAddress()).sameAddress(m)) {
+        problems.add(text + " -> " + m + " does not parse back");
+      }
     }
-    assertThat(parsed).isGreaterThan(1_500);
+    assertThat(problems).isEmpty();
+    assertThat(parsed).isGreaterThan(600);
   }
 
   @Test
   void parseListEitherFailsWithIndexOrRoundTrips() {
+    List<String> problems = new ArrayList<>();
     int parsed = 0;
     for (String text : randomTexts()) {
       List<Mailbox> list;
       try {
         list = Mailbox.parseList(text);
       } catch (MailFormatException e) {
-        assertThat(e.index()).as(text).isPresent();
+        if (e.index().isEmpty()) {
+          problems.add(text + " -> no index");
+        }
         continue;
       }
       if (list.isEmpty()) {
@@ -739,8 +736,11 @@ class MailboxTest {
       }
       parsed++;
       String joined = String.join(", ", list.stream().map(Mailbox::toString).toList());
-      assertThat(Mailbox.parseList(joined)).as(text).isEqualTo(list);
+      if (!Mailbox.parseList(joined).equals(list)) {
+        problems.add(text + " -> " + joined + " does not parse back");
+      }
     }
-    assertThat(parsed).isGreaterThan(1_500);
+    assertThat(problems).isEmpty();
+    assertThat(parsed).isGreaterThan(600);
   }
 }

@@ -240,25 +240,24 @@ public final class AddressParser {
   }
 
   private static boolean isDotAtom(String s) {
-    if (s.isEmpty() || s.charAt(0) == '.' || s.charAt(s.length() - 1) == '.' || s.contains("..")) {
-      return false;
-    }
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c != '.' && !isAtext(c)) {
-        return false;
-      }
-    }
-    return true;
+    return isAtomsSeparatedBy(s, '.');
   }
 
   private static boolean isAtomPhrase(String s) {
-    if (s.isEmpty() || s.charAt(0) == ' ' || s.charAt(s.length() - 1) == ' ' || s.contains("  ")) {
+    return isAtomsSeparatedBy(s, ' ');
+  }
+
+  /** True when {@code s} is one or more runs of atext, each separated by one {@code separator}. */
+  private static boolean isAtomsSeparatedBy(String s, char separator) {
+    if (s.isEmpty()
+        || s.charAt(0) == separator
+        || s.charAt(s.length() - 1) == separator
+        || s.contains(String.valueOf(new char[] {separator, separator}))) {
       return false;
     }
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
-      if (c != ' ' && !isAtext(c)) {
+      if (c != separator && !isAtext(c)) {
         return false;
       }
     }
