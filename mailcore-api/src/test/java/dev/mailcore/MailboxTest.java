@@ -24,7 +24,6 @@ class MailboxTest {
     String label63 = "d".repeat(63);
     String domain255 = label63 + "." + label63 + "." + label63 + "." + label63;
     return Stream.of(
-        arguments("a@" + domain255, NONE, "a", domain255),
         // RFC 5322 §3.4.1 addr-spec with dot-atoms
         arguments("simple@example.com", NONE, "simple", "example.com"),
         arguments("very.common@example.com", NONE, "very.common", "example.com"),
@@ -48,7 +47,7 @@ class MailboxTest {
         arguments("test|ok~@example.com", NONE, "test|ok~", "example.com"),
         arguments("#!$%&'*+-/=?^_`{}|~@example.org", NONE, "#!$%&'*+-/=?^_`{}|~", "example.org"),
         arguments("A@EXAMPLE.COM", NONE, "A", "EXAMPLE.COM"),
-        // RFC 3696 §3 with errata 246 and 3563
+        // RFC 3696 §3 as corrected by its errata (the backslash is only valid inside quotes)
         arguments(
             "customer/department=shipping@example.com",
             NONE,
@@ -80,7 +79,8 @@ class MailboxTest {
         arguments("a@123.example", NONE, "a", "123.example"),
         arguments("a@x-y.example", NONE, "a", "x-y.example"),
         arguments("a@example.c0m", NONE, "a", "example.c0m"),
-        // limits: exactly 64 octets of local part, exactly 63 octets of label
+        // limits: exactly 64 octets of local part, 63 of a label, 255 of a domain
+        arguments("a@" + domain255, NONE, "a", domain255),
         arguments("a".repeat(64) + "@x.example", NONE, "a".repeat(64), "x.example"),
         arguments("a@" + "b".repeat(63) + ".example", NONE, "a", "b".repeat(63) + ".example"),
         // address literals (RFC 5321 §4.1.3)
