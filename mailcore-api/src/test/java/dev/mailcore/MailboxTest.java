@@ -176,6 +176,11 @@ class MailboxTest {
         arguments("(unclosed a@b.example", 0, "comment '(' is not closed"),
         arguments("user@ex(ample.com", 7, "comment '(' is not closed"),
         arguments("user@example.com)", 16, "')' without a matching '('"),
+        arguments("user]@example.com", 4, "']' without a matching '['"),
+        arguments("user@example.com]", 16, "']' without a matching '['"),
+        arguments("a,b@example.com", 1, "unexpected ',' (U+002C) in the address"),
+        arguments("<a,b@example.com>", 2, "unexpected ',' (U+002C) in the address"),
+        arguments("a;b@example.com", 1, "unexpected ';' (U+003B) in the address"),
         arguments("user@[192.0.2.1", 5, "'[' of the address literal is not closed"),
         arguments("user@example.com\"", 16, "unexpected '\"' (U+0022) after the address"),
         // header injection: CR, LF, NUL and other control characters anywhere

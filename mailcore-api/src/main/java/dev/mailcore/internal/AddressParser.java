@@ -701,7 +701,7 @@ public final class AddressParser {
     Mailbox address(Context context, List<Mailbox> out) {
       List<Word> words = words();
       if (atEnd()) {
-        throw noAddressAfter(words, false);
+        throw noAddressAfter(words, context);
       }
       char c = peek();
       Mailbox mailbox;
@@ -726,7 +726,7 @@ public final class AddressParser {
       } else {
         throw words.isEmpty()
             ? new MailFormatException(unexpected(c) + "; expected an address", pos)
-            : noAddressAfter(words, false);
+            : noAddressAfter(words, context);
       }
       if (out != null) {
         out.add(mailbox);
@@ -735,11 +735,14 @@ public final class AddressParser {
     }
 
     /**
-     * Builds the error for words that are not followed by '@', '<' or ':'. In angle brackets the
-     * words can only be a local part.
+     * Builds the error for words that are not followed by '@', '<' or ':'. Inside angle brackets
+     * ({@code context} null) the words can only be a local part; in a list a ',' or ';' ends them.
      */
-    private MailFormatException noAddressAfter(List<Word> words, boolean inAngle) {
-      boolean ends = atEnd() || peek() == ',' || peek() == ';' || (inAngle && peek() == '>');
+    private MailFormatException noAddressAfter(List<Word> words, Context context) {
+      boolean inAngle = context == null;
+      boolean separator = context == Context.LIST || context == Context.GROUP_MEMBER;
+      boolean ends =
+          atEnd() || (separator && (peek() == ',' || peek() == ';')) || (inAngle && peek() == '>');
       if (!ends) {
         return new MailFormatException(unexpected(peek()) + " in the address", pos);
       }
@@ -834,7 +837,7 @@ public final class AddressParser {
       if (c != '@') {
         throw words.isEmpty()
             ? new MailFormatException(unexpected(c) + " in '<' '>'", pos)
-            : noAddressAfter(words, true);
+            : noAddressAfter(words, null);
       }
       Mailbox mailbox = addrSpec(words, displayName);
       skipCfws();
