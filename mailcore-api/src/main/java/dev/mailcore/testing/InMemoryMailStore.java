@@ -20,8 +20,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A {@link MailStore} held in memory, for tests of code that reads mail: deliver messages with
- * {@link #deliver(Message)}, then let the code under test list, sync, flag, search, move and
- * watch them as it would on an IMAP server.
+ * {@link #deliver(Message)}, then let the code under test list, sync, flag, search, move and watch
+ * them as it would on an IMAP server.
  *
  * <p>It behaves like an IMAP server with UIDPLUS: message ids are {@code <uidvalidity>:<uid>},
  * {@link dev.mailcore.SyncState}s are {@code mem:<uidvalidity>:<next uid>}, deletions take effect
@@ -55,7 +55,8 @@ public final class InMemoryMailStore implements MailStore {
 
   private InMemoryMailStore(Builder b) {
     this.capabilities = Set.copyOf(b.capabilities);
-    this.mailbox = new MemoryMailbox(b.clock, capabilities.contains(StoreCapability.FLAGS), b.roles);
+    this.mailbox =
+        new MemoryMailbox(b.clock, capabilities.contains(StoreCapability.FLAGS), b.roles);
   }
 
   /** Returns a builder for a store with every capability and only INBOX. */
@@ -87,7 +88,8 @@ public final class InMemoryMailStore implements MailStore {
     try {
       added = mailbox.add(folder, List.of(MessageSource.of(message)), Set.of());
     } catch (MailException e) {
-      throw new IllegalArgumentException("cannot deliver into '" + folder + "': " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "cannot deliver into '" + folder + "': " + e.getMessage(), e);
     }
     announce(folder, added);
   }
@@ -107,7 +109,8 @@ public final class InMemoryMailStore implements MailStore {
     try {
       added = mailbox.add(folder, List.of(MessageSource.of(rfc5322)), Set.of());
     } catch (MailException e) {
-      throw new IllegalArgumentException("cannot deliver into '" + folder + "': " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "cannot deliver into '" + folder + "': " + e.getMessage(), e);
     }
     announce(folder, added);
   }
@@ -182,8 +185,8 @@ public final class InMemoryMailStore implements MailStore {
   /**
    * {@inheritDoc}
    *
-   * <p>The in-memory watch is a push whatever the capabilities: each delivery, append, copy or
-   * move into the folder after this call returns is reported once.
+   * <p>The in-memory watch is a push whatever the capabilities: each delivery, append, copy or move
+   * into the folder after this call returns is reported once.
    *
    * @throws IllegalStateException when the store is closed
    */
@@ -201,7 +204,7 @@ public final class InMemoryMailStore implements MailStore {
     return w;
   }
 
-  /** Closes the store and stops every watch; delivered mail stays readable by nobody. */
+  /** Stops every watch and refuses further use of the store and its folders. Idempotent. */
   @Override
   public void close() {
     closed = true;
@@ -285,8 +288,8 @@ public final class InMemoryMailStore implements MailStore {
     }
 
     /**
-     * Adds a folder with a special-use role (RFC 6154), such as {@code folder("Sent",
-     * Role.SENT)}; it needs {@link StoreCapability#FOLDERS}.
+     * Adds a folder with a special-use role (RFC 6154), such as {@code folder("Sent", Role.SENT)};
+     * it needs {@link StoreCapability#FOLDERS}.
      *
      * @throws IllegalArgumentException when the name is INBOX or already added
      */

@@ -35,21 +35,21 @@ import java.util.concurrent.TimeUnit;
  * scheduler.advance(Duration.ofMinutes(5));          // runs what was due within five minutes
  * }</pre>
  *
- * <p>{@link #execute} and {@link #submit} schedule with no delay: the task runs at the next
- * {@code runDueTasks} or {@code advance}. A periodic task that throws is not run again and its
- * future holds the exception, as the interface says. After {@link #shutdown()} no task is
- * accepted, delayed one-shot tasks still run when due, and periodic tasks are cancelled (the
- * defaults of {@link java.util.concurrent.ScheduledThreadPoolExecutor}). {@link
- * #awaitTermination} does not wait, since only the test can run tasks: it reports {@link
- * #isTerminated()}. {@code invokeAll} and {@code invokeAny} run their tasks at once on the
- * calling thread.
+ * <p>{@link #execute} and {@link #submit} schedule with no delay: the task runs at the next {@code
+ * runDueTasks} or {@code advance}. A periodic task that throws is not run again and its future
+ * holds the exception, as the interface says. After {@link #shutdown()} no task is accepted,
+ * delayed one-shot tasks still run when due, and periodic tasks are cancelled (the defaults of
+ * {@link java.util.concurrent.ScheduledThreadPoolExecutor}). {@link #awaitTermination} does not
+ * wait, since only the test can run tasks: it reports {@link #isTerminated()}. {@code invokeAll}
+ * and {@code invokeAny} run their tasks at once on the calling thread.
  *
  * <p>Thread-safe: tasks may be scheduled from any thread; they run only on the thread that drives
  * the scheduler, one at a time.
  *
  * @since 0.1
  */
-public final class ManualScheduler extends AbstractExecutorService implements ScheduledExecutorService {
+public final class ManualScheduler extends AbstractExecutorService
+    implements ScheduledExecutorService {
   private final ManualClock clock;
   private final PriorityQueue<Task<?>> queue = new PriorityQueue<>();
   private long sequence;
@@ -67,8 +67,8 @@ public final class ManualScheduler extends AbstractExecutorService implements Sc
 
   /**
    * Moves the clock forward by {@code by}, running every task that falls due on the way, each at
-   * its due time, including tasks scheduled by the tasks run. The clock ends at the start time
-   * plus {@code by}.
+   * its due time, including tasks scheduled by the tasks run. The clock ends at the start time plus
+   * {@code by}.
    *
    * @return the number of task runs
    * @throws IllegalArgumentException when {@code by} is negative
@@ -95,8 +95,8 @@ public final class ManualScheduler extends AbstractExecutorService implements Sc
   }
 
   /**
-   * Runs every task due now, without moving the clock, including tasks with no delay that the
-   * tasks run schedule.
+   * Runs every task due now, without moving the clock, including tasks with no delay that the tasks
+   * run schedule.
    *
    * @return the number of task runs
    */
@@ -179,7 +179,11 @@ public final class ManualScheduler extends AbstractExecutorService implements Sc
     Objects.requireNonNull(command, "command");
     Objects.requireNonNull(unit, "unit");
     return enqueue(
-        new Task<>(Executors.callable(command, null), dueIn(initialDelay, unit), period(period, unit), true));
+        new Task<>(
+            Executors.callable(command, null),
+            dueIn(initialDelay, unit),
+            period(period, unit),
+            true));
   }
 
   @Override
@@ -188,7 +192,11 @@ public final class ManualScheduler extends AbstractExecutorService implements Sc
     Objects.requireNonNull(command, "command");
     Objects.requireNonNull(unit, "unit");
     return enqueue(
-        new Task<>(Executors.callable(command, null), dueIn(initialDelay, unit), period(delay, unit), false));
+        new Task<>(
+            Executors.callable(command, null),
+            dueIn(initialDelay, unit),
+            period(delay, unit),
+            false));
   }
 
   /** Schedules {@code command} with no delay; it runs at the next {@link #runDueTasks}. */
@@ -289,7 +297,12 @@ public final class ManualScheduler extends AbstractExecutorService implements Sc
 
   @Override
   public synchronized String toString() {
-    return "ManualScheduler{" + clock.instant() + ", pending=" + queue.size() + (shutdown ? ", shut down" : "") + "}";
+    return "ManualScheduler{"
+        + clock.instant()
+        + ", pending="
+        + queue.size()
+        + (shutdown ? ", shut down" : "")
+        + "}";
   }
 
   /** A scheduled task: one-shot when {@code period} is null, else at a fixed rate or delay. */
@@ -343,7 +356,10 @@ public final class ManualScheduler extends AbstractExecutorService implements Sc
 
     @Override
     public String toString() {
-      return "Task{due " + time + (period == null ? "" : (fixedRate ? ", every " : ", delay ") + period) + "}";
+      return "Task{due "
+          + time
+          + (period == null ? "" : (fixedRate ? ", every " : ", delay ") + period)
+          + "}";
     }
   }
 }
