@@ -82,16 +82,7 @@ public final class InMemoryMailStore implements MailStore {
    */
   public void deliver(String folder, Message message) {
     Objects.requireNonNull(folder, "folder");
-    Objects.requireNonNull(message, "message");
-    checkOpen();
-    List<MemoryMailbox.Entry> added;
-    try {
-      added = mailbox.add(folder, List.of(MessageSource.of(message)), Set.of());
-    } catch (MailException e) {
-      throw new IllegalArgumentException(
-          "cannot deliver into '" + folder + "': " + e.getMessage(), e);
-    }
-    announce(folder, added);
+    deliver(folder, MessageSource.of(Objects.requireNonNull(message, "message")));
   }
 
   /**
@@ -103,16 +94,20 @@ public final class InMemoryMailStore implements MailStore {
    */
   public void deliver(String folder, byte[] rfc5322) {
     Objects.requireNonNull(folder, "folder");
-    Objects.requireNonNull(rfc5322, "rfc5322");
+    deliver(folder, MessageSource.of(Objects.requireNonNull(rfc5322, "rfc5322")));
+  }
+
+  private void deliver(String folder, MessageSource source) {
     checkOpen();
+    String name = mailbox.canonicalName(folder);
     List<MemoryMailbox.Entry> added;
     try {
-      added = mailbox.add(folder, List.of(MessageSource.of(rfc5322)), Set.of());
+      added = mailbox.add(name, List.of(source), Set.of());
     } catch (MailException e) {
       throw new IllegalArgumentException(
           "cannot deliver into '" + folder + "': " + e.getMessage(), e);
     }
-    announce(folder, added);
+    announce(name, added);
   }
 
   /**

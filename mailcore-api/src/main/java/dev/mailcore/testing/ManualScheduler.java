@@ -176,27 +176,23 @@ public final class ManualScheduler extends AbstractExecutorService
   @Override
   public ScheduledFuture<?> scheduleAtFixedRate(
       Runnable command, long initialDelay, long period, TimeUnit unit) {
-    Objects.requireNonNull(command, "command");
-    Objects.requireNonNull(unit, "unit");
-    return enqueue(
-        new Task<>(
-            Executors.callable(command, null),
-            dueIn(initialDelay, unit),
-            period(period, unit),
-            true));
+    return periodic(command, initialDelay, period, unit, true);
   }
 
   @Override
   public ScheduledFuture<?> scheduleWithFixedDelay(
       Runnable command, long initialDelay, long delay, TimeUnit unit) {
+    return periodic(command, initialDelay, delay, unit, false);
+  }
+
+  private ScheduledFuture<?> periodic(
+      Runnable command, long initialDelay, long period, TimeUnit unit, boolean fixedRate) {
     Objects.requireNonNull(command, "command");
     Objects.requireNonNull(unit, "unit");
+    Duration every = period(period, unit);
     return enqueue(
         new Task<>(
-            Executors.callable(command, null),
-            dueIn(initialDelay, unit),
-            period(delay, unit),
-            false));
+            Executors.callable(command, null), dueIn(initialDelay, unit), every, fixedRate));
   }
 
   /** Schedules {@code command} with no delay; it runs at the next {@link #runDueTasks}. */
