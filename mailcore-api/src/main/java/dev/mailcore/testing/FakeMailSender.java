@@ -22,14 +22,14 @@ import java.util.concurrent.CompletableFuture;
  * scripted outcomes, so tests can check what their code sent and how it handles refused recipients,
  * deferrals and unreachable servers.
  *
+ * <p>Thread-safe: code under test may send from many threads while the test scripts and reads.
+ * {@link #sendAsync} completes on the calling thread, so a test needs no waiting.
+ *
  * <p>By default every recipient is accepted with {@code 250 2.0.0}. Scripted outcomes are real
  * {@link RecipientResult}s with reply codes and enhanced status codes, as a relay would return:
  * {@link #deferring} and {@link #failing} answer for one address or a whole domain until {@link
  * #clearOutcomes()}; {@link #failingNext} and {@link #unreachableNext} answer for every recipient
  * of the next sends.
- *
- * <p>Thread-safe: code under test may send from many threads while the test scripts and reads.
- * {@link #sendAsync} completes on the calling thread, so a test needs no waiting.
  *
  * <pre>{@code
  * FakeMailSender sender = new FakeMailSender()

@@ -23,6 +23,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * {@link #deliver(Message)}, then let the code under test list, sync, flag, search, move and watch
  * them as it would on an IMAP server.
  *
+ * <p>Thread-safe: the test thread may deliver while the code under test reads from other threads.
+ * Each {@link Folder} it opens belongs to one thread, as the interface says. {@link #watch}
+ * listeners are called on a thread of the watch's own.
+ *
  * <p>It behaves like an IMAP server with UIDPLUS: message ids are {@code <uidvalidity>:<uid>},
  * {@link dev.mailcore.SyncState}s are {@code mem:<uidvalidity>:<next uid>}, deletions take effect
  * at once, and {@link #resetUidValidity} simulates a server that renumbered a folder. The
@@ -33,10 +37,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * <p>A delivered {@link Message} is kept as it is and rendered ({@link Message#writeTo}) once, the
  * first time it is listed or fetched; the listed headers and size come from that rendering, as a
  * server's would.
- *
- * <p>Thread-safe: the test thread may deliver while the code under test reads from other threads.
- * Each {@link Folder} it opens belongs to one thread, as the interface says. {@link #watch}
- * listeners are called on a thread of the watch's own.
  *
  * <pre>{@code
  * InMemoryMailStore store = InMemoryMailStore.builder().build();

@@ -27,6 +27,9 @@ import java.util.concurrent.TimeUnit;
  * that takes a clock and a scheduler can so be tested for retries, back-off and expiry without
  * sleeping.
  *
+ * <p>Thread-safe: tasks may be scheduled from any thread; they run only on the thread that drives
+ * the scheduler, one at a time.
+ *
  * <pre>{@code
  * ManualClock clock = ManualClock.ofDefaults();
  * ManualScheduler scheduler = new ManualScheduler(clock);
@@ -42,9 +45,6 @@ import java.util.concurrent.TimeUnit;
  * {@link java.util.concurrent.ScheduledThreadPoolExecutor}). {@link #awaitTermination} does not
  * wait, since only the test can run tasks: it reports {@link #isTerminated()}. {@code invokeAll}
  * and {@code invokeAny} run their tasks at once on the calling thread.
- *
- * <p>Thread-safe: tasks may be scheduled from any thread; they run only on the thread that drives
- * the scheduler, one at a time.
  *
  * @since 0.1
  */
