@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.concurrent.AbstractExecutorService;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.Delayed;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -39,12 +40,13 @@ import java.util.concurrent.TimeUnit;
  * }</pre>
  *
  * <p>{@link #execute} and {@link #submit} schedule with no delay: the task runs at the next {@code
- * runDueTasks} or {@code advance}. A periodic task that throws is not run again and its future
- * holds the exception, as the interface says. After {@link #shutdown()} no task is accepted,
- * delayed one-shot tasks still run when due, and periodic tasks are cancelled (the defaults of
- * {@link java.util.concurrent.ScheduledThreadPoolExecutor}). {@link #awaitTermination} does not
- * wait, since only the test can run tasks: it reports {@link #isTerminated()}. {@code invokeAll}
- * and {@code invokeAny} run their tasks at once on the calling thread.
+ * runDueTasks} or {@code advance}. A task that throws keeps the exception in its future, as the
+ * interface says, and a periodic one is not run again; a command given to {@link #execute}, which
+ * has no future, makes the driving call throw instead. After {@link #shutdown()} no task is
+ * accepted, delayed one-shot tasks still run when due, and periodic tasks are cancelled (the
+ * defaults of {@link java.util.concurrent.ScheduledThreadPoolExecutor}). {@link #awaitTermination}
+ * does not wait, since only the test can run tasks: it reports {@link #isTerminated()}. {@code
+ * invokeAll} and {@code invokeAny} run their tasks at once on the calling thread.
  *
  * @since 0.1
  */
@@ -191,14 +193,21 @@ public final class ManualScheduler extends AbstractExecutorService
     Objects.requireNonNull(unit, "unit");
     Duration every = period(period, unit);
     return enqueue(
-        new Task<>(
-            Executors.callable(command, null), dueIn(initialDelay, unit), every, fixedRate));
+        new Task<>(Executors.callable(command, null), dueIn(initialDelay, unit), every, fixedRate));
   }
 
-  /** Schedules {@code command} with no delay; it runs at the next {@link #runDueTasks}. */
+  /**
+   * Schedules {@code command} with no delay; it runs at the next {@link #runDueTasks}. Having no
+   * future to hold a failure, a command that throws makes that {@code runDueTasks} or {@code
+   * advance} throw the same exception, so the test sees it; tasks not yet run stay queued.
+   */
   @Override
   public void execute(Runnable command) {
-    schedule(command, 0, TimeUnit.NANOSECONDS);
+    Objects.requireNonNull(command, "command");
+    Task<Object> task =
+        new Task<>(Executors.callable(command), dueIn(0, TimeUnit.NANOSECONDS), null, false);
+    task.rethrow = true;
+    enqueue(task);
   }
 
   @Override
@@ -307,6 +316,8 @@ public final class ManualScheduler extends AbstractExecutorService
     private final Duration period;
     private final boolean fixedRate;
     private volatile Instant time;
+    // set for execute(), whose caller has no future to look at
+    private boolean rethrow;
 
     Task(Callable<V> callable, Instant time, Duration period, boolean fixedRate) {
       super(callable);
@@ -318,11 +329,34 @@ public final class ManualScheduler extends AbstractExecutorService
     void runOnce() {
       if (period == null) {
         run();
+        if (rethrow) {
+          rethrowFailure();
+        }
         return;
       }
       if (runAndReset()) {
         time = fixedRate ? time.plus(period) : clock.instant().plus(period);
         requeue(this);
+      }
+    }
+
+    private void rethrowFailure() {
+      try {
+        get();
+      } catch (ExecutionException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof RuntimeException r) {
+          throw r;
+        }
+        if (cause instanceof Error err) {
+          throw err;
+        }
+        throw new IllegalStateException("task failed", cause);
+      } catch (CancellationException e) {
+        // cancelled from another thread while it ran: a cancelled task has no failure to report
+      } catch (InterruptedException e) {
+        // cannot happen, the task is done; keep the status for the caller all the same
+        Thread.currentThread().interrupt();
       }
     }
 

@@ -101,6 +101,33 @@ class ManualSchedulerTest {
   }
 
   @Test
+  void executedCommandThatThrowsFailsTheDrivingCall() {
+    scheduler.execute(record("before"));
+    scheduler.execute(
+        () -> {
+          throw new IllegalStateException("bug in task");
+        });
+    scheduler.execute(record("after"));
+
+    assertThatThrownBy(scheduler::runDueTasks).hasMessage("bug in task");
+    assertThat(log).containsExactly("before@0");
+    assertThat(scheduler.runDueTasks()).isEqualTo(1);
+    assertThat(log).containsExactly("before@0", "after@0");
+  }
+
+  @Test
+  void submittedTaskThatThrowsKeepsItInTheFuture() {
+    Future<?> f =
+        scheduler.submit(
+            () -> {
+              throw new IllegalStateException("kept");
+            });
+
+    assertThat(scheduler.runDueTasks()).isEqualTo(1);
+    assertThatThrownBy(f::get).hasRootCauseMessage("kept");
+  }
+
+  @Test
   void fixedRateRunsEveryPeriodFromTheFirstDueTime() {
     scheduler.scheduleAtFixedRate(record("tick"), 1, 3, TimeUnit.SECONDS);
 
