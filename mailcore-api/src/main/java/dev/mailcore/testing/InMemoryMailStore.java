@@ -194,6 +194,7 @@ public final class InMemoryMailStore implements MailStore {
       require(StoreCapability.FOLDERS, "watching folder '" + folderName + "'");
     }
     String name = mailbox.canonicalName(folderName);
+    mailbox.requireExists(name);
     MemoryWatch w = new MemoryWatch(name, listener, watches::remove);
     watches.add(w);
     return w;

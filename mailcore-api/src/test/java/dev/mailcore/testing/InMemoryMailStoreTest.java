@@ -290,6 +290,13 @@ class InMemoryMailStoreTest extends MailStoreContract {
   }
 
   @Test
+  void watchingMissingFolderFails() {
+    assertThatThrownBy(() -> store.watch("Nowhere", messages -> {}))
+        .isInstanceOf(MailException.class)
+        .hasMessageContaining("Nowhere");
+  }
+
+  @Test
   void watchHearsOnlyItsFolder() throws InterruptedException {
     store.createFolder("Other");
     CountDownLatch inboxMail = new CountDownLatch(1);
