@@ -52,7 +52,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Tolerant by design: whatever a field or part gets wrong is repaired or left out, and the
  * rest of the message is kept. Each repair is counted by reason and logged once per message at
- * DEBUG. Line breaks of the text bodies are returned as {@code \n}.
+ * DEBUG. Line breaks of the text bodies are returned as {@code \n}. Jakarta Mail's per-call
+ * provider look-up is served from memory while a parse runs ({@link StreamProviderLookup}).
  *
  * <p>Stateless and thread-safe.
  */
