@@ -21,13 +21,13 @@ import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.CNAMERecord;
 import org.xbill.DNS.DClass;
-import org.xbill.DNS.ExtendedResolver;
 import org.xbill.DNS.MXRecord;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Resolver;
+import org.xbill.DNS.ResolverConfig;
 import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.SimpleResolver;
@@ -72,7 +72,8 @@ public final class DnsMxResolver implements MxResolver {
   private static final Logger log = LoggerFactory.getLogger(DnsMxResolver.class);
   private static final int MAX_CNAME_HOPS = 8;
 
-  private final Resolver resolver;
+  private final List<Resolver> servers;
+  private final int retries;
   private final Clock clock;
   private final Random random;
   private final Duration maxTtl;
@@ -103,7 +104,8 @@ public final class DnsMxResolver implements MxResolver {
   private record Trouble(String reason) implements Resolved {}
 
   private DnsMxResolver(Builder b) {
-    this.resolver = b.makeResolver();
+    this.servers = List.copyOf(b.makeResolvers());
+    this.retries = b.retries;
     this.clock = b.clock;
     this.random = b.random;
     this.maxTtl = b.maxTtl;
@@ -293,9 +295,8 @@ public final class DnsMxResolver implements MxResolver {
     String what = text(name) + "/" + Type.string(type);
     Message response;
     try {
-      response = resolver.send(Message.newQuery(Record.newRecord(name, type, DClass.IN)));
+      response = send(Message.newQuery(Record.newRecord(name, type, DClass.IN)), what);
     } catch (IOException e) {
-      log.debug("DNS query {} failed: {}", what, e.toString());
       return new Failed("no DNS answer for " + what + ": " + e.getMessage());
     }
     int rcode = response.getRcode();
@@ -314,6 +315,28 @@ public final class DnsMxResolver implements MxResolver {
     }
     cache.put(question, answer, now, ttl);
     return answer;
+  }
+
+  /**
+   * Sends to each server in turn, the whole round {@code retries + 1} times, until one answers.
+   * Our own loop, not dnsjava's ExtendedResolver, which shuffles the servers.
+   */
+  private Message send(Message query, String what) throws IOException {
+    if (servers.isEmpty()) {
+      throw new IOException("no DNS server configured");
+    }
+    IOException last = null;
+    for (int round = 0; round <= retries; round++) {
+      for (Resolver server : servers) {
+        try {
+          return server.send(query);
+        } catch (IOException e) {
+          log.debug("DNS query {} to {} failed (round {}): {}", what, server, round + 1, e.toString());
+          last = e;
+        }
+      }
+    }
+    throw last;
   }
 
   private Duration positiveTtl(List<Record> records) {
@@ -352,7 +375,7 @@ public final class DnsMxResolver implements MxResolver {
 
   @Override
   public String toString() {
-    return "DnsMxResolver[" + resolver + "]";
+    return "DnsMxResolver" + servers;
   }
 
   /**
@@ -473,27 +496,16 @@ public final class DnsMxResolver implements MxResolver {
       return new DnsMxResolver(this);
     }
 
-    private Resolver makeResolver() {
-      ExtendedResolver extended;
-      if (servers.isEmpty()) {
-        extended = new ExtendedResolver(); // the system's configured servers
-        for (Resolver r : extended.getResolvers()) {
-          r.setTimeout(timeout);
-        }
-      } else {
-        List<Resolver> simple = new ArrayList<>();
-        for (InetSocketAddress server : servers) {
-          SimpleResolver r = new SimpleResolver(server);
-          r.setTimeout(timeout);
-          simple.add(r);
-        }
-        extended = new ExtendedResolver(simple);
+    private List<Resolver> makeResolvers() {
+      List<InetSocketAddress> targets =
+          servers.isEmpty() ? ResolverConfig.getCurrentConfig().servers() : servers;
+      List<Resolver> out = new ArrayList<>();
+      for (InetSocketAddress server : targets) {
+        SimpleResolver r = new SimpleResolver(server);
+        r.setTimeout(timeout);
+        out.add(r);
       }
-      extended.setLoadBalance(false);
-      extended.setRetries(retries + 1);
-      int servers = Math.max(1, extended.getResolvers().length);
-      extended.setTimeout(timeout.multipliedBy((long) (retries + 1) * servers).plusSeconds(1));
-      return extended;
+      return out;
     }
   }
 }
