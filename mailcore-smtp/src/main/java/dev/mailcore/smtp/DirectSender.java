@@ -182,21 +182,26 @@ public final class DirectSender implements MailSender {
       return localOutcome(recipients, u.temporary() ? 451 : 550, u.status(), u.reason(), Optional.empty());
     }
     List<Destination> destinations = ((Router.Destinations) decision).destinations();
-    List<RecipientResult> out = new ArrayList<>();
+    List<Envelope> chunks = new ArrayList<>();
     for (int from = 0; from < recipients.size(); from += maxRecipients) {
-      List<Mailbox> chunk = recipients.subList(from, Math.min(recipients.size(), from + maxRecipients));
-      out.addAll(transaction(domain, destinations, envelope.withRecipients(chunk), source, smtpUtf8));
+      chunks.add(envelope.withRecipients(recipients.subList(from, Math.min(recipients.size(), from + maxRecipients))));
     }
-    return out;
+    return transactions(domain, destinations, chunks, source, smtpUtf8);
   }
 
-  /** Tries the destinations in order until a server has answered the whole transaction. */
-  private List<RecipientResult> transaction(
-      String domain, List<Destination> destinations, Envelope envelope, MessageSource source, boolean smtpUtf8) {
+  /**
+   * Tries the destinations in order until servers have answered every transaction. The
+   * transactions of one domain share a session, pipelined where the server allows.
+   */
+  private List<RecipientResult> transactions(
+      String domain, List<Destination> destinations, List<Envelope> chunks, MessageSource source, boolean smtpUtf8) {
+    List<RecipientResult> done = new ArrayList<>();
+    List<Envelope> pending = chunks;
     String lastReason = "no host of " + domain + " was tried";
     Optional<ServerReply> lastReply = Optional.empty();
     Optional<String> lastHost = Optional.empty();
     int hosts = 0;
+    hostLoop:
     for (Destination d : destinations) {
       if (hosts++ >= maxHosts) {
         lastReason += "; host limit " + maxHosts + " reached";
@@ -204,6 +209,7 @@ public final class DirectSender implements MailSender {
       }
       for (InetAddress address : d.addresses()) {
         String where = d.host() + " [" + address.getHostAddress() + "]:" + d.port();
+        lastHost = Optional.of(d.host());
         SmtpSession session;
         try {
           session = SmtpSession.open(new InetSocketAddress(address, d.port()), d.host(), settings.get(d.tls()));
@@ -211,67 +217,61 @@ public final class DirectSender implements MailSender {
           log.debug("{} refused the session for {}: {}", where, domain, e.reply());
           lastReason = where + " refused the session: " + e.reply();
           lastReply = Optional.of(e.reply());
-          lastHost = Optional.of(d.host());
           continue;
         } catch (MailException e) {
           log.debug("cannot open a session to {} for {}: {}", where, domain, e.getMessage());
           lastReason = "cannot deliver to " + where + ": " + e.getMessage();
           lastReply = Optional.empty();
-          lastHost = Optional.of(d.host());
           continue;
         }
-        TransactionResult result;
+        List<TransactionResult> results;
         try (session) {
-          result = session.send(new SmtpTransaction(envelope, source, smtpUtf8 || envelope.needsSmtpUtf8()));
+          List<SmtpTransaction> batch = new ArrayList<>();
+          for (Envelope e : pending) {
+            batch.add(new SmtpTransaction(e, source, smtpUtf8 || e.needsSmtpUtf8()));
+          }
+          results = session.send(batch);
         }
-        if (result.isCompleted() || !result.isRetrySafe()) {
-          // the server answered, or may have taken the data: its word is final for this attempt
-          return result.recipients();
+        List<Envelope> again = new ArrayList<>();
+        for (int i = 0; i < results.size(); i++) {
+          TransactionResult r = results.get(i);
+          if (r.isCompleted() || !r.isRetrySafe()) {
+            // the server answered, or may have taken the data: its word is final for this attempt
+            done.addAll(r.recipients());
+            continue;
+          }
+          // cut short before the data could be taken: keep permanent refusals, retry the rest
+          List<Mailbox> retry = new ArrayList<>();
+          for (RecipientResult rr : r.recipients()) {
+            if (rr.status() == DeliveryStatus.FAILED) {
+              done.add(rr);
+            } else {
+              retry.add(rr.recipient());
+            }
+          }
+          if (!retry.isEmpty()) {
+            again.add(pending.get(i).withRecipients(retry));
+          }
+          lastReason =
+              "transaction to " + where + " cut short: "
+                  + r.failure().map(Throwable::getMessage).orElse("connection lost");
+          lastReply = Optional.empty();
         }
-        log.debug("transaction to {} for {} cut short, trying the next host: {}", where, domain, result.failure());
-        lastReason =
-            "transaction to " + where + " cut short: "
-                + result.failure().map(Throwable::getMessage).orElse("connection lost");
-        lastReply = Optional.empty();
-        lastHost = Optional.of(d.host());
-        List<RecipientResult> settled = settledEarly(result);
-        if (!settled.isEmpty()) {
-          // some recipients were refused for good before the break: keep those, retry the rest
-          return mergeRetry(domain, destinations, envelope, source, smtpUtf8, settled);
+        pending = again;
+        if (pending.isEmpty()) {
+          break hostLoop;
         }
+        log.debug("{} transaction(s) for {} cut short at {}, trying the next host", pending.size(), domain, where);
       }
     }
-    String reason = lastReason;
-    Optional<ServerReply> reply = lastReply;
-    List<RecipientResult> deferred = new ArrayList<>();
-    for (Mailbox r : envelope.recipients()) {
-      ServerReply shown = reply.orElseGet(() -> new ServerReply(451, Optional.of(NO_ANSWER), List.of(reason)));
-      deferred.add(
-          new RecipientResult(r, DeliveryStatus.DEFERRED, Optional.of(shown), reason, lastHost));
+    for (Envelope e : pending) {
+      for (Mailbox r : e.recipients()) {
+        String reason = lastReason;
+        ServerReply shown = lastReply.orElseGet(() -> new ServerReply(451, Optional.of(NO_ANSWER), List.of(reason)));
+        done.add(new RecipientResult(r, DeliveryStatus.DEFERRED, Optional.of(shown), reason, lastHost));
+      }
     }
-    return deferred;
-  }
-
-  /** The recipients a cut-short transaction refused permanently before it broke. */
-  private static List<RecipientResult> settledEarly(TransactionResult result) {
-    return result.recipients().stream().filter(r -> r.status() == DeliveryStatus.FAILED).toList();
-  }
-
-  private List<RecipientResult> mergeRetry(
-      String domain,
-      List<Destination> destinations,
-      Envelope envelope,
-      MessageSource source,
-      boolean smtpUtf8,
-      List<RecipientResult> settled) {
-    Set<Mailbox> done = new HashSet<>();
-    settled.forEach(r -> done.add(r.recipient()));
-    List<Mailbox> rest = envelope.recipients().stream().filter(r -> !done.contains(r)).toList();
-    List<RecipientResult> out = new ArrayList<>(settled);
-    if (!rest.isEmpty()) {
-      out.addAll(transaction(domain, destinations, envelope.withRecipients(rest), source, smtpUtf8));
-    }
-    return out;
+    return done;
   }
 
   private static List<RecipientResult> localOutcome(
