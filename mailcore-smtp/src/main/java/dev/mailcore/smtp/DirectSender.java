@@ -13,6 +13,7 @@ import dev.mailcore.RecipientResult;
 import dev.mailcore.SendResult;
 import dev.mailcore.ServerReply;
 import dev.mailcore.TlsMode;
+import dev.mailcore.internal.AddressParser;
 import dev.mailcore.smtp.internal.Destination;
 import dev.mailcore.smtp.internal.MessageSource;
 import dev.mailcore.smtp.internal.Router;
@@ -46,12 +47,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Recipients are grouped by domain; each domain gets its own transaction (several when it has
  * more recipients than {@link Builder#maxRecipientsPerTransaction}). Where a domain's mail goes is
- * decided by {@link StaticRoutes} first, then by MX lookup through the {@link MxResolver}: hosts
- * in preference order, each address of a host in turn. A refused connection, a time-out, a 4xx
- * or 5xx greeting, a refused EHLO or STARTTLS, or a failed TLS handshake moves on to the next
- * address and host, up to {@link Builder#maxHosts} hosts. Once a server has answered the
- * transaction, its replies are final for this attempt: a 5xx for a recipient fails it, a 4xx
- * defers it. What no host took is deferred with the last reason.
+ * decided by {@link StaticRoutes} first, then by MX lookup through the {@link MxResolver}: hosts in
+ * preference order, each address of a host in turn. A refused connection, a time-out, a 4xx or 5xx
+ * greeting, a refused EHLO or STARTTLS, or a failed TLS handshake moves on to the next address and
+ * host, up to {@link Builder#maxHosts} hosts. Once a server has answered the transaction, its
+ * replies are final for this attempt: a 5xx for a recipient fails it, a 4xx defers it. What no host
+ * took is deferred with the last reason.
  *
  * <p>TLS is opportunistic by default ({@link TlsMode#STARTTLS_IF_OFFERED}): used when offered,
  * certificate and host name checked; {@link Builder#requireTls} makes it mandatory per domain.
@@ -75,6 +76,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class DirectSender implements MailSender {
   private static final Logger log = LoggerFactory.getLogger(DirectSender.class);
+
   /** RFC 3463: no answer from host. */
   private static final EnhancedStatus NO_ANSWER = new EnhancedStatus(4, 4, 1);
 
@@ -91,7 +93,8 @@ public final class DirectSender implements MailSender {
             b.resolver != null ? b.resolver : DnsMxResolver.ofDefaults(),
             b.routes,
             b.mxPort,
-            domain -> required.contains(domain.toLowerCase(Locale.ROOT)) ? TlsMode.STARTTLS : b.tls);
+            domain ->
+                required.contains(domain.toLowerCase(Locale.ROOT)) ? TlsMode.STARTTLS : b.tls);
     this.maxRecipients = b.maxRecipients;
     this.maxHosts = b.maxHosts;
     this.settings = new EnumMap<>(TlsMode.class);
@@ -118,8 +121,7 @@ public final class DirectSender implements MailSender {
   }
 
   /**
-   * Delivers {@code message}, rendered on each transaction, to the recipients of {@code
-   * envelope}.
+   * Delivers {@code message}, rendered on each transaction, to the recipients of {@code envelope}.
    *
    * @throws IllegalStateException when the sender is closed
    * @throws NullPointerException when an argument is null
@@ -127,7 +129,8 @@ public final class DirectSender implements MailSender {
   @Override
   public SendResult send(Envelope envelope, Message message) {
     Objects.requireNonNull(message, "message");
-    return deliver(envelope, MessageSource.of(message), message.needsSmtpUtf8(), message.messageId());
+    return deliver(
+        envelope, MessageSource.of(message), message.needsSmtpUtf8(), message.messageId());
   }
 
   /**
@@ -153,11 +156,14 @@ public final class DirectSender implements MailSender {
     }
     Map<String, List<Mailbox>> byDomain = new LinkedHashMap<>();
     for (Mailbox r : envelope.recipients()) {
-      byDomain.computeIfAbsent(r.asciiDomain().toLowerCase(Locale.ROOT), d -> new ArrayList<>()).add(r);
+      byDomain
+          .computeIfAbsent(r.asciiDomain().toLowerCase(Locale.ROOT), d -> new ArrayList<>())
+          .add(r);
     }
     Map<Mailbox, RecipientResult> results = new LinkedHashMap<>();
     for (Map.Entry<String, List<Mailbox>> group : byDomain.entrySet()) {
-      for (RecipientResult r : deliverDomain(group.getKey(), group.getValue(), envelope, source, smtpUtf8)) {
+      for (RecipientResult r :
+          deliverDomain(group.getKey(), group.getValue(), envelope, source, smtpUtf8)) {
         results.put(r.recipient(), r);
       }
     }
@@ -169,32 +175,44 @@ public final class DirectSender implements MailSender {
   }
 
   private List<RecipientResult> deliverDomain(
-      String domain, List<Mailbox> recipients, Envelope envelope, MessageSource source, boolean smtpUtf8) {
+      String domain,
+      List<Mailbox> recipients,
+      Envelope envelope,
+      MessageSource source,
+      boolean smtpUtf8) {
     Router.Decision decision;
     try {
       decision = router.route(domain);
     } catch (MailException e) {
       // a recipient domain that is not a domain name: the recipient fails, the others go on
-      return localOutcome(recipients, 553, new EnhancedStatus(5, 1, 3), e.getMessage(), Optional.empty());
+      return localOutcome(
+          recipients, 553, new EnhancedStatus(5, 1, 3), e.getMessage(), Optional.empty());
     }
     if (decision instanceof Router.Unroutable u) {
       log.debug("cannot route {}: {}", domain, u.reason());
-      return localOutcome(recipients, u.temporary() ? 451 : 550, u.status(), u.reason(), Optional.empty());
+      return localOutcome(
+          recipients, u.temporary() ? 451 : 550, u.status(), u.reason(), Optional.empty());
     }
     List<Destination> destinations = ((Router.Destinations) decision).destinations();
     List<Envelope> chunks = new ArrayList<>();
     for (int from = 0; from < recipients.size(); from += maxRecipients) {
-      chunks.add(envelope.withRecipients(recipients.subList(from, Math.min(recipients.size(), from + maxRecipients))));
+      chunks.add(
+          envelope.withRecipients(
+              recipients.subList(from, Math.min(recipients.size(), from + maxRecipients))));
     }
     return transactions(domain, destinations, chunks, source, smtpUtf8);
   }
 
   /**
-   * Tries the destinations in order until servers have answered every transaction. The
-   * transactions of one domain share a session, pipelined where the server allows.
+   * Tries the destinations in order until servers have answered every transaction. The transactions
+   * of one domain share a session, pipelined where the server allows.
    */
   private List<RecipientResult> transactions(
-      String domain, List<Destination> destinations, List<Envelope> chunks, MessageSource source, boolean smtpUtf8) {
+      String domain,
+      List<Destination> destinations,
+      List<Envelope> chunks,
+      MessageSource source,
+      boolean smtpUtf8) {
     List<RecipientResult> done = new ArrayList<>();
     List<Envelope> pending = chunks;
     String lastReason = "no host of " + domain + " was tried";
@@ -212,7 +230,9 @@ public final class DirectSender implements MailSender {
         lastHost = Optional.of(d.host());
         SmtpSession session;
         try {
-          session = SmtpSession.open(new InetSocketAddress(address, d.port()), d.host(), settings.get(d.tls()));
+          session =
+              SmtpSession.open(
+                  new InetSocketAddress(address, d.port()), d.host(), settings.get(d.tls()));
         } catch (MailCommandException e) {
           log.debug("{} refused the session for {}: {}", where, domain, e.reply());
           lastReason = where + " refused the session: " + e.reply();
@@ -253,7 +273,9 @@ public final class DirectSender implements MailSender {
             again.add(pending.get(i).withRecipients(retry));
           }
           lastReason =
-              "transaction to " + where + " cut short: "
+              "transaction to "
+                  + where
+                  + " cut short: "
                   + r.failure().map(Throwable::getMessage).orElse("connection lost");
           lastReply = Optional.empty();
         }
@@ -261,27 +283,42 @@ public final class DirectSender implements MailSender {
         if (pending.isEmpty()) {
           break hostLoop;
         }
-        log.debug("{} transaction(s) for {} cut short at {}, trying the next host", pending.size(), domain, where);
+        log.debug(
+            "{} transaction(s) for {} cut short at {}, trying the next host",
+            pending.size(),
+            domain,
+            where);
       }
     }
     for (Envelope e : pending) {
       for (Mailbox r : e.recipients()) {
         String reason = lastReason;
-        ServerReply shown = lastReply.orElseGet(() -> new ServerReply(451, Optional.of(NO_ANSWER), List.of(reason)));
-        done.add(new RecipientResult(r, DeliveryStatus.DEFERRED, Optional.of(shown), reason, lastHost));
+        ServerReply shown =
+            lastReply.orElseGet(
+                () -> new ServerReply(451, Optional.of(NO_ANSWER), List.of(reason)));
+        done.add(
+            new RecipientResult(r, DeliveryStatus.DEFERRED, Optional.of(shown), reason, lastHost));
       }
     }
     return done;
   }
 
   private static List<RecipientResult> localOutcome(
-      List<Mailbox> recipients, int code, EnhancedStatus status, String reason, Optional<String> host) {
+      List<Mailbox> recipients,
+      int code,
+      EnhancedStatus status,
+      String reason,
+      Optional<String> host) {
     ServerReply reply = new ServerReply(code, Optional.of(status), List.of(reason));
     List<RecipientResult> out = new ArrayList<>();
     for (Mailbox r : recipients) {
       out.add(
           new RecipientResult(
-              r, reply.isTransient() ? DeliveryStatus.DEFERRED : DeliveryStatus.FAILED, Optional.of(reply), reason, host));
+              r,
+              reply.isTransient() ? DeliveryStatus.DEFERRED : DeliveryStatus.FAILED,
+              Optional.of(reply),
+              reason,
+              host));
     }
     return out;
   }
@@ -355,7 +392,7 @@ public final class DirectSender implements MailSender {
      */
     public Builder requireTls(String domain) {
       Objects.requireNonNull(domain, "domain");
-      tlsRequired.add(Mailbox.of("postmaster", domain).asciiDomain().toLowerCase(Locale.ROOT));
+      tlsRequired.add(AddressParser.toAsciiDomain(domain).toLowerCase(Locale.ROOT));
       return this;
     }
 
@@ -366,7 +403,8 @@ public final class DirectSender implements MailSender {
      */
     public Builder maxRecipientsPerTransaction(int max) {
       if (max < 1) {
-        throw new IllegalArgumentException("maxRecipientsPerTransaction must be at least 1: " + max);
+        throw new IllegalArgumentException(
+            "maxRecipientsPerTransaction must be at least 1: " + max);
       }
       this.maxRecipients = max;
       return this;

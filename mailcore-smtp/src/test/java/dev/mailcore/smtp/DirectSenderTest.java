@@ -41,10 +41,16 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class DirectSenderTest {
   private static final String MESSAGE =
-      "From: ana@shop.example\r\nTo: bob@two.test\r\nSubject: direct\r\nMessage-ID: <1@shop.example>\r\n\r\nHello.\r\n";
+      "From: ana@shop.example\r\n"
+          + "To: bob@two.test\r\n"
+          + "Subject: direct\r\n"
+          + "Message-ID: <1@shop.example>\r\n\r\n"
+          + "Hello.\r\n";
   private static final Mailbox ANA = Mailbox.of("ana", "shop.example");
+
   /** 127.0.0.4 has no server: connections to it are refused. */
-  private static final List<String> LIVE = List.of("127.0.0.2", "127.0.0.3", "127.0.0.5", "127.0.0.6");
+  private static final List<String> LIVE =
+      List.of("127.0.0.2", "127.0.0.3", "127.0.0.5", "127.0.0.6");
 
   private static int port;
   private static final Map<String, GreenMail> hosts = new LinkedHashMap<>();
@@ -78,7 +84,9 @@ class DirectSenderTest {
                 """)
             .zone("other.test", "@ 300 IN MX 10 mx\nmx 300 IN A 127.0.0.5\n")
             .zone("xn--bcher-kva.example", "@ 300 IN MX 10 mx\nmx 300 IN A 127.0.0.6\n")
-            .zone("alldead.test", "@ 300 IN MX 10 a\n@ 300 IN MX 20 b\na 300 IN A 127.0.0.4\nb 300 IN A 127.0.0.4\n")
+            .zone(
+                "alldead.test",
+                "@ 300 IN MX 10 a\n@ 300 IN MX 20 b\na 300 IN A 127.0.0.4\nb 300 IN A 127.0.0.4\n")
             .zone("nullmx.test", "@ 300 IN MX 0 .\n")
             .zone("broken.test", "@ 300 IN MX 10 mx\nmx 300 IN A 127.0.0.2\n")
             .fault("broken.test", DnsFault.SERVFAIL)
@@ -145,7 +153,8 @@ class DirectSenderTest {
   }
 
   private static SendResult send(DirectSender sender, Mailbox... recipients) {
-    return sender.send(Envelope.of(ANA, List.of(recipients)), Content.ofString(MESSAGE, StandardCharsets.UTF_8));
+    return sender.send(
+        Envelope.of(ANA, List.of(recipients)), Content.ofString(MESSAGE, StandardCharsets.UTF_8));
   }
 
   private static int received(String ip) {
@@ -188,7 +197,8 @@ class DirectSenderTest {
   @Test
   void stopsAfterTheHostLimit() {
     try (DirectSender sender = sender().maxHosts(1).build()) {
-      RecipientResult carol = send(sender, Mailbox.of("carol", "deadprimary.test")).recipients().get(0);
+      RecipientResult carol =
+          send(sender, Mailbox.of("carol", "deadprimary.test")).recipients().get(0);
 
       assertThat(carol.status()).isEqualTo(DeliveryStatus.DEFERRED);
       assertThat(carol.remoteHost()).contains("dead.deadprimary.test");
@@ -212,7 +222,11 @@ class DirectSenderTest {
   void deliversEachDomainToItsOwnHost() {
     try (DirectSender sender = sender().build()) {
       SendResult result =
-          send(sender, Mailbox.of("bob", "two.test"), Mailbox.of("eve", "other.test"), Mailbox.of("bea", "two.test"));
+          send(
+              sender,
+              Mailbox.of("bob", "two.test"),
+              Mailbox.of("eve", "other.test"),
+              Mailbox.of("bea", "two.test"));
 
       assertThat(result.isAllDelivered()).isTrue();
       assertThat(result.recipients())
@@ -229,7 +243,8 @@ class DirectSenderTest {
   @Test
   void failsANullMxDomainWithoutConnecting() {
     try (DirectSender sender = sender().build()) {
-      SendResult result = send(sender, Mailbox.of("x", "nullmx.test"), Mailbox.of("bob", "two.test"));
+      SendResult result =
+          send(sender, Mailbox.of("x", "nullmx.test"), Mailbox.of("bob", "two.test"));
 
       RecipientResult x = result.recipients().get(0);
       assertThat(x.status()).isEqualTo(DeliveryStatus.FAILED);
@@ -273,7 +288,8 @@ class DirectSenderTest {
 
   @Test
   void followsAStaticRouteInsteadOfTheMx() {
-    StaticRoutes routes = StaticRoutes.builder().hosts("two.test", "127.0.0.4", "127.0.0.5").build();
+    StaticRoutes routes =
+        StaticRoutes.builder().hosts("two.test", "127.0.0.4", "127.0.0.5").build();
     try (DirectSender sender = sender().routes(routes).build()) {
       RecipientResult bob = send(sender, Mailbox.of("bob", "two.test")).recipients().get(0);
 
@@ -288,7 +304,8 @@ class DirectSenderTest {
   void sendsEverythingThroughTheDefaultRelay() {
     StaticRoutes routes = StaticRoutes.builder().defaultRelay("127.0.0.6", port).build();
     try (DirectSender sender = sender().routes(routes).build()) {
-      SendResult result = send(sender, Mailbox.of("bob", "two.test"), Mailbox.of("x", "nullmx.test"));
+      SendResult result =
+          send(sender, Mailbox.of("bob", "two.test"), Mailbox.of("x", "nullmx.test"));
 
       assertThat(result.isAllDelivered()).isTrue();
       assertThat(received("127.0.0.6")).isEqualTo(2);
@@ -319,6 +336,7 @@ class DirectSenderTest {
     DirectSender sender = sender().build();
     sender.close();
 
-    assertThatThrownBy(() -> send(sender, Mailbox.of("bob", "two.test"))).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> send(sender, Mailbox.of("bob", "two.test")))
+        .isInstanceOf(IllegalStateException.class);
   }
 }

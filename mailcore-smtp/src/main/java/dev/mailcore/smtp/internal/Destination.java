@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * One host to try for a domain's mail: its name (for the TLS host-name check and the result),
- * its addresses in the order to try, the port and the TLS policy.
+ * One host to try for a domain's mail: its name (for the TLS host-name check and the result), its
+ * addresses in the order to try, the port and the TLS policy.
  *
  * @param host the host name, or the IP literal of a literal route
  * @param addresses never empty

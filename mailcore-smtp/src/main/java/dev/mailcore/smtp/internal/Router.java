@@ -19,16 +19,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Decides where a domain's mail goes: a static route or default relay when one matches (like a
- * transport map), else the domain's MX hosts (RFC 5321 §5.1), each on the MX port with the
- * domain's TLS policy.
+ * transport map), else the domain's MX hosts (RFC 5321 §5.1), each on the MX port with the domain's
+ * TLS policy.
  *
  * <p>Thread-safe when the resolver is, as {@link MxResolver} requires.
  */
 public final class Router {
   private static final Logger log = LoggerFactory.getLogger(Router.class);
   private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+
   /** RFC 3463: bad destination system address, for NXDOMAIN. */
   static final EnhancedStatus NO_SUCH_DOMAIN = new EnhancedStatus(5, 1, 2);
+
   /** RFC 3463: directory server failure, for DNS trouble. */
   static final EnhancedStatus DNS_TROUBLE = new EnhancedStatus(4, 4, 3);
 
@@ -46,7 +48,8 @@ public final class Router {
    * @param destinations never empty
    * @param staticRoute true when a static route or the default relay chose them
    */
-  public record Destinations(List<Destination> destinations, boolean staticRoute) implements Decision {
+  public record Destinations(List<Destination> destinations, boolean staticRoute)
+      implements Decision {
     /** Copies. */
     public Destinations {
       destinations = List.copyOf(destinations);
@@ -63,7 +66,8 @@ public final class Router {
    * @param reason what happened, naming the domain
    * @param status the enhanced status to report for each recipient
    */
-  public record Unroutable(boolean temporary, String reason, EnhancedStatus status) implements Decision {
+  public record Unroutable(boolean temporary, String reason, EnhancedStatus status)
+      implements Decision {
     /** Validates. */
     public Unroutable {
       Objects.requireNonNull(reason, "reason");
@@ -79,7 +83,8 @@ public final class Router {
    * @param mxPort the port for MX hosts and routes without their own port
    * @param tlsPolicy the TLS mode per recipient domain (ASCII form, lower case)
    */
-  public Router(MxResolver resolver, StaticRoutes routes, int mxPort, Function<String, TlsMode> tlsPolicy) {
+  public Router(
+      MxResolver resolver, StaticRoutes routes, int mxPort, Function<String, TlsMode> tlsPolicy) {
     this.resolver = Objects.requireNonNull(resolver, "resolver");
     this.routes = Objects.requireNonNull(routes, "routes");
     this.tlsPolicy = Objects.requireNonNull(tlsPolicy, "tlsPolicy");
@@ -99,7 +104,8 @@ public final class Router {
     TlsMode tls = tlsPolicy.apply(domain);
     Optional<InetAddress> literal = literal(domain);
     if (literal.isPresent()) {
-      return new Destinations(List.of(new Destination(domain, List.of(literal.get()), mxPort, tls)), false);
+      return new Destinations(
+          List.of(new Destination(domain, List.of(literal.get()), mxPort, tls)), false);
     }
     Optional<StaticRoutes.Route> route = routes.route(domain);
     if (route.isPresent()) {
@@ -115,10 +121,13 @@ public final class Router {
     }
     if (lookup instanceof MxLookup.NullMx) {
       return new Unroutable(
-          false, "domain " + domain + " accepts no mail (null MX, RFC 7505)", EnhancedStatus.NULL_MX);
+          false,
+          "domain " + domain + " accepts no mail (null MX, RFC 7505)",
+          EnhancedStatus.NULL_MX);
     }
     if (lookup instanceof MxLookup.NoSuchDomain) {
-      return new Unroutable(false, "domain " + domain + " does not exist or has no mail host", NO_SUCH_DOMAIN);
+      return new Unroutable(
+          false, "domain " + domain + " does not exist or has no mail host", NO_SUCH_DOMAIN);
     }
     return new Unroutable(true, ((MxLookup.TemporaryFailure) lookup).reason(), DNS_TROUBLE);
   }
@@ -139,8 +148,7 @@ public final class Router {
           out.add(new Destination(h.name(), h.addresses(), port, tls));
         }
       } else {
-        String why =
-            lookup instanceof MxLookup.TemporaryFailure t ? t.reason() : "no such host";
+        String why = lookup instanceof MxLookup.TemporaryFailure t ? t.reason() : "no such host";
         log.debug("static route host {} for {} unusable: {}", host, domain, why);
         failed.add(host + " (" + why + ")");
       }
@@ -148,12 +156,16 @@ public final class Router {
     if (out.isEmpty()) {
       // a configured route that does not resolve is the operator's to fix: keep the mail
       return new Unroutable(
-          true, "no static route host for " + domain + " resolves: " + String.join(", ", failed), DNS_TROUBLE);
+          true,
+          "no static route host for " + domain + " resolves: " + String.join(", ", failed),
+          DNS_TROUBLE);
     }
     return new Destinations(out, true);
   }
 
-  /** Returns the address of an IP literal ({@code 192.0.2.1}, {@code [::1]}, {@code [IPv6:::1]}). */
+  /**
+   * Returns the address of an IP literal ({@code 192.0.2.1}, {@code [::1]}, {@code [IPv6:::1]}).
+   */
   static Optional<InetAddress> literal(String host) {
     String h = host;
     if (h.startsWith("[") && h.endsWith("]")) {
@@ -175,8 +187,10 @@ public final class Router {
         }
         return Optional.of(InetAddress.getByAddress(bytes));
       }
-      if (h.indexOf(':') >= 0 && h.chars().allMatch(c -> c == ':' || c == '.' || Character.digit(c, 16) >= 0)) {
-        return Optional.of(InetAddress.getByName(h)); // with a colon Java parses it as IPv6, no lookup
+      if (h.indexOf(':') >= 0
+          && h.chars().allMatch(c -> c == ':' || c == '.' || Character.digit(c, 16) >= 0)) {
+        return Optional.of(
+            InetAddress.getByName(h)); // with a colon Java parses it as IPv6, no lookup
       }
     } catch (UnknownHostException e) {
       log.debug("{} looks like an address literal but is not one: {}", host, e.getMessage());

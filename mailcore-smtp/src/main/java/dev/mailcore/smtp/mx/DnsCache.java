@@ -11,8 +11,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * The answers of DNS queries by name and type, kept until their TTL runs out. Our own cache, so
  * that no resolver shares dnsjava's process-wide {@code Lookup} cache (STYLE rule 14).
  *
- * <p>Thread-safe. Two threads that miss on the same key at once both query; the later answer
- * wins, which is harmless for DNS data.
+ * <p>Thread-safe. Two threads that miss on the same key at once both query; the later answer wins,
+ * which is harmless for DNS data.
  *
  * @param <K> the key: name and type
  * @param <V> the answer

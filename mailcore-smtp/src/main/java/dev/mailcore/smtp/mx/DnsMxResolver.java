@@ -39,8 +39,8 @@ import org.xbill.DNS.Type;
  * §5.1 and RFC 7505.
  *
  * <ul>
- *   <li>MX hosts are sorted by preference; hosts of equal preference are shuffled on every
- *       lookup, spreading load as the RFC asks.
+ *   <li>MX hosts are sorted by preference; hosts of equal preference are shuffled on every lookup,
+ *       spreading load as the RFC asks.
  *   <li>No MX record: the domain's own A/AAAA records are an implicit MX of preference 0.
  *   <li>{@code MX 0 .} is a null MX: {@link MxLookup.NullMx}, permanent.
  *   <li>NXDOMAIN, or neither MX nor address records: {@link MxLookup.NoSuchDomain}, permanent.
@@ -181,7 +181,8 @@ public final class DnsMxResolver implements MxResolver {
     if (seen.isEmpty()) {
       return new MxLookup.NullMx(domain);
     }
-    seen.forEach((host, pref) -> byPreference.computeIfAbsent(pref, p -> new ArrayList<>()).add(host));
+    seen.forEach(
+        (host, pref) -> byPreference.computeIfAbsent(pref, p -> new ArrayList<>()).add(host));
     List<MxHost> hosts = new ArrayList<>();
     List<String> skipped = new ArrayList<>();
     for (Map.Entry<Integer, List<Name>> group : byPreference.entrySet()) {
@@ -234,8 +235,7 @@ public final class DnsMxResolver implements MxResolver {
   private static List<InetAddress> toAddresses(Found found) {
     List<InetAddress> out = new ArrayList<>();
     for (Record r : found.records()) {
-      InetAddress a =
-          r instanceof ARecord v4 ? v4.getAddress() : ((AAAARecord) r).getAddress();
+      InetAddress a = r instanceof ARecord v4 ? v4.getAddress() : ((AAAARecord) r).getAddress();
       if (!out.contains(a)) {
         out.add(a);
       }
@@ -318,8 +318,8 @@ public final class DnsMxResolver implements MxResolver {
   }
 
   /**
-   * Sends to each server in turn, the whole round {@code retries + 1} times, until one answers.
-   * Our own loop, not dnsjava's ExtendedResolver, which shuffles the servers.
+   * Sends to each server in turn, the whole round {@code retries + 1} times, until one answers. Our
+   * own loop, not dnsjava's ExtendedResolver, which shuffles the servers.
    */
   private Message send(Message query, String what) throws IOException {
     if (servers.isEmpty()) {
@@ -331,7 +331,8 @@ public final class DnsMxResolver implements MxResolver {
         try {
           return server.send(query);
         } catch (IOException e) {
-          log.debug("DNS query {} to {} failed (round {}): {}", what, server, round + 1, e.toString());
+          log.debug(
+              "DNS query {} to {} failed (round {}): {}", what, server, round + 1, e.toString());
           last = e;
         }
       }
@@ -472,7 +473,8 @@ public final class DnsMxResolver implements MxResolver {
      */
     public Builder maxNegativeTtl(Duration maxNegativeTtl) {
       if (Objects.requireNonNull(maxNegativeTtl, "maxNegativeTtl").isNegative()) {
-        throw new IllegalArgumentException("maxNegativeTtl must not be negative: " + maxNegativeTtl);
+        throw new IllegalArgumentException(
+            "maxNegativeTtl must not be negative: " + maxNegativeTtl);
       }
       this.maxNegativeTtl = maxNegativeTtl;
       return this;

@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * One mail exchanger of a domain: its host name, its MX preference and the addresses it
- * resolved to.
+ * One mail exchanger of a domain: its host name, its MX preference and the addresses it resolved
+ * to.
  *
  * <p>Immutable and thread-safe.
  *
@@ -21,8 +21,8 @@ public record MxHost(String name, int preference, List<InetAddress> addresses) {
   /**
    * Validates and copies.
    *
-   * @throws IllegalArgumentException when the name is blank, the preference out of range or
-   *     there is no address
+   * @throws IllegalArgumentException when the name is blank, the preference out of range or there
+   *     is no address
    */
   public MxHost {
     Objects.requireNonNull(name, "name");

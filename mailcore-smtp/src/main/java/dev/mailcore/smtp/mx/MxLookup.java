@@ -25,8 +25,8 @@ public sealed interface MxLookup {
    * The hosts to try, in order: by preference, equal preferences shuffled (RFC 5321 §5.1).
    *
    * @param hosts the hosts, each with at least one address; never empty
-   * @param implicit true when the domain has no MX records and its own address records stand in
-   *     as one host of preference 0 (RFC 5321 §5.1, "implicit MX")
+   * @param implicit true when the domain has no MX records and its own address records stand in as
+   *     one host of preference 0 (RFC 5321 §5.1, "implicit MX")
    */
   record Hosts(List<MxHost> hosts, boolean implicit) implements MxLookup {
     /**
@@ -56,8 +56,8 @@ public sealed interface MxLookup {
   }
 
   /**
-   * The domain does not exist (NXDOMAIN), or it exists with neither MX nor address records: no
-   * mail can reach it. Delivery fails permanently ({@code 5.1.2}).
+   * The domain does not exist (NXDOMAIN), or it exists with neither MX nor address records: no mail
+   * can reach it. Delivery fails permanently ({@code 5.1.2}).
    *
    * @param domain the domain, in ASCII form
    */
@@ -69,8 +69,8 @@ public sealed interface MxLookup {
   }
 
   /**
-   * DNS gave no usable answer this time: SERVFAIL, a refusal, a time-out, or MX hosts none of
-   * which has an address. Delivery is deferred.
+   * DNS gave no usable answer this time: SERVFAIL, a refusal, a time-out, or MX hosts none of which
+   * has an address. Delivery is deferred.
    *
    * @param reason what failed, naming the name and type queried
    */

@@ -12,8 +12,8 @@ package dev.mailcore.smtp.mx;
 public interface MxResolver {
 
   /**
-   * Looks up where mail for {@code domain} goes: its MX hosts with their addresses, in the order
-   * to try, or the domain's own addresses when it has no MX record.
+   * Looks up where mail for {@code domain} goes: its MX hosts with their addresses, in the order to
+   * try, or the domain's own addresses when it has no MX record.
    *
    * @param domain the domain, in Unicode or ASCII form; IDNs are looked up in ASCII form
    * @throws dev.mailcore.MailFormatException when {@code domain} is not a valid domain name
@@ -22,9 +22,9 @@ public interface MxResolver {
   MxLookup lookup(String domain);
 
   /**
-   * Looks up the addresses of one host, without MX records, as a static route or relay host
-   * needs. The answer is {@link MxLookup.Hosts} with one implicit host, {@link
-   * MxLookup.NoSuchDomain} or {@link MxLookup.TemporaryFailure}.
+   * Looks up the addresses of one host, without MX records, as a static route or relay host needs.
+   * The answer is {@link MxLookup.Hosts} with one implicit host, {@link MxLookup.NoSuchDomain} or
+   * {@link MxLookup.TemporaryFailure}.
    *
    * @param host the host name, in Unicode or ASCII form
    * @throws dev.mailcore.MailFormatException when {@code host} is not a valid host name

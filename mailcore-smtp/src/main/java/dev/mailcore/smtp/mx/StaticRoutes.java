@@ -10,14 +10,14 @@ import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
- * Fixed routes that override MX lookup, like an MTA's transport map: mail for a domain goes to
- * the listed hosts or through a relay, and a default relay may take all other mail.
+ * Fixed routes that override MX lookup, like an MTA's transport map: mail for a domain goes to the
+ * listed hosts or through a relay, and a default relay may take all other mail.
  *
  * <p>A route's hosts are tried in order. Each is an IP address literal ({@code 192.0.2.1}, {@code
  * [2001:db8::1]}) or a host name whose own A/AAAA records are used; no MX lookup is made for them.
  * A domain key that starts with a dot ({@code .example.org}) matches every subdomain, not the
- * domain itself. An exact key wins over a subdomain key, a longer subdomain key over a shorter
- * one, and any domain key over the default relay.
+ * domain itself. An exact key wins over a subdomain key, a longer subdomain key over a shorter one,
+ * and any domain key over the default relay.
  *
  * <pre>{@code
  * StaticRoutes routes = StaticRoutes.builder()
@@ -47,8 +47,8 @@ public final class StaticRoutes {
     /**
      * Validates and copies.
      *
-     * @throws IllegalArgumentException when there is no host, a host is blank or holds
-     *     whitespace, or the port is out of 1..65535
+     * @throws IllegalArgumentException when there is no host, a host is blank or holds whitespace,
+     *     or the port is out of 1..65535
      */
     public Route {
       hosts = List.copyOf(hosts);
@@ -58,7 +58,8 @@ public final class StaticRoutes {
       for (int i = 0; i < hosts.size(); i++) {
         String h = hosts.get(i);
         if (h.isBlank() || h.chars().anyMatch(Character::isWhitespace)) {
-          throw new IllegalArgumentException("route host " + i + " is not a host name: \"" + h + "\"");
+          throw new IllegalArgumentException(
+              "route host " + i + " is not a host name: \"" + h + "\"");
         }
       }
       Objects.requireNonNull(port, "port");
@@ -164,8 +165,8 @@ public final class StaticRoutes {
     /**
      * Sends mail for {@code domain} through {@code host} on {@code port}.
      *
-     * @throws IllegalArgumentException when the domain is empty, the host invalid or the port
-     *     out of range
+     * @throws IllegalArgumentException when the domain is empty, the host invalid or the port out
+     *     of range
      */
     public Builder relay(String domain, String host, int port) {
       return route(domain, new Route(List.of(host), OptionalInt.of(port)));
@@ -177,13 +178,14 @@ public final class StaticRoutes {
      * @throws IllegalArgumentException when the domain is empty
      */
     public Builder route(String domain, Route route) {
-      routes.put(key(Objects.requireNonNull(domain, "domain")), Objects.requireNonNull(route, "route"));
+      routes.put(
+          key(Objects.requireNonNull(domain, "domain")), Objects.requireNonNull(route, "route"));
       return this;
     }
 
     /**
-     * Sends all mail without its own route through {@code host} on {@code port}, instead of
-     * looking up MX records.
+     * Sends all mail without its own route through {@code host} on {@code port}, instead of looking
+     * up MX records.
      *
      * @throws IllegalArgumentException when the host is invalid or the port out of range
      */

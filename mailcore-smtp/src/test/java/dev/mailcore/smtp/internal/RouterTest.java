@@ -62,7 +62,10 @@ class RouterTest {
 
   private Router router(StaticRoutes routes) {
     return new Router(
-        resolver, routes, 2525, d -> d.equals("secure.test") ? TlsMode.STARTTLS : TlsMode.STARTTLS_IF_OFFERED);
+        resolver,
+        routes,
+        2525,
+        d -> d.equals("secure.test") ? TlsMode.STARTTLS : TlsMode.STARTTLS_IF_OFFERED);
   }
 
   private static InetAddress ip(String text) {
@@ -81,8 +84,16 @@ class RouterTest {
         .isEqualTo(
             new Router.Destinations(
                 List.of(
-                    new Destination("mx1.example.org", List.of(ip("127.0.0.2")), 2525, TlsMode.STARTTLS_IF_OFFERED),
-                    new Destination("mx2.example.org", List.of(ip("127.0.0.3")), 2525, TlsMode.STARTTLS_IF_OFFERED)),
+                    new Destination(
+                        "mx1.example.org",
+                        List.of(ip("127.0.0.2")),
+                        2525,
+                        TlsMode.STARTTLS_IF_OFFERED),
+                    new Destination(
+                        "mx2.example.org",
+                        List.of(ip("127.0.0.3")),
+                        2525,
+                        TlsMode.STARTTLS_IF_OFFERED)),
                 false));
   }
 
@@ -90,19 +101,23 @@ class RouterTest {
   void requiresTlsForTheDomainsThatAskForIt() {
     Router.Decision d = router(StaticRoutes.none()).route("secure.test");
 
-    assertThat(((Router.Destinations) d).destinations()).extracting(Destination::tls).containsExactly(TlsMode.STARTTLS);
+    assertThat(((Router.Destinations) d).destinations())
+        .extracting(Destination::tls)
+        .containsExactly(TlsMode.STARTTLS);
   }
 
   @Test
   void letsAStaticRouteOverrideTheMxRecords() {
-    StaticRoutes routes = StaticRoutes.builder().hosts("example.org", "relay.example.org", "127.0.0.8").build();
+    StaticRoutes routes =
+        StaticRoutes.builder().hosts("example.org", "relay.example.org", "127.0.0.8").build();
 
     Router.Decision d = router(routes).route("example.org");
 
     assertThat(((Router.Destinations) d).destinations())
         .extracting(Destination::host, Destination::addresses, Destination::port)
         .containsExactly(
-            org.assertj.core.groups.Tuple.tuple("relay.example.org", List.of(ip("127.0.0.9")), 2525),
+            org.assertj.core.groups.Tuple.tuple(
+                "relay.example.org", List.of(ip("127.0.0.9")), 2525),
             org.assertj.core.groups.Tuple.tuple("127.0.0.8", List.of(ip("127.0.0.8")), 2525));
     assertThat(((Router.Destinations) d).staticRoute()).isTrue();
     assertThat(dns.queryCount("example.org", "MX")).isZero();
@@ -115,7 +130,9 @@ class RouterTest {
     Router.Decision d = router(routes).route("nullmx.test");
 
     assertThat(((Router.Destinations) d).destinations())
-        .containsExactly(new Destination("[127.0.0.10]", List.of(ip("127.0.0.10")), 587, TlsMode.STARTTLS_IF_OFFERED));
+        .containsExactly(
+            new Destination(
+                "[127.0.0.10]", List.of(ip("127.0.0.10")), 587, TlsMode.STARTTLS_IF_OFFERED));
     assertThat(dns.queries()).isEmpty();
   }
 
@@ -131,7 +148,8 @@ class RouterTest {
 
   @Test
   void failsPermanentlyForADomainThatDoesNotExist() {
-    Router.Unroutable u = (Router.Unroutable) router(StaticRoutes.none()).route("nothere.example.org");
+    Router.Unroutable u =
+        (Router.Unroutable) router(StaticRoutes.none()).route("nothere.example.org");
 
     assertThat(u.temporary()).isFalse();
     assertThat(u.status()).hasToString("5.1.2");

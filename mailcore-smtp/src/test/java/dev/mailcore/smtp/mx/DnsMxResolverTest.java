@@ -81,13 +81,19 @@ class DnsMxResolverTest {
                 noaddr  300 IN TXT "no address"
                 mx      300 IN A 127.0.0.8
                 """)
-            .zone("alldead.test", "@ 300 IN MX 10 gone\n@ 300 IN MX 20 nothing\nnothing 300 IN TXT x\n")
+            .zone(
+                "alldead.test",
+                "@ 300 IN MX 10 gone\n@ 300 IN MX 20 nothing\nnothing 300 IN TXT x\n")
             .zone("ttl.test", "@ 60 IN MX 10 mx\nmx 120 IN A 127.0.0.9\n")
             .zone(
                 "neg.test",
                 // SOA minimum 30: negative answers live 30 s
-                "@ 300 IN SOA ns hostmaster 1 3600 600 86400 30\n@ 300 IN NS ns\nns 300 IN A 127.0.0.1\n")
-            .zone("longneg.test", "@ 300 IN SOA ns hostmaster 1 3600 600 86400 7200\n@ 300 IN NS ns\n")
+                "@ 300 IN SOA ns hostmaster 1 3600 600 86400 30\n"
+                    + "@ 300 IN NS ns\n"
+                    + "ns 300 IN A 127.0.0.1\n")
+            .zone(
+                "longneg.test",
+                "@ 300 IN SOA ns hostmaster 1 3600 600 86400 7200\n@ 300 IN NS ns\n")
             .zone("big.test", bigZone())
             .fault("big.test", DnsFault.TRUNCATE_UDP)
             .start();
@@ -183,7 +189,8 @@ class DnsMxResolverTest {
     MxLookup lookup = resolver.lookup("broken.test");
 
     assertThat(lookup).isInstanceOf(MxLookup.TemporaryFailure.class);
-    assertThat(((MxLookup.TemporaryFailure) lookup).reason()).contains("SERVFAIL", "broken.test/MX");
+    assertThat(((MxLookup.TemporaryFailure) lookup).reason())
+        .contains("SERVFAIL", "broken.test/MX");
     assertThat(lookup.isPermanentFailure()).isFalse();
   }
 
@@ -198,7 +205,12 @@ class DnsMxResolverTest {
   @Test
   void retriesAQueryThatGetsNoAnswer() {
     DnsMxResolver patient =
-        DnsMxResolver.builder().server(dns.address()).timeout(Duration.ofMillis(200)).retries(2).clock(clock).build();
+        DnsMxResolver.builder()
+            .server(dns.address())
+            .timeout(Duration.ofMillis(200))
+            .retries(2)
+            .clock(clock)
+            .build();
 
     patient.lookup("silent.test");
 
@@ -262,7 +274,9 @@ class DnsMxResolverTest {
 
   @Test
   void skipsMxHostsWithoutAddress() {
-    assertThat(hosts(resolver.lookup("skip.test"))).extracting(MxHost::name).containsExactly("mx.skip.test");
+    assertThat(hosts(resolver.lookup("skip.test")))
+        .extracting(MxHost::name)
+        .containsExactly("mx.skip.test");
   }
 
   @Test
@@ -270,7 +284,8 @@ class DnsMxResolverTest {
     MxLookup lookup = resolver.lookup("alldead.test");
 
     assertThat(lookup).isInstanceOf(MxLookup.TemporaryFailure.class);
-    assertThat(((MxLookup.TemporaryFailure) lookup).reason()).contains("gone.alldead.test", "nothing.alldead.test");
+    assertThat(((MxLookup.TemporaryFailure) lookup).reason())
+        .contains("gone.alldead.test", "nothing.alldead.test");
   }
 
   @Test
@@ -306,7 +321,11 @@ class DnsMxResolverTest {
   @Test
   void capsTheNegativeTtl() {
     DnsMxResolver capped =
-        DnsMxResolver.builder().server(dns.address()).clock(clock).maxNegativeTtl(Duration.ofMinutes(1)).build();
+        DnsMxResolver.builder()
+            .server(dns.address())
+            .clock(clock)
+            .maxNegativeTtl(Duration.ofMinutes(1))
+            .build();
 
     capped.lookup("missing.longneg.test");
     clock.advance(Duration.ofSeconds(59));
@@ -330,7 +349,9 @@ class DnsMxResolverTest {
   @Test
   void looksUpAHostWithoutMx() {
     assertThat(resolver.lookupHost("mx1.backup.test"))
-        .isEqualTo(new MxLookup.Hosts(List.of(new MxHost("mx1.backup.test", 0, List.of(ip("127.0.0.2")))), true));
+        .isEqualTo(
+            new MxLookup.Hosts(
+                List.of(new MxHost("mx1.backup.test", 0, List.of(ip("127.0.0.2")))), true));
     assertThat(dns.queryCount("mx1.backup.test", "MX")).isZero();
   }
 

@@ -11,7 +11,8 @@ class StaticRoutesTest {
 
   @Test
   void findsTheRouteOfADomainIgnoringCase() {
-    StaticRoutes routes = StaticRoutes.builder().hosts("Corp.Example", "a.internal", "b.internal").build();
+    StaticRoutes routes =
+        StaticRoutes.builder().hosts("Corp.Example", "a.internal", "b.internal").build();
 
     assertThat(routes.route("corp.EXAMPLE"))
         .contains(new StaticRoutes.Route(List.of("a.internal", "b.internal"), OptionalInt.empty()));
@@ -21,9 +22,14 @@ class StaticRoutesTest {
   @Test
   void matchesSubdomainsWithALeadingDot() {
     StaticRoutes routes =
-        StaticRoutes.builder().relay(".corp.example", "gw.corp.example", 2525).hosts("x.corp.example", "x-mx").build();
+        StaticRoutes.builder()
+            .relay(".corp.example", "gw.corp.example", 2525)
+            .hosts("x.corp.example", "x-mx")
+            .build();
 
-    assertThat(routes.route("eu.sales.corp.example")).map(r -> r.hosts().get(0)).contains("gw.corp.example");
+    assertThat(routes.route("eu.sales.corp.example"))
+        .map(r -> r.hosts().get(0))
+        .contains("gw.corp.example");
     assertThat(routes.route("x.corp.example")).map(r -> r.hosts().get(0)).contains("x-mx");
     assertThat(routes.route("corp.example")).isEmpty();
   }
@@ -31,11 +37,16 @@ class StaticRoutesTest {
   @Test
   void fallsBackToTheDefaultRelay() {
     StaticRoutes routes =
-        StaticRoutes.builder().hosts("corp.example", "mx.corp").defaultRelay("smtp.isp.example", 587).build();
+        StaticRoutes.builder()
+            .hosts("corp.example", "mx.corp")
+            .defaultRelay("smtp.isp.example", 587)
+            .build();
 
     assertThat(routes.route("anywhere.example"))
         .contains(new StaticRoutes.Route(List.of("smtp.isp.example"), OptionalInt.of(587)));
-    assertThat(routes.route("corp.example")).map(StaticRoutes.Route::hosts).contains(List.of("mx.corp"));
+    assertThat(routes.route("corp.example"))
+        .map(StaticRoutes.Route::hosts)
+        .contains(List.of("mx.corp"));
   }
 
   @Test
@@ -78,6 +89,7 @@ class StaticRoutesTest {
 
   @Test
   void rejectsARouteWithoutHosts() {
-    assertThatThrownBy(() -> StaticRoutes.builder().hosts("a.example")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> StaticRoutes.builder().hosts("a.example"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

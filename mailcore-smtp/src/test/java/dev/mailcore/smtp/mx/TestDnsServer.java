@@ -47,14 +47,13 @@ import org.xbill.DNS.Type;
 import org.xbill.DNS.Zone;
 
 /**
- * A small authoritative DNS server for tests: it answers real DNS packets, over UDP and TCP on
- * the same loopback port, from zones given as master-file text (RFC 1035 §5).
+ * A small authoritative DNS server for tests: it answers real DNS packets, over UDP and TCP on the
+ * same loopback port, from zones given as master-file text (RFC 1035 §5).
  *
- * <p>It answers NXDOMAIN for names a zone does not hold, NOERROR with an empty answer (NODATA)
- * for names that exist without the asked type, chases CNAMEs inside its zones into the answer
- * section, refuses names outside its zones, and injects a {@link DnsFault} per name. It counts the
- * queries it receives per name and type, so tests can check caching and which queries a resolver
- * sent.
+ * <p>It answers NXDOMAIN for names a zone does not hold, NOERROR with an empty answer (NODATA) for
+ * names that exist without the asked type, chases CNAMEs inside its zones into the answer section,
+ * refuses names outside its zones, and injects a {@link DnsFault} per name. It counts the queries
+ * it receives per name and type, so tests can check caching and which queries a resolver sent.
  *
  * <pre>{@code
  * try (TestDnsServer dns = TestDnsServer.builder()
@@ -67,8 +66,8 @@ import org.xbill.DNS.Zone;
  * }
  * }</pre>
  *
- * <p>Thread-safe: zones, faults and counters may be changed and read while queries are served.
- * The API uses JDK types only, so it serves any test framework.
+ * <p>Thread-safe: zones, faults and counters may be changed and read while queries are served. The
+ * API uses JDK types only, so it serves any test framework.
  *
  * @since 0.1
  */
@@ -112,7 +111,8 @@ public final class TestDnsServer implements AutoCloseable {
       } catch (BindException e) {
         boundTcp = null;
         boundUdp.close();
-        // the ephemeral UDP port is taken on TCP: try another one, unless a fixed port was asked for
+        // the ephemeral UDP port is taken on TCP: try another one, unless a fixed port was asked
+        // for
         if (b.port != 0 || attempt >= BIND_ATTEMPTS) {
           throw e;
         }
@@ -150,8 +150,8 @@ public final class TestDnsServer implements AutoCloseable {
   /**
    * Adds a zone, or replaces the zone with the same origin. Records without a name belong to the
    * origin; relative names are relative to it; a record without a TTL gets 3600 seconds. A zone
-   * without SOA or NS record at its origin gets one made up ({@code ns.<origin>}, negative TTL
-   * 300 seconds).
+   * without SOA or NS record at its origin gets one made up ({@code ns.<origin>}, negative TTL 300
+   * seconds).
    *
    * @param origin the zone's apex, such as {@code example.org}
    * @param masterText the records in master-file syntax
@@ -440,12 +440,13 @@ public final class TestDnsServer implements AutoCloseable {
     /**
      * Sets the address to listen on; the loopback address by default.
      *
-     * @throws IllegalArgumentException when it is not a loopback address: this server is for
-     *     tests only
+     * @throws IllegalArgumentException when it is not a loopback address: this server is for tests
+     *     only
      */
     public Builder address(InetAddress address) {
       if (!Objects.requireNonNull(address, "address").isLoopbackAddress()) {
-        throw new IllegalArgumentException("a test DNS server listens on loopback only: " + address);
+        throw new IllegalArgumentException(
+            "a test DNS server listens on loopback only: " + address);
       }
       this.address = address;
       return this;
@@ -466,7 +467,9 @@ public final class TestDnsServer implements AutoCloseable {
 
     /** Adds a zone; see {@link TestDnsServer#zone(String, String)}. */
     public Builder zone(String origin, String masterText) {
-      zones.put(Objects.requireNonNull(origin, "origin"), Objects.requireNonNull(masterText, "masterText"));
+      zones.put(
+          Objects.requireNonNull(origin, "origin"),
+          Objects.requireNonNull(masterText, "masterText"));
       return this;
     }
 
@@ -493,6 +496,10 @@ public final class TestDnsServer implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "TestDnsServer[" + address() + ", zones=" + Collections.unmodifiableSet(zones.keySet()) + "]";
+    return "TestDnsServer["
+        + address()
+        + ", zones="
+        + Collections.unmodifiableSet(zones.keySet())
+        + "]";
   }
 }

@@ -57,14 +57,19 @@ class TestDnsServerTest {
 
     assertThat(m.getRcode()).isEqualTo(Rcode.NOERROR);
     assertThat(m.getHeader().getFlag(Flags.AA)).isTrue();
-    assertThat(m.getSection(Section.ANSWER)).singleElement().hasToString("example.org.\t\t300\tIN\tMX\t10 mx1.example.org.");
+    assertThat(m.getSection(Section.ANSWER))
+        .singleElement()
+        .hasToString("example.org.\t\t300\tIN\tMX\t10 mx1.example.org.");
   }
 
   @Test
   void answersOverTcpOnTheSamePort() throws IOException {
     Message m = ask("mx1.example.org.", Type.AAAA, true);
 
-    assertThat(m.getSection(Section.ANSWER)).singleElement().extracting(r -> ((org.xbill.DNS.AAAARecord) r).getAddress()).isEqualTo(java.net.InetAddress.getByName("::1"));
+    assertThat(m.getSection(Section.ANSWER))
+        .singleElement()
+        .extracting(r -> ((org.xbill.DNS.AAAARecord) r).getAddress())
+        .isEqualTo(java.net.InetAddress.getByName("::1"));
     assertThat(dns.queries()).singleElement().extracting(TestDnsServer.Query::tcp).isEqualTo(true);
   }
 
@@ -73,7 +78,10 @@ class TestDnsServerTest {
     Message m = ask("nobody.example.org.", Type.A, false);
 
     assertThat(m.getRcode()).isEqualTo(Rcode.NXDOMAIN);
-    assertThat(m.getSection(Section.AUTHORITY)).singleElement().extracting(Record::getType).isEqualTo(Type.SOA);
+    assertThat(m.getSection(Section.AUTHORITY))
+        .singleElement()
+        .extracting(Record::getType)
+        .isEqualTo(Type.SOA);
   }
 
   @Test
@@ -82,14 +90,18 @@ class TestDnsServerTest {
 
     assertThat(m.getRcode()).isEqualTo(Rcode.NOERROR);
     assertThat(m.getSection(Section.ANSWER)).isEmpty();
-    assertThat(m.getSection(Section.AUTHORITY)).extracting(Record::getType).containsExactly(Type.SOA);
+    assertThat(m.getSection(Section.AUTHORITY))
+        .extracting(Record::getType)
+        .containsExactly(Type.SOA);
   }
 
   @Test
   void chasesCnamesIntoTheAnswer() throws IOException {
     Message m = ask("alias.example.org.", Type.A, false);
 
-    assertThat(m.getSection(Section.ANSWER)).extracting(Record::getType).containsExactly(Type.CNAME, Type.A);
+    assertThat(m.getSection(Section.ANSWER))
+        .extracting(Record::getType)
+        .containsExactly(Type.CNAME, Type.A);
   }
 
   @Test
