@@ -21,9 +21,6 @@ import dev.mailcore.testing.ManualClock;
 import jakarta.mail.MessagingException;
 import jakarta.mail.internet.MimeMessage;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -58,7 +55,7 @@ class DirectSenderTest {
 
   @BeforeAll
   static void start() throws IOException {
-    port = freePortOnAll(LIVE);
+    port = LoopbackPorts.freeOnAll(LIVE);
     for (String ip : LIVE) {
       GreenMail g = new GreenMail(new ServerSetup(port, ip, ServerSetup.PROTOCOL_SMTP));
       g.start();
@@ -104,35 +101,6 @@ class DirectSenderTest {
     for (GreenMail g : hosts.values()) {
       g.purgeEmailFromAllMailboxes();
     }
-  }
-
-  /** Finds a port that is free on every one of the addresses. */
-  private static int freePortOnAll(List<String> ips) throws IOException {
-    for (int attempt = 0; attempt < 50; attempt++) {
-      int candidate;
-      try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(ips.get(0)))) {
-        candidate = s.getLocalPort();
-      }
-      List<ServerSocket> held = new ArrayList<>();
-      boolean ok = true;
-      try {
-        for (String ip : ips) {
-          ServerSocket s = new ServerSocket();
-          held.add(s);
-          s.bind(new InetSocketAddress(InetAddress.getByName(ip), candidate));
-        }
-      } catch (IOException e) {
-        ok = false; // taken on one address: try another port
-      } finally {
-        for (ServerSocket s : held) {
-          s.close();
-        }
-      }
-      if (ok) {
-        return candidate;
-      }
-    }
-    throw new IOException("no port free on all of " + ips);
   }
 
   private static DirectSender.Builder sender() {
