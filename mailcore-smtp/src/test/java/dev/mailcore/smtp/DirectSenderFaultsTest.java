@@ -8,7 +8,6 @@ import dev.mailcore.Envelope;
 import dev.mailcore.Mailbox;
 import dev.mailcore.RecipientResult;
 import dev.mailcore.SendResult;
-import dev.mailcore.smtp.mx.DnsMxResolver;
 import dev.mailcore.smtp.mx.TestDnsServer;
 import dev.mailcore.smtp.testing.RecordedTransaction;
 import dev.mailcore.smtp.testing.ScriptedSmtpServer;
@@ -98,13 +97,7 @@ class DirectSenderFaultsTest {
 
   private DirectSender.Builder sender() {
     return DirectSender.builder()
-        .resolver(
-            DnsMxResolver.builder()
-                .server(dns.address())
-                .timeout(Duration.ofMillis(500))
-                .retries(0)
-                .clock(ManualClock.ofDefaults())
-                .build())
+        .resolver(dns.resolverBuilder().clock(ManualClock.ofDefaults()).build())
         .mxPort(port)
         .ehloName("client.shop.example")
         .connectTimeout(Duration.ofSeconds(2))

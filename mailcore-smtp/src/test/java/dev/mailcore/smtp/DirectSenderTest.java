@@ -14,7 +14,6 @@ import dev.mailcore.RecipientResult;
 import dev.mailcore.SendResult;
 import dev.mailcore.TlsMode;
 import dev.mailcore.smtp.mx.DnsFault;
-import dev.mailcore.smtp.mx.DnsMxResolver;
 import dev.mailcore.smtp.mx.StaticRoutes;
 import dev.mailcore.smtp.mx.TestDnsServer;
 import dev.mailcore.testing.ManualClock;
@@ -106,13 +105,7 @@ class DirectSenderTest {
   private static DirectSender.Builder sender() {
     return DirectSender.builder()
         .resolver(
-            DnsMxResolver.builder()
-                .server(dns.address())
-                .timeout(Duration.ofMillis(500))
-                .retries(0)
-                .clock(ManualClock.ofDefaults())
-                .random(new Random(7))
-                .build())
+            dns.resolverBuilder().clock(ManualClock.ofDefaults()).random(new Random(7)).build())
         .mxPort(port)
         .ehloName("client.shop.example")
         .connectTimeout(Duration.ofSeconds(2))

@@ -10,7 +10,6 @@ import dev.mailcore.smtp.mx.TestDnsServer;
 import dev.mailcore.testing.ManualClock;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.time.Duration;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
@@ -50,14 +49,7 @@ class RouterTest {
   @BeforeEach
   void newResolver() {
     dns.resetQueries();
-    resolver =
-        DnsMxResolver.builder()
-            .server(dns.address())
-            .timeout(Duration.ofMillis(300))
-            .retries(0)
-            .clock(ManualClock.ofDefaults())
-            .random(new Random(1))
-            .build();
+    resolver = dns.resolverBuilder().clock(ManualClock.ofDefaults()).random(new Random(1)).build();
   }
 
   private Router router(StaticRoutes routes) {

@@ -120,13 +120,7 @@ class DnsMxResolverTest {
   }
 
   private DnsMxResolver resolver(Random random) {
-    return DnsMxResolver.builder()
-        .server(dns.address())
-        .timeout(Duration.ofMillis(300))
-        .retries(0)
-        .clock(clock)
-        .random(random)
-        .build();
+    return dns.resolverBuilder().clock(clock).random(random).build();
   }
 
   private static InetAddress ip(String text) {

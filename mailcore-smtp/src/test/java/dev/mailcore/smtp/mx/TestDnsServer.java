@@ -15,6 +15,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -140,6 +141,14 @@ public final class TestDnsServer implements AutoCloseable {
   /** Returns the address and port the server answers on, for UDP and TCP alike. */
   public InetSocketAddress address() {
     return new InetSocketAddress(udp.getLocalAddress(), udp.getLocalPort());
+  }
+
+  /**
+   * Returns a {@link DnsMxResolver} builder that asks this server only, with a short time-out (500
+   * ms) and no retries, as tests want; set the clock and randomness as needed.
+   */
+  public DnsMxResolver.Builder resolverBuilder() {
+    return DnsMxResolver.builder().server(address()).timeout(Duration.ofMillis(500)).retries(0);
   }
 
   /** Returns the port the server answers on. */
