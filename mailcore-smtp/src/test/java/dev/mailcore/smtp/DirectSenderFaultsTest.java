@@ -58,6 +58,14 @@ class DirectSenderFaultsTest {
             // the test certificate is for "localhost": an MX of that name can pass the TLS check
             .zone("tls.test", "@ 300 IN MX 10 localhost.\n")
             .zone("localhost", "@ 300 IN A 127.0.0.2\n")
+            // "dual": a dead IPv4 address, then a live IPv6 one
+            .zone(
+                "v6.test",
+                """
+                @     300 IN MX 10 dual
+                dual  300 IN A 127.0.0.4
+                dual  300 IN AAAA ::1
+                """)
             .start();
   }
 
@@ -68,7 +76,7 @@ class DirectSenderFaultsTest {
 
   @BeforeEach
   void pickPort() throws IOException {
-    port = LoopbackPorts.freeOnAll(List.of("127.0.0.2", "127.0.0.3"));
+    port = LoopbackPorts.freeOnAll(List.of("127.0.0.2", "127.0.0.3", "::1"));
   }
 
   @AfterEach
@@ -308,5 +316,21 @@ class DirectSenderFaultsTest {
       assertThat(bob.remoteHost()).contains("mx2.two.test");
     }
     assertThat(backup.transactions()).hasSize(1);
+  }
+
+  @Test
+  void triesTheNextAddressOfAHostOverIpv6() throws IOException {
+    ScriptedSmtpServer six = server("::1");
+
+    try (DirectSender sender = sender().build()) {
+      RecipientResult bob = send(sender, List.of(at("bob", "v6.test"))).recipients().get(0);
+
+      assertThat(bob.isDelivered()).isTrue();
+      assertThat(bob.remoteHost()).contains("dual.v6.test");
+    }
+    assertThat(six.transactions())
+        .singleElement()
+        .extracting(RecordedTransaction::recipientAddresses)
+        .isEqualTo(List.of("bob@v6.test"));
   }
 }
