@@ -375,17 +375,16 @@ public final class SmtpRelay implements MailSender {
       for (int i = 0; i < now.size(); i++) {
         Job j = now.get(i);
         TransactionResult r = results.get(i);
-        if (!r.isCompleted() && r.isRetrySafe() && !j.retried
-            && r.failure().filter(MailException.class::isInstance).isPresent()) {
+        Optional<Exception> failure = r.failure();
+        if (failure.isPresent() && isRenderingFailure(failure.get())) {
+          // the message itself cannot be written: the caller's problem, reported as thrown
+          fail(j, (RuntimeException) failure.get());
+        } else if (!r.isCompleted() && r.isRetrySafe() && !j.retried
+            && failure.filter(MailException.class::isInstance).isPresent()) {
           j.retried = true;
           retry.add(j);
         } else {
-          Optional<Exception> failure = r.failure();
-          if (failure.isPresent() && failure.get() instanceof MailFormatException f) {
-            fail(j, f);
-          } else {
-            finish(j, new SendResult(j.messageId, r.recipients()));
-          }
+          finish(j, new SendResult(j.messageId, r.recipients()));
         }
       }
       if (remaining.isEmpty() && !retry.isEmpty()) {
@@ -394,6 +393,11 @@ public final class SmtpRelay implements MailSender {
         retry.clear();
       }
     }
+  }
+
+  private static boolean isRenderingFailure(Exception e) {
+    return e instanceof MailFormatException
+        || (e instanceof RuntimeException && !(e instanceof MailException));
   }
 
   private SendResult setupFailure(Job job, MailException e) {
