@@ -7,4 +7,7 @@ module dev.mailcore.smtp {
 
   exports dev.mailcore.smtp;
   exports dev.mailcore.smtp.mx;
+
+  provides dev.mailcore.spi.MailSenderProvider with
+      dev.mailcore.smtp.internal.SmtpSenderProvider;
 }

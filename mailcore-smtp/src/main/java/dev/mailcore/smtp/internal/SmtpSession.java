@@ -606,6 +606,9 @@ public final class SmtpSession implements Closeable {
       f.tx.source().writeTo(body);
     } catch (WireException e) {
       throw e.getCause();
+    } catch (MailConnectionException | MailProtocolException e) {
+      // raised by the engine itself while the body streamed (a BDAT reply read mid-message)
+      throw e;
     } catch (IOException | RuntimeException e) {
       if (e.getCause() instanceof WireException w) {
         throw w.getCause();

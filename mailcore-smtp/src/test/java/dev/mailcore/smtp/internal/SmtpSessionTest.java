@@ -644,4 +644,26 @@ class SmtpSessionTest {
     assertThat(session.noop(Duration.ofSeconds(2))).isFalse();
     assertThat(session.isUsable()).isFalse();
   }
+
+  @Test
+  void writeTheServerStopsReadingIsAbortedByTheWatchdog() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().pipelining(true));
+    server.fault(SmtpStep.DATA_BODY, SocketFault.stall());
+    java.util.concurrent.ScheduledExecutorService watchdog = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    toClose.add(watchdog::shutdownNow);
+    SmtpSession session = open(server, plain().dataTimeout(Duration.ofMillis(300)).watchdog(watchdog).build());
+    byte[] line = "0123456789012345678901234567890123456789012345678901234567890123456789\r\n"
+        .getBytes(StandardCharsets.US_ASCII);
+    SmtpTransaction endless = SmtpTransaction.of(Envelope.of(FROM, List.of(BOB)), out -> {
+      out.write("Subject: huge\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      for (int i = 0; i < 4_000_000; i++) {
+        out.write(line);
+      }
+    });
+
+    TransactionResult result = session.send(endless);
+
+    assertThat(result.recipients().get(0).status()).isEqualTo(DeliveryStatus.DEFERRED);
+    assertThat(result.failure()).get().asString().contains("read nothing for 300 ms");
+  }
 }
