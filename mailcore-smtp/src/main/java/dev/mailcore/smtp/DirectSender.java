@@ -1,6 +1,5 @@
 package dev.mailcore.smtp;
 
-import dev.mailcore.Content;
 import dev.mailcore.DeliveryStatus;
 import dev.mailcore.EnhancedStatus;
 import dev.mailcore.Envelope;
@@ -26,7 +25,9 @@ import dev.mailcore.smtp.mx.MxResolver;
 import dev.mailcore.smtp.mx.StaticRoutes;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashSet;
@@ -37,6 +38,11 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,6 +90,10 @@ public final class DirectSender implements MailSender {
   private final int maxRecipients;
   private final int maxHosts;
   private final Map<TlsMode, SessionSettings> settings;
+  private final DeliveryListener listener;
+  private final Clock clock;
+  private final Executor executor;
+  private final ExecutorService ownExecutor;
   private volatile boolean closed;
 
   private DirectSender(Builder b) {
@@ -96,6 +106,22 @@ public final class DirectSender implements MailSender {
             domain ->
                 required.contains(domain.toLowerCase(Locale.ROOT)) ? TlsMode.STARTTLS : b.tls);
     this.maxRecipients = b.maxRecipients;
+    this.listener = b.listener;
+    this.clock = b.clock;
+    if (b.executor != null) {
+      this.executor = b.executor;
+      this.ownExecutor = null;
+    } else {
+      AtomicInteger n = new AtomicInteger();
+      this.ownExecutor =
+          Executors.newCachedThreadPool(
+              r -> {
+                Thread t = new Thread(r, "mailcore-direct-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+              });
+      this.executor = ownExecutor;
+    }
     this.maxHosts = b.maxHosts;
     this.settings = new EnumMap<>(TlsMode.class);
     for (TlsMode mode : TlsMode.values()) {
@@ -121,39 +147,94 @@ public final class DirectSender implements MailSender {
   }
 
   /**
-   * Delivers {@code message}, rendered on each transaction, to the recipients of {@code envelope}.
+   * Delivers {@code message} to the recipients of {@code envelope}, blocking until each has an
+   * outcome. The message is rendered for each transaction; to send identical bytes everywhere (as
+   * DKIM needs), render it once and use {@link #send(RenderedMessage)}.
    *
+   * @throws dev.mailcore.MailFormatException when the message cannot be rendered
    * @throws IllegalStateException when the sender is closed
    * @throws NullPointerException when an argument is null
    */
   @Override
   public SendResult send(Envelope envelope, Message message) {
+    Objects.requireNonNull(envelope, "envelope");
     Objects.requireNonNull(message, "message");
     return deliver(
         envelope, MessageSource.of(message), message.needsSmtpUtf8(), message.messageId());
   }
 
   /**
-   * Delivers pre-rendered RFC 5322 bytes, such as a queue's stored file, to the recipients of
-   * {@code envelope}. Every transaction and retry sends the very same bytes.
+   * Delivers a pre-rendered message, such as a queue's stored file, to the recipients of its
+   * envelope. Every transaction streams the very same bytes.
    *
-   * @param envelope the reverse-path and recipients
-   * @param rfc5322 the message as it goes on the wire (CRLF or LF line ends; dot-stuffing is done
-   *     while sending)
    * @throws IllegalStateException when the sender is closed
-   * @throws NullPointerException when an argument is null
+   * @throws NullPointerException when {@code message} is null
    */
-  public SendResult send(Envelope envelope, Content rfc5322) {
-    Objects.requireNonNull(rfc5322, "rfc5322");
-    return deliver(envelope, MessageSource.of(rfc5322), false, Optional.empty());
+  public SendResult send(RenderedMessage message) {
+    Objects.requireNonNull(message, "message");
+    return deliver(
+        message.envelope(), MessageSource.of(message.content()), false, Optional.empty());
+  }
+
+  /**
+   * Delivers without blocking, on the sender's executor; the future fails with what {@link
+   * #send(Envelope, Message)} would throw.
+   *
+   * @throws IllegalStateException when the sender is closed
+   */
+  @Override
+  public CompletableFuture<SendResult> sendAsync(Envelope envelope, Message message) {
+    Objects.requireNonNull(envelope, "envelope");
+    Objects.requireNonNull(message, "message");
+    checkOpen();
+    return CompletableFuture.supplyAsync(() -> send(envelope, message), executor);
+  }
+
+  /**
+   * Delivers a pre-rendered message without blocking, on the sender's executor.
+   *
+   * @throws IllegalStateException when the sender is closed
+   */
+  public CompletableFuture<SendResult> sendAsync(RenderedMessage message) {
+    Objects.requireNonNull(message, "message");
+    checkOpen();
+    return CompletableFuture.supplyAsync(() -> send(message), executor);
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("DirectSender is closed");
+    }
   }
 
   private SendResult deliver(
       Envelope envelope, MessageSource source, boolean smtpUtf8, Optional<String> messageId) {
-    Objects.requireNonNull(envelope, "envelope");
-    if (closed) {
-      throw new IllegalStateException("DirectSender is closed");
+    checkOpen();
+    Instant started = clock.instant();
+    notify(() -> listener.sendStarted(envelope));
+    SendResult result;
+    try {
+      result = deliverAll(envelope, source, smtpUtf8, messageId);
+    } catch (RuntimeException e) {
+      notify(() -> listener.sendFailed(envelope, e));
+      throw e;
     }
+    notify(
+        () -> listener.sendFinished(envelope, result, Duration.between(started, clock.instant())));
+    return result;
+  }
+
+  /** Calls the listener, which must not throw; if it does, the outcome stays as it is. */
+  private static void notify(Runnable call) {
+    try {
+      call.run();
+    } catch (RuntimeException e) {
+      log.warn("a DeliveryListener threw; ignored", e);
+    }
+  }
+
+  private SendResult deliverAll(
+      Envelope envelope, MessageSource source, boolean smtpUtf8, Optional<String> messageId) {
     Map<String, List<Mailbox>> byDomain = new LinkedHashMap<>();
     for (Mailbox r : envelope.recipients()) {
       byDomain
@@ -323,10 +404,16 @@ public final class DirectSender implements MailSender {
     return out;
   }
 
-  /** Stops accepting sends; deliveries in flight finish. Idempotent. */
+  /**
+   * Stops accepting sends; deliveries in flight finish, and the sender's own threads end when they
+   * have. An executor given to the builder is left running. Idempotent.
+   */
   @Override
   public void close() {
     closed = true;
+    if (ownExecutor != null) {
+      ownExecutor.shutdown();
+    }
   }
 
   /**
@@ -347,8 +434,32 @@ public final class DirectSender implements MailSender {
     private Duration dataTimeout = Duration.ofMinutes(10);
     private String ehloName;
     private SSLContext sslContext;
+    private DeliveryListener listener = DeliveryListener.NONE;
+    private Clock clock = Clock.systemUTC();
+    private Executor executor;
 
     private Builder() {}
+
+    /** Sets the listener that hears of each send; none by default. */
+    public Builder listener(DeliveryListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /** Sets the clock for the elapsed times the listener hears; the system clock by default. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Sets where {@code sendAsync} runs deliveries; by default the sender's own daemon threads, one
+     * per delivery in flight, ended by {@link DirectSender#close()}.
+     */
+    public Builder executor(Executor executor) {
+      this.executor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
 
     /** Sets the MX resolver; a {@link DnsMxResolver} on the system's DNS servers by default. */
     public Builder resolver(MxResolver resolver) {

@@ -115,7 +115,8 @@ class DirectSenderFaultsTest {
 
   private static SendResult send(DirectSender sender, List<Mailbox> recipients) {
     return sender.send(
-        Envelope.of(ANA, recipients), Content.ofString(MESSAGE, StandardCharsets.UTF_8));
+        RenderedMessage.of(
+            Envelope.of(ANA, recipients), Content.ofString(MESSAGE, StandardCharsets.UTF_8)));
   }
 
   private static Mailbox at(String local, String domain) {

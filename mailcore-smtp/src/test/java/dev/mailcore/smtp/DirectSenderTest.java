@@ -10,6 +10,7 @@ import dev.mailcore.DeliveryStatus;
 import dev.mailcore.EnhancedStatus;
 import dev.mailcore.Envelope;
 import dev.mailcore.Mailbox;
+import dev.mailcore.Message;
 import dev.mailcore.RecipientResult;
 import dev.mailcore.SendResult;
 import dev.mailcore.TlsMode;
@@ -115,7 +116,9 @@ class DirectSenderTest {
 
   private static SendResult send(DirectSender sender, Mailbox... recipients) {
     return sender.send(
-        Envelope.of(ANA, List.of(recipients)), Content.ofString(MESSAGE, StandardCharsets.UTF_8));
+        RenderedMessage.of(
+            Envelope.of(ANA, List.of(recipients)),
+            Content.ofString(MESSAGE, StandardCharsets.UTF_8)));
   }
 
   private static int received(String ip) {
@@ -299,5 +302,54 @@ class DirectSenderTest {
 
     assertThatThrownBy(() -> send(sender, Mailbox.of("bob", "two.test")))
         .isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void rendersAndDeliversAMessageToTheRecipientsItNames() throws Exception {
+    Message message =
+        Message.builder()
+            .from(ANA)
+            .to(Mailbox.of("bob", "two.test"))
+            .bcc(Mailbox.of("eve", "other.test"))
+            .subject("built")
+            .text("Hello from the builder.")
+            .build();
+    try (DirectSender sender = sender().build()) {
+      SendResult result = sender.send(message);
+
+      assertThat(result.isAllDelivered()).isTrue();
+    }
+    assertThat(receivedBy("127.0.0.2")).containsExactly("built");
+    assertThat(receivedBy("127.0.0.5")).containsExactly("built");
+  }
+
+  @Test
+  void deliversAsynchronouslyAndTellsTheListener() throws Exception {
+    List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+    DeliveryListener listener =
+        new DeliveryListener() {
+          @Override
+          public void sendStarted(Envelope envelope) {
+            heard.add("started " + envelope.recipients().size());
+          }
+
+          @Override
+          public void sendFinished(Envelope envelope, SendResult result, Duration elapsed) {
+            heard.add("finished " + result.withStatus(DeliveryStatus.DELIVERED).size());
+          }
+        };
+    try (DirectSender sender = sender().listener(listener).build()) {
+      SendResult result =
+          sender
+              .sendAsync(
+                  RenderedMessage.of(
+                      Envelope.of(ANA, List.of(Mailbox.of("bob", "two.test"))),
+                      Content.ofString(MESSAGE, StandardCharsets.UTF_8)))
+              .get(30, java.util.concurrent.TimeUnit.SECONDS);
+
+      assertThat(result.isAllDelivered()).isTrue();
+    }
+    assertThat(heard).containsExactly("started 1", "finished 1");
+    assertThat(received("127.0.0.2")).isEqualTo(1);
   }
 }
