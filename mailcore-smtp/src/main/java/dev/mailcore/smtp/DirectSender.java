@@ -98,13 +98,14 @@ public final class DirectSender implements MailSender {
 
   private DirectSender(Builder b) {
     Set<String> required = Set.copyOf(b.tlsRequired);
+    TlsMode otherwise = b.tls;
     this.router =
         new Router(
             b.resolver != null ? b.resolver : DnsMxResolver.ofDefaults(),
             b.routes,
             b.mxPort,
             domain ->
-                required.contains(domain.toLowerCase(Locale.ROOT)) ? TlsMode.STARTTLS : b.tls);
+                required.contains(domain.toLowerCase(Locale.ROOT)) ? TlsMode.STARTTLS : otherwise);
     this.maxRecipients = b.maxRecipients;
     this.listener = b.listener;
     this.clock = b.clock;
