@@ -318,26 +318,44 @@ public final class DnsMxResolver implements MxResolver {
   }
 
   /**
-   * Sends to each server in turn, the whole round {@code retries + 1} times, until one answers. Our
-   * own loop, not dnsjava's ExtendedResolver, which shuffles the servers.
+   * Sends to each server in turn, the whole round {@code retries + 1} times, until one answers
+   * usefully. A server that answers SERVFAIL, REFUSED or NOTIMP is not asked again for this query,
+   * but the next one is; when none does better, that answer is returned. Our own loop, not
+   * dnsjava's ExtendedResolver, which shuffles the servers and takes any answer.
    */
   private Message send(Message query, String what) throws IOException {
     if (servers.isEmpty()) {
       throw new IOException("no DNS server configured");
     }
-    IOException last = null;
+    IOException lastError = null;
+    Message lastRefusal = null;
+    boolean[] refused = new boolean[servers.size()];
     for (int round = 0; round <= retries; round++) {
-      for (Resolver server : servers) {
+      for (int i = 0; i < servers.size(); i++) {
+        if (refused[i]) {
+          continue;
+        }
+        Resolver server = servers.get(i);
         try {
-          return server.send(query);
+          Message response = server.send(query);
+          int rcode = response.getRcode();
+          if (rcode != Rcode.SERVFAIL && rcode != Rcode.REFUSED && rcode != Rcode.NOTIMP) {
+            return response;
+          }
+          log.debug("DNS query {} to {}: {}", what, server, Rcode.string(rcode));
+          refused[i] = true;
+          lastRefusal = response;
         } catch (IOException e) {
           log.debug(
               "DNS query {} to {} failed (round {}): {}", what, server, round + 1, e.toString());
-          last = e;
+          lastError = e;
         }
       }
     }
-    throw last;
+    if (lastRefusal != null) {
+      return lastRefusal;
+    }
+    throw lastError;
   }
 
   private Duration positiveTtl(List<Record> records) {

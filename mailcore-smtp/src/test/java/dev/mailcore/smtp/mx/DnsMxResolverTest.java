@@ -370,4 +370,47 @@ class DnsMxResolverTest {
 
     assertThat(results).hasSize(8).allSatisfy(r -> assertThat(hosts(r)).hasSize(2));
   }
+
+  @Test
+  void asksTheNextServerWhenTheFirstFails() {
+    try (TestDnsServer failing =
+        TestDnsServer.builder()
+            .zone("backup.test", "@ 300 IN MX 10 other\nother 300 IN A 127.0.0.9\n")
+            .fault("backup.test", DnsFault.SERVFAIL)
+            .fault("mx1.backup.test", DnsFault.SERVFAIL)
+            .fault("mx2.backup.test", DnsFault.SERVFAIL)
+            .start()) {
+      DnsMxResolver two =
+          DnsMxResolver.builder()
+              .server(failing.address())
+              .server(dns.address())
+              .timeout(Duration.ofMillis(300))
+              .retries(1)
+              .clock(clock)
+              .build();
+
+      assertThat(hosts(two.lookup("backup.test")))
+          .extracting(MxHost::name)
+          .containsExactly("mx1.backup.test", "mx2.backup.test");
+      assertThat(failing.queryCount("backup.test", "MX")).isEqualTo(1); // not asked again
+    }
+  }
+
+  @Test
+  void asksTheNextServerWhenTheFirstIsSilent() {
+    try (TestDnsServer silent =
+        TestDnsServer.builder().fault("backup.test", DnsFault.DROP).start()) {
+      DnsMxResolver two =
+          DnsMxResolver.builder()
+              .server(silent.address())
+              .server(dns.address())
+              .timeout(Duration.ofMillis(300))
+              .retries(0)
+              .clock(clock)
+              .build();
+
+      assertThat(hosts(two.lookup("backup.test"))).hasSize(2);
+      assertThat(silent.queryCount("backup.test", "MX")).isEqualTo(1);
+    }
+  }
 }
