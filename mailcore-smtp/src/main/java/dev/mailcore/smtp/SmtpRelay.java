@@ -288,7 +288,7 @@ public final class SmtpRelay implements MailSender {
   }
 
   private void work() {
-    int batchLimit = Math.max(1, config.pipelining && config.chunking ? config.maxUnacknowledged * 2 : 1);
+    int batchLimit = config.pipelining && config.maxUnacknowledged > 1 ? config.maxUnacknowledged * 2 : 1;
     while (true) {
       Job first;
       try {

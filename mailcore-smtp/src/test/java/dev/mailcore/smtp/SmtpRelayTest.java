@@ -15,6 +15,7 @@ import dev.mailcore.MailFormatException;
 import dev.mailcore.MailSender;
 import dev.mailcore.MailSenders;
 import dev.mailcore.Mailbox;
+import dev.mailcore.Message;
 import dev.mailcore.RecipientResult;
 import dev.mailcore.SendResult;
 import dev.mailcore.TlsMode;
@@ -119,6 +120,25 @@ class SmtpRelayTest {
     MimeMessage[] received = mail.getReceivedMessages();
     assertThat(received).hasSize(2);
     assertThat(received[0].getSubject()).isEqualTo("interop");
+  }
+
+  @Test
+  void rendersAMessageWhileSendingIt() throws Exception {
+    GreenMail mail = greenMail(ServerSetup.PROTOCOL_SMTP);
+    SmtpRelay relay = closing(SmtpRelay.builder().host("127.0.0.1").port(mail.getSmtp().getPort())
+        .tls(TlsMode.NONE).allowPlainTextAuth(true).credentials(Credentials.password("ana", "s3cret")).build());
+    Message message = Message.builder().from(FROM).to(BOB).bcc(CAROL)
+        .subject("Olá from the relay").text("Hello Bob\n.\nwith a lone dot line").build();
+
+    SendResult result = relay.send(message);
+
+    assertThat(result.isAllDelivered()).isTrue();
+    assertThat(result.messageId()).isEqualTo(message.messageId());
+    MimeMessage[] received = mail.getReceivedMessages();
+    assertThat(received).hasSize(2);
+    assertThat(received[0].getSubject()).isEqualTo("Olá from the relay");
+    assertThat(received[0].getHeader("Bcc")).isNull();
+    assertThat(String.valueOf(received[0].getContent()).replace("\r\n", "\n")).contains("\n.\nwith a lone dot line");
   }
 
   @Test

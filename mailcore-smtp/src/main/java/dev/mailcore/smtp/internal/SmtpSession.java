@@ -47,10 +47,11 @@ import org.slf4j.LoggerFactory;
  * mail transactions.
  *
  * <p>Transactions use what the server offers: PIPELINING (RFC 2920) sends MAIL, every RCPT and
- * DATA in one write; CHUNKING (RFC 3030) sends the body as BDAT chunks without dot-stuffing; with
- * both, {@link #send(List)} streams several transactions without waiting for each final reply, up
- * to {@link SessionSettings#maxUnacknowledged()} at once, matching replies to transactions in
- * order. Commands and body go through one buffer that is flushed only when the engine must wait
+ * DATA in one write; CHUNKING (RFC 3030) sends the body as BDAT chunks without dot-stuffing.
+ * With PIPELINING, {@link #send(List)} streams several transactions without waiting for each
+ * final reply (with CHUNKING up to {@link SessionSettings#maxUnacknowledged()} at once; with DATA
+ * the next MAIL follows the final dot, as each DATA must wait for its 354), matching replies to
+ * transactions in order. Commands and body go through one buffer that is flushed only when the engine must wait
  * for a reply, and TCP_NODELAY is set, so each pipelined group leaves in one write.
  *
  * <p>Failures inside a transaction are values in the {@link TransactionResult}: a refused
@@ -209,8 +210,7 @@ public final class SmtpSession implements Closeable {
     if (!isUsable()) {
       throw new IllegalStateException("session to " + serverName + " is not usable");
     }
-    boolean streaming =
-        settings.maxUnacknowledged() > 1 && usePipelining() && useChunking();
+    boolean streaming = streaming();
     int window = streaming ? settings.maxUnacknowledged() : 1;
     List<Flight> flights = new ArrayList<>(batch.size());
     ArrayDeque<Flight> inFlight = new ArrayDeque<>();
@@ -587,7 +587,12 @@ public final class SmtpSession implements Closeable {
     }
     unflushed = true;
     pending.add(new Expect(settings.dataTimeout(), f::finalReply));
-    awaitAll();
+    if (!streaming()) {
+      awaitAll();
+    }
+    // Streaming: the next transaction's MAIL, RCPT and DATA follow the final dot in the same
+    // group (RFC 2920 §3.1 lists only EHLO, DATA, VRFY, EXPN, TURN, QUIT and NOOP as commands
+    // that end a group), so each further message costs one round trip instead of two.
   }
 
   private void sendChunked(Flight f) throws IOException {
@@ -743,6 +748,11 @@ public final class SmtpSession implements Closeable {
       results.add(RecipientResult.ofFailure(r, false, why, serverName));
     }
     return results;
+  }
+
+  /** Whether transactions may be written before earlier ones have their final reply. */
+  private boolean streaming() {
+    return settings.maxUnacknowledged() > 1 && usePipelining();
   }
 
   private boolean usePipelining() {

@@ -137,6 +137,25 @@ class SmtpSessionTest {
   }
 
   @Test
+  void streamsOverDataWithOneRoundTripPerMessage() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().pipelining(true));
+    SmtpSession session = open(server, plain().build());
+    List<SmtpTransaction> batch = new ArrayList<>();
+    for (int i = 1; i <= 10; i++) {
+      batch.add(tx(message(i), BOB, CAROL));
+    }
+    long before = server.roundTrips();
+
+    List<TransactionResult> results = session.send(batch);
+
+    assertThat(results).allMatch(r -> r.recipients().stream().allMatch(RecipientResult::isDelivered));
+    assertThat(server.transactions()).extracting(RecordedTransaction::text)
+        .containsExactly(batch.stream().map(t -> message(batch.indexOf(t) + 1)).toArray(String[]::new));
+    // one round trip per 354 plus the last final reply, instead of two per message
+    assertThat(server.roundTrips() - before).isEqualTo(11);
+  }
+
+  @Test
   void streamingOffWaitsForEachMessage() throws Exception {
     ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().pipelining(true).chunking(true));
     SmtpSession session = open(server, plain().maxUnacknowledged(1).build());
