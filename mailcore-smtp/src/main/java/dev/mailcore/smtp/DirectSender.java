@@ -251,7 +251,12 @@ public final class DirectSender implements MailSender {
     }
     List<RecipientResult> ordered = new ArrayList<>();
     for (Mailbox r : envelope.recipients()) {
-      ordered.add(results.get(r));
+      RecipientResult result = results.get(r);
+      // every path above yields one result per recipient; this guards the engine's contract
+      ordered.add(
+          result != null
+              ? result
+              : RecipientResult.ofFailure(r, true, "no outcome was reported for " + r, null));
     }
     return new SendResult(messageId, ordered);
   }
