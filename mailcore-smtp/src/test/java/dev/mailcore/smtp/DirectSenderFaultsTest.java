@@ -154,6 +154,41 @@ class DirectSenderFaultsTest {
   }
 
   @Test
+  void movesToTheBackupWhenThePrimaryGreetsWith554() throws IOException {
+    ScriptedSmtpServer primary =
+        server("127.0.0.2").reply(SmtpStep.GREETING, "554 5.7.1 no service");
+    ScriptedSmtpServer backup = server("127.0.0.3");
+
+    try (DirectSender sender = sender().build()) {
+      RecipientResult bob = send(sender, List.of(at("bob", "two.test"))).recipients().get(0);
+
+      assertThat(bob.isDelivered()).isTrue();
+      assertThat(bob.remoteHost()).contains("mx2.two.test");
+    }
+    assertThat(primary.transactions()).isEmpty();
+    assertThat(backup.transactions()).hasSize(1);
+  }
+
+  @Test
+  void defersEveryRecipientWhenTheServerRefusesTheSenderTemporarily() throws IOException {
+    server("127.0.0.2").reply(SmtpStep.MAIL, "451 4.3.0 try again later");
+    ScriptedSmtpServer backup = server("127.0.0.3");
+
+    try (DirectSender sender = sender().build()) {
+      SendResult result = send(sender, List.of(at("bob", "two.test"), at("bea", "two.test")));
+
+      assertThat(result.recipients())
+          .allSatisfy(
+              r -> {
+                assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
+                assertThat(r.replyCode()).hasValue(451);
+                assertThat(r.remoteHost()).contains("mx1.two.test");
+              });
+    }
+    assertThat(backup.connectionCount()).isZero();
+  }
+
+  @Test
   void defersWithTheLastGreetingWhenEveryHostRefuses() throws IOException {
     server("127.0.0.2").reply(SmtpStep.GREETING, "421 4.3.2 primary busy");
     server("127.0.0.3").reply(SmtpStep.GREETING, "421 4.3.2 backup busy");
