@@ -7,6 +7,7 @@ import dev.mailcore.ServerReply;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -22,7 +23,13 @@ import java.util.Optional;
  * <p>Not thread-safe: owned by one {@link SmtpSession}.
  */
 final class ReplyReader {
-  private final Socket socket;
+  /** Sets the read time-out of the underlying socket, such as {@link Socket#setSoTimeout}. */
+  @FunctionalInterface
+  interface ReadTimeout {
+    void set(int millis) throws SocketException;
+  }
+
+  private final ReadTimeout readTimeout;
   private final InputStream in;
   private final int maxLineLength;
   private final int maxLines;
@@ -31,8 +38,8 @@ final class ReplyReader {
   private int limit;
   private final byte[] line;
 
-  ReplyReader(Socket socket, InputStream in, int maxLineLength, int maxLines) {
-    this.socket = socket;
+  ReplyReader(ReadTimeout readTimeout, InputStream in, int maxLineLength, int maxLines) {
+    this.readTimeout = readTimeout;
     this.in = in;
     this.maxLineLength = maxLineLength;
     this.maxLines = maxLines;
@@ -149,7 +156,7 @@ final class ReplyReader {
     if (remaining <= 0) {
       throw timedOut(timeout, null);
     }
-    socket.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, remaining / 1_000_000)));
+    readTimeout.set((int) Math.max(1, Math.min(Integer.MAX_VALUE, remaining / 1_000_000)));
     int n;
     try {
       n = in.read(buffer, 0, buffer.length);

@@ -38,8 +38,13 @@ final class SaslMechanisms {
       }
       check(reply, host, credentials);
     } else if (caps.hasAuth("PLAIN")) {
-      String response = "\0" + credentials.username() + "\0" + credentials.secret();
-      check(exchange.command("AUTH PLAIN", base64(response)), host, credentials);
+      String response = base64("\0" + credentials.username() + "\0" + credentials.secret());
+      ServerReply reply = exchange.command("AUTH PLAIN", response);
+      if (reply.code() == 334) {
+        // a server that ignores the initial response asks for it again (RFC 4954 §4)
+        reply = exchange.respond(response);
+      }
+      check(reply, host, credentials);
     } else if (caps.hasAuth("LOGIN")) {
       ServerReply reply = exchange.command("AUTH LOGIN", "");
       if (reply.code() == 334) {

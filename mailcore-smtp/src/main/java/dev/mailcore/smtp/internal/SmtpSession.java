@@ -419,7 +419,7 @@ public final class SmtpSession implements Closeable {
   private void installStreams() throws IOException {
     reader =
         new ReplyReader(
-            socket, socket.getInputStream(), settings.maxReplyLineLength(), settings.maxReplyLines());
+            socket::setSoTimeout, socket.getInputStream(), settings.maxReplyLineLength(), settings.maxReplyLines());
     out = new BufferedOutputStream(new WireOutputStream(socket.getOutputStream()), CHUNK_SIZE + 512);
   }
 

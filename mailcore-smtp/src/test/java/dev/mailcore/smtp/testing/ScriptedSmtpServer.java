@@ -63,6 +63,7 @@ public final class ScriptedSmtpServer implements AutoCloseable {
   private final Map<String, Reply> scripted = new ConcurrentHashMap<>();
   private final Map<String, String> recipientReplies = new ConcurrentHashMap<>();
   private final AtomicInteger connections = new AtomicInteger();
+  private final AtomicInteger peakConnections = new AtomicInteger();
   private final AtomicLong roundTrips = new AtomicLong();
   private final Object closedLock = new Object();
   private volatile boolean closed;
@@ -152,6 +153,11 @@ public final class ScriptedSmtpServer implements AutoCloseable {
     return connections.get();
   }
 
+  /** Returns the largest number of connections that were open at the same time. */
+  public int peakConnections() {
+    return peakConnections.get();
+  }
+
   /** Returns the number of connections open now. */
   public int openConnections() {
     return openSockets.size();
@@ -206,6 +212,7 @@ public final class ScriptedSmtpServer implements AutoCloseable {
       }
       int id = connections.incrementAndGet();
       openSockets.add(s);
+      peakConnections.accumulateAndGet(openSockets.size(), Math::max);
       Thread t = new Thread(() -> serve(s, id), "scripted-smtp-" + port() + "-" + id);
       t.setDaemon(true);
       t.start();
