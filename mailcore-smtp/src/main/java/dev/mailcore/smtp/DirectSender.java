@@ -14,6 +14,7 @@ import dev.mailcore.ServerReply;
 import dev.mailcore.TlsMode;
 import dev.mailcore.internal.AddressParser;
 import dev.mailcore.smtp.internal.Destination;
+import dev.mailcore.smtp.internal.EncryptOnlyTls;
 import dev.mailcore.smtp.internal.MessageSource;
 import dev.mailcore.smtp.internal.Router;
 import dev.mailcore.smtp.internal.SessionSettings;
@@ -60,8 +61,11 @@ import org.slf4j.LoggerFactory;
  * replies are final for this attempt: a 5xx for a recipient fails it, a 4xx defers it. What no host
  * took is deferred with the last reason.
  *
- * <p>TLS is opportunistic by default ({@link TlsMode#STARTTLS_IF_OFFERED}): used when offered,
- * certificate and host name checked; {@link Builder#requireTls} makes it mandatory per domain.
+ * <p>TLS is opportunistic by default ({@link TlsMode#STARTTLS_IF_OFFERED}): used when offered and,
+ * like Postfix's {@code may} level (RFC 7435), without rejecting a certificate that does not verify,
+ * since most MX hosts present self-signed ones and the only alternative is plain text; {@link
+ * Builder#verifyOpportunisticTls} turns verification on for those too. {@link Builder#requireTls}
+ * makes TLS mandatory for a domain, with certificate and host name always checked.
  *
  * <p>Each {@link RecipientResult} names the host that answered and its reply. Outcomes decided
  * without a server (null MX, a domain that does not exist, DNS trouble, no host reachable) carry a
@@ -135,7 +139,9 @@ public final class DirectSender implements MailSender {
       if (b.ehloName != null) {
         s.ehloName(b.ehloName);
       }
-      if (b.sslContext != null) {
+      if (mode == TlsMode.STARTTLS_IF_OFFERED && !b.verifyOpportunisticTls) {
+        s.sslContext(EncryptOnlyTls.context());
+      } else if (b.sslContext != null) {
         s.sslContext(b.sslContext);
       }
       settings.put(mode, s.build());
@@ -435,6 +441,7 @@ public final class DirectSender implements MailSender {
     private final Set<String> tlsRequired = new HashSet<>();
     private int maxRecipients = 50;
     private int maxHosts = 5;
+    private boolean verifyOpportunisticTls;
     private Duration connectTimeout = Duration.ofSeconds(30);
     private Duration commandTimeout = Duration.ofMinutes(5);
     private Duration dataTimeout = Duration.ofMinutes(10);
@@ -564,7 +571,21 @@ public final class DirectSender implements MailSender {
       return this;
     }
 
-    /** Sets the TLS context (trust store) for STARTTLS; the JDK default by default. */
+    /**
+     * Checks certificates and host names on opportunistic STARTTLS too (default false: encrypt
+     * without authentication, as MTAs do). With it, a host whose certificate does not verify is
+     * treated like a failed handshake: the next host is tried.
+     */
+    public Builder verifyOpportunisticTls(boolean verify) {
+      this.verifyOpportunisticTls = verify;
+      return this;
+    }
+
+    /**
+     * Sets the TLS context (trust store) for STARTTLS where certificates are verified: domains
+     * with {@link #requireTls} and, with {@link #verifyOpportunisticTls}, every domain. The JDK
+     * default by default.
+     */
     public Builder sslContext(SSLContext context) {
       this.sslContext = Objects.requireNonNull(context, "context");
       return this;

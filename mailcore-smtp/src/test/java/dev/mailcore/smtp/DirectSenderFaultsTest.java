@@ -279,13 +279,31 @@ class DirectSenderFaultsTest {
   }
 
   @Test
-  void movesOnWhenAnOpportunisticTlsHandshakeFails() throws IOException {
-    // the primary offers STARTTLS with a certificate the client does not trust
+  void encryptsToAnUntrustedCertificateWhenTlsIsOpportunistic() throws IOException {
+    // the primary offers STARTTLS with a certificate the client does not trust, as many MX do
     ScriptedSmtpServer primary =
         server("127.0.0.2", b -> b.startTls(TestCertificates.serverContext()));
     ScriptedSmtpServer backup = server("127.0.0.3");
 
     try (DirectSender sender = sender().build()) {
+      RecipientResult bob = send(sender, List.of(at("bob", "two.test"))).recipients().get(0);
+
+      assertThat(bob.isDelivered()).isTrue();
+      assertThat(bob.remoteHost()).contains("mx1.two.test");
+    }
+    assertThat(primary.count(SmtpStep.STARTTLS)).isEqualTo(1);
+    assertThat(primary.transactions()).hasSize(1);
+    assertThat(backup.transactions()).isEmpty();
+  }
+
+  @Test
+  void movesOnWhenAVerifiedOpportunisticTlsHandshakeFails() throws IOException {
+    // the primary offers STARTTLS with a certificate the client does not trust
+    ScriptedSmtpServer primary =
+        server("127.0.0.2", b -> b.startTls(TestCertificates.serverContext()));
+    ScriptedSmtpServer backup = server("127.0.0.3");
+
+    try (DirectSender sender = sender().verifyOpportunisticTls(true).build()) {
       RecipientResult bob = send(sender, List.of(at("bob", "two.test"))).recipients().get(0);
 
       assertThat(bob.isDelivered()).isTrue();
