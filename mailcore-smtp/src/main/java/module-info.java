@@ -6,5 +6,6 @@ module dev.mailcore.smtp {
   requires org.slf4j;
 
   // exports dev.mailcore.smtp; (added with the first public type)
+  exports dev.mailcore.smtp.mx;
   exports dev.mailcore.smtp.dkim;
 }
