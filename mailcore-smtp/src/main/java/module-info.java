@@ -8,4 +8,5 @@ module dev.mailcore.smtp {
   // exports dev.mailcore.smtp; (added with the first public type)
   exports dev.mailcore.smtp.mx;
   exports dev.mailcore.smtp.dkim;
+  exports dev.mailcore.smtp.check;
 }
