@@ -17,7 +17,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.Name;
-import org.xbill.DNS.ResolverConfig;
 import org.xbill.DNS.TXTRecord;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
@@ -274,10 +273,7 @@ public final class BlocklistChecker {
       if (addressLists.isEmpty() && domainLists.isEmpty()) {
         throw new IllegalStateException("configure at least one address or domain list");
       }
-      if (server == null) {
-        List<InetSocketAddress> system = ResolverConfig.getCurrentConfig().servers();
-        server = system.isEmpty() ? new InetSocketAddress(InetAddress.getLoopbackAddress(), 53) : system.get(0);
-      }
+      server = DnsClient.systemServerIfUnset(server);
       return new BlocklistChecker(this);
     }
 

@@ -1,5 +1,6 @@
 package dev.mailcore.smtp.check;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.time.Clock;
@@ -18,6 +19,7 @@ import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
+import org.xbill.DNS.ResolverConfig;
 import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.SimpleResolver;
@@ -66,6 +68,15 @@ final class DnsClient {
     this.clock = clock;
     this.resolver = new SimpleResolver(server);
     resolver.setTimeout(timeout);
+  }
+
+  /** The given server, else the system's first, else loopback port 53. */
+  static InetSocketAddress systemServerIfUnset(InetSocketAddress server) {
+    if (server != null) {
+      return server;
+    }
+    List<InetSocketAddress> system = ResolverConfig.getCurrentConfig().servers();
+    return system.isEmpty() ? new InetSocketAddress(InetAddress.getLoopbackAddress(), 53) : system.get(0);
   }
 
   InetSocketAddress server() {
