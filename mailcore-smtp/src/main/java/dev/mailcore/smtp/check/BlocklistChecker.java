@@ -251,10 +251,7 @@ public final class BlocklistChecker {
      * @throws IllegalArgumentException when not positive
      */
     public Builder timeout(Duration timeout) {
-      if (Objects.requireNonNull(timeout, "timeout").isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("timeout must be positive: " + timeout);
-      }
-      this.timeout = timeout;
+      this.timeout = DnsClient.checkTimeout(timeout);
       return this;
     }
 

@@ -205,6 +205,48 @@ public final class DkimKeys {
     }
   }
 
+  /**
+   * Returns true when {@code published} is the public half of {@code key}: a random challenge
+   * signed with the private key verifies with the public one. Keys of different kinds never match.
+   *
+   * @throws IllegalArgumentException when {@code key} is not a usable DKIM key
+   */
+  public static boolean matches(PublicKey published, PrivateKey key) {
+    Objects.requireNonNull(published, "published");
+    DkimAlgorithm algorithm = DkimAlgorithm.of(Objects.requireNonNull(key, "key"));
+    if ((algorithm == DkimAlgorithm.RSA_SHA256) != isRsa(published)
+        || (algorithm == DkimAlgorithm.ED25519_SHA256) != isEd25519(published)) {
+      return false;
+    }
+    byte[] challenge = new byte[32];
+    new java.security.SecureRandom().nextBytes(challenge);
+    try {
+      return algorithm.verify(published, challenge, algorithm.sign(key, challenge));
+    } catch (GeneralSecurityException e) {
+      return false; // a public key the JDK cannot use for this algorithm is no match
+    }
+  }
+
+  /**
+   * Returns the public key of an RSA private key that carries its CRT parameters (every PKCS#8
+   * file from OpenSSL does); empty for Ed25519 and other RSA keys, whose public half must be
+   * given separately.
+   */
+  public static java.util.Optional<PublicKey> publicKeyOf(PrivateKey key) {
+    Objects.requireNonNull(key, "key");
+    if (key instanceof java.security.interfaces.RSAPrivateCrtKey crt) {
+      try {
+        return java.util.Optional.of(
+            keyFactory("RSA")
+                .generatePublic(
+                    new java.security.spec.RSAPublicKeySpec(crt.getModulus(), crt.getPublicExponent())));
+      } catch (InvalidKeySpecException e) {
+        throw new IllegalStateException("RSA key parameters are inconsistent", e);
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
   /** Returns the bytes of {@code p=}: SubjectPublicKeyInfo for RSA, the raw key for Ed25519. */
   static byte[] publicKeyData(PublicKey key, DkimAlgorithm algorithm) {
     byte[] spki = key.getEncoded();

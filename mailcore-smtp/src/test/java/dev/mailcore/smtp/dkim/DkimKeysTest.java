@@ -97,4 +97,24 @@ class DkimKeysTest {
       assertThat(DkimKeys.txtRecord(pair.getPublic())).contains("k=" + alg);
     }
   }
+
+  @Test
+  void matchingKeyPairsAreRecognised() {
+    KeyPair rsa = TestKeys.rsa();
+    KeyPair ed = TestKeys.ed25519();
+
+    assertThat(DkimKeys.matches(rsa.getPublic(), rsa.getPrivate())).isTrue();
+    assertThat(DkimKeys.matches(ed.getPublic(), ed.getPrivate())).isTrue();
+    assertThat(DkimKeys.matches(ed.getPublic(), rsa.getPrivate())).isFalse();
+    assertThat(DkimKeys.matches(DkimKeys.generate("rsa").getPublic(), rsa.getPrivate())).isFalse();
+  }
+
+  @Test
+  void rsaPublicKeyIsDerivedFromThePrivateKey() {
+    KeyPair rsa = TestKeys.rsa();
+
+    assertThat(DkimKeys.publicKeyOf(rsa.getPrivate()).orElseThrow().getEncoded())
+        .isEqualTo(rsa.getPublic().getEncoded());
+    assertThat(DkimKeys.publicKeyOf(TestKeys.ed25519().getPrivate())).isEmpty();
+  }
 }
