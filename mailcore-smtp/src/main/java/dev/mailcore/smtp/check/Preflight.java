@@ -19,6 +19,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -214,7 +216,7 @@ public final class Preflight {
 
   /** RFC 6376 §3.6.1: t= holds colon-separated flags; y means the domain is testing DKIM. */
   private static boolean isTesting(String record) {
-    java.util.regex.Matcher m = TAG_T.matcher(record);
+    Matcher m = TAG_T.matcher(record);
     if (!m.find()) {
       return false;
     }
@@ -245,7 +247,7 @@ public final class Preflight {
 
   private record Lookup(List<String> records, boolean failed, String detail) {}
 
-  private Lookup txt(String name, java.util.function.Predicate<String> wanted) {
+  private Lookup txt(String name, Predicate<String> wanted) {
     Name n;
     try {
       n = Name.fromString(name + ".");

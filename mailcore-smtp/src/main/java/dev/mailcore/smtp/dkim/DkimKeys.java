@@ -7,22 +7,28 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.Key;
 import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.NoSuchAlgorithmException;
 import java.security.PrivateKey;
 import java.security.PublicKey;
+import java.security.SecureRandom;
 import java.security.interfaces.EdECKey;
+import java.security.interfaces.EdECPrivateKey;
 import java.security.interfaces.RSAKey;
+import java.security.interfaces.RSAPrivateCrtKey;
 import java.security.spec.InvalidKeySpecException;
 import java.security.spec.NamedParameterSpec;
 import java.security.spec.PKCS8EncodedKeySpec;
+import java.security.spec.RSAPublicKeySpec;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Reads DKIM keys from PEM text and writes the DNS TXT record that publishes a public key at
@@ -219,7 +225,7 @@ public final class DkimKeys {
       return false;
     }
     byte[] challenge = new byte[32];
-    new java.security.SecureRandom().nextBytes(challenge);
+    new SecureRandom().nextBytes(challenge);
     try {
       return algorithm.verify(published, challenge, algorithm.sign(key, challenge));
     } catch (GeneralSecurityException e) {
@@ -228,23 +234,28 @@ public final class DkimKeys {
   }
 
   /**
-   * Returns the public key of an RSA private key that carries its CRT parameters (every PKCS#8
-   * file from OpenSSL does); empty for Ed25519 and other RSA keys, whose public half must be
-   * given separately.
+   * Returns the public key that belongs to a private key: for RSA from its CRT parameters (every
+   * PKCS#8 file from OpenSSL has them), for Ed25519 from its seed. Empty for an RSA key without
+   * CRT parameters or a key whose bytes the provider does not reveal (a hardware token).
    */
-  public static java.util.Optional<PublicKey> publicKeyOf(PrivateKey key) {
+  public static Optional<PublicKey> publicKeyOf(PrivateKey key) {
     Objects.requireNonNull(key, "key");
-    if (key instanceof java.security.interfaces.RSAPrivateCrtKey crt) {
-      try {
-        return java.util.Optional.of(
+    try {
+      if (key instanceof RSAPrivateCrtKey crt) {
+        return Optional.of(
             keyFactory("RSA")
-                .generatePublic(
-                    new java.security.spec.RSAPublicKeySpec(crt.getModulus(), crt.getPublicExponent())));
-      } catch (InvalidKeySpecException e) {
-        throw new IllegalStateException("RSA key parameters are inconsistent", e);
+                .generatePublic(new RSAPublicKeySpec(crt.getModulus(), crt.getPublicExponent())));
       }
+      if (isEd25519(key) && key instanceof EdECPrivateKey ed && ed.getBytes().isPresent()) {
+        byte[] raw = Ed25519Public.fromSeed(ed.getBytes().get());
+        byte[] spki = Arrays.copyOf(ED25519_SPKI_PREFIX, ED25519_SPKI_PREFIX.length + 32);
+        System.arraycopy(raw, 0, spki, ED25519_SPKI_PREFIX.length, 32);
+        return Optional.of(keyFactory("Ed25519").generatePublic(new X509EncodedKeySpec(spki)));
+      }
+    } catch (InvalidKeySpecException e) {
+      throw new IllegalStateException("the key's public half does not decode", e);
     }
-    return java.util.Optional.empty();
+    return Optional.empty();
   }
 
   /** Returns the bytes of {@code p=}: SubjectPublicKeyInfo for RSA, the raw key for Ed25519. */
@@ -286,7 +297,7 @@ public final class DkimKeys {
   }
 
   /** Returns true when {@code key} is an Ed25519 key (not Ed448). */
-  static boolean isEd25519(java.security.Key key) {
+  static boolean isEd25519(Key key) {
     if (!(key instanceof EdECKey ed)) {
       return false;
     }
@@ -295,12 +306,12 @@ public final class DkimKeys {
   }
 
   /** Returns true when {@code key} is an RSA key. */
-  static boolean isRsa(java.security.Key key) {
+  static boolean isRsa(Key key) {
     return key instanceof RSAKey;
   }
 
   /** Returns the bit length of an RSA key. */
-  static int rsaBits(java.security.Key key) {
+  static int rsaBits(Key key) {
     return ((RSAKey) key).getModulus().bitLength();
   }
 

@@ -1,6 +1,7 @@
 package dev.mailcore.smtp.dkim;
 
 import dev.mailcore.Content;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -50,7 +51,7 @@ public interface MessageSigner {
         () -> {
           InputStream body = message.open();
           return new SequenceInputStream(
-              new java.io.ByteArrayInputStream(header), new CrlfInputStream(body));
+              new ByteArrayInputStream(header), new CrlfInputStream(body));
         },
         -1);
   }

@@ -29,6 +29,8 @@ class PreflightTest {
   private static final KeyPair ED25519 =
       new KeyPair(DkimKeys.parsePublicKey(resource("ed25519.pub.pem")), DkimKeys.parsePrivateKey(resource("ed25519.pem")));
 
+  private static final PrivateKey RSA_1024 = DkimKeys.parsePrivateKey(resource("rsa-1024.pem"));
+
   private TestDnsServer dns;
 
   private static String resource(String name) {
@@ -64,6 +66,7 @@ class PreflightTest {
                     "_dmarc TXT \"v=DMARC1; p=reject; rua=mailto:dmarc@shop.example\"",
                     "s1._domainkey " + txt(rsaRecord()),
                     "ed._domainkey " + txt(DkimKeys.txtRecord(ED25519.getPublic())),
+                    "short._domainkey " + txt(DkimKeys.txtRecord(DkimKeys.publicKeyOf(RSA_1024).orElseThrow())),
                     "old._domainkey TXT \"v=DKIM1; k=rsa; p=\"",
                     "test._domainkey " + txt("v=DKIM1; t=y; k=ed25519; p=" + DkimKeys.txtRecord(ED25519.getPublic()).split("p=")[1]),
                     "mail TXT \"v=spf1 ip4:192.0.2.10 -all\"",
@@ -140,6 +143,23 @@ class PreflightTest {
 
     assertThat(finding(r, "DKIM old").summary()).contains("revoked");
     assertThat(finding(r, "DKIM old").severity()).isEqualTo(Severity.ERROR);
+  }
+
+  @Test
+  void shortRsaKeyIsAWarning() {
+    PreflightReport r = preflight("shop.example").dkimKey("short", RSA_1024).build().run();
+
+    assertThat(r.findings())
+        .filteredOn(f -> f.check().equals("DKIM short") && f.severity() == Severity.WARNING)
+        .singleElement()
+        .satisfies(f -> assertThat(f.summary()).contains("1024 bits"));
+  }
+
+  @Test
+  void ed25519FixGivesTheExactRecord() {
+    PreflightReport r = preflight("bare.example").dkimKey("ed", ED25519.getPrivate()).build().run();
+
+    assertThat(finding(r, "DKIM ed").fix()).contains(DkimKeys.txtRecord(ED25519.getPublic()));
   }
 
   @Test
