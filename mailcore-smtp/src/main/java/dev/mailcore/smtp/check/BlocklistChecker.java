@@ -5,9 +5,6 @@ import java.net.IDN;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -53,7 +50,7 @@ public final class BlocklistChecker {
   private BlocklistChecker(Builder b) {
     this.addressLists = b.addressLists;
     this.domainLists = b.domainLists;
-    this.dns = new DnsClient(b.server, b.timeout, b.clock);
+    this.dns = b.newDnsClient();
   }
 
   /** Returns a new builder. */
@@ -210,14 +207,16 @@ public final class BlocklistChecker {
    * Builds a {@link BlocklistChecker}: no lists, the system's first DNS server, a 3-second
    * time-out and the system UTC clock by default. Not thread-safe.
    */
-  public static final class Builder {
+  public static final class Builder extends DnsBuilder<Builder> {
     private List<Name> addressLists = List.of();
     private List<Name> domainLists = List.of();
-    private InetSocketAddress server;
-    private Duration timeout = Duration.ofSeconds(3);
-    private Clock clock = Clock.systemUTC();
 
     private Builder() {}
+
+    @Override
+    Builder self() {
+      return this;
+    }
 
     /**
      * Sets the lists asked about IP addresses, such as {@code zen.spamhaus.org}.
@@ -239,28 +238,6 @@ public final class BlocklistChecker {
       return this;
     }
 
-    /** Sets the DNS server (a recursive resolver of your own) and its port. */
-    public Builder dnsServer(InetSocketAddress server) {
-      this.server = Objects.requireNonNull(server, "server");
-      return this;
-    }
-
-    /**
-     * Sets how long to wait for each answer (default 3 seconds); after it, the list is unknown.
-     *
-     * @throws IllegalArgumentException when not positive
-     */
-    public Builder timeout(Duration timeout) {
-      this.timeout = DnsClient.checkTimeout(timeout);
-      return this;
-    }
-
-    /** Sets the clock that ages cached answers. */
-    public Builder clock(Clock clock) {
-      this.clock = Objects.requireNonNull(clock, "clock");
-      return this;
-    }
-
     /**
      * Builds the checker.
      *
@@ -270,7 +247,6 @@ public final class BlocklistChecker {
       if (addressLists.isEmpty() && domainLists.isEmpty()) {
         throw new IllegalStateException("configure at least one address or domain list");
       }
-      server = DnsClient.systemServerIfUnset(server);
       return new BlocklistChecker(this);
     }
 

@@ -79,17 +79,6 @@ final class DnsClient {
     return system.isEmpty() ? new InetSocketAddress(InetAddress.getLoopbackAddress(), 53) : system.get(0);
   }
 
-  /** Returns {@code timeout} when positive; for the builders. */
-  static Duration checkTimeout(Duration timeout) {
-    if (timeout == null) {
-      throw new NullPointerException("timeout");
-    }
-    if (timeout.isNegative() || timeout.isZero()) {
-      throw new IllegalArgumentException("timeout must be positive: " + timeout);
-    }
-    return timeout;
-  }
-
   InetSocketAddress server() {
     return server;
   }

@@ -6,12 +6,9 @@ import dev.mailcore.smtp.dkim.DkimSigner;
 import java.net.IDN;
 import java.net.Inet4Address;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.interfaces.RSAKey;
-import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -68,7 +65,7 @@ public final class Preflight {
     this.sendingAddress = b.sendingAddress;
     this.dkimKeys = Map.copyOf(b.dkimKeys);
     this.blocklists = b.blocklists;
-    this.dns = new DnsClient(DnsClient.systemServerIfUnset(b.server), b.timeout, b.clock);
+    this.dns = b.newDnsClient();
     this.spf = new SpfEvaluator(dns);
   }
 
@@ -285,16 +282,18 @@ public final class Preflight {
    * asked. The system's first DNS server, a 3-second time-out and the system UTC clock by default.
    * Not thread-safe.
    */
-  public static final class Builder {
+  public static final class Builder extends DnsBuilder<Builder> {
     private String domain;
     private InetAddress sendingAddress;
     private final Map<String, PrivateKey> dkimKeys = new LinkedHashMap<>();
     private BlocklistChecker blocklists;
-    private InetSocketAddress server;
-    private Duration timeout = Duration.ofSeconds(3);
-    private Clock clock = Clock.systemUTC();
 
     private Builder() {}
+
+    @Override
+    Builder self() {
+      return this;
+    }
 
     /**
      * Sets the sending domain: the From and envelope sender domain.
@@ -337,28 +336,6 @@ public final class Preflight {
     /** Also asks these blocklists about the sending address and the domain. */
     public Builder blocklists(BlocklistChecker checker) {
       this.blocklists = Objects.requireNonNull(checker, "checker");
-      return this;
-    }
-
-    /** Sets the DNS server (a recursive resolver) and its port. */
-    public Builder dnsServer(InetSocketAddress server) {
-      this.server = Objects.requireNonNull(server, "server");
-      return this;
-    }
-
-    /**
-     * Sets how long to wait for each DNS answer.
-     *
-     * @throws IllegalArgumentException when not positive
-     */
-    public Builder timeout(Duration timeout) {
-      this.timeout = DnsClient.checkTimeout(timeout);
-      return this;
-    }
-
-    /** Sets the clock that ages cached answers. */
-    public Builder clock(Clock clock) {
-      this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 

@@ -3,10 +3,7 @@ package dev.mailcore.smtp.check;
 import java.net.IDN;
 import java.net.Inet4Address;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
-import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -479,38 +476,18 @@ public final class SpfEvaluator {
    * Builds an {@link SpfEvaluator}: the system's first DNS server, a 3-second time-out per query
    * and the system UTC clock by default. Not thread-safe.
    */
-  public static final class Builder {
-    private InetSocketAddress server;
-    private Duration timeout = Duration.ofSeconds(3);
-    private Clock clock = Clock.systemUTC();
+  public static final class Builder extends DnsBuilder<Builder> {
 
     private Builder() {}
 
-    /** Sets the DNS server (a recursive resolver) and its port. */
-    public Builder dnsServer(InetSocketAddress server) {
-      this.server = Objects.requireNonNull(server, "server");
-      return this;
-    }
-
-    /**
-     * Sets how long to wait for each DNS answer; after it, the result is temperror.
-     *
-     * @throws IllegalArgumentException when not positive
-     */
-    public Builder timeout(Duration timeout) {
-      this.timeout = DnsClient.checkTimeout(timeout);
-      return this;
-    }
-
-    /** Sets the clock that ages cached answers. */
-    public Builder clock(Clock clock) {
-      this.clock = Objects.requireNonNull(clock, "clock");
+    @Override
+    Builder self() {
       return this;
     }
 
     /** Builds the evaluator. */
     public SpfEvaluator build() {
-      return new SpfEvaluator(new DnsClient(DnsClient.systemServerIfUnset(server), timeout, clock));
+      return new SpfEvaluator(newDnsClient());
     }
   }
 
