@@ -8,6 +8,7 @@ import java.io.OutputStream;
 import java.io.SequenceInputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -35,6 +36,28 @@ public interface MessageSigner {
    * @throws UncheckedIOException when the message cannot be read
    */
   String sign(Content message);
+
+  /**
+   * Returns a signer that applies every given signer to the same message and prepends all their
+   * header fields, the first signer's on top. The usual use is one rsa-sha256 and one
+   * ed25519-sha256 signature (RFC 8463 §1), so that verifiers without Ed25519 still find a
+   * signature they can check. Each signer reads the message once.
+   *
+   * @throws IllegalArgumentException when no signer is given
+   */
+  static MessageSigner all(List<MessageSigner> signers) {
+    List<MessageSigner> copy = List.copyOf(signers);
+    if (copy.isEmpty()) {
+      throw new IllegalArgumentException("no signer given");
+    }
+    return message -> {
+      StringBuilder headers = new StringBuilder();
+      for (MessageSigner s : copy) {
+        headers.append(s.sign(message));
+      }
+      return headers.toString();
+    };
+  }
 
   /**
    * Signs {@code message} once and returns the signed message as content: the signature header

@@ -8,6 +8,9 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -29,12 +32,26 @@ final class DkimPy {
 
   /** Verifies {@code message}, answering the key query for {@code recordName} with {@code txt}. */
   static Result verify(Content message, String recordName, String txt) throws IOException {
+    return verify(message, 0, Map.of(recordName, txt));
+  }
+
+  /**
+   * Verifies the {@code index}-th DKIM-Signature field (0 is the top one), answering key queries
+   * from {@code records} (record name to TXT value).
+   */
+  static Result verify(Content message, int index, Map<String, String> records) throws IOException {
     Path dir = Files.createTempDirectory("dkimpy");
     try {
-      Path txtFile = Files.writeString(dir.resolve("key.txt"), txt, StandardCharsets.US_ASCII);
+      List<String> command = new ArrayList<>(List.of(PYTHON.toString(), script().toString(), "--index", Integer.toString(index)));
+      int n = 0;
+      for (Map.Entry<String, String> r : records.entrySet()) {
+        Path txtFile = Files.writeString(dir.resolve("key" + n++ + ".txt"), r.getValue(), StandardCharsets.US_ASCII);
+        command.add(r.getKey());
+        command.add(txtFile.toString());
+      }
       Path log = dir.resolve("out.txt");
       Process p =
-          new ProcessBuilder(PYTHON.toString(), script().toString(), recordName, txtFile.toString())
+          new ProcessBuilder(command)
               .redirectErrorStream(true)
               .redirectOutput(log.toFile())
               .start();

@@ -419,4 +419,26 @@ class DkimSignerTest {
     assertThat(result.verified()).as(result.output()).isTrue();
   }
 
+
+  @Test
+  void rsaAndEd25519SignaturesTogetherBothVerify() throws IOException {
+    MessageSigner both =
+        MessageSigner.all(
+            List.of(
+                signer(RSA).selector("rsa1").build(),
+                signer(ED25519).selector("ed1").build()));
+    Map<String, String> keys =
+        Map.of(
+            "rsa1._domainkey.shop.example", DkimKeys.txtRecord(RSA.getPublic()),
+            "ed1._domainkey.shop.example", DkimKeys.txtRecord(ED25519.getPublic()));
+
+    Content signed = both.signedSource(content(BASIC));
+
+    DkimPy.Result top = DkimPy.verify(signed, 0, keys);
+    DkimPy.Result second = DkimPy.verify(signed, 1, keys);
+    assertThat(top.verified()).as(top.output()).isTrue();
+    assertThat(top.output()).contains("asked=rsa1._domainkey.shop.example");
+    assertThat(second.verified()).as(second.output()).isTrue();
+    assertThat(second.output()).contains("asked=ed1._domainkey.shop.example");
+  }
 }
