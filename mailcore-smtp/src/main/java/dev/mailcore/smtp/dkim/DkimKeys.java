@@ -24,8 +24,10 @@ import java.security.spec.NamedParameterSpec;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.spec.RSAPublicKeySpec;
 import java.security.spec.X509EncodedKeySpec;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -154,6 +156,20 @@ public final class DkimKeys {
         + algorithm.keyType()
         + "; p="
         + Base64.getEncoder().encodeToString(publicKeyData(key, algorithm));
+  }
+
+  /**
+   * Returns {@link #txtRecord} cut into character-strings of at most 255 bytes, as one TXT record
+   * must hold them (RFC 1035 §3.3.14); DNS consoles and zone files take them as {@code "..."
+   * "..."}, and verifiers join them again.
+   */
+  public static List<String> txtRecordStrings(PublicKey key) {
+    String record = txtRecord(key);
+    List<String> strings = new ArrayList<>();
+    for (int i = 0; i < record.length(); i += 255) {
+      strings.add(record.substring(i, Math.min(record.length(), i + 255)));
+    }
+    return List.copyOf(strings);
   }
 
   /**

@@ -15,6 +15,7 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.security.PrivateKey;
+import java.security.PublicKey;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -41,13 +42,9 @@ class PreflightTest {
     }
   }
 
-  /** A TXT record in master-file form, split into strings of at most 255 bytes. */
-  private static String txt(String value) {
-    StringBuilder s = new StringBuilder("TXT");
-    for (int i = 0; i < value.length(); i += 200) {
-      s.append(" \"").append(value, i, Math.min(value.length(), i + 200)).append('"');
-    }
-    return s.toString();
+  /** A key's TXT record in master-file form: quoted strings of at most 255 bytes. */
+  private static String txt(PublicKey key) {
+    return "TXT \"" + String.join("\" \"", DkimKeys.txtRecordStrings(key)) + "\"";
   }
 
   private static String rsaRecord() {
@@ -64,11 +61,11 @@ class PreflightTest {
                     "\n",
                     "@ TXT \"v=spf1 ip4:192.0.2.10 -all\"",
                     "_dmarc TXT \"v=DMARC1; p=reject; rua=mailto:dmarc@shop.example\"",
-                    "s1._domainkey " + txt(rsaRecord()),
-                    "ed._domainkey " + txt(DkimKeys.txtRecord(ED25519.getPublic())),
-                    "short._domainkey " + txt(DkimKeys.txtRecord(DkimKeys.publicKeyOf(RSA_1024).orElseThrow())),
+                    "s1._domainkey " + txt(DkimKeys.publicKeyOf(RSA).orElseThrow()),
+                    "ed._domainkey " + txt(ED25519.getPublic()),
+                    "short._domainkey " + txt(DkimKeys.publicKeyOf(RSA_1024).orElseThrow()),
                     "old._domainkey TXT \"v=DKIM1; k=rsa; p=\"",
-                    "test._domainkey " + txt("v=DKIM1; t=y; k=ed25519; p=" + DkimKeys.txtRecord(ED25519.getPublic()).split("p=")[1]),
+                    "test._domainkey TXT \"v=DKIM1; t=y; k=ed25519; p=" + DkimKeys.txtRecord(ED25519.getPublic()).split("p=")[1] + "\"",
                     "mail TXT \"v=spf1 ip4:192.0.2.10 -all\"",
                     ""))
             .zone("bare.example", "")

@@ -11,6 +11,7 @@ import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -126,5 +127,15 @@ class DkimKeysTest {
       assertThat(DkimKeys.publicKeyOf(pair.getPrivate()).orElseThrow().getEncoded())
           .isEqualTo(pair.getPublic().getEncoded());
     }
+  }
+
+  @Test
+  void longRecordIsCutIntoStringsOf255Bytes() {
+    PublicKey key = TestKeys.rsa().getPublic();
+
+    List<String> strings = DkimKeys.txtRecordStrings(key);
+
+    assertThat(strings).hasSizeGreaterThan(1).allSatisfy(s -> assertThat(s.length()).isLessThanOrEqualTo(255));
+    assertThat(String.join("", strings)).isEqualTo(DkimKeys.txtRecord(key));
   }
 }
