@@ -1,4 +1,4 @@
-/** mailcore's SMTP client engine, relay sender, MX routing and durable delivery queue. */
+/** mailcore's SMTP client engine, relay sender, MX routing, durable delivery queue and DKIM. */
 module dev.mailcore.smtp {
   requires dev.mailcore;
   requires jakarta.mail;
@@ -7,6 +7,8 @@ module dev.mailcore.smtp {
 
   exports dev.mailcore.smtp;
   exports dev.mailcore.smtp.mx;
+  exports dev.mailcore.smtp.dkim;
+  exports dev.mailcore.smtp.check;
 
   provides dev.mailcore.spi.MailSenderProvider with
       dev.mailcore.smtp.internal.SmtpSenderProvider;
