@@ -19,6 +19,7 @@ import dev.mailcore.smtp.internal.SessionSettings;
 import dev.mailcore.smtp.internal.SmtpSession;
 import dev.mailcore.smtp.internal.SmtpTransaction;
 import dev.mailcore.smtp.internal.TransactionResult;
+import dev.mailcore.smtp.internal.WriteWatchdog;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.GeneralSecurityException;
@@ -33,7 +34,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.X509TrustManager;
@@ -78,7 +78,7 @@ public final class SmtpRelay implements MailSender {
   private final Builder config;
   private final SessionSettings settings;
   private final SessionPool pool;
-  private final ScheduledThreadPoolExecutor watchdog;
+  private final WriteWatchdog watchdog;
   private final LinkedBlockingQueue<Job> queue = new LinkedBlockingQueue<>();
   private final List<Thread> workers = new ArrayList<>();
   private final Object lifecycle = new Object();
@@ -106,8 +106,7 @@ public final class SmtpRelay implements MailSender {
 
   private SmtpRelay(Builder b) {
     this.config = b;
-    this.watchdog = new ScheduledThreadPoolExecutor(1, r -> daemon(r, "mailcore-smtp-watchdog"));
-    watchdog.setRemoveOnCancelPolicy(true);
+    this.watchdog = new WriteWatchdog(WriteWatchdog.sweepPeriodFor(b.dataTimeout));
     SessionSettings.Builder s = SessionSettings.builder()
         .tls(b.tls)
         .connectTimeout(b.connectTimeout)
@@ -264,7 +263,7 @@ public final class SmtpRelay implements MailSender {
       }
     }
     pool.close();
-    watchdog.shutdownNow();
+    watchdog.close();
   }
 
   // ---------------------------------------------------------------- machinery

@@ -7,7 +7,6 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ScheduledExecutorService;
 import javax.net.ssl.SSLContext;
 
 /**
@@ -34,7 +33,7 @@ public final class SessionSettings {
   private final int maxReplyLineLength;
   private final int maxReplyLines;
   private final TranscriptLogger transcript;
-  private final Optional<ScheduledExecutorService> watchdog;
+  private final Optional<WriteWatchdog> watchdog;
 
   private SessionSettings(Builder b) {
     this.tlsMode = b.tlsMode;
@@ -129,8 +128,8 @@ public final class SessionSettings {
     return transcript;
   }
 
-  /** Returns the scheduler that aborts writes the peer stops reading, when one was given. */
-  public Optional<ScheduledExecutorService> watchdog() {
+  /** Returns the watchdog that aborts writes the peer stops reading, when one was given. */
+  public Optional<WriteWatchdog> watchdog() {
     return watchdog;
   }
 
@@ -151,7 +150,7 @@ public final class SessionSettings {
     private int maxReplyLineLength = 2048;
     private int maxReplyLines = 100;
     private TranscriptLogger transcript = TranscriptLogger.slf4j();
-    private Optional<ScheduledExecutorService> watchdog = Optional.empty();
+    private Optional<WriteWatchdog> watchdog = Optional.empty();
 
     private Builder() {}
 
@@ -260,9 +259,9 @@ public final class SessionSettings {
       return this;
     }
 
-    /** Gives a scheduler used to abort a write that the peer does not read within the time-out. */
-    public Builder watchdog(ScheduledExecutorService scheduler) {
-      this.watchdog = Optional.of(Objects.requireNonNull(scheduler, "scheduler"));
+    /** Gives a watchdog that aborts a write the peer does not read within the data time-out. */
+    public Builder watchdog(WriteWatchdog watchdog) {
+      this.watchdog = Optional.of(Objects.requireNonNull(watchdog, "watchdog"));
       return this;
     }
 

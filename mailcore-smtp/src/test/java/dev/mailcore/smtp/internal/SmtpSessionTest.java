@@ -668,8 +668,8 @@ class SmtpSessionTest {
   void writeTheServerStopsReadingIsAbortedByTheWatchdog() throws Exception {
     ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().pipelining(true));
     server.fault(SmtpStep.DATA_BODY, SocketFault.stall());
-    java.util.concurrent.ScheduledExecutorService watchdog = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
-    toClose.add(watchdog::shutdownNow);
+    WriteWatchdog watchdog = new WriteWatchdog(Duration.ofMillis(50));
+    toClose.add(watchdog);
     SmtpSession session = open(server, plain().dataTimeout(Duration.ofMillis(300)).watchdog(watchdog).build());
     byte[] line = "0123456789012345678901234567890123456789012345678901234567890123456789\r\n"
         .getBytes(StandardCharsets.US_ASCII);
