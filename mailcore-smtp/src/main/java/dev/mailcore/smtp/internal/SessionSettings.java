@@ -54,6 +54,28 @@ public final class SessionSettings {
     this.watchdog = b.watchdog;
   }
 
+  /** Returns a builder holding these settings. */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.tlsMode = tlsMode;
+    b.sslContext = sslContext;
+    b.ehloName = ehloName;
+    b.localAddress = localAddress;
+    b.connectTimeout = connectTimeout;
+    b.commandTimeout = commandTimeout;
+    b.dataTimeout = dataTimeout;
+    b.credentials = credentials;
+    b.allowPlainTextAuth = allowPlainTextAuth;
+    b.pipelining = pipelining;
+    b.chunking = chunking;
+    b.maxUnacknowledged = maxUnacknowledged;
+    b.maxReplyLineLength = maxReplyLineLength;
+    b.maxReplyLines = maxReplyLines;
+    b.transcript = transcript;
+    b.watchdog = watchdog;
+    return b;
+  }
+
   /** Returns a builder with the defaults: STARTTLS required, JDK trust, no credentials. */
   public static Builder builder() {
     return new Builder();
