@@ -181,7 +181,12 @@ public final class SessionSettings {
       return this;
     }
 
-    /** Uses {@code context} for TLS (trust store, client certificate). */
+    /**
+     * Uses {@code context} for TLS (trust store, client certificate). The session always asks for
+     * RFC 2818 host-name identification; a context whose {@code X509ExtendedTrustManager} does its
+     * own checks decides alone (for example pinning, or the relaxed checks of opportunistic TLS
+     * between MTAs).
+     */
     public Builder sslContext(SSLContext context) {
       this.sslContext = Objects.requireNonNull(context, "context");
       return this;
