@@ -433,6 +433,8 @@ public final class SmtpRelay implements MailSender {
   }
 
   private static List<SendResult> joinAll(List<CompletableFuture<SendResult>> futures) {
+    // one wake-up when all are done, instead of one per message; a failure is rethrown below
+    CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).exceptionally(e -> null).join();
     List<SendResult> results = new ArrayList<>(futures.size());
     for (CompletableFuture<SendResult> f : futures) {
       results.add(join(f));
