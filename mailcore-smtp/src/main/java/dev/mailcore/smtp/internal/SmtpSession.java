@@ -431,7 +431,6 @@ public final class SmtpSession implements Closeable {
     ServerReply mail;
     ServerReply fin;
     List<RecipientResult> precomputed;
-    boolean begun;
     boolean endOfDataSent;
     boolean done;
     SourceFailure sourceFailure;
@@ -526,10 +525,15 @@ public final class SmtpSession implements Closeable {
       return;
     }
     transactions++;
-    f.begun = true;
     boolean pipelined = usePipelining();
     if (needsReset) {
-      command("RSET", settings.commandTimeout(), r -> {});
+      // A refused RSET needs no handling of its own: the MAIL that follows gets the answer that
+      // decides the transaction, and a 421 marks the session as closing.
+      command("RSET", settings.commandTimeout(), r -> {
+        if (!r.isPositive()) {
+          LOG.debug("{} answered RSET with {}", serverName, r);
+        }
+      });
       needsReset = false;
     }
     command(mailFrom(tx, size), settings.commandTimeout(), r -> f.mail = r);
