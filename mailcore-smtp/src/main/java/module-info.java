@@ -1,6 +1,6 @@
 /** mailcore's SMTP client engine, relay sender, MX routing and durable delivery queue. */
 module dev.mailcore.smtp {
-  requires dev.mailcore;
+  requires transitive dev.mailcore; // its types are in our public signatures
   requires jakarta.mail;
   requires org.dnsjava;
   requires org.slf4j;
