@@ -1,6 +1,6 @@
 /** mailcore's SMTP client engine, relay sender, MX routing, durable delivery queue and DKIM. */
 module dev.mailcore.smtp {
-  requires dev.mailcore;
+  requires transitive dev.mailcore; // its types are in our public signatures
   requires jakarta.mail;
   requires org.dnsjava;
   requires org.slf4j;

@@ -19,6 +19,7 @@ import dev.mailcore.smtp.internal.SessionSettings;
 import dev.mailcore.smtp.internal.SmtpSession;
 import dev.mailcore.smtp.internal.SmtpTransaction;
 import dev.mailcore.smtp.internal.TransactionResult;
+import dev.mailcore.smtp.internal.WriteWatchdog;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.GeneralSecurityException;
@@ -33,7 +34,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.X509TrustManager;
@@ -78,7 +78,7 @@ public final class SmtpRelay implements MailSender {
   private final Builder config;
   private final SessionSettings settings;
   private final SessionPool pool;
-  private final ScheduledThreadPoolExecutor watchdog;
+  private final WriteWatchdog watchdog;
   private final LinkedBlockingQueue<Job> queue = new LinkedBlockingQueue<>();
   private final List<Thread> workers = new ArrayList<>();
   private final Object lifecycle = new Object();
@@ -106,31 +106,13 @@ public final class SmtpRelay implements MailSender {
 
   private SmtpRelay(Builder b) {
     this.config = b;
-    this.watchdog = new ScheduledThreadPoolExecutor(1, r -> daemon(r, "mailcore-smtp-watchdog"));
-    watchdog.setRemoveOnCancelPolicy(true);
-    SessionSettings.Builder s = SessionSettings.builder()
-        .tls(b.tls)
-        .connectTimeout(b.connectTimeout)
-        .commandTimeout(b.commandTimeout)
-        .dataTimeout(b.dataTimeout)
-        .credentials(Optional.ofNullable(b.credentials))
-        .allowPlainTextAuth(b.allowPlainTextAuth)
-        .pipelining(b.pipelining)
-        .chunking(b.chunking)
-        .maxUnacknowledged(b.maxUnacknowledged)
-        .watchdog(watchdog);
-    if (b.sslContext != null) {
-      s.sslContext(b.sslContext);
-    }
-    if (b.ehloName != null) {
-      s.ehloName(b.ehloName);
-    }
-    if (b.localAddress != null) {
-      s.localAddress(b.localAddress);
-    }
-    this.settings = s.build();
+    SessionSettings withoutWatchdog = b.session.build();
+    this.watchdog = new WriteWatchdog(WriteWatchdog.sweepPeriodFor(withoutWatchdog.dataTimeout()));
+    this.settings = withoutWatchdog.toBuilder().watchdog(watchdog).build();
     Duration healthTimeout =
-        b.commandTimeout.compareTo(Duration.ofSeconds(10)) < 0 ? b.commandTimeout : Duration.ofSeconds(10);
+        settings.commandTimeout().compareTo(Duration.ofSeconds(10)) < 0
+            ? settings.commandTimeout()
+            : Duration.ofSeconds(10);
     this.pool = new SessionPool(
         this::openSession,
         new SessionPool.Limits(b.maxConnections, b.maxMessagesPerSession, b.idleTimeout, b.healthCheckAfterIdle),
@@ -264,7 +246,7 @@ public final class SmtpRelay implements MailSender {
       }
     }
     pool.close();
-    watchdog.shutdownNow();
+    watchdog.close();
   }
 
   // ---------------------------------------------------------------- machinery
@@ -288,7 +270,8 @@ public final class SmtpRelay implements MailSender {
   }
 
   private void work() {
-    int batchLimit = config.pipelining && config.maxUnacknowledged > 1 ? config.maxUnacknowledged * 2 : 1;
+    int window = settings.maxUnacknowledged();
+    int batchLimit = settings.pipelining() && window > 1 ? window * 2 : 1;
     while (true) {
       Job first;
       try {
@@ -450,6 +433,8 @@ public final class SmtpRelay implements MailSender {
   }
 
   private static List<SendResult> joinAll(List<CompletableFuture<SendResult>> futures) {
+    // one wake-up when all are done, instead of one per message; a failure is rethrown below
+    CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).exceptionally(e -> null).join();
     List<SendResult> results = new ArrayList<>(futures.size());
     for (CompletableFuture<SendResult> f : futures) {
       results.add(join(f));
@@ -474,22 +459,11 @@ public final class SmtpRelay implements MailSender {
   public static final class Builder {
     private String host;
     private int port = -1;
-    private TlsMode tls = TlsMode.STARTTLS;
-    private Credentials credentials;
-    private boolean allowPlainTextAuth;
-    private SSLContext sslContext;
-    private String ehloName;
-    private InetAddress localAddress;
-    private Duration connectTimeout = Duration.ofSeconds(30);
-    private Duration commandTimeout = Duration.ofMinutes(5);
-    private Duration dataTimeout = Duration.ofMinutes(10);
+    private SessionSettings.Builder session = SessionSettings.builder();
     private int maxConnections = 4;
     private int maxMessagesPerSession = 100;
     private Duration idleTimeout = Duration.ofSeconds(60);
     private Duration healthCheckAfterIdle = Duration.ofSeconds(5);
-    private boolean pipelining = true;
-    private boolean chunking = true;
-    private int maxUnacknowledged = 16;
     private DeliveryListener listener = DeliveryListener.NONE;
     private Clock clock = Clock.systemUTC();
 
@@ -499,22 +473,11 @@ public final class SmtpRelay implements MailSender {
       Builder b = new Builder();
       b.host = host;
       b.port = port;
-      b.tls = tls;
-      b.credentials = credentials;
-      b.allowPlainTextAuth = allowPlainTextAuth;
-      b.sslContext = sslContext;
-      b.ehloName = ehloName;
-      b.localAddress = localAddress;
-      b.connectTimeout = connectTimeout;
-      b.commandTimeout = commandTimeout;
-      b.dataTimeout = dataTimeout;
+      b.session = session.build().toBuilder();
       b.maxConnections = maxConnections;
       b.maxMessagesPerSession = maxMessagesPerSession;
       b.idleTimeout = idleTimeout;
       b.healthCheckAfterIdle = healthCheckAfterIdle;
-      b.pipelining = pipelining;
-      b.chunking = chunking;
-      b.maxUnacknowledged = maxUnacknowledged;
       b.listener = listener;
       b.clock = clock;
       return b;
@@ -541,19 +504,19 @@ public final class SmtpRelay implements MailSender {
 
     /** Sets how the connection is secured; {@link TlsMode#NONE} only when explicitly chosen. */
     public Builder tls(TlsMode mode) {
-      this.tls = Objects.requireNonNull(mode, "mode");
+      session.tls(mode);
       return this;
     }
 
     /** Authenticates with these credentials (PLAIN or LOGIN for passwords, XOAUTH2 for tokens). */
     public Builder credentials(Credentials credentials) {
-      this.credentials = Objects.requireNonNull(credentials, "credentials");
+      session.credentials(credentials);
       return this;
     }
 
     /** Allows AUTH over an unencrypted connection; refused by default. */
     public Builder allowPlainTextAuth(boolean allow) {
-      this.allowPlainTextAuth = allow;
+      session.allowPlainTextAuth(allow);
       return this;
     }
 
@@ -563,7 +526,7 @@ public final class SmtpRelay implements MailSender {
       try {
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(null, new X509TrustManager[] {trustManager}, null);
-        this.sslContext = context;
+        session.sslContext(context);
       } catch (GeneralSecurityException e) {
         throw new IllegalStateException("the JDK cannot create a TLS context", e);
       }
@@ -572,40 +535,36 @@ public final class SmtpRelay implements MailSender {
 
     /** Uses {@code context} for TLS (own trust store, client certificate). */
     public Builder sslContext(SSLContext context) {
-      this.sslContext = Objects.requireNonNull(context, "context");
+      session.sslContext(context);
       return this;
     }
 
     /** Sets the EHLO name; by default the local address literal. */
     public Builder ehloName(String name) {
-      SessionSettings.builder().ehloName(name);
-      this.ehloName = name;
+      session.ehloName(name);
       return this;
     }
 
     /** Binds connections to this local address (a dedicated sending IP). */
     public Builder localAddress(InetAddress address) {
-      this.localAddress = Objects.requireNonNull(address, "address");
+      session.localAddress(address);
       return this;
     }
 
     public Builder connectTimeout(Duration timeout) {
-      SessionSettings.builder().connectTimeout(timeout);
-      this.connectTimeout = timeout;
+      session.connectTimeout(timeout);
       return this;
     }
 
     /** Sets how long each command's reply may take. */
     public Builder commandTimeout(Duration timeout) {
-      SessionSettings.builder().commandTimeout(timeout);
-      this.commandTimeout = timeout;
+      session.commandTimeout(timeout);
       return this;
     }
 
     /** Sets how long the reply after the message data may take, and a stalled write. */
     public Builder dataTimeout(Duration timeout) {
-      SessionSettings.builder().dataTimeout(timeout);
-      this.dataTimeout = timeout;
+      session.dataTimeout(timeout);
       return this;
     }
 
@@ -640,13 +599,13 @@ public final class SmtpRelay implements MailSender {
 
     /** Uses PIPELINING when offered; on by default. */
     public Builder pipelining(boolean use) {
-      this.pipelining = use;
+      session.pipelining(use);
       return this;
     }
 
     /** Uses CHUNKING (BDAT) when offered; on by default. */
     public Builder chunking(boolean use) {
-      this.chunking = use;
+      session.chunking(use);
       return this;
     }
 
@@ -655,14 +614,13 @@ public final class SmtpRelay implements MailSender {
      * server offers PIPELINING and CHUNKING; 1 turns streaming off. Default 16.
      */
     public Builder maxUnacknowledged(int messages) {
-      SessionSettings.builder().maxUnacknowledged(messages);
-      this.maxUnacknowledged = messages;
+      session.maxUnacknowledged(messages);
       return this;
     }
 
     /** Turns streaming on (the default window of 16) or off. */
     public Builder streaming(boolean on) {
-      this.maxUnacknowledged = on ? 16 : 1;
+      session.maxUnacknowledged(on ? 16 : 1);
       return this;
     }
 
@@ -689,7 +647,7 @@ public final class SmtpRelay implements MailSender {
       }
       Builder b = copy();
       if (b.port < 0) {
-        b.port = b.tls == TlsMode.IMPLICIT ? 465 : 587;
+        b.port = b.session.build().tlsMode() == TlsMode.IMPLICIT ? 465 : 587;
       }
       return new SmtpRelay(b);
     }

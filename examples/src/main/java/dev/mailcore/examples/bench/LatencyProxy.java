@@ -4,8 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.Arrays;
@@ -20,8 +18,7 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Thread-safe; four threads per proxied connection.
  */
-public final class LatencyProxy implements AutoCloseable {
-  private final ServerSocket server;
+public final class LatencyProxy extends LoopbackServer {
   private final int targetPort;
   private final long delayNanos;
 
@@ -29,39 +26,18 @@ public final class LatencyProxy implements AutoCloseable {
 
   /** Starts a proxy to {@code targetPort} on loopback. */
   public LatencyProxy(int targetPort, Duration oneWay) throws IOException {
+    super("proxy");
     this.targetPort = targetPort;
     this.delayNanos = oneWay.toNanos();
-    server = new ServerSocket();
-    server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 200);
-    Thread t = new Thread(this::accept, "proxy-accept");
-    t.setDaemon(true);
-    t.start();
-  }
-
-  /** Returns the port to connect to. */
-  public int port() {
-    return server.getLocalPort();
   }
 
   @Override
-  public void close() throws IOException {
-    server.close();
-  }
-
-  private void accept() {
-    while (!server.isClosed()) {
-      try {
-        Socket client = server.accept();
-        Socket target = new Socket(InetAddress.getLoopbackAddress(), targetPort);
-        client.setTcpNoDelay(true);
-        target.setTcpNoDelay(true);
-        AtomicInteger open = new AtomicInteger(2);
-        pump(client, target, open);
-        pump(target, client, open);
-      } catch (IOException e) {
-        return;
-      }
-    }
+  void handle(Socket client) throws IOException {
+    Socket target = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+    target.setTcpNoDelay(true);
+    AtomicInteger open = new AtomicInteger(2);
+    pump(client, target, open);
+    pump(target, client, open);
   }
 
   private void pump(Socket from, Socket to, AtomicInteger open) throws IOException {

@@ -3,9 +3,6 @@ package dev.mailcore.examples.bench;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicLong;
@@ -17,26 +14,16 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Thread-safe; one thread per connection.
  */
-public final class SmtpSink implements AutoCloseable {
-  private final ServerSocket server;
+public final class SmtpSink extends LoopbackServer {
   private final boolean pipelining;
   private final boolean chunking;
   private final AtomicLong messages = new AtomicLong();
 
   /** Starts a sink on an ephemeral loopback port. */
   public SmtpSink(boolean pipelining, boolean chunking) throws IOException {
+    super("sink");
     this.pipelining = pipelining;
     this.chunking = chunking;
-    server = new ServerSocket();
-    server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 200);
-    Thread t = new Thread(this::accept, "sink-accept");
-    t.setDaemon(true);
-    t.start();
-  }
-
-  /** Returns the port. */
-  public int port() {
-    return server.getLocalPort();
   }
 
   /** Returns the number of messages accepted so far. */
@@ -45,26 +32,14 @@ public final class SmtpSink implements AutoCloseable {
   }
 
   @Override
-  public void close() throws IOException {
-    server.close();
-  }
-
-  private void accept() {
-    while (!server.isClosed()) {
-      try {
-        Socket s = server.accept();
-        Thread t = new Thread(() -> serve(s), "sink-conn");
-        t.setDaemon(true);
-        t.start();
-      } catch (IOException e) {
-        return;
-      }
-    }
+  void handle(Socket socket) {
+    Thread t = new Thread(() -> serve(socket), "sink-conn");
+    t.setDaemon(true);
+    t.start();
   }
 
   private void serve(Socket socket) {
     try (socket) {
-      socket.setTcpNoDelay(true);
       new Conversation(socket.getInputStream(), socket.getOutputStream()).run();
     } catch (IOException e) {
       // the client closed the connection

@@ -7,7 +7,6 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ScheduledExecutorService;
 import javax.net.ssl.SSLContext;
 
 /**
@@ -34,7 +33,7 @@ public final class SessionSettings {
   private final int maxReplyLineLength;
   private final int maxReplyLines;
   private final TranscriptLogger transcript;
-  private final Optional<ScheduledExecutorService> watchdog;
+  private final Optional<WriteWatchdog> watchdog;
 
   private SessionSettings(Builder b) {
     this.tlsMode = b.tlsMode;
@@ -53,6 +52,28 @@ public final class SessionSettings {
     this.maxReplyLines = b.maxReplyLines;
     this.transcript = b.transcript;
     this.watchdog = b.watchdog;
+  }
+
+  /** Returns a builder holding these settings. */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.tlsMode = tlsMode;
+    b.sslContext = sslContext;
+    b.ehloName = ehloName;
+    b.localAddress = localAddress;
+    b.connectTimeout = connectTimeout;
+    b.commandTimeout = commandTimeout;
+    b.dataTimeout = dataTimeout;
+    b.credentials = credentials;
+    b.allowPlainTextAuth = allowPlainTextAuth;
+    b.pipelining = pipelining;
+    b.chunking = chunking;
+    b.maxUnacknowledged = maxUnacknowledged;
+    b.maxReplyLineLength = maxReplyLineLength;
+    b.maxReplyLines = maxReplyLines;
+    b.transcript = transcript;
+    b.watchdog = watchdog;
+    return b;
   }
 
   /** Returns a builder with the defaults: STARTTLS required, JDK trust, no credentials. */
@@ -129,8 +150,8 @@ public final class SessionSettings {
     return transcript;
   }
 
-  /** Returns the scheduler that aborts writes the peer stops reading, when one was given. */
-  public Optional<ScheduledExecutorService> watchdog() {
+  /** Returns the watchdog that aborts writes the peer stops reading, when one was given. */
+  public Optional<WriteWatchdog> watchdog() {
     return watchdog;
   }
 
@@ -151,7 +172,7 @@ public final class SessionSettings {
     private int maxReplyLineLength = 2048;
     private int maxReplyLines = 100;
     private TranscriptLogger transcript = TranscriptLogger.slf4j();
-    private Optional<ScheduledExecutorService> watchdog = Optional.empty();
+    private Optional<WriteWatchdog> watchdog = Optional.empty();
 
     private Builder() {}
 
@@ -160,7 +181,12 @@ public final class SessionSettings {
       return this;
     }
 
-    /** Uses {@code context} for TLS (trust store, client certificate). */
+    /**
+     * Uses {@code context} for TLS (trust store, client certificate). The session always asks for
+     * RFC 2818 host-name identification; a context whose {@code X509ExtendedTrustManager} does its
+     * own checks decides alone (for example pinning, or the relaxed checks of opportunistic TLS
+     * between MTAs).
+     */
     public Builder sslContext(SSLContext context) {
       this.sslContext = Objects.requireNonNull(context, "context");
       return this;
@@ -260,9 +286,9 @@ public final class SessionSettings {
       return this;
     }
 
-    /** Gives a scheduler used to abort a write that the peer does not read within the time-out. */
-    public Builder watchdog(ScheduledExecutorService scheduler) {
-      this.watchdog = Optional.of(Objects.requireNonNull(scheduler, "scheduler"));
+    /** Gives a watchdog that aborts a write the peer does not read within the data time-out. */
+    public Builder watchdog(WriteWatchdog watchdog) {
+      this.watchdog = Optional.of(Objects.requireNonNull(watchdog, "watchdog"));
       return this;
     }
 

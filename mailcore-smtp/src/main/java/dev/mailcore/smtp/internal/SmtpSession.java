@@ -30,8 +30,6 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLException;
@@ -76,6 +74,7 @@ public final class SmtpSession implements Closeable {
   private final SessionSettings settings;
   private final TranscriptLogger transcript;
   private final ArrayDeque<Expect> pending = new ArrayDeque<>();
+  private final List<WriteWatchdog.Watch> watches = new ArrayList<>(2);
 
   private Socket socket;
   private ReplyReader reader;
@@ -432,7 +431,6 @@ public final class SmtpSession implements Closeable {
     ServerReply mail;
     ServerReply fin;
     List<RecipientResult> precomputed;
-    boolean begun;
     boolean endOfDataSent;
     boolean done;
     SourceFailure sourceFailure;
@@ -527,10 +525,15 @@ public final class SmtpSession implements Closeable {
       return;
     }
     transactions++;
-    f.begun = true;
     boolean pipelined = usePipelining();
     if (needsReset) {
-      command("RSET", settings.commandTimeout(), r -> {});
+      // A refused RSET needs no handling of its own: the MAIL that follows gets the answer that
+      // decides the transaction, and a 421 marks the session as closing.
+      command("RSET", settings.commandTimeout(), r -> {
+        if (!r.isPositive()) {
+          LOG.debug("{} answered RSET with {}", serverName, r);
+        }
+      });
       needsReset = false;
     }
     command(mailFrom(tx, size), settings.commandTimeout(), r -> f.mail = r);
@@ -866,6 +869,7 @@ public final class SmtpSession implements Closeable {
     broken = true;
     closed = true;
     pending.clear();
+    watches.forEach(WriteWatchdog.Watch::close);
     if (socket != null) {
       try {
         socket.close();
@@ -926,10 +930,14 @@ public final class SmtpSession implements Closeable {
   /** The socket's stream, with a write time-out kept by the watchdog when there is one. */
   private final class WireOutputStream extends OutputStream {
     private final OutputStream socketOut;
-    private volatile boolean timedOut;
+    private final WriteWatchdog.Watch watch;
 
     WireOutputStream(OutputStream socketOut) {
       this.socketOut = socketOut;
+      this.watch = settings.watchdog().map(w -> w.watch(socket, settings.dataTimeout())).orElse(null);
+      if (watch != null) {
+        watches.add(watch);
+      }
     }
 
     @Override
@@ -939,19 +947,16 @@ public final class SmtpSession implements Closeable {
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
-      ScheduledFuture<?> alarm = arm();
+      if (watch != null) {
+        watch.writeStarted();
+      }
       try {
         socketOut.write(b, off, len);
       } catch (IOException e) {
-        writeFailed = true;
-        throw new WireException(
-            timedOut
-                ? new SocketTimeoutException(
-                    "the server read nothing for " + settings.dataTimeout().toMillis() + " ms")
-                : e);
+        throw failed(e);
       } finally {
-        if (alarm != null) {
-          alarm.cancel(false);
+        if (watch != null) {
+          watch.writeEnded();
         }
       }
     }
@@ -961,27 +966,17 @@ public final class SmtpSession implements Closeable {
       try {
         socketOut.flush();
       } catch (IOException e) {
-        writeFailed = true;
-        throw new WireException(e);
+        throw failed(e);
       }
     }
 
-    private ScheduledFuture<?> arm() {
-      if (settings.watchdog().isEmpty()) {
-        return null;
-      }
-      Socket s = socket;
-      return settings.watchdog().get().schedule(
-          () -> {
-            timedOut = true;
-            try {
-              s.close();
-            } catch (IOException e) {
-              LOG.debug("closing the stalled connection to {} failed: {}", serverName, e.toString());
-            }
-          },
-          settings.dataTimeout().toMillis(),
-          TimeUnit.MILLISECONDS);
+    private WireException failed(IOException e) {
+      writeFailed = true;
+      return new WireException(
+          watch != null && watch.hasFired()
+              ? new SocketTimeoutException(
+                  "the server read nothing for " + settings.dataTimeout().toMillis() + " ms")
+              : e);
     }
   }
 

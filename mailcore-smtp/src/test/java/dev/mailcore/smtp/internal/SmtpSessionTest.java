@@ -668,8 +668,8 @@ class SmtpSessionTest {
   void writeTheServerStopsReadingIsAbortedByTheWatchdog() throws Exception {
     ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().pipelining(true));
     server.fault(SmtpStep.DATA_BODY, SocketFault.stall());
-    java.util.concurrent.ScheduledExecutorService watchdog = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
-    toClose.add(watchdog::shutdownNow);
+    WriteWatchdog watchdog = new WriteWatchdog(Duration.ofMillis(50));
+    toClose.add(watchdog);
     SmtpSession session = open(server, plain().dataTimeout(Duration.ofMillis(300)).watchdog(watchdog).build());
     byte[] line = "0123456789012345678901234567890123456789012345678901234567890123456789\r\n"
         .getBytes(StandardCharsets.US_ASCII);
@@ -684,5 +684,30 @@ class SmtpSessionTest {
 
     assertThat(result.recipients().get(0).status()).isEqualTo(DeliveryStatus.DEFERRED);
     assertThat(result.failure()).get().asString().contains("read nothing for 300 ms");
+  }
+
+  @Test
+  void serverClosingWith421EndsTheSession() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().pipelining(true));
+    server.reply(SmtpStep.RCPT, 1, "421 4.3.2 Shutting down");
+    SmtpSession session = open(server, plain().build());
+
+    TransactionResult result = session.send(tx(message(1), BOB, CAROL));
+
+    assertThat(result.recipients().get(0).status()).isEqualTo(DeliveryStatus.DEFERRED);
+    assertThat(result.recipients().get(0).replyCode()).hasValue(421);
+    assertThat(result.recipients().get(1).isDelivered()).isTrue();
+    assertThat(session.isUsable()).isFalse();
+  }
+
+  @Test
+  void connectsFromAndToChosenLoopbackAddresses() throws Exception {
+    java.net.InetAddress second = java.net.InetAddress.getByName("127.0.0.2");
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().bindAddress(second));
+    SmtpSession session = open(server, plain()
+        .localAddress(java.net.InetAddress.getByName("127.0.0.1")).ehloName("client.example.test").build());
+
+    assertThat(session.address().getAddress()).isEqualTo(second);
+    assertThat(server.commands()).contains("EHLO client.example.test");
   }
 }
