@@ -121,4 +121,25 @@ class MessageTest {
     assertThat(Message.builder().from(Mailbox.of("ana", "bücher.example")).build().needsSmtpUtf8()).isFalse();
     assertThat(Message.builder().from(ANA).cc(Mailbox.of("josé", "x.example")).build().needsSmtpUtf8()).isTrue();
   }
+
+  @Test
+  void writesTheSameBytesEachTime() {
+    Message m =
+        Message.builder()
+            .from("ana@shop.example")
+            .to("bob@example.org")
+            .text("plain")
+            .html("<p>html</p><img src=\"cid:logo\">")
+            .inline("logo", "image/png", Content.ofBytes(new byte[] {1, 2, 3}))
+            .attach("a.bin", "application/octet-stream", new byte[] {4, 5, 6})
+            .build();
+    ByteArrayOutputStream first = new ByteArrayOutputStream();
+    ByteArrayOutputStream second = new ByteArrayOutputStream();
+
+    m.writeTo(first);
+    m.writeTo(second);
+
+    // a signer hashes one rendering and the transport sends another: they must be identical
+    assertThat(second.toByteArray()).isEqualTo(first.toByteArray());
+  }
 }

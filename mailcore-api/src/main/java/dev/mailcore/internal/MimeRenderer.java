@@ -85,6 +85,13 @@ public final class MimeRenderer {
    * attachments), leaving out each level that has only one member.
    */
   static Node bodyTree(Message m) {
+    // Boundaries derive from the Message-ID, so writing the same message twice gives the same
+    // bytes: a DKIM signer can hash one pass and send another, a retry resends what was signed.
+    long seed =
+        m.messageId().isPresent()
+            ? m.messageId().get().hashCode() * 0x9E3779B97F4A7C15L
+                + m.date().map(d -> d.toEpochSecond()).orElse(0L)
+            : ThreadLocalRandom.current().nextLong();
     List<Attachment> related = new ArrayList<>();
     List<Attachment> mixed = new ArrayList<>();
     for (Attachment a : m.attachments()) {
@@ -100,11 +107,11 @@ public final class MimeRenderer {
       List<Node> children = new ArrayList<>();
       children.add(html);
       related.forEach(a -> children.add(new AttachmentNode(a)));
-      html = new MultipartNode("related", "text/html", children);
+      html = new MultipartNode("related", "text/html", children, boundary(seed, 'r'));
     }
     Node body;
     if (text != null && html != null) {
-      body = new MultipartNode("alternative", null, List.of(text, html));
+      body = new MultipartNode("alternative", null, List.of(text, html), boundary(seed, 'a'));
     } else {
       body = text != null ? text : html;
     }
@@ -114,9 +121,22 @@ public final class MimeRenderer {
         children.add(body);
       }
       mixed.forEach(a -> children.add(new AttachmentNode(a)));
-      body = new MultipartNode("mixed", null, children);
+      body = new MultipartNode("mixed", null, children, boundary(seed, 'm'));
     }
     return body != null ? body : new TextNode("text/plain", "");
+  }
+
+  /**
+   * A boundary for one multipart level: "=_" never occurs in base64 or quoted-printable output,
+   * so it cannot collide with encoded content (RFC 2045 §6.7 rule 1 encodes '=', base64 has neither
+   * '=' mid-stream nor '_').
+   */
+  private static String boundary(long seed, char level) {
+    long x = seed ^ (level * 0xBF58476D1CE4E5B9L);
+    x = (x ^ (x >>> 30)) * 0xBF58476D1CE4E5B9L;
+    x = (x ^ (x >>> 27)) * 0x94D049BB133111EBL;
+    x ^= x >>> 31;
+    return "=_mc_" + level + Long.toHexString(x);
   }
 
   /** One entity of the body tree; writes its own MIME headers after those already in {@code h}. */
@@ -161,13 +181,10 @@ public final class MimeRenderer {
     }
   }
 
-  record MultipartNode(String subtype, String relatedType, List<Node> children) implements Node {
+  record MultipartNode(String subtype, String relatedType, List<Node> children, String boundary)
+      implements Node {
     @Override
     public void write(MimeSink out, HeaderBlock h) throws IOException {
-      // "=_" never occurs in base64 or quoted-printable output, so the boundary cannot collide
-      // with content (RFC 2045 §6.7 rule 1 encodes '=', base64 has neither '=' mid-stream nor '_')
-      String boundary =
-          "=_mc_" + subtype.charAt(0) + Long.toHexString(ThreadLocalRandom.current().nextLong());
       StringBuilder type = new StringBuilder("multipart/").append(subtype).append(';');
       if (relatedType != null) {
         type.append(" type=\"").append(relatedType).append("\";");
