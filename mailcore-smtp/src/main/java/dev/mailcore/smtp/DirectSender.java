@@ -13,11 +13,13 @@ import dev.mailcore.SendResult;
 import dev.mailcore.ServerReply;
 import dev.mailcore.TlsMode;
 import dev.mailcore.internal.AddressParser;
+import dev.mailcore.smtp.dkim.MessageSigner;
 import dev.mailcore.smtp.internal.Destination;
 import dev.mailcore.smtp.internal.EncryptOnlyTls;
 import dev.mailcore.smtp.internal.MessageSource;
 import dev.mailcore.smtp.internal.Router;
 import dev.mailcore.smtp.internal.SessionSettings;
+import dev.mailcore.smtp.internal.SignedRendering;
 import dev.mailcore.smtp.internal.SmtpSession;
 import dev.mailcore.smtp.internal.SmtpTransaction;
 import dev.mailcore.smtp.internal.TransactionResult;
@@ -95,6 +97,7 @@ public final class DirectSender implements MailSender {
   private final int maxHosts;
   private final Map<TlsMode, SessionSettings> settings;
   private final DeliveryListener listener;
+  private final MessageSigner signer;
   private final Clock clock;
   private final Executor executor;
   private final ExecutorService ownExecutor;
@@ -112,6 +115,7 @@ public final class DirectSender implements MailSender {
                 required.contains(domain.toLowerCase(Locale.ROOT)) ? TlsMode.STARTTLS : otherwise);
     this.maxRecipients = b.maxRecipients;
     this.listener = b.listener;
+    this.signer = b.signer;
     this.clock = b.clock;
     if (b.executor != null) {
       this.executor = b.executor;
@@ -166,8 +170,18 @@ public final class DirectSender implements MailSender {
   public SendResult send(Envelope envelope, Message message) {
     Objects.requireNonNull(envelope, "envelope");
     Objects.requireNonNull(message, "message");
-    return deliver(
-        envelope, MessageSource.of(message), message.needsSmtpUtf8(), message.messageId());
+    if (signer == null) {
+      return deliver(
+          envelope, MessageSource.of(message), message.needsSmtpUtf8(), message.messageId());
+    }
+    // rendered and signed once: every domain's transaction streams the same signed bytes
+    try (SignedRendering signed = SignedRendering.of(message, signer)) {
+      return deliver(
+          envelope,
+          MessageSource.of(signed.content()),
+          message.needsSmtpUtf8(),
+          message.messageId());
+    }
   }
 
   /**
@@ -448,10 +462,21 @@ public final class DirectSender implements MailSender {
     private String ehloName;
     private SSLContext sslContext;
     private DeliveryListener listener = DeliveryListener.NONE;
+    private MessageSigner signer;
     private Clock clock = Clock.systemUTC();
     private Executor executor;
 
     private Builder() {}
+
+    /**
+     * Signs every message (DKIM, {@link dev.mailcore.smtp.dkim.DkimSigner}) once, when it is
+     * rendered; all its transactions send the signed bytes. Pre-rendered messages ({@link
+     * RenderedMessage}) are sent as they are: sign them when rendering.
+     */
+    public Builder signer(MessageSigner signer) {
+      this.signer = Objects.requireNonNull(signer, "signer");
+      return this;
+    }
 
     /** Sets the listener that hears of each send; none by default. */
     public Builder listener(DeliveryListener listener) {

@@ -14,7 +14,9 @@ import dev.mailcore.RecipientResult;
 import dev.mailcore.SendResult;
 import dev.mailcore.TlsMode;
 import dev.mailcore.smtp.internal.MessageSource;
+import dev.mailcore.smtp.dkim.MessageSigner;
 import dev.mailcore.smtp.internal.SessionPool;
+import dev.mailcore.smtp.internal.SignedRendering;
 import dev.mailcore.smtp.internal.SessionSettings;
 import dev.mailcore.smtp.internal.SmtpSession;
 import dev.mailcore.smtp.internal.SmtpTransaction;
@@ -173,7 +175,26 @@ public final class SmtpRelay implements MailSender {
   public CompletableFuture<SendResult> sendAsync(Envelope envelope, Message message) {
     Objects.requireNonNull(envelope, "envelope");
     Objects.requireNonNull(message, "message");
-    return submit(new Job(SmtpTransaction.of(envelope, message), message.messageId()));
+    if (config.signer == null) {
+      return submit(new Job(SmtpTransaction.of(envelope, message), message.messageId()));
+    }
+    // rendered and signed once: a retry on a fresh session resends the signed bytes
+    SignedRendering signed = SignedRendering.of(message, config.signer);
+    CompletableFuture<SendResult> result;
+    try {
+      result =
+          submit(
+              new Job(
+                  new SmtpTransaction(
+                      envelope,
+                      MessageSource.of(signed.content()),
+                      message.needsSmtpUtf8() || envelope.needsSmtpUtf8()),
+                  message.messageId()));
+    } catch (RuntimeException e) {
+      signed.close();
+      throw e;
+    }
+    return result.whenComplete((r, e) -> signed.close());
   }
 
   /**
@@ -465,6 +486,7 @@ public final class SmtpRelay implements MailSender {
     private Duration idleTimeout = Duration.ofSeconds(60);
     private Duration healthCheckAfterIdle = Duration.ofSeconds(5);
     private DeliveryListener listener = DeliveryListener.NONE;
+    private MessageSigner signer;
     private Clock clock = Clock.systemUTC();
 
     private Builder() {}
@@ -479,6 +501,7 @@ public final class SmtpRelay implements MailSender {
       b.idleTimeout = idleTimeout;
       b.healthCheckAfterIdle = healthCheckAfterIdle;
       b.listener = listener;
+      b.signer = signer;
       b.clock = clock;
       return b;
     }
@@ -621,6 +644,16 @@ public final class SmtpRelay implements MailSender {
     /** Turns streaming on (the default window of 16) or off. */
     public Builder streaming(boolean on) {
       session.maxUnacknowledged(on ? 16 : 1);
+      return this;
+    }
+
+    /**
+     * Signs every message (DKIM, {@link dev.mailcore.smtp.dkim.DkimSigner}) once, when it is
+     * rendered for sending; a retry resends the signed bytes. Messages sent pre-rendered ({@link
+     * RenderedMessage}) are sent as they are: sign them when rendering.
+     */
+    public Builder signer(MessageSigner signer) {
+      this.signer = Objects.requireNonNull(signer, "signer");
       return this;
     }
 
