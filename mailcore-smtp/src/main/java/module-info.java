@@ -6,4 +6,5 @@ module dev.mailcore.smtp {
   requires org.slf4j;
 
   // exports dev.mailcore.smtp; (added with the first public type)
+  exports dev.mailcore.smtp.queue;
 }

@@ -1,0 +1,34 @@
+package dev.mailcore.smtp.queue;
+
+import dev.mailcore.Content;
+import dev.mailcore.Envelope;
+import dev.mailcore.RecipientResult;
+import java.util.List;
+
+/**
+ * How a {@link MailQueue}'s delivery agent hands one transaction to the network: an envelope whose
+ * recipients all share one destination domain, and the stored message bytes, streamed from the
+ * {@link QueueStore} on each attempt so every retry sends the same bytes.
+ *
+ * <p>The agent groups recipients by domain and limits parallel calls per domain, so an
+ * implementation routes (relay, MX lookup, static route) and may reuse connections, but need not
+ * throttle. Implementations must be thread-safe: the agent calls {@link #deliver} from several
+ * worker threads at once.
+ *
+ * @since 0.1
+ */
+@FunctionalInterface
+public interface QueueTransport {
+
+  /**
+   * Delivers {@code message} to the recipients of {@code envelope}.
+   *
+   * @param envelope the reverse-path and the recipients of this transaction (one domain)
+   * @param message the RFC 5322 bytes; {@link dev.mailcore.Content#open()} streams them
+   * @return one result per envelope recipient; a recipient without a result counts as deferred
+   * @throws dev.mailcore.MailException when the transaction could not run at all; its {@link
+   *     dev.mailcore.MailException#isTemporary()} decides whether the recipients are deferred or
+   *     failed
+   */
+  List<RecipientResult> deliver(Envelope envelope, Content message);
+}
