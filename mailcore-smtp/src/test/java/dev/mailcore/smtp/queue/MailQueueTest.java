@@ -8,7 +8,9 @@ import com.icegreen.greenmail.util.ServerSetup;
 import dev.mailcore.Content;
 import dev.mailcore.Envelope;
 import dev.mailcore.Mailbox;
+import dev.mailcore.Message;
 import dev.mailcore.testing.ManualClock;
+import dev.mailcore.testing.ManualScheduler;
 import jakarta.mail.internet.MimeMessage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -31,7 +33,7 @@ class MailQueueTest {
   static final Mailbox DAVE = Mailbox.of("dave", "example.net");
 
   final ManualClock clock = ManualClock.ofDefaults();
-  final DrivenScheduler scheduler = new DrivenScheduler(clock);
+  final ManualScheduler scheduler = new ManualScheduler(clock);
   final RecordingListener listener = new RecordingListener();
   TestSmtpServer server;
   MailQueue queue;
@@ -49,9 +51,11 @@ class MailQueueTest {
     server.close();
   }
 
+  final InMemoryQueueStore store = new InMemoryQueueStore();
+
   MailQueue.Builder builder() {
     return MailQueue.builder()
-        .store(new InMemoryQueueStore())
+        .store(store)
         .transport(new JakartaTransport(server.port()))
         .clock(clock)
         .scheduler(scheduler)
@@ -73,12 +77,8 @@ class MailQueueTest {
 
   /** Moves the clock to the next scheduled wake-up and runs it. */
   void advanceToNextWakeup() {
-    Instant next = scheduler.nextDue();
-    assertThat(next).as("a wake-up is scheduled").isNotNull();
-    if (next.isAfter(clock.instant())) {
-      clock.set(next);
-    }
-    scheduler.runDue();
+    Instant next = scheduler.nextDueTime().orElseThrow(() -> new AssertionError("no wake-up is scheduled"));
+    scheduler.advance(next.isAfter(clock.instant()) ? Duration.between(clock.instant(), next) : Duration.ZERO);
   }
 
   @Test
@@ -367,5 +367,29 @@ class MailQueueTest {
     } finally {
       greenMail.stop();
     }
+  }
+
+  @Test
+  void rendersAMessageOnceAtEnqueue() throws Exception {
+    server.replyToData("451 4.3.0 Try again later");
+    queue = builder().build();
+    Message message = Message.builder().from(ANA).to(BOB).subject("rendered once").text("Olá, Bob.").build();
+
+    QueueId id = queue.enqueue(Envelope.of(message), message);
+    byte[] stored = queue.entry(id).isPresent() ? storedBytes(id) : null;
+    listener.await("attempt", 1);
+    scheduler.advance(Duration.ofMinutes(5));
+    listener.await("finished", 1);
+
+    assertThat(stored).isNotNull();
+    String text = new String(stored, StandardCharsets.UTF_8);
+    assertThat(text).contains("Subject: rendered once");
+    Message parsed = Message.parse(new java.io.ByteArrayInputStream(server.received().get(0).data()));
+    assertThat(parsed.subject()).contains("rendered once");
+    assertThat(parsed.text().orElseThrow()).contains("Olá, Bob.");
+  }
+
+  private byte[] storedBytes(QueueId id) {
+    return store.message(id).readAllBytes();
   }
 }
