@@ -5,6 +5,9 @@ module dev.mailcore.smtp {
   requires org.dnsjava;
   requires org.slf4j;
 
-  // exports dev.mailcore.smtp; (added with the first public type)
+  exports dev.mailcore.smtp;
   exports dev.mailcore.smtp.queue;
+
+  provides dev.mailcore.spi.MailSenderProvider with
+      dev.mailcore.smtp.internal.SmtpSenderProvider;
 }
