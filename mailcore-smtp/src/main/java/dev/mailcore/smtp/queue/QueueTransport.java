@@ -3,7 +3,10 @@ package dev.mailcore.smtp.queue;
 import dev.mailcore.Content;
 import dev.mailcore.Envelope;
 import dev.mailcore.RecipientResult;
+import dev.mailcore.smtp.RenderedMessage;
+import dev.mailcore.smtp.SmtpRelay;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * How a {@link MailQueue}'s delivery agent hands one transaction to the network: an envelope whose
@@ -31,4 +34,21 @@ public interface QueueTransport {
    *     failed
    */
   List<RecipientResult> deliver(Envelope envelope, Content message);
+
+  /**
+   * Returns a transport that hands every transaction to {@code relay} (the provider's submission
+   * server), streaming the stored bytes through mailcore's SMTP engine; the relay's session pool
+   * reuses connections between consecutive messages. The relay is not closed with the queue.
+   *
+   * <pre>{@code
+   * MailQueue queue = MailQueue.builder()
+   *     .store(FileQueueStore.open(spool))
+   *     .transport(QueueTransport.relay(relay))
+   *     .build();
+   * }</pre>
+   */
+  static QueueTransport relay(SmtpRelay relay) {
+    Objects.requireNonNull(relay, "relay");
+    return (envelope, message) -> relay.send(RenderedMessage.of(envelope, message)).recipients();
+  }
 }
