@@ -3,10 +3,12 @@ package dev.mailcore.smtp.queue;
 import dev.mailcore.Content;
 import dev.mailcore.Envelope;
 import dev.mailcore.RecipientResult;
+import dev.mailcore.SendResult;
 import dev.mailcore.smtp.RenderedMessage;
 import dev.mailcore.smtp.SmtpRelay;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Function;
 
 /**
  * How a {@link MailQueue}'s delivery agent hands one transaction to the network: an envelope whose
@@ -49,6 +51,20 @@ public interface QueueTransport {
    */
   static QueueTransport relay(SmtpRelay relay) {
     Objects.requireNonNull(relay, "relay");
-    return (envelope, message) -> relay.send(RenderedMessage.of(envelope, message)).recipients();
+    return sending(relay::send);
+  }
+
+  /**
+   * Returns a transport over any sender of pre-rendered messages, such as {@code
+   * DirectSender::send} (MX delivery) or a router that picks a relay per domain. The function must
+   * be thread-safe.
+   *
+   * <pre>{@code
+   * QueueTransport direct = QueueTransport.sending(directSender::send);
+   * }</pre>
+   */
+  static QueueTransport sending(Function<RenderedMessage, SendResult> sender) {
+    Objects.requireNonNull(sender, "sender");
+    return (envelope, message) -> sender.apply(RenderedMessage.of(envelope, message)).recipients();
   }
 }
