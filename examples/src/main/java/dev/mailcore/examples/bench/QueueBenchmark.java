@@ -5,7 +5,12 @@ import dev.mailcore.Envelope;
 import dev.mailcore.Mailbox;
 import dev.mailcore.RecipientResult;
 import dev.mailcore.ServerReply;
+import dev.mailcore.SendResult;
+import dev.mailcore.TlsMode;
+import dev.mailcore.smtp.RenderedMessage;
+import dev.mailcore.smtp.SmtpRelay;
 import dev.mailcore.smtp.queue.FileQueueStore;
+import dev.mailcore.smtp.queue.QueueListener;
 import dev.mailcore.smtp.queue.MailQueue;
 import dev.mailcore.smtp.queue.QueueEntry;
 import dev.mailcore.smtp.queue.QueueId;
@@ -52,6 +57,7 @@ public final class QueueBenchmark {
 
   private static final int WINDOW = 32;
   private static final int ROUNDS = 3;
+  private static final int SESSIONS = 4;
   private static final Mailbox FROM = Mailbox.of("bench", "shop.example");
 
   private QueueBenchmark() {}
@@ -89,6 +95,8 @@ public final class QueueBenchmark {
       System.out.printf(Locale.ROOT, "  MailQueue.enqueue (blocking)     : %8.0f msg/s  %5.1f x naive%n", queueRate, queueRate / naiveRate);
       System.out.printf(Locale.ROOT, "  MailQueue.enqueueAsync (%d/thread): %8.0f msg/s  %5.1f x naive%n",
           WINDOW, asyncRate, asyncRate / naiveRate);
+
+      endToEnd(root, messages, threads, body);
 
       openTime(root.resolve("open"), openEntries);
     } finally {
@@ -191,6 +199,73 @@ public final class QueueBenchmark {
     } finally {
       pool.shutdown();
     }
+  }
+
+  /**
+   * End to end to a local SMTP sink: the queue (durable enqueue from {@code threads} threads,
+   * delivery through {@link QueueTransport#relay} with {@value #SESSIONS} sessions, one durable
+   * deletion per delivered message) against {@link SmtpRelay#sendAllRendered} of the same
+   * messages with the same number of sessions and no queue. Rounds alternate; medians reported.
+   */
+  private static void endToEnd(Path root, int messages, int threads, byte[] body) throws Exception {
+    double[] relayRates = new double[ROUNDS];
+    double[] queueRates = new double[ROUNDS];
+    try (SmtpSink sink = new SmtpSink(true, false)) {
+      Content content = Content.ofBytes(body);
+      for (int round = 0; round < ROUNDS; round++) {
+        try (SmtpRelay relay = relay(sink)) {
+          List<RenderedMessage> batch = new ArrayList<>(messages);
+          for (int i = 0; i < messages; i++) {
+            batch.add(RenderedMessage.of(envelope(i), content));
+          }
+          long start = System.nanoTime();
+          long delivered = relay.sendAllRendered(batch).stream().filter(SendResult::isAllDelivered).count();
+          relayRates[round] = delivered / ((System.nanoTime() - start) / 1e9);
+        }
+        Path dir = root.resolve("e2e-" + round);
+        CountDownLatch done = new CountDownLatch(messages);
+        QueueListener counter = new QueueListener() {
+          @Override
+          public void finished(QueueEntry entry) {
+            done.countDown();
+          }
+        };
+        try (SmtpRelay relay = relay(sink);
+            MailQueue queue = MailQueue.builder().store(FileQueueStore.open(dir)).transport(QueueTransport.relay(relay))
+                .workers(SESSIONS * 8).domainConcurrency(SESSIONS * 8).listener(counter).build()) {
+          AtomicInteger next = new AtomicInteger();
+          long start = System.nanoTime();
+          run(threads, () -> {
+            Semaphore inFlight = new Semaphore(WINDOW);
+            for (int i; (i = next.getAndIncrement()) < messages; ) {
+              inFlight.acquire();
+              queue.enqueueAsync(envelope(i), content).whenComplete((id, e) -> inFlight.release());
+            }
+            inFlight.acquire(WINDOW);
+            return null;
+          }, messages);
+          done.await();
+          queueRates[round] = messages / ((System.nanoTime() - start) / 1e9);
+        }
+        deleteTree(dir);
+      }
+    }
+    double relayRate = median(relayRates);
+    double queueRate = median(queueRates);
+    System.out.printf(Locale.ROOT, "end to end, %d x %d bytes to a local SMTP sink, %d sessions, median of %d rounds%n",
+        messages, body.length, SESSIONS, ROUNDS);
+    System.out.printf(Locale.ROOT, "  SmtpRelay.sendAllRendered, no queue : %8.0f msg/s%n", relayRate);
+    System.out.printf(Locale.ROOT, "  MailQueue (durable) over SmtpRelay  : %8.0f msg/s  %5.0f %% of the relay%n",
+        queueRate, 100 * queueRate / relayRate);
+  }
+
+  private static SmtpRelay relay(SmtpSink sink) {
+    return SmtpRelay.builder().host("127.0.0.1").port(sink.port()).tls(TlsMode.NONE)
+        .maxConnections(SESSIONS).maxMessagesPerSession(1_000_000).build();
+  }
+
+  private static Envelope envelope(int i) {
+    return Envelope.of(FROM, List.of(Mailbox.of("u" + (i % 100), "d" + (i % 7) + ".example")));
   }
 
   /** Fills a queue with {@code entries} 1 KB messages, closes it, and times the reopen. */

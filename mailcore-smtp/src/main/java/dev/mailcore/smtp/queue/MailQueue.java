@@ -386,8 +386,11 @@ public final class MailQueue implements AutoCloseable {
       Instant wake = null;
       int free = workerCount - (int) inFlight.values().stream().filter(f -> f.domain != null).count();
       heldUntil.values().removeIf(t -> !t.isAfter(now));
+      // Look a little past what can start, so a domain at its cap does not stall the others, but
+      // not so far that every enqueue walks a long backlog.
+      int limit = free > 0 ? Math.min(DUE_SCAN_LIMIT, inFlight.size() + free * 16) : 0;
       scan:
-      for (QueueEntry entry : free > 0 ? store.due(now, DUE_SCAN_LIMIT + inFlight.size()) : List.<QueueEntry>of()) {
+      for (QueueEntry entry : limit > 0 ? store.due(now, limit) : List.<QueueEntry>of()) {
         if (free == 0) {
           break;
         }
