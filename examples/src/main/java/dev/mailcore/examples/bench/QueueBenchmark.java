@@ -42,8 +42,10 @@ import java.util.stream.Stream;
  * message, written, {@code fsync}ed, and its directory {@code fsync}ed (without the directory
  * sync a crash may lose the file's name; that variant is reported too). Both run in the same
  * process, in the same temporary directory's file system, from the same number of producer
- * threads, with the same message bytes. Then measures how long a queue of 100,000 entries takes to
- * open (recovery replays the journal), and the heap it holds.
+ * threads, with the same message bytes. Then end to end to a local SMTP sink: the queue
+ * delivering through {@code QueueTransport.relay(SmtpRelay)} against the relay alone with the same
+ * number of sessions. Last, how long a queue of 100,000 entries takes to open (recovery replays
+ * the journal), and the heap its index holds.
  *
  * <p>Deliveries are held back while enqueue is measured (the transport waits), so the numbers are
  * the enqueue path alone.
