@@ -519,10 +519,9 @@ public final class MailQueue implements AutoCloseable {
   // ---------------------------------------------------------------- one transaction
 
   private void run(Job job) {
-    List<RecipientResult> results = attempt(job);
     List<Consumer<QueueListener>> events = new ArrayList<>();
     try {
-      events = record(job, results);
+      events = record(job, attempt(job));
     } catch (RuntimeException e) {
       LOG.warn(
           "cannot record the outcome of delivering {}; holding it for {}", job.entry().id(), STORE_FAILURE_PAUSE, e);

@@ -408,6 +408,26 @@ class MailQueueTest {
     assertThat(listener.count("enqueued")).isEqualTo(50);
   }
 
+  @Test
+  void aThrowingListenerDoesNotStopDelivery() throws Exception {
+    QueueListener broken = new QueueListener() {
+      @Override
+      public void enqueued(QueueEntry entry) {
+        throw new IllegalStateException("listener bug");
+      }
+
+      @Override
+      public void attemptFinished(QueueEntry entry, List<dev.mailcore.RecipientResult> results) {
+        throw new IllegalStateException("listener bug");
+      }
+    };
+    queue = builder().listener(broken).build();
+
+    queue.enqueue(Envelope.of(ANA, List.of(BOB)), message("listener", ANA, BOB));
+
+    assertThat(server.awaitReceived(1, Duration.ofSeconds(10))).hasSize(1);
+  }
+
   private byte[] storedBytes(QueueId id) {
     return store.message(id).readAllBytes();
   }
