@@ -23,7 +23,9 @@ class QueueEntryTest {
   void newEntryHasEveryRecipientPendingAndDueAtOnce() {
     QueueEntry e = QueueEntry.ofNew(new QueueId("q1"), Envelope.of(ANA, List.of(BOB, CAROL)), T0);
 
-    assertThat(e.recipients()).extracting(RecipientState::status).containsOnly(RecipientState.Status.PENDING);
+    assertThat(e.recipients())
+        .extracting(RecipientState::status)
+        .containsOnly(RecipientState.Status.PENDING);
     assertThat(e.nextAttempt()).contains(T0);
     assertThat(e.isFinished()).isFalse();
     assertThat(e.attempts()).isZero();
@@ -34,24 +36,50 @@ class QueueEntryTest {
     QueueEntry e = QueueEntry.ofNew(new QueueId("q1"), Envelope.of(ANA, List.of(BOB, CAROL)), T0);
     RecipientResult ok = RecipientResult.ofReply(BOB, ServerReply.of(250, "2.0.0 ok"), "mx");
     RecipientResult no = RecipientResult.ofReply(CAROL, ServerReply.of(550, "5.1.1 no"), "mx");
-    QueueEntry done = e.withRecipients(List.of(
-        e.recipients().get(0).after(ok, RecipientState.Status.DELIVERED, T0, Optional.empty(), "ok"),
-        e.recipients().get(1).after(no, RecipientState.Status.FAILED, T0, Optional.empty(), "no")));
+    QueueEntry done =
+        e.withRecipients(
+            List.of(
+                e.recipients()
+                    .get(0)
+                    .after(ok, RecipientState.Status.DELIVERED, T0, Optional.empty(), "ok"),
+                e.recipients()
+                    .get(1)
+                    .after(no, RecipientState.Status.FAILED, T0, Optional.empty(), "no")));
 
     assertThat(done.isFinished()).isTrue();
     assertThat(done.nextAttempt()).isEmpty();
     assertThat(done.attempts()).isEqualTo(1);
-    assertThat(done.recipients(RecipientState.Status.FAILED)).extracting(RecipientState::recipient).containsExactly(CAROL);
+    assertThat(done.recipients(RecipientState.Status.FAILED))
+        .extracting(RecipientState::recipient)
+        .containsExactly(CAROL);
     assertThat(done.recipient(Mailbox.of("Carol", "carol", "EXAMPLE.ORG"))).isPresent();
   }
 
   @Test
   void recipientStateRejectsAFinalStatusWithANextAttempt() {
-    assertThatThrownBy(() -> new RecipientState(BOB, RecipientState.Status.DELIVERED, 1, Optional.of(T0),
-        Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()))
+    assertThatThrownBy(
+            () ->
+                new RecipientState(
+                    BOB,
+                    RecipientState.Status.DELIVERED,
+                    1,
+                    Optional.of(T0),
+                    Optional.empty(),
+                    Optional.empty(),
+                    Optional.empty(),
+                    Optional.empty()))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new RecipientState(BOB, RecipientState.Status.DEFERRED, 1, Optional.empty(),
-        Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()))
+    assertThatThrownBy(
+            () ->
+                new RecipientState(
+                    BOB,
+                    RecipientState.Status.DEFERRED,
+                    1,
+                    Optional.empty(),
+                    Optional.empty(),
+                    Optional.empty(),
+                    Optional.empty(),
+                    Optional.empty()))
         .isInstanceOf(IllegalArgumentException.class);
   }
 
