@@ -71,4 +71,35 @@ class QueueTransportTest {
       }
     }
   }
+
+  @Test
+  void routedTransportPicksTheRouteOfTheRecipientsDomain() throws Exception {
+    RecordingListener listener = new RecordingListener();
+    try (TestSmtpServer special = new TestSmtpServer();
+        TestSmtpServer others = new TestSmtpServer();
+        MailQueue queue =
+            MailQueue.builder()
+                .store(new InMemoryQueueStore())
+                .transport(
+                    QueueTransport.routed(
+                        java.util.Map.of("Example.NET", new JakartaTransport(special.port())),
+                        new JakartaTransport(others.port())))
+                .listener(listener)
+                .build()) {
+      queue.enqueue(
+          Envelope.of(ANA, List.of(BOB)),
+          Content.ofString("Subject: a\r\n\r\nx\r\n", StandardCharsets.UTF_8));
+      queue.enqueue(
+          Envelope.of(ANA, List.of(Mailbox.of("dora", "example.org"))),
+          Content.ofString("Subject: b\r\n\r\ny\r\n", StandardCharsets.UTF_8));
+      listener.await("finished", 2);
+
+      assertThat(special.received())
+          .extracting(r -> r.recipients().get(0))
+          .containsExactly("bob@example.net");
+      assertThat(others.received())
+          .extracting(r -> r.recipients().get(0))
+          .containsExactly("dora@example.org");
+    }
+  }
 }
