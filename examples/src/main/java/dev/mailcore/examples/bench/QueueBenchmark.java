@@ -51,10 +51,11 @@ import java.util.stream.Stream;
  * the enqueue path alone.
  *
  * <p>Arguments: {@code [messages [threads [bytes [openEntries]]]]}, default 20000 8 10240 100000.
- * Run (heap capped as the target says): {@code mvn -q -B -o -pl examples -am install -DskipTests}
- * then {@code java -Xmx256m -cp "$(cat cp.txt)" dev.mailcore.examples.bench.QueueBenchmark}, or
- * {@code mvn -q -o -pl examples exec:java
- * -Dexec.mainClass=dev.mailcore.examples.bench.QueueBenchmark}.
+ * Run from the repository root, heap capped as the target says: {@code mvn -q -B -o -pl examples
+ * -am compile && mvn -q -B -o -pl examples dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt}
+ * then {@code java -Xmx256m -cp
+ * "examples/target/classes:mailcore-smtp/target/classes:mailcore-api/target/classes:$(cat
+ * /tmp/cp.txt)" dev.mailcore.examples.bench.QueueBenchmark}.
  */
 public final class QueueBenchmark {
 
