@@ -9,6 +9,7 @@ module dev.mailcore.smtp {
   exports dev.mailcore.smtp.mx;
   exports dev.mailcore.smtp.dkim;
   exports dev.mailcore.smtp.check;
+  exports dev.mailcore.smtp.queue;
 
   provides dev.mailcore.spi.MailSenderProvider with
       dev.mailcore.smtp.internal.SmtpSenderProvider;

@@ -1,0 +1,905 @@
+package dev.mailcore.smtp.queue;
+
+import dev.mailcore.Content;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link QueueStore} in a directory: the embedded default. Survives crashes of the process and of
+ * the machine: a write is acknowledged only after {@code fsync}.
+ *
+ * <p>Layout: an append-only journal of segment files ({@code journal-0000000000000001.log}, ...,
+ * rolled at 64 MiB) holding three kinds of record, each with a CRC-32C: a new entry with its
+ * message bytes, a new state of an entry, and a deletion. One writer thread takes every pending
+ * write from all callers, appends them, calls {@link FileChannel#force} once for the whole batch
+ * and only then acknowledges them (group commit), so concurrent producers share each {@code fsync}
+ * instead of paying one file, one {@code fsync} and one directory {@code fsync} per message. A
+ * state change is one record, so it is atomic: after a crash the reopened store holds the last
+ * acknowledged state of every entry. Opening replays the journal; a record torn by a crash (never
+ * acknowledged) at the end of the last segment is cut off with a log line. A segment is deleted,
+ * oldest first, once nothing in it is live; entries still queued in an old, mostly dead segment are
+ * copied forward first, so long-deferred messages do not pin disk space.
+ *
+ * <p>The whole index (entries, not message bytes) is kept in memory, about 1 KB per entry. A
+ * directory may be opened by one store at a time; a lock file keeps a second process out.
+ *
+ * <p>Thread-safe.
+ *
+ * <pre>{@code
+ * try (QueueStore store = FileQueueStore.open(Path.of("/var/spool/myapp/mail"))) {
+ *   ...
+ * }
+ * }</pre>
+ *
+ * @since 0.1
+ */
+public final class FileQueueStore implements QueueStore {
+
+  private static final Logger LOG = LoggerFactory.getLogger(FileQueueStore.class);
+
+  static final long DEFAULT_SEGMENT_BYTES = 64L << 20;
+  private static final int MAGIC = 0x4D514A31; // "MQJ1"
+  private static final byte ENQUEUE = 1;
+  private static final byte STATE = 2;
+  private static final byte DELETE = 3;
+  private static final byte PAD = 4;
+  private static final int HEADER = 25;
+  private static final int MAX_META = 16 << 20;
+  private static final int MAX_BATCH = 512;
+  private static final double RELOCATE_BELOW_LIVE_FRACTION = 0.3;
+
+  /** A journal segment and what in it is still needed. */
+  private static final class Segment {
+    final long number;
+    final Path path;
+    long size;
+    int refs;
+    long liveBytes;
+
+    Segment(long number, Path path) {
+      this.number = number;
+      this.path = path;
+    }
+  }
+
+  /** Where an entry's bytes and latest state are. */
+  private static final class Location {
+    long bodySegment;
+    long bodyOffset;
+    long bodyLength;
+    long stateSegment;
+    long stateSize;
+  }
+
+  /** One write for the writer thread. */
+  private static final class Request {
+    final byte type;
+    final QueueEntry entry;
+    final QueueId id;
+    final Content body;
+    final CompletableFuture<Void> done = new CompletableFuture<>();
+    // filled in by the writer
+    long segment;
+    long offset;
+    long recordSize;
+    long bodyLength;
+    Throwable failure;
+
+    Request(byte type, QueueEntry entry, QueueId id, Content body) {
+      this.type = type;
+      this.entry = entry;
+      this.id = id;
+      this.body = body;
+    }
+  }
+
+  private static final Request STOP = new Request(PAD, null, null, null);
+
+  private final Path directory;
+  private final long segmentBytes;
+  private final FileChannel lockChannel;
+  private final FileLock fileLock;
+  private final Object lock = new Object();
+  private final EntryIndex index = new EntryIndex();
+  private final Map<QueueId, Location> locations = new HashMap<>();
+  private final TreeMap<Long, Segment> segments = new TreeMap<>();
+  private final LinkedBlockingQueue<Request> requests = new LinkedBlockingQueue<>();
+  private final Thread writer;
+  private final ReentrantReadWriteLock closing = new ReentrantReadWriteLock();
+  private volatile boolean closed;
+
+  // owned by the writer thread after construction
+  private Segment head;
+  private FileChannel headChannel;
+  private long headPosition;
+
+  private FileQueueStore(Path directory, long segmentBytes) throws IOException {
+    this.directory = directory;
+    this.segmentBytes = segmentBytes;
+    Files.createDirectories(directory);
+    lockChannel =
+        FileChannel.open(
+            directory.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    FileLock l;
+    try {
+      l = lockChannel.tryLock();
+    } catch (OverlappingFileLockException e) {
+      l = null; // held by another store in this process
+    } catch (IOException | RuntimeException e) {
+      lockChannel.close();
+      throw e;
+    }
+    if (l == null) {
+      lockChannel.close();
+      throw new QueueStoreException(
+          "queue directory is in use by another store: " + directory, true, null);
+    }
+    fileLock = l;
+    try {
+      recover();
+    } catch (IOException | RuntimeException e) {
+      fileLock.release();
+      lockChannel.close();
+      throw e;
+    }
+    writer = new Thread(this::writeLoop, "mailcore-queue-journal");
+    writer.setDaemon(true);
+    writer.start();
+  }
+
+  /**
+   * Opens (creating it when missing) the queue in {@code directory} and recovers it: every
+   * acknowledged entry is back, with its last acknowledged state.
+   *
+   * @throws QueueStoreException when the directory cannot be created or read, or another store has
+   *     it open
+   */
+  public static FileQueueStore open(Path directory) {
+    return open(directory, DEFAULT_SEGMENT_BYTES);
+  }
+
+  static FileQueueStore open(Path directory, long segmentBytes) {
+    Objects.requireNonNull(directory, "directory");
+    try {
+      return new FileQueueStore(directory, segmentBytes);
+    } catch (IOException e) {
+      throw new QueueStoreException("cannot open queue directory " + directory, true, e);
+    }
+  }
+
+  /** Returns the directory of this store. */
+  public Path directory() {
+    return directory;
+  }
+
+  // ---------------------------------------------------------------- public operations
+
+  @Override
+  public void append(QueueEntry entry, Content message) {
+    Objects.requireNonNull(entry, "entry");
+    Objects.requireNonNull(message, "message");
+    synchronized (lock) {
+      if (index.contains(entry.id())) {
+        throw new IllegalStateException("entry exists: " + entry.id());
+      }
+    }
+    submit(new Request(ENQUEUE, entry, entry.id(), message));
+  }
+
+  @Override
+  public CompletableFuture<Void> appendAsync(QueueEntry entry, Content message) {
+    Objects.requireNonNull(entry, "entry");
+    Objects.requireNonNull(message, "message");
+    synchronized (lock) {
+      if (index.contains(entry.id())) {
+        return CompletableFuture.failedFuture(
+            new IllegalStateException("entry exists: " + entry.id()));
+      }
+    }
+    Request r = new Request(ENQUEUE, entry, entry.id(), message);
+    try {
+      enqueueRequest(r);
+    } catch (IllegalStateException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return r.done;
+  }
+
+  @Override
+  public Content message(QueueId id) {
+    Objects.requireNonNull(id, "id");
+    long length;
+    synchronized (lock) {
+      Location loc = locations.get(id);
+      if (loc == null) {
+        throw new NoSuchElementException("no queue entry " + id);
+      }
+      length = loc.bodyLength;
+    }
+    return Content.ofSource(() -> openBody(id), length);
+  }
+
+  @Override
+  public void update(QueueEntry entry) {
+    Objects.requireNonNull(entry, "entry");
+    synchronized (lock) {
+      if (!index.contains(entry.id())) {
+        throw new NoSuchElementException("no queue entry " + entry.id());
+      }
+    }
+    submit(new Request(STATE, entry, entry.id(), null));
+  }
+
+  @Override
+  public void delete(QueueId id) {
+    Objects.requireNonNull(id, "id");
+    synchronized (lock) {
+      if (!index.contains(id)) {
+        return;
+      }
+    }
+    submit(new Request(DELETE, null, id, null));
+  }
+
+  @Override
+  public Optional<QueueEntry> entry(QueueId id) {
+    synchronized (lock) {
+      return index.get(id);
+    }
+  }
+
+  @Override
+  public List<QueueEntry> entries() {
+    synchronized (lock) {
+      return index.all();
+    }
+  }
+
+  @Override
+  public List<QueueEntry> due(Instant now, int limit) {
+    synchronized (lock) {
+      return index.due(now, limit);
+    }
+  }
+
+  @Override
+  public Optional<Instant> nextDue() {
+    synchronized (lock) {
+      return index.nextDue();
+    }
+  }
+
+  @Override
+  public int size() {
+    synchronized (lock) {
+      return index.size();
+    }
+  }
+
+  @Override
+  public void close() {
+    closing.writeLock().lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      requests.add(STOP);
+    } finally {
+      closing.writeLock().unlock();
+    }
+    boolean interrupted = false;
+    while (writer.isAlive()) {
+      try {
+        writer.join();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    try {
+      if (headChannel != null) {
+        headChannel.close();
+      }
+      fileLock.release();
+      lockChannel.close();
+    } catch (IOException e) {
+      throw new QueueStoreException("cannot close queue directory " + directory, true, e);
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private void submit(Request r) {
+    enqueueRequest(r);
+    try {
+      r.done.join();
+    } catch (CompletionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new QueueStoreException("queue write failed", true, cause);
+    }
+  }
+
+  private void enqueueRequest(Request r) {
+    closing.readLock().lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException("store is closed");
+      }
+      requests.add(r);
+    } finally {
+      closing.readLock().unlock();
+    }
+  }
+
+  private InputStream openBody(QueueId id) throws IOException {
+    synchronized (lock) {
+      Location loc = locations.get(id);
+      if (loc == null) {
+        throw new IOException("queue entry " + id + " is gone");
+      }
+      FileChannel ch =
+          FileChannel.open(segments.get(loc.bodySegment).path, StandardOpenOption.READ);
+      return new SegmentInputStream(ch, loc.bodyOffset, loc.bodyLength);
+    }
+  }
+
+  /** Reads a range of a segment; the channel is its own, so positional reads need no lock. */
+  private static final class SegmentInputStream extends InputStream {
+    private final FileChannel channel;
+    private long position;
+    private final long end;
+
+    SegmentInputStream(FileChannel channel, long offset, long length) {
+      this.channel = channel;
+      this.position = offset;
+      this.end = offset + length;
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      int n = read(one, 0, 1);
+      return n < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      if (position >= end) {
+        return -1;
+      }
+      int want = (int) Math.min(len, end - position);
+      int n = channel.read(ByteBuffer.wrap(b, off, want), position);
+      if (n < 0) {
+        throw new IOException("queue segment is shorter than its index says");
+      }
+      position += n;
+      return n;
+    }
+
+    @Override
+    public void close() throws IOException {
+      channel.close();
+    }
+  }
+
+  // ---------------------------------------------------------------- writer thread
+
+  private void writeLoop() {
+    List<Request> batch = new ArrayList<>();
+    boolean stop = false;
+    while (!stop) {
+      batch.clear();
+      try {
+        batch.add(requests.take());
+      } catch (InterruptedException e) {
+        // nobody interrupts this private thread but close(), which sends STOP instead; go on
+        continue;
+      }
+      requests.drainTo(batch, MAX_BATCH);
+      stop = batch.remove(STOP);
+      if (stop) {
+        requests.drainTo(batch);
+        batch.remove(STOP);
+      }
+      writeBatch(batch);
+      if (!stop) {
+        maintain();
+      }
+    }
+    for (Request r; (r = requests.poll()) != null; ) {
+      r.done.completeExceptionally(new IllegalStateException("store is closed"));
+    }
+  }
+
+  private void writeBatch(List<Request> batch) {
+    if (batch.isEmpty()) {
+      return;
+    }
+    for (Request r : batch) {
+      try {
+        write(r);
+      } catch (IOException | RuntimeException e) {
+        r.failure = e;
+      }
+    }
+    try {
+      headChannel.force(false);
+      forces++;
+    } catch (IOException e) {
+      for (Request r : batch) {
+        if (r.failure == null) {
+          r.failure = e;
+        }
+      }
+    }
+    synchronized (lock) {
+      for (Request r : batch) {
+        if (r.failure == null) {
+          apply(r);
+        }
+      }
+    }
+    for (Request r : batch) {
+      if (r.failure == null) {
+        r.done.complete(null);
+      } else {
+        r.done.completeExceptionally(
+            r.failure instanceof QueueStoreException q
+                ? q
+                : new QueueStoreException(
+                    "cannot write to queue journal " + head.path, true, r.failure));
+      }
+    }
+  }
+
+  /** Appends one record at the head. Headers go last, so a record torn before the end has none. */
+  private void write(Request r) throws IOException {
+    long start = headPosition;
+    byte[] meta =
+        r.type == DELETE
+            ? r.id.value().getBytes(StandardCharsets.UTF_8)
+            : EntryCodec.encode(r.entry);
+    long bodyStart = start + HEADER + meta.length;
+    CRC32C bodyCrc = new CRC32C();
+    long bodyLength = 0;
+    if (r.type == ENQUEUE) {
+      try {
+        bodyLength = writeBody(r.body, bodyStart, bodyCrc);
+      } catch (IOException | RuntimeException e) {
+        // The body stream failed part-way: cover what was written with padding so a reader never
+        // parses it, and fail only this request.
+        long written = Math.max(0, partialEnd - bodyStart);
+        writeRecord(start, PAD, meta, written, 0);
+        headPosition = bodyStart + written;
+        throw new QueueStoreException("cannot read the message to store", true, e);
+      }
+    }
+    writeRecord(start, r.type, meta, bodyLength, (int) bodyCrc.getValue());
+    headPosition = bodyStart + bodyLength;
+    r.segment = head.number;
+    r.offset = bodyStart;
+    r.bodyLength = bodyLength;
+    r.recordSize = HEADER + meta.length + bodyLength;
+  }
+
+  private long partialEnd;
+  private volatile long forces;
+
+  /**
+   * Returns how many times the journal was forced to disk: fewer than writes under group commit.
+   */
+  long forces() {
+    return forces;
+  }
+
+  private long writeBody(Content body, long at, CRC32C crc) throws IOException {
+    partialEnd = at;
+    if (body.isInMemory()) {
+      byte[] bytes = body.readAllBytes();
+      crc.update(bytes);
+      writeFully(headChannel, ByteBuffer.wrap(bytes), at);
+      partialEnd = at + bytes.length;
+      return bytes.length;
+    }
+    long pos = at;
+    byte[] buf = new byte[64 * 1024];
+    try (InputStream in = body.open()) {
+      for (int n; (n = in.read(buf)) > 0; ) {
+        crc.update(buf, 0, n);
+        writeFully(headChannel, ByteBuffer.wrap(buf, 0, n), pos);
+        pos += n;
+        partialEnd = pos;
+      }
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
+    return pos - at;
+  }
+
+  private void writeRecord(long start, byte type, byte[] meta, long bodyLength, int bodyCrc)
+      throws IOException {
+    ByteBuffer buf = ByteBuffer.allocate(HEADER + meta.length);
+    buf.putInt(MAGIC).put(type).putInt(meta.length).putLong(bodyLength);
+    buf.putInt(metaCrc(type, meta.length, bodyLength, bodyCrc, meta, 0));
+    buf.putInt(bodyCrc).put(meta).flip();
+    writeFully(headChannel, buf, start);
+  }
+
+  private static int metaCrc(
+      byte type, int metaLength, long bodyLength, int bodyCrc, byte[] meta, int off) {
+    CRC32C crc = new CRC32C();
+    ByteBuffer fields = ByteBuffer.allocate(17);
+    fields.put(type).putInt(metaLength).putLong(bodyLength).putInt(bodyCrc).flip();
+    crc.update(fields);
+    crc.update(meta, off, metaLength);
+    return (int) crc.getValue();
+  }
+
+  private static void writeFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
+    long p = pos;
+    while (buf.hasRemaining()) {
+      p += ch.write(buf, p);
+    }
+  }
+
+  /** Applies an acknowledged (or replayed) record to the index. Caller holds {@link #lock}. */
+  private void apply(Request r) {
+    Segment seg = segments.get(r.segment);
+    seg.size = Math.max(seg.size, r.offset + r.bodyLength);
+    switch (r.type) {
+      case ENQUEUE -> {
+        release(r.id);
+        Location loc = new Location();
+        loc.bodySegment = r.segment;
+        loc.bodyOffset = r.offset;
+        loc.bodyLength = r.bodyLength;
+        loc.stateSegment = r.segment;
+        loc.stateSize = r.recordSize - r.bodyLength;
+        seg.refs += 2;
+        seg.liveBytes += r.recordSize;
+        locations.put(r.id, loc);
+        index.put(r.entry);
+      }
+      case STATE -> {
+        Location loc = locations.get(r.id);
+        if (loc == null) {
+          return; // replay: the entry's segment was reclaimed after it was deleted
+        }
+        Segment old = segments.get(loc.stateSegment);
+        old.refs--;
+        old.liveBytes -= loc.stateSize;
+        loc.stateSegment = r.segment;
+        loc.stateSize = r.recordSize;
+        seg.refs++;
+        seg.liveBytes += r.recordSize;
+        index.put(r.entry);
+      }
+      case DELETE -> {
+        release(r.id);
+        locations.remove(r.id);
+        index.remove(r.id);
+      }
+      default -> {
+        // PAD records carry nothing
+      }
+    }
+  }
+
+  private void release(QueueId id) {
+    Location loc = locations.get(id);
+    if (loc == null) {
+      return;
+    }
+    Segment b = segments.get(loc.bodySegment);
+    b.refs--;
+    b.liveBytes -= loc.bodyLength;
+    Segment s = segments.get(loc.stateSegment);
+    s.refs--;
+    s.liveBytes -= loc.stateSize;
+  }
+
+  /** Rolls the head when full, then reclaims old segments in order. Writer thread only. */
+  private void maintain() {
+    try {
+      if (headPosition >= segmentBytes) {
+        roll();
+      }
+      reclaim();
+    } catch (IOException | RuntimeException e) {
+      LOG.warn(
+          "queue journal maintenance failed in {}; will retry after the next write", directory, e);
+    }
+  }
+
+  private void roll() throws IOException {
+    long number = head.number + 1;
+    Path path = segmentPath(number);
+    FileChannel ch =
+        FileChannel.open(
+            path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    syncDirectory();
+    headChannel.close();
+    Segment seg = new Segment(number, path);
+    synchronized (lock) {
+      segments.put(number, seg);
+    }
+    head = seg;
+    headChannel = ch;
+    headPosition = 0;
+    LOG.debug("queue journal rolled to {}", path.getFileName());
+  }
+
+  private void reclaim() throws IOException {
+    while (true) {
+      Segment oldest;
+      boolean relocate;
+      synchronized (lock) {
+        oldest = segments.firstEntry().getValue();
+        if (oldest == head) {
+          return;
+        }
+        relocate = oldest.refs > 0;
+        if (relocate
+            && oldest.liveBytes > RELOCATE_BELOW_LIVE_FRACTION * Math.max(1, oldest.size)) {
+          return;
+        }
+      }
+      if (relocate) {
+        relocateFrom(oldest);
+        synchronized (lock) {
+          if (oldest.refs > 0) {
+            LOG.warn(
+                "queue segment {} still holds {} live records after relocation",
+                oldest.path,
+                oldest.refs);
+            return;
+          }
+        }
+      }
+      synchronized (lock) {
+        segments.remove(oldest.number);
+        Files.deleteIfExists(oldest.path);
+      }
+      syncDirectory();
+      LOG.debug("queue journal segment {} reclaimed", oldest.path.getFileName());
+    }
+  }
+
+  /** Copies every live entry of {@code seg} to the head (bytes and current state), durably. */
+  private void relocateFrom(Segment seg) {
+    List<Request> moves = new ArrayList<>();
+    synchronized (lock) {
+      for (Map.Entry<QueueId, Location> e : locations.entrySet()) {
+        Location loc = e.getValue();
+        QueueEntry entry = index.get(e.getKey()).orElseThrow();
+        if (loc.bodySegment == seg.number) {
+          QueueId id = e.getKey();
+          long length = loc.bodyLength;
+          Path path = seg.path;
+          long offset = loc.bodyOffset;
+          Content body =
+              Content.ofSource(
+                  () ->
+                      new SegmentInputStream(
+                          FileChannel.open(path, StandardOpenOption.READ), offset, length),
+                  length);
+          moves.add(new Request(ENQUEUE, entry, id, body));
+        } else if (loc.stateSegment == seg.number) {
+          moves.add(new Request(STATE, entry, e.getKey(), null));
+        }
+      }
+    }
+    LOG.debug(
+        "queue journal relocating {} live records from {}", moves.size(), seg.path.getFileName());
+    writeBatch(moves);
+  }
+
+  private void syncDirectory() throws IOException {
+    try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
+      dir.force(true);
+    }
+  }
+
+  private Path segmentPath(long number) {
+    return directory.resolve(String.format("journal-%016d.log", number));
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  private void recover() throws IOException {
+    List<Path> files = new ArrayList<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(directory, "journal-*.log")) {
+      ds.forEach(files::add);
+    }
+    files.sort(null);
+    for (int i = 0; i < files.size(); i++) {
+      Path path = files.get(i);
+      String name = path.getFileName().toString();
+      long number =
+          Long.parseLong(name.substring("journal-".length(), name.length() - ".log".length()));
+      Segment seg = new Segment(number, path);
+      segments.put(number, seg);
+      boolean last = i == files.size() - 1;
+      long end = replay(seg, last);
+      if (last) {
+        head = seg;
+        headChannel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        long size = headChannel.size();
+        if (end < size) {
+          LOG.info(
+              "queue journal {}: discarded {} bytes of unacknowledged writes cut off by a crash",
+              name,
+              size - end);
+          headChannel.truncate(end);
+          headChannel.force(true);
+        }
+        headPosition = end;
+      }
+    }
+    if (head == null) {
+      Path path = segmentPath(1);
+      head = new Segment(1, path);
+      segments.put(1L, head);
+      headChannel =
+          FileChannel.open(
+              path,
+              StandardOpenOption.CREATE_NEW,
+              StandardOpenOption.READ,
+              StandardOpenOption.WRITE);
+      syncDirectory();
+      headPosition = 0;
+    }
+    LOG.info(
+        "queue opened in {}: {} entries in {} journal segments",
+        directory,
+        index.size(),
+        segments.size());
+    reclaim();
+  }
+
+  /** Replays one segment into the index; returns the end of its last valid record. */
+  private long replay(Segment seg, boolean last) throws IOException {
+    try (FileChannel ch = FileChannel.open(seg.path, StandardOpenOption.READ)) {
+      long size = ch.size();
+      long pos = 0;
+      ByteBuffer header = ByteBuffer.allocate(HEADER);
+      while (pos + HEADER <= size) {
+        header.clear();
+        readFully(ch, header, pos);
+        header.flip();
+        int magic = header.getInt();
+        byte type = header.get();
+        int metaLength = header.getInt();
+        long bodyLength = header.getLong();
+        int storedMetaCrc = header.getInt();
+        int bodyCrc = header.getInt();
+        if (magic != MAGIC
+            || type < ENQUEUE
+            || type > PAD
+            || metaLength < 0
+            || metaLength > MAX_META
+            || bodyLength < 0
+            || pos + HEADER + metaLength + bodyLength > size) {
+          break;
+        }
+        ByteBuffer metaBuf = ByteBuffer.allocate(metaLength);
+        readFully(ch, metaBuf, pos + HEADER);
+        byte[] meta = metaBuf.array();
+        if (metaCrc(type, metaLength, bodyLength, bodyCrc, meta, 0) != storedMetaCrc) {
+          break;
+        }
+        long bodyStart = pos + HEADER + metaLength;
+        if (last && type == ENQUEUE && !bodyMatches(ch, bodyStart, bodyLength, bodyCrc)) {
+          break;
+        }
+        Request r;
+        try {
+          r = decode(type, meta);
+        } catch (IOException e) {
+          LOG.warn(
+              "queue journal {}: unreadable record at offset {} skipped: {}",
+              seg.path,
+              pos,
+              e.getMessage());
+          pos = bodyStart + bodyLength;
+          continue;
+        }
+        r.segment = seg.number;
+        r.offset = bodyStart;
+        r.bodyLength = type == ENQUEUE ? bodyLength : 0;
+        r.recordSize = HEADER + metaLength + r.bodyLength;
+        apply(r);
+        pos = bodyStart + bodyLength;
+      }
+      seg.size = pos;
+      if (!last && pos < size) {
+        LOG.warn(
+            "queue journal {} is damaged at offset {}: {} bytes skipped; entries there are lost",
+            seg.path,
+            pos,
+            size - pos);
+      }
+      return pos;
+    }
+  }
+
+  private static Request decode(byte type, byte[] meta) throws IOException {
+    return switch (type) {
+      case ENQUEUE, STATE -> {
+        QueueEntry e = EntryCodec.decode(meta);
+        yield new Request(type, e, e.id(), null);
+      }
+      case DELETE -> {
+        try {
+          yield new Request(
+              DELETE, null, new QueueId(new String(meta, StandardCharsets.UTF_8)), null);
+        } catch (IllegalArgumentException x) {
+          throw new IOException("bad queue id in delete record", x);
+        }
+      }
+      default -> new Request(PAD, null, null, null);
+    };
+  }
+
+  private static boolean bodyMatches(FileChannel ch, long start, long length, int expected)
+      throws IOException {
+    CRC32C crc = new CRC32C();
+    ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+    long pos = start;
+    long end = start + length;
+    while (pos < end) {
+      buf.clear();
+      buf.limit((int) Math.min(buf.capacity(), end - pos));
+      int n = ch.read(buf, pos);
+      if (n <= 0) {
+        return false;
+      }
+      buf.flip();
+      crc.update(buf);
+      pos += n;
+    }
+    return (int) crc.getValue() == expected;
+  }
+
+  private static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
+    long p = pos;
+    while (buf.hasRemaining()) {
+      int n = ch.read(buf, p);
+      if (n < 0) {
+        throw new IOException("unexpected end of queue segment");
+      }
+      p += n;
+    }
+  }
+}

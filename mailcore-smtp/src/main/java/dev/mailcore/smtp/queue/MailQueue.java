@@ -1,0 +1,925 @@
+package dev.mailcore.smtp.queue;
+
+import dev.mailcore.Content;
+import dev.mailcore.Envelope;
+import dev.mailcore.MailException;
+import dev.mailcore.Mailbox;
+import dev.mailcore.Message;
+import dev.mailcore.RecipientResult;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A durable delivery queue with its own delivery agent: what makes an application its own mail
+ * transfer agent. {@link #enqueue} returns only once the message bytes and its entry are durable in
+ * the {@link QueueStore}; from then on worker threads deliver it through the {@link
+ * QueueTransport}, one transaction per destination domain, retry temporary failures on the {@link
+ * RetryPolicy}'s back-off, and when a recipient fails for good (or its lifetime runs out) queue one
+ * RFC 3464 delivery status notification per message for the sender, with the empty reverse-path. A
+ * message with the empty reverse-path never bounces.
+ *
+ * <p>The message is rendered once, at enqueue; every attempt streams the same stored bytes. The
+ * agent limits parallel transactions per domain and, optionally, messages per second and per day
+ * per domain and overall. All timing comes from the injected {@link Clock} and {@link
+ * ScheduledExecutorService}, so tests drive it with a manual clock.
+ *
+ * <p>Thread-safe. {@link #close()} lets transactions in flight finish, leaves everything else
+ * queued for the next start, and closes the store.
+ *
+ * <pre>{@code
+ * try (MailQueue queue = MailQueue.builder()
+ *     .store(FileQueueStore.open(Path.of("spool")))
+ *     .transport(transport)
+ *     .domainConcurrency(2)
+ *     .domainRateLimit(RateLimit.perDay(100))
+ *     .build()) {
+ *   QueueId id = queue.enqueue(Envelope.of(message), message);
+ * }
+ * }</pre>
+ *
+ * @since 0.1
+ */
+public final class MailQueue implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(MailQueue.class);
+  private static final int MAX_RECIPIENTS_PER_TRANSACTION = 100;
+  private static final int DUE_SCAN_LIMIT = 4096;
+  private static final Duration STORE_FAILURE_PAUSE = Duration.ofMinutes(1);
+
+  private final QueueStore store;
+  private final QueueTransport transport;
+  private final Clock clock;
+  private final ScheduledExecutorService scheduler;
+  private final boolean ownScheduler;
+  private final ExecutorService workers;
+  private final ExecutorService events =
+      Executors.newSingleThreadExecutor(threads("mailcore-queue-events"));
+  private final int workerCount;
+  private final RetryPolicy retry;
+  private final Duration lifetime;
+  private final int domainConcurrency;
+  private final RateLimit domainRateLimit;
+  private final Optional<Duration> delayWarning;
+  private final QueueListener listener;
+  private final BounceWriter bounces;
+
+  private final Object lock = new Object();
+  private final Map<QueueId, Flight> inFlight = new HashMap<>();
+  private final Map<String, Integer> activePerDomain = new HashMap<>();
+  private final Map<String, TokenBucket> domainBuckets = new HashMap<>();
+  private final Map<QueueId, Instant> heldUntil = new HashMap<>();
+  private final TokenBucket overallBucket;
+  private ScheduledFuture<?> wakeup;
+  private Instant wakeupAt;
+  private boolean closed;
+
+  /** An entry being worked on; at most one per entry. */
+  private static final class Flight {
+    final String domain;
+    volatile boolean cancelled;
+
+    Flight(String domain) {
+      this.domain = domain;
+    }
+  }
+
+  /** One transaction: recipients of one domain of one entry. */
+  private record Job(QueueEntry entry, String domain, List<Mailbox> recipients) {}
+
+  private MailQueue(Builder b) {
+    this.store = Objects.requireNonNull(b.store, "store");
+    this.transport = Objects.requireNonNull(b.transport, "transport");
+    this.clock = b.clock;
+    this.ownScheduler = b.scheduler == null;
+    this.scheduler =
+        ownScheduler
+            ? Executors.newSingleThreadScheduledExecutor(threads("mailcore-queue-timer"))
+            : b.scheduler;
+    this.workerCount = b.workers;
+    this.workers = Executors.newFixedThreadPool(b.workers, threads("mailcore-queue-worker"));
+    this.retry = b.retry;
+    this.lifetime = b.lifetime != null ? b.lifetime : b.retry.lifetime();
+    this.domainConcurrency = b.domainConcurrency;
+    this.domainRateLimit = b.domainRateLimit;
+    this.delayWarning = Optional.ofNullable(b.delayWarning);
+    this.listener = b.listener;
+    this.bounces = new BounceWriter(b.hostname);
+    this.overallBucket =
+        b.rateLimit.isUnlimited() ? null : new TokenBucket(b.rateLimit, clock.instant());
+  }
+
+  /** Returns a new builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  // ---------------------------------------------------------------- enqueue
+
+  /**
+   * Renders {@code message} once and queues it for the recipients of {@code envelope}. Returns when
+   * the bytes and the entry are durable.
+   *
+   * @return the new entry's id
+   * @throws IllegalStateException when the queue is closed
+   * @throws QueueStoreException when the store could not make the message durable; it is not queued
+   * @throws java.io.UncheckedIOException when the message cannot be rendered
+   */
+  public QueueId enqueue(Envelope envelope, Message message) {
+    Objects.requireNonNull(envelope, "envelope");
+    Objects.requireNonNull(message, "message");
+    RenderBuffer buffer = new RenderBuffer();
+    message.writeTo(buffer);
+    return enqueue(envelope, buffer.content());
+  }
+
+  /**
+   * Queues RFC 5322 bytes, already rendered (for example signed), for the recipients of {@code
+   * envelope}. The content is read once, into the store. Returns when the bytes and the entry are
+   * durable.
+   *
+   * @return the new entry's id
+   * @throws IllegalStateException when the queue is closed
+   * @throws QueueStoreException when the store could not make the message durable
+   */
+  public QueueId enqueue(Envelope envelope, Content rfc5322Bytes) {
+    Objects.requireNonNull(envelope, "envelope");
+    Objects.requireNonNull(rfc5322Bytes, "rfc5322Bytes");
+    checkOpen();
+    return append(envelope, rfc5322Bytes);
+  }
+
+  /**
+   * Queues RFC 5322 bytes like {@link #enqueue(Envelope, Content)} without waiting for the disk:
+   * the future completes with the id once the message is durable, or exceptionally with the
+   * exception {@code enqueue} would have thrown. Keeping many enqueues in flight lets the store
+   * write them with one {@code fsync}; the message is acknowledged only when the future completes.
+   * The content must stay readable until then.
+   *
+   * @throws IllegalStateException when the queue is closed
+   */
+  public CompletableFuture<QueueId> enqueueAsync(Envelope envelope, Content rfc5322Bytes) {
+    Objects.requireNonNull(envelope, "envelope");
+    Objects.requireNonNull(rfc5322Bytes, "rfc5322Bytes");
+    checkOpen();
+    Instant now = clock.instant();
+    QueueEntry entry = QueueEntry.ofNew(QueueId.next(now), envelope, now);
+    return store
+        .appendAsync(entry, rfc5322Bytes)
+        .thenApplyAsync(
+            done -> {
+              tell(l -> l.enqueued(entry));
+              pump();
+              return entry.id();
+            },
+            events);
+  }
+
+  /**
+   * Renders {@code message} once on the calling thread, then queues it like {@link
+   * #enqueueAsync(Envelope, Content)}.
+   *
+   * @throws IllegalStateException when the queue is closed
+   * @throws java.io.UncheckedIOException when the message cannot be rendered
+   */
+  public CompletableFuture<QueueId> enqueueAsync(Envelope envelope, Message message) {
+    Objects.requireNonNull(envelope, "envelope");
+    Objects.requireNonNull(message, "message");
+    RenderBuffer buffer = new RenderBuffer();
+    message.writeTo(buffer);
+    return enqueueAsync(envelope, buffer.content());
+  }
+
+  private void checkOpen() {
+    synchronized (lock) {
+      if (closed) {
+        throw new IllegalStateException("queue is closed");
+      }
+    }
+  }
+
+  private QueueId append(Envelope envelope, Content bytes) {
+    Instant now = clock.instant();
+    QueueEntry entry = QueueEntry.ofNew(QueueId.next(now), envelope, now);
+    store.append(entry, bytes);
+    LOG.debug("queued {} for {} recipients", entry.id(), envelope.recipients().size());
+    tell(l -> l.enqueued(entry));
+    pump();
+    return entry.id();
+  }
+
+  /** A byte buffer whose content is handed on without a copy. */
+  private static final class RenderBuffer extends ByteArrayOutputStream {
+    RenderBuffer() {
+      super(8192);
+    }
+
+    Content content() {
+      byte[] data = buf;
+      int size = count;
+      return Content.ofSource(() -> new ByteArrayInputStream(data, 0, size), size);
+    }
+  }
+
+  // ---------------------------------------------------------------- control
+
+  /** Returns every queued entry, oldest first. */
+  public List<QueueEntry> entries() {
+    return store.entries();
+  }
+
+  /** Returns the entry with {@code id}, while it is queued. */
+  public Optional<QueueEntry> entry(QueueId id) {
+    return store.entry(Objects.requireNonNull(id, "id"));
+  }
+
+  /** Returns counts per recipient state. */
+  public QueueStats stats() {
+    int flying;
+    synchronized (lock) {
+      flying = (int) inFlight.values().stream().filter(f -> f.domain != null).count();
+    }
+    return QueueStats.of(store.entries(), flying);
+  }
+
+  /**
+   * Makes every open recipient of an entry due now.
+   *
+   * @return false when there is no such entry
+   * @throws QueueStoreException when the new state could not be stored
+   */
+  public boolean retryNow(QueueId id) {
+    Objects.requireNonNull(id, "id");
+    synchronized (lock) {
+      if (inFlight.containsKey(id)) {
+        return true; // an attempt is running right now
+      }
+      inFlight.put(id, new Flight(null));
+      heldUntil.remove(id);
+    }
+    try {
+      Optional<QueueEntry> entry = store.entry(id);
+      if (entry.isEmpty()) {
+        return false;
+      }
+      Instant now = clock.instant();
+      List<RecipientState> states = new ArrayList<>();
+      for (RecipientState r : entry.get().recipients()) {
+        states.add(r.dueAt(now));
+      }
+      store.update(entry.get().withRecipients(states));
+    } finally {
+      synchronized (lock) {
+        inFlight.remove(id);
+      }
+    }
+    pump();
+    return true;
+  }
+
+  /**
+   * Removes an entry without notifying its sender. An attempt in flight finishes, then the entry is
+   * removed whatever its outcome.
+   *
+   * @return false when there is no such entry
+   * @throws QueueStoreException when the removal could not be stored
+   */
+  public boolean cancel(QueueId id) {
+    Objects.requireNonNull(id, "id");
+    synchronized (lock) {
+      Flight f = inFlight.get(id);
+      if (f != null) {
+        f.cancelled = true;
+        return store.entry(id).isPresent();
+      }
+      inFlight.put(id, new Flight(null));
+    }
+    try {
+      Optional<QueueEntry> entry = store.entry(id);
+      if (entry.isEmpty()) {
+        return false;
+      }
+      store.delete(id);
+      tell(l -> l.cancelled(entry.get()));
+      return true;
+    } finally {
+      synchronized (lock) {
+        inFlight.remove(id);
+      }
+    }
+  }
+
+  /**
+   * Stops taking new messages, lets transactions in flight finish and record their outcome, leaves
+   * the rest queued, and closes the store. Idempotent.
+   */
+  @Override
+  public void close() {
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      if (wakeup != null) {
+        wakeup.cancel(false);
+      }
+    }
+    workers.shutdown();
+    boolean interrupted = false;
+    while (true) {
+      try {
+        if (workers.awaitTermination(1, TimeUnit.MINUTES)) {
+          break;
+        }
+        LOG.info("queue close: still waiting for transactions in flight");
+      } catch (InterruptedException e) {
+        interrupted = true;
+        workers.shutdownNow();
+      }
+    }
+    if (ownScheduler) {
+      scheduler.shutdownNow();
+    }
+    store.close(); // completes asynchronous enqueues still being written
+    events.shutdown();
+    try {
+      if (!events.awaitTermination(1, TimeUnit.MINUTES)) {
+        LOG.warn("queue close: enqueue callbacks still running after a minute");
+      }
+    } catch (InterruptedException e) {
+      interrupted = true;
+    }
+    LOG.info("queue closed");
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  // ---------------------------------------------------------------- dispatch
+
+  /** Starts what is due and allowed; schedules a wake-up for the rest. */
+  private void pump() {
+    List<Job> jobs = new ArrayList<>();
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      Instant now = clock.instant();
+      Instant wake = null;
+      int free =
+          workerCount - (int) inFlight.values().stream().filter(f -> f.domain != null).count();
+      heldUntil.values().removeIf(t -> !t.isAfter(now));
+      // Look a little past what can start, so a domain at its cap does not stall the others, but
+      // not so far that every enqueue walks a long backlog.
+      int limit = free > 0 ? Math.min(DUE_SCAN_LIMIT, inFlight.size() + free * 16) : 0;
+      scan:
+      for (QueueEntry entry : limit > 0 ? store.due(now, limit) : List.<QueueEntry>of()) {
+        if (free == 0) {
+          break;
+        }
+        if (inFlight.containsKey(entry.id())) {
+          continue;
+        }
+        Instant held = heldUntil.get(entry.id());
+        if (held != null) {
+          wake = earlier(wake, held);
+          continue;
+        }
+        for (Map.Entry<String, List<Mailbox>> d : dueByDomain(entry, now).entrySet()) {
+          String domain = d.getKey();
+          if (activePerDomain.getOrDefault(domain, 0) >= domainConcurrency) {
+            continue; // a finishing transaction of this domain pumps again
+          }
+          if (overallBucket != null) {
+            Optional<Instant> blocked = overallBucket.blockedUntil(now);
+            if (blocked.isPresent()) {
+              wake = earlier(wake, blocked.get());
+              break scan;
+            }
+          }
+          TokenBucket bucket = domainBucket(domain, now);
+          if (bucket != null) {
+            Optional<Instant> blocked = bucket.blockedUntil(now);
+            if (blocked.isPresent()) {
+              wake = earlier(wake, blocked.get());
+              continue;
+            }
+            bucket.take();
+          }
+          if (overallBucket != null) {
+            overallBucket.take();
+          }
+          activePerDomain.merge(domain, 1, Integer::sum);
+          inFlight.put(entry.id(), new Flight(domain));
+          List<Mailbox> rcpts = d.getValue();
+          jobs.add(
+              new Job(
+                  entry,
+                  domain,
+                  List.copyOf(
+                      rcpts.subList(0, Math.min(rcpts.size(), MAX_RECIPIENTS_PER_TRANSACTION)))));
+          free--;
+          break;
+        }
+      }
+      Optional<Instant> next = store.nextDue();
+      if (next.isPresent() && next.get().isAfter(now)) {
+        wake = earlier(wake, next.get());
+      }
+      if (wake != null) {
+        scheduleWakeup(wake, now);
+      }
+    }
+    for (Job job : jobs) {
+      tell(l -> l.attemptStarted(job.entry(), job.recipients()));
+      try {
+        workers.execute(() -> run(job));
+      } catch (RuntimeException e) {
+        // rejected: the queue is closing; the entry stays queued as it is
+        LOG.debug("queue closing, {} stays queued", job.entry().id());
+        release(job);
+      }
+    }
+  }
+
+  private static Map<String, List<Mailbox>> dueByDomain(QueueEntry entry, Instant now) {
+    Map<String, List<Mailbox>> out = new LinkedHashMap<>();
+    for (RecipientState r : entry.recipients()) {
+      if (r.isDue(now)) {
+        out.computeIfAbsent(domainOf(r.recipient()), k -> new ArrayList<>()).add(r.recipient());
+      }
+    }
+    return out;
+  }
+
+  static String domainOf(Mailbox m) {
+    return m.asciiDomain().toLowerCase(Locale.ROOT);
+  }
+
+  private TokenBucket domainBucket(String domain, Instant now) {
+    if (domainRateLimit.isUnlimited()) {
+      return null;
+    }
+    return domainBuckets.computeIfAbsent(domain, d -> new TokenBucket(domainRateLimit, now));
+  }
+
+  private static Instant earlier(Instant a, Instant b) {
+    return a == null || b.isBefore(a) ? b : a;
+  }
+
+  private void scheduleWakeup(Instant at, Instant now) {
+    if (wakeup != null && !wakeup.isDone() && wakeupAt != null && !at.isBefore(wakeupAt)) {
+      return;
+    }
+    if (wakeup != null) {
+      wakeup.cancel(false);
+    }
+    long delay = Math.max(0, Duration.between(now, at).toNanos());
+    wakeupAt = at;
+    wakeup = scheduler.schedule(this::onWakeup, delay, TimeUnit.NANOSECONDS);
+  }
+
+  private void onWakeup() {
+    synchronized (lock) {
+      wakeup = null;
+      wakeupAt = null;
+    }
+    try {
+      pump();
+    } catch (RuntimeException e) {
+      LOG.warn("queue dispatch failed; retrying in {}", STORE_FAILURE_PAUSE, e);
+      synchronized (lock) {
+        if (!closed) {
+          Instant now = clock.instant();
+          scheduleWakeup(now.plus(STORE_FAILURE_PAUSE), now);
+        }
+      }
+    }
+  }
+
+  private void release(Job job) {
+    synchronized (lock) {
+      inFlight.remove(job.entry().id());
+      activePerDomain.computeIfPresent(job.domain(), (k, v) -> v <= 1 ? null : v - 1);
+    }
+  }
+
+  // ---------------------------------------------------------------- one transaction
+
+  private void run(Job job) {
+    List<Consumer<QueueListener>> events = new ArrayList<>();
+    try {
+      events = record(job, attempt(job));
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "cannot record the outcome of delivering {}; holding it for {}",
+          job.entry().id(),
+          STORE_FAILURE_PAUSE,
+          e);
+      synchronized (lock) {
+        heldUntil.put(job.entry().id(), clock.instant().plus(STORE_FAILURE_PAUSE));
+      }
+    } finally {
+      release(job);
+    }
+    pump();
+    for (Consumer<QueueListener> event : events) {
+      tell(event);
+    }
+  }
+
+  private List<RecipientResult> attempt(Job job) {
+    Envelope envelope = job.entry().envelope().withRecipients(job.recipients());
+    List<RecipientResult> raw;
+    try {
+      raw = transport.deliver(envelope, store.message(job.entry().id()));
+    } catch (MailException e) {
+      return failAll(job, e.isTemporary(), e.getMessage());
+    } catch (RuntimeException e) {
+      LOG.debug("transport failed for {}", job.entry().id(), e);
+      return failAll(job, true, "delivery failed: " + e);
+    }
+    List<RecipientResult> results = new ArrayList<>();
+    for (Mailbox r : job.recipients()) {
+      results.add(
+          raw.stream()
+              .filter(x -> x.recipient().sameAddress(r))
+              .findFirst()
+              .orElse(
+                  RecipientResult.ofFailure(r, true, "the transport returned no result", null)));
+    }
+    return results;
+  }
+
+  private static List<RecipientResult> failAll(Job job, boolean temporary, String why) {
+    String diagnostic = why == null ? "delivery failed" : why;
+    return job.recipients().stream()
+        .map(r -> RecipientResult.ofFailure(r, temporary, diagnostic, null))
+        .toList();
+  }
+
+  /** Stores the new state durably; returns the listener events to send. */
+  private List<Consumer<QueueListener>> record(Job job, List<RecipientResult> results) {
+    QueueId id = job.entry().id();
+    List<Consumer<QueueListener>> events = new ArrayList<>();
+    Optional<QueueEntry> stored = store.entry(id);
+    if (stored.isEmpty()) {
+      return events;
+    }
+    QueueEntry current = stored.get();
+    boolean cancelled;
+    synchronized (lock) {
+      Flight f = inFlight.get(id);
+      cancelled = f != null && f.cancelled;
+    }
+    if (cancelled) {
+      store.delete(id);
+      events.add(l -> l.cancelled(current));
+      return events;
+    }
+    Instant now = clock.instant();
+    Instant expiry = current.created().plus(lifetime);
+    List<RecipientState> states = new ArrayList<>();
+    List<Mailbox> delivered = new ArrayList<>();
+    List<Mailbox> expired = new ArrayList<>();
+    for (RecipientState r : current.recipients()) {
+      RecipientResult result =
+          results.stream()
+              .filter(x -> x.recipient().sameAddress(r.recipient()))
+              .findFirst()
+              .orElse(null);
+      if (result == null || r.isFinal()) {
+        states.add(r);
+        continue;
+      }
+      switch (result.status()) {
+        case DELIVERED -> {
+          states.add(
+              r.after(
+                  result,
+                  RecipientState.Status.DELIVERED,
+                  now,
+                  Optional.empty(),
+                  result.diagnostic()));
+          delivered.add(r.recipient());
+        }
+        case FAILED ->
+            states.add(
+                r.after(
+                    result,
+                    RecipientState.Status.FAILED,
+                    now,
+                    Optional.empty(),
+                    result.diagnostic()));
+        case DEFERRED -> {
+          if (!now.isBefore(expiry)) {
+            states.add(
+                r.after(
+                    result,
+                    RecipientState.Status.FAILED,
+                    now,
+                    Optional.empty(),
+                    BounceWriter.EXPIRED_PREFIX + result.diagnostic()));
+            expired.add(r.recipient());
+          } else {
+            Instant next = now.plus(retry.delayAfter(r.attempts() + 1));
+            if (next.isAfter(expiry)) {
+              next = expiry;
+            }
+            states.add(
+                r.after(
+                    result,
+                    RecipientState.Status.DEFERRED,
+                    now,
+                    Optional.of(next),
+                    result.diagnostic()));
+          }
+        }
+      }
+    }
+    QueueEntry updated = current.withRecipients(states);
+    Optional<QueueId> warning = Optional.empty();
+    if (delayWarning.isPresent()
+        && !updated.delayWarned()
+        && !updated.envelope().isBounce()
+        && !updated.recipients(RecipientState.Status.DEFERRED).isEmpty()
+        && !now.isBefore(updated.created().plus(delayWarning.get()))) {
+      warning =
+          Optional.of(
+              notify(
+                  updated,
+                  updated.recipients(RecipientState.Status.DEFERRED),
+                  BounceWriter.Action.DELAYED,
+                  now));
+      updated = updated.withDelayWarned();
+    }
+    QueueEntry done = updated;
+    events.add(l -> l.attemptFinished(done, results));
+    for (Mailbox m : delivered) {
+      events.add(l -> l.delivered(done, m));
+    }
+    for (Mailbox m : expired) {
+      events.add(l -> l.expired(done, m));
+    }
+    warning.ifPresent(w -> events.add(l -> l.delayed(done, w)));
+    if (done.isFinished()) {
+      List<RecipientState> failed = done.recipients(RecipientState.Status.FAILED);
+      Optional<QueueId> dsn = Optional.empty();
+      if (!failed.isEmpty()) {
+        if (done.envelope().isBounce()) {
+          LOG.info(
+              "notification {} undeliverable to {}; dropped (a bounce never bounces)",
+              id,
+              failed.get(0).recipient());
+        } else {
+          dsn = Optional.of(notify(done, failed, BounceWriter.Action.FAILED, now));
+        }
+      }
+      store.delete(id);
+      if (!failed.isEmpty()) {
+        Optional<QueueId> notice = dsn;
+        events.add(l -> l.bounced(done, failed, notice));
+      }
+      events.add(l -> l.finished(done));
+      LOG.debug(
+          "{} finished: {} delivered, {} failed",
+          id,
+          done.recipients(RecipientState.Status.DELIVERED).size(),
+          failed.size());
+    } else {
+      store.update(done);
+    }
+    return events;
+  }
+
+  /** Queues a delivery status notification for the sender of {@code entry}. */
+  private QueueId notify(
+      QueueEntry entry, List<RecipientState> recipients, BounceWriter.Action action, Instant now) {
+    byte[] report;
+    try {
+      report =
+          bounces.write(
+              entry,
+              recipients,
+              action,
+              store.message(entry.id()),
+              now,
+              Optional.of(entry.created().plus(lifetime)));
+    } catch (IOException e) {
+      throw new QueueStoreException(
+          "cannot read " + entry.id() + " to write its notification", true, e);
+    }
+    Envelope envelope = Envelope.ofBounce(List.of(entry.envelope().reversePath().orElseThrow()));
+    QueueId dsn = append(envelope, Content.ofBytes(report));
+    LOG.debug("{} notification {} queued for {}", action.field, dsn, entry.id());
+    return dsn;
+  }
+
+  private void tell(Consumer<QueueListener> event) {
+    try {
+      event.accept(listener);
+    } catch (RuntimeException e) {
+      LOG.warn("queue listener failed; ignored", e);
+    }
+  }
+
+  private static ThreadFactory threads(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  // ---------------------------------------------------------------- builder
+
+  /**
+   * Configures a {@link MailQueue}. The store and the transport are required; everything else has a
+   * default. Not thread-safe.
+   *
+   * @since 0.1
+   */
+  public static final class Builder {
+    private QueueStore store;
+    private QueueTransport transport;
+    private Clock clock = Clock.systemUTC();
+    private ScheduledExecutorService scheduler;
+    private int workers = 8;
+    private RetryPolicy retry = RetryPolicy.ofDefaults();
+    private Duration lifetime;
+    private int domainConcurrency = 2;
+    private RateLimit domainRateLimit = RateLimit.unlimited();
+    private RateLimit rateLimit = RateLimit.unlimited();
+    private Duration delayWarning;
+    private QueueListener listener = QueueListener.NONE;
+    private String hostname = "localhost";
+
+    private Builder() {}
+
+    /** Sets where messages are kept; the queue closes it on {@link MailQueue#close()}. Required. */
+    public Builder store(QueueStore value) {
+      this.store = Objects.requireNonNull(value, "store");
+      return this;
+    }
+
+    /** Sets how transactions reach the network. Required. */
+    public Builder transport(QueueTransport value) {
+      this.transport = Objects.requireNonNull(value, "transport");
+      return this;
+    }
+
+    /**
+     * Sets the clock for arrival times, back-off, lifetime and rate limits; default UTC system
+     * clock.
+     */
+    public Builder clock(Clock value) {
+      this.clock = Objects.requireNonNull(value, "clock");
+      return this;
+    }
+
+    /**
+     * Sets the scheduler that wakes the agent for retries and rate limits; it is not shut down by
+     * the queue. Default: a daemon thread of the queue's own.
+     */
+    public Builder scheduler(ScheduledExecutorService value) {
+      this.scheduler = Objects.requireNonNull(value, "scheduler");
+      return this;
+    }
+
+    /**
+     * Sets the number of worker threads, which bounds transactions in flight overall; default 8.
+     *
+     * @throws IllegalArgumentException when not positive
+     */
+    public Builder workers(int value) {
+      this.workers = positive(value, "workers");
+      return this;
+    }
+
+    /**
+     * Sets the back-off (and, unless {@link #lifetime} is set, the lifetime); default {@link
+     * RetryPolicy#ofDefaults()}.
+     */
+    public Builder retry(RetryPolicy value) {
+      this.retry = Objects.requireNonNull(value, "retry");
+      return this;
+    }
+
+    /**
+     * Sets how long a message may stay queued before its open recipients are bounced; default the
+     * retry policy's (5 days).
+     *
+     * @throws IllegalArgumentException when not positive
+     */
+    public Builder lifetime(Duration value) {
+      this.lifetime = positive(value, "lifetime");
+      return this;
+    }
+
+    /**
+     * Sets the most transactions in flight at once to one recipient domain; default 2.
+     *
+     * @throws IllegalArgumentException when not positive
+     */
+    public Builder domainConcurrency(int value) {
+      this.domainConcurrency = positive(value, "domainConcurrency");
+      return this;
+    }
+
+    /** Limits messages per second and per day to each recipient domain; default unlimited. */
+    public Builder domainRateLimit(RateLimit value) {
+      this.domainRateLimit = Objects.requireNonNull(value, "domainRateLimit");
+      return this;
+    }
+
+    /** Limits messages per second and per day overall; default unlimited. */
+    public Builder rateLimit(RateLimit value) {
+      this.rateLimit = Objects.requireNonNull(value, "rateLimit");
+      return this;
+    }
+
+    /**
+     * Sends the sender one delay warning (RFC 3464 {@code Action: delayed}) when a recipient is
+     * still deferred {@code after} enqueue; default none.
+     *
+     * @throws IllegalArgumentException when not positive
+     */
+    public Builder delayWarning(Duration after) {
+      this.delayWarning = positive(after, "delayWarning");
+      return this;
+    }
+
+    /** Sets the listener for queue events; default none. */
+    public Builder listener(QueueListener value) {
+      this.listener = Objects.requireNonNull(value, "listener");
+      return this;
+    }
+
+    /**
+     * Sets this host's name as notifications give it ({@code Reporting-MTA}, {@code
+     * MAILER-DAEMON@host}); default {@code localhost}.
+     *
+     * @throws IllegalArgumentException when empty or not a plain host name
+     */
+    public Builder hostname(String value) {
+      Objects.requireNonNull(value, "hostname");
+      if (value.isEmpty() || !value.matches("[A-Za-z0-9.-]+")) {
+        throw new IllegalArgumentException("not a host name: " + value);
+      }
+      this.hostname = value;
+      return this;
+    }
+
+    /**
+     * Builds the queue and starts delivering what the store already holds.
+     *
+     * @throws IllegalStateException when the store or the transport is missing
+     */
+    public MailQueue build() {
+      if (store == null || transport == null) {
+        throw new IllegalStateException("a queue needs a store and a transport");
+      }
+      MailQueue queue = new MailQueue(this);
+      queue.pump();
+      return queue;
+    }
+
+    private static Duration positive(Duration value, String name) {
+      Objects.requireNonNull(value, name);
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive: " + value);
+      }
+      return value;
+    }
+
+    private static int positive(int value, String name) {
+      if (value <= 0) {
+        throw new IllegalArgumentException(name + " must be positive: " + value);
+      }
+      return value;
+    }
+  }
+}

@@ -1,0 +1,92 @@
+package dev.mailcore.smtp.queue;
+
+import dev.mailcore.Content;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Where a {@link MailQueue} keeps its messages: each message's RFC 5322 bytes, written once, and
+ * its {@link QueueEntry} (per-recipient state), replaced atomically after every attempt. The
+ * delivery agent knows nothing else about storage, so the embedded {@link FileQueueStore}, the
+ * {@link InMemoryQueueStore} for tests, and a database store share this one small interface.
+ *
+ * <p>Implementations are thread-safe. A write method returns only once its change is durable (for a
+ * store that claims durability), and each change is atomic: after a crash at any instant a reopened
+ * store holds either the old or the new state. Opening a store recovers it: acknowledged entries
+ * are there again, writes that were never acknowledged are gone.
+ *
+ * @since 0.1
+ */
+public interface QueueStore extends AutoCloseable {
+
+  /**
+   * Stores a new entry and its message bytes, reading {@code message} once.
+   *
+   * @throws IllegalStateException when an entry with the same id exists, or the store is closed
+   * @throws QueueStoreException when the entry could not be made durable; nothing is stored
+   */
+  void append(QueueEntry entry, Content message);
+
+  /**
+   * Stores like {@link #append} without waiting: the future completes once the entry is durable, or
+   * exceptionally with the exception {@code append} would have thrown. A store with group commit
+   * lets one caller keep many appends in flight and so share each {@code fsync} among them. The
+   * content must stay readable until the future completes. The default appends on the calling
+   * thread.
+   */
+  default CompletableFuture<Void> appendAsync(QueueEntry entry, Content message) {
+    try {
+      append(entry, message);
+      return CompletableFuture.completedFuture(null);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * Returns the stored bytes of a message; each {@link Content#open()} streams them afresh.
+   *
+   * @throws java.util.NoSuchElementException when there is no such entry
+   * @throws QueueStoreException when the bytes cannot be read
+   */
+  Content message(QueueId id);
+
+  /**
+   * Replaces an entry's state (per-recipient status, attempts, next attempt, last reply).
+   *
+   * @throws java.util.NoSuchElementException when there is no such entry
+   * @throws QueueStoreException when the change could not be made durable; the old state stands
+   */
+  void update(QueueEntry entry);
+
+  /**
+   * Removes an entry and its bytes; does nothing when there is none.
+   *
+   * @throws QueueStoreException when the removal could not be made durable
+   */
+  void delete(QueueId id);
+
+  /** Returns the entry with {@code id}, when there is one. */
+  Optional<QueueEntry> entry(QueueId id);
+
+  /** Returns every entry, oldest first. May be large: meant for control and inspection. */
+  List<QueueEntry> entries();
+
+  /**
+   * Returns at most {@code limit} entries with a recipient due at or before {@code now}, earliest
+   * first.
+   */
+  List<QueueEntry> due(Instant now, int limit);
+
+  /** Returns when the earliest open recipient of any entry is due; empty when none is open. */
+  Optional<Instant> nextDue();
+
+  /** Returns the number of entries. */
+  int size();
+
+  /** Releases files, threads or connections; writes in progress finish first. Idempotent. */
+  @Override
+  void close();
+}

@@ -1,0 +1,208 @@
+package dev.mailcore.smtp.queue;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FileQueueStoreTest extends QueueStoreContract {
+
+  @TempDir Path dir;
+
+  @Override
+  QueueStore open() {
+    return FileQueueStore.open(dir);
+  }
+
+  QueueStore reopen() {
+    store.close();
+    store = FileQueueStore.open(dir);
+    return store;
+  }
+
+  List<Path> segments() throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(p -> p.getFileName().toString().startsWith("journal-")).sorted().toList();
+    }
+  }
+
+  static String body(int i, int size) {
+    StringBuilder b = new StringBuilder("Subject: m" + i + "\r\n\r\n");
+    while (b.length() < size) {
+      b.append("line of message ").append(i).append("\r\n");
+    }
+    return b.toString();
+  }
+
+  @Test
+  void reopenRestoresEveryAcknowledgedEntryWithItsLastState() {
+    QueueEntry a = entry("a1", T0);
+    QueueEntry b = entry("b2", T0);
+    store.append(a, bytes("message a"));
+    store.append(b, bytes("message b"));
+    QueueEntry aLater = deferBob(a, T0.plusSeconds(1), T0.plusSeconds(301));
+    store.update(aLater);
+    store.delete(b.id());
+
+    reopen();
+
+    assertThat(store.entries()).containsExactly(aLater);
+    assertThat(store.message(a.id()).readAllBytes())
+        .isEqualTo("message a".getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void cutsOffARecordTornByACrashAndKeepsTheOldState() throws Exception {
+    QueueEntry a = entry("a1", T0);
+    store.append(a, bytes("message a"));
+    store.update(deferBob(a, T0.plusSeconds(1), T0.plusSeconds(301)));
+    store.close();
+    Path last = segments().get(segments().size() - 1);
+    try (FileChannel ch = FileChannel.open(last, StandardOpenOption.WRITE)) {
+      ch.truncate(ch.size() - 7); // the state record lost its tail
+    }
+
+    store = FileQueueStore.open(dir);
+
+    assertThat(store.entries()).containsExactly(a);
+    QueueEntry b = entry("b2", T0);
+    store.append(b, bytes("after recovery"));
+    reopen();
+    assertThat(store.entries()).containsExactly(a, b);
+  }
+
+  @Test
+  void discardsAnEntryWhoseBytesWereNotAllWritten() throws Exception {
+    store.append(entry("a1", T0), bytes("message a"));
+    store.append(entry("b2", T0), bytes(body(2, 2000)));
+    store.close();
+    Path last = segments().get(segments().size() - 1);
+    try (FileChannel ch = FileChannel.open(last, StandardOpenOption.WRITE)) {
+      ch.write(
+          ByteBuffer.wrap(new byte[] {'X'}),
+          ch.size() - 100); // a page of b2 never reached the disk
+      ch.write(ByteBuffer.wrap(new byte[64]), ch.size()); // and zeros after the end
+    }
+
+    store = FileQueueStore.open(dir);
+
+    assertThat(store.entries()).extracting(e -> e.id().value()).containsExactly("a1");
+  }
+
+  @Test
+  void refusesASecondStoreOnTheSameDirectory() {
+    assertThatThrownBy(() -> FileQueueStore.open(dir))
+        .isInstanceOf(QueueStoreException.class)
+        .hasMessageContaining("in use");
+  }
+
+  @Test
+  void closedStoreRefusesWrites() {
+    store.close();
+    assertThatThrownBy(() -> store.append(entry("a1", T0), bytes("x")))
+        .isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void deletesSegmentsOnceNothingInThemIsLive() throws Exception {
+    store.close();
+    store = FileQueueStore.open(dir, 4096);
+    List<QueueEntry> all = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      QueueEntry e = entry("m" + i, T0);
+      store.append(e, bytes(body(i, 1000)));
+      all.add(e);
+    }
+    assertThat(segments()).hasSizeGreaterThan(3);
+
+    for (QueueEntry e : all) {
+      store.delete(e.id());
+    }
+    store.append(
+        entry("last", T0), bytes("x")); // a write after the deletes lets the writer reclaim
+
+    assertThat(segments()).hasSizeLessThanOrEqualTo(2);
+    reopen();
+    assertThat(store.entries()).extracting(e -> e.id().value()).containsExactly("last");
+  }
+
+  @Test
+  void copiesTheFewLiveEntriesOfAnOldSegmentForward() throws Exception {
+    store.close();
+    store = FileQueueStore.open(dir, 8192);
+    for (int i = 0; i < 30; i++) {
+      store.append(entry("m" + i, T0), bytes(body(i, 1000)));
+    }
+    QueueEntry survivor =
+        deferBob(store.entry(new QueueId("m0")).orElseThrow(), T0, T0.plusSeconds(300));
+    store.update(survivor);
+    for (int i = 1; i < 30; i++) {
+      store.delete(new QueueId("m" + i));
+    }
+    store.append(entry("tail", T0), bytes("x"));
+
+    assertThat(segments()).hasSizeLessThanOrEqualTo(2);
+    reopen();
+    assertThat(store.entry(new QueueId("m0"))).contains(survivor);
+    assertThat(new String(store.message(new QueueId("m0")).readAllBytes(), StandardCharsets.UTF_8))
+        .isEqualTo(body(0, 1000));
+  }
+
+  @Test
+  void concurrentProducersShareEachFsync() throws Exception {
+    FileQueueStore fileStore = (FileQueueStore) store;
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      for (int t = 0; t < 8; t++) {
+        int thread = t;
+        futures.add(
+            pool.submit(
+                () -> {
+                  for (int i = 0; i < 50; i++) {
+                    store.append(entry("t" + thread + "-" + i, T0), bytes(body(i, 500)));
+                  }
+                }));
+      }
+      for (Future<?> f : futures) {
+        f.get();
+      }
+    } finally {
+      pool.shutdown();
+    }
+    assertThat(store.size()).isEqualTo(400);
+    assertThat(fileStore.forces()).isLessThan(400);
+    reopen();
+    assertThat(store.size()).isEqualTo(400);
+  }
+
+  @Test
+  void oneCallerWithManyAsynchronousAppendsSharesFsyncs() throws Exception {
+    FileQueueStore fileStore = (FileQueueStore) store;
+    List<java.util.concurrent.CompletableFuture<Void>> futures = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      futures.add(store.appendAsync(entry("a" + i, T0), bytes(body(i, 500))));
+    }
+    for (var f : futures) {
+      f.get();
+    }
+    assertThat(fileStore.forces()).isLessThan(100);
+    assertThat(store.appendAsync(entry("a0", T0), bytes("dup"))).isCompletedExceptionally();
+    reopen();
+    assertThat(store.size()).isEqualTo(200);
+  }
+}
