@@ -144,7 +144,9 @@ public final class MimeRenderer {
       h.raw("Content-Type", type.toString());
       String base = a.contentType().toLowerCase(Locale.ROOT);
       // RFC 2046 §5.2.1 and §5.1: message and multipart entities are never base64-encoded,
-      // and readers (Jakarta Mail included) ignore such an encoding, so they go as they are
+      // and readers (Jakarta Mail included) ignore such an encoding, so they go as they are,
+      // with their line ends made CRLF (an .eml file saved on Unix has bare LFs, which 8bit
+      // forbids, RFC 2045 §2.8)
       boolean raw = base.startsWith("message/") || base.startsWith("multipart/");
       h.raw("Content-Transfer-Encoding", raw ? "8bit" : "base64");
       StringBuilder disposition = new StringBuilder(a.inline() ? "inline" : "attachment");
@@ -153,7 +155,9 @@ public final class MimeRenderer {
       a.contentId().ifPresent(id -> h.raw("Content-ID", "<" + id + ">"));
       h.writeTo(out);
       out.write(CRLF);
-      OutputStream target = raw ? out.unclosable() : Base64.getMimeEncoder(76, CRLF).wrap(out.unclosable());
+      OutputStream target = raw
+          ? new CrlfLines(out.unclosable())
+          : Base64.getMimeEncoder(76, CRLF).wrap(out.unclosable());
       try (InputStream in = a.content().open()) {
         in.transferTo(target);
       }
@@ -165,7 +169,9 @@ public final class MimeRenderer {
     @Override
     public void write(MimeSink out, HeaderBlock h) throws IOException {
       // "=_" never occurs in base64 or quoted-printable output, so the boundary cannot collide
-      // with content (RFC 2045 §6.7 rule 1 encodes '=', base64 has neither '=' mid-stream nor '_')
+      // with encoded content (RFC 2045 §6.7 rule 1 encodes '=', base64 has neither '=' mid-stream
+      // nor '_'); message/* and multipart/* parts go unencoded, and for them the 64 random bits
+      // are what keeps a collision out of reach
       String boundary =
           "=_mc_" + subtype.charAt(0) + Long.toHexString(ThreadLocalRandom.current().nextLong());
       StringBuilder type = new StringBuilder("multipart/").append(subtype).append(';');
@@ -190,6 +196,58 @@ public final class MimeRenderer {
     }
   }
 
+  /** Passes bytes on with every bare CR and bare LF made a CRLF; close() ends a pending CR. */
+  static final class CrlfLines extends OutputStream {
+    private final OutputStream out;
+    private boolean afterCr;
+
+    CrlfLines(OutputStream out) {
+      this.out = out;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      if (b == '\n') {
+        if (!afterCr) {
+          out.write('\r');
+        }
+        out.write('\n');
+        afterCr = false;
+        return;
+      }
+      if (afterCr) {
+        out.write('\n');
+      }
+      afterCr = b == '\r';
+      out.write(b);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      Objects.checkFromIndexSize(off, len, b.length);
+      int start = off;
+      int end = off + len;
+      for (int i = off; i < end; i++) {
+        byte c = b[i];
+        if (c == '\r' || c == '\n' || afterCr) {
+          out.write(b, start, i - start);
+          write(c);
+          start = i + 1;
+        }
+      }
+      out.write(b, start, end - start);
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (afterCr) {
+        out.write('\n');
+        afterCr = false;
+      }
+      out.close();
+    }
+  }
+
   /** Header fields collected for one entity, written as UTF-8 (RFC 6532) with CRLF ends. */
   static final class HeaderBlock {
     private final StringBuilder sb = new StringBuilder(512);
@@ -209,20 +267,30 @@ public final class MimeRenderer {
       }
       sb.append(name).append(": ");
       int column = name.length() + 2;
-      int start = 0;
       int n = value.length();
+      // needsEncoding made sure the value starts and ends with a non-white-space character, so
+      // it is a word followed by (white space, word) pairs
+      int start = 0;
       while (start < n) {
-        int end = start + 1;
+        int wordStart = start;
+        while (wordStart < n && isWsp(value.charAt(wordStart))) {
+          wordStart++;
+        }
+        int end = wordStart;
         while (end < n && !isWsp(value.charAt(end))) {
           end++;
         }
-        // folding inserts CRLF before existing white space, so unfolding restores the value
         if (start > 0 && column + (end - start) > 78) {
-          sb.append("\r\n");
-          column = 0;
+          // fold before the last white space of the run: the run before it ends the current
+          // line, so no line is white space only (RFC 5322 §3.2.2), and unfolding restores
+          // the value exactly
+          sb.append(value, start, wordStart - 1).append("\r\n");
+          sb.append(value, wordStart - 1, end);
+          column = end - wordStart + 1;
+        } else {
+          sb.append(value, start, end);
+          column += end - start;
         }
-        sb.append(value, start, end);
-        column += end - start;
         start = end;
       }
       sb.append("\r\n");
