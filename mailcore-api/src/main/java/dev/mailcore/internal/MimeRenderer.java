@@ -72,12 +72,25 @@ public final class MimeRenderer {
     h.addresses("Cc", m.cc());
     // Bcc is never written: the recipients travel in the envelope only (RFC 5322 §3.6.3)
     m.subject().ifPresent(s -> h.unstructured("Subject", s));
-    m.date().ifPresent(d -> h.raw("Date", DATE_FORMAT.format(d)));
+    m.date().ifPresent(d -> h.raw("Date", DATE_FORMAT.format(wholeMinuteOffset(d))));
     m.messageId().ifPresent(id -> h.raw("Message-ID", id));
     for (Header header : m.headers()) {
       h.unstructured(header.name(), header.value());
     }
     h.raw("MIME-Version", "1.0");
+  }
+
+  /**
+   * RFC 5322 zones are hours and minutes, and the "xx" pattern drops an offset's seconds (local
+   * mean times such as +05:53:28), which would move the instant; the same instant at the offset
+   * cut to whole minutes is written instead.
+   */
+  static java.time.OffsetDateTime wholeMinuteOffset(java.time.OffsetDateTime d) {
+    int seconds = d.getOffset().getTotalSeconds();
+    if (seconds % 60 == 0) {
+      return d;
+    }
+    return d.withOffsetSameInstant(java.time.ZoneOffset.ofTotalSeconds(seconds / 60 * 60));
   }
 
   /**

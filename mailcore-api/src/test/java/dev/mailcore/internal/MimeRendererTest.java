@@ -298,6 +298,15 @@ class MimeRendererTest {
   }
 
   @Test
+  void keepsTheInstantOfDatesWithOffsetsInSeconds() throws Exception {
+    OffsetDateTime lmt = OffsetDateTime.of(2026, 3, 14, 9, 26, 53, 0, ZoneOffset.ofHoursMinutesSeconds(5, 53, 28));
+    MimeMessage m = jakarta(base().date(lmt).build());
+
+    assertThat(m.getHeader("Date", null)).isEqualTo("Sat, 14 Mar 2026 09:26:25 +0553");
+    assertThat(m.getSentDate().toInstant()).isEqualTo(lmt.toInstant());
+  }
+
+  @Test
   void encodesDotsAndFromAtTheStartOfQuotedPrintableLines() throws Exception {
     String text = ".\nFrom me\n." + "x".repeat(74) + "From here\nFromage\n";
     Message m = base().text(text).build();
