@@ -30,7 +30,10 @@ public record Attachment(
   /**
    * Validates.
    *
-   * @throws MailFormatException when a field contains CR, LF or control characters
+   * @throws MailFormatException when a field contains CR, LF or control characters, the content
+   *     type is not {@code type/subtype} with optional parameters, or the Content-ID is empty,
+   *     contains white space, quotes or angle brackets, or is longer than 900 characters
+   * @throws NullPointerException when an argument is null
    */
   public Attachment {
     Objects.requireNonNull(fileName, "fileName");
@@ -38,17 +41,8 @@ public record Attachment(
     Objects.requireNonNull(contentId, "contentId");
     Objects.requireNonNull(content, "content");
     fileName.ifPresent(n -> HeaderChecks.checkValue("filename", n));
-    HeaderChecks.checkValue("Content-Type", contentType);
-    if (contentType.indexOf('/') < 1) {
-      throw new MailFormatException("content type must be type/subtype: " + contentType, 0);
-    }
-    contentId.ifPresent(
-        id -> {
-          HeaderChecks.checkValue("Content-ID", id);
-          if (id.contains("<") || id.contains(">") || id.contains(" ")) {
-            throw new MailFormatException("Content-ID must not contain '<', '>' or spaces", 0);
-          }
-        });
+    HeaderChecks.checkContentType(contentType);
+    contentId.ifPresent(id -> HeaderChecks.checkId("Content-ID", id));
   }
 
   /** Creates an attachment from bytes. */
@@ -65,9 +59,15 @@ public record Attachment(
   /**
    * Creates an attachment read from a file when the message is written; the name is the file's
    * name and the type is guessed from it.
+   *
+   * @throws IllegalArgumentException when the path has no file name (a root)
    */
   public static Attachment of(Path file) {
-    String name = file.getFileName().toString();
+    Path fileName = Objects.requireNonNull(file, "file").getFileName();
+    if (fileName == null) {
+      throw new IllegalArgumentException("path has no file name: " + file);
+    }
+    String name = fileName.toString();
     return of(name, guessType(file), Content.ofPath(file));
   }
 

@@ -43,15 +43,24 @@ public final class Content {
     this.bytes = bytes;
   }
 
-  /** Creates content over a copy of {@code bytes}. */
+  /**
+   * Creates content over a copy of {@code bytes}.
+   *
+   * @throws NullPointerException when {@code bytes} is null
+   */
   public static Content ofBytes(byte[] bytes) {
     byte[] copy = Objects.requireNonNull(bytes, "bytes").clone();
     return new Content(() -> new ByteArrayInputStream(copy), copy.length, copy);
   }
 
-  /** Creates content over {@code text} encoded in {@code charset}. */
+  /**
+   * Creates content over {@code text} encoded in {@code charset}.
+   *
+   * @throws NullPointerException when an argument is null
+   */
   public static Content ofString(String text, Charset charset) {
-    byte[] data = text.getBytes(charset);
+    byte[] data = Objects.requireNonNull(text, "text")
+        .getBytes(Objects.requireNonNull(charset, "charset"));
     return new Content(() -> new ByteArrayInputStream(data), data.length, data);
   }
 
@@ -61,22 +70,36 @@ public final class Content {
     return new Content(() -> Files.newInputStream(file), -1, null);
   }
 
-  /** Creates content from a stream supplier; {@code size} is -1 when unknown. */
+  /**
+   * Creates content from a stream supplier; {@code size} is -1 when unknown.
+   *
+   * @throws NullPointerException when {@code source} is null
+   * @throws IllegalArgumentException when {@code size} is less than -1
+   */
   public static Content ofSource(Source source, long size) {
+    if (size < -1) {
+      throw new IllegalArgumentException("size must be -1 (unknown) or at least 0: " + size);
+    }
     return new Content(Objects.requireNonNull(source, "source"), size, null);
   }
 
   /**
    * Opens a fresh stream over the content. The caller closes it.
    *
-   * @throws UncheckedIOException when the source cannot be opened
+   * @throws UncheckedIOException when the source cannot be opened or returns no stream (null)
    */
   public InputStream open() {
+    InputStream in;
     try {
-      return source.open();
+      in = source.open();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open content", e);
     }
+    if (in == null) {
+      throw new UncheckedIOException(
+          "cannot open content", new IOException("the content source returned no stream"));
+    }
+    return in;
   }
 
   /** Returns the size in bytes, when known without reading. */

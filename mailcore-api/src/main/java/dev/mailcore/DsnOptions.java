@@ -11,6 +11,8 @@ import java.util.Set;
  * how much of the message to return ({@code RET}) and an envelope identifier ({@code ENVID}).
  * Sent only to servers that offer DSN.
  *
+ * <p>Immutable and thread-safe.
+ *
  * @param notifyOn when to notify; empty leaves it to the server
  * @param ret how much to return in a failure notice
  * @param envelopeId an identifier the notice will carry, printable ASCII
@@ -38,15 +40,21 @@ public record DsnOptions(Set<Notify> notifyOn, Optional<Ret> ret, Optional<Strin
     HDRS
   }
 
+  /** Longest ENVID (RFC 3461 §4.4). */
+  private static final int MAX_ENVELOPE_ID = 100;
+
   private static final DsnOptions NONE = new DsnOptions(Set.of(), Optional.empty(), Optional.empty());
 
   /**
    * Validates and copies.
    *
    * @throws IllegalArgumentException when NEVER is combined with another value
-   * @throws MailFormatException when the envelope id is not printable ASCII
+   * @throws MailFormatException when the envelope id is not printable ASCII or is longer than
+   *     100 characters
+   * @throws NullPointerException when an argument is null
    */
   public DsnOptions {
+    Objects.requireNonNull(notifyOn, "notifyOn");
     notifyOn = notifyOn.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(notifyOn));
     if (notifyOn.contains(Notify.NEVER) && notifyOn.size() > 1) {
       throw new IllegalArgumentException("NOTIFY=NEVER excludes SUCCESS, FAILURE and DELAY");
@@ -56,6 +64,11 @@ public record DsnOptions(Set<Notify> notifyOn, Optional<Ret> ret, Optional<Strin
     envelopeId.ifPresent(
         id -> {
           HeaderChecks.checkValue("ENVID", id);
+          if (id.length() > MAX_ENVELOPE_ID) {
+            throw new MailFormatException(
+                "ENVID is longer than the " + MAX_ENVELOPE_ID + " characters RFC 3461 allows",
+                MAX_ENVELOPE_ID);
+          }
           for (int i = 0; i < id.length(); i++) {
             if (id.charAt(i) < 33 || id.charAt(i) > 126) {
               throw new MailFormatException("ENVID must be printable ASCII without spaces", i);

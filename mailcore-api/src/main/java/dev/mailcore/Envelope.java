@@ -27,9 +27,11 @@ public record Envelope(Optional<Mailbox> reversePath, List<Mailbox> recipients, 
    * names are removed: the envelope holds addresses only.
    *
    * @throws IllegalArgumentException when there is no recipient
+   * @throws NullPointerException when an argument or a recipient is null
    */
   public Envelope {
     Objects.requireNonNull(reversePath, "reversePath");
+    Objects.requireNonNull(recipients, "recipients");
     Objects.requireNonNull(dsn, "dsn");
     reversePath = reversePath.map(m -> m.displayName().isPresent() ? m.withDisplayName(null) : m);
     List<Mailbox> unique = new ArrayList<>();

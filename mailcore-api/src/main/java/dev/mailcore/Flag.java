@@ -7,7 +7,8 @@ import java.util.Objects;
  * A message flag: one of the IMAP system flags ({@code \Seen}, {@code \Answered}, {@code
  * \Flagged}, {@code \Deleted}, {@code \Draft}) or a keyword such as {@code $Important}.
  *
- * <p>Immutable; compare with {@link #equals}. System flags compare ignoring case.
+ * <p>Immutable and thread-safe; compare with {@link #equals}. System flags compare ignoring case.
+ * Every flag is a valid IMAP atom, so it can be sent in a command as it is.
  *
  * @since 0.1
  */
@@ -39,28 +40,43 @@ public final class Flag {
     if (keyword.isEmpty()) {
       throw new IllegalArgumentException("keyword is empty");
     }
-    for (int i = 0; i < keyword.length(); i++) {
-      char c = keyword.charAt(i);
+    checkAtom(keyword, 0);
+    return new Flag(keyword);
+  }
+
+  /** Checks that {@code name} from {@code start} on is an IMAP atom (RFC 3501 §9). */
+  private static void checkAtom(String name, int start) {
+    for (int i = start; i < name.length(); i++) {
+      char c = name.charAt(i);
       if (c <= 32 || c >= 127 || "(){%*\"\\]".indexOf(c) >= 0) {
-        throw new IllegalArgumentException("keyword has a character IMAP forbids at index " + i);
+        throw new IllegalArgumentException("flag has a character IMAP forbids at index " + i);
       }
     }
-    return new Flag(keyword);
   }
 
   /**
    * Returns the flag for its IMAP name: a system flag for {@code \Seen} and the like, else a
    * keyword.
    *
-   * @throws IllegalArgumentException when the name is not a valid flag
+   * @throws IllegalArgumentException when the name is not a valid flag (empty, or with a
+   *     character an IMAP atom may not have, such as a space, parenthesis, CR or LF)
+   * @throws NullPointerException when the name is null
    */
   public static Flag of(String name) {
+    Objects.requireNonNull(name, "name");
     for (Flag f : new Flag[] {SEEN, ANSWERED, FLAGGED, DELETED, DRAFT}) {
       if (f.name.equalsIgnoreCase(name)) {
         return f;
       }
     }
     if (name.startsWith("\\")) {
+      // RFC 3501 flag-extension is "\" atom, and "\*" stands for "may create keywords"
+      if (!name.equals("\\*")) {
+        if (name.length() == 1) {
+          throw new IllegalArgumentException("system flag name is empty");
+        }
+        checkAtom(name, 1);
+      }
       return new Flag(name);
     }
     return keyword(name);

@@ -5,7 +5,8 @@ import dev.mailcore.internal.HeaderChecks;
 /**
  * One header field: a name and an unfolded value.
  *
- * <p>Names are printable US-ASCII without a colon (RFC 5322 §2.2); neither names nor values may
+ * <p>Names are 1 to 76 printable US-ASCII characters without a colon (RFC 5322 §2.2; a name
+ * cannot be folded, so longer ones would not fit a 78-character line); neither names nor values may
  * contain CR, LF or other control characters except tab, so header injection is impossible.
  *
  * @param name the field name, such as {@code X-Campaign}
@@ -17,7 +18,9 @@ public record Header(String name, String value) {
   /**
    * Validates.
    *
-   * @throws MailFormatException naming the offending character and its index
+   * @throws MailFormatException naming the offending character and its index, or when the
+   *     name is empty or longer than 76 characters
+   * @throws NullPointerException when the name or value is null
    */
   public Header {
     HeaderChecks.checkName(name);

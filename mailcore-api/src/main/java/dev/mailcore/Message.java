@@ -391,7 +391,8 @@ public final class Message {
      * Adds a header field. The fields the builder manages (From, To, Subject, Content-Type...)
      * have their own methods and are refused here.
      *
-     * @throws MailFormatException when the name or value is invalid (CR, LF, control characters)
+     * @throws MailFormatException when the name or value is invalid (CR, LF, control characters,
+     *     a name longer than 76 characters)
      * @throws IllegalArgumentException when the name is one the builder manages
      */
     public Builder header(String name, String value) {
@@ -413,14 +414,16 @@ public final class Message {
     /**
      * Sets the Message-ID, with or without angle brackets.
      *
-     * @throws MailFormatException when it is not of the form {@code left@right}
+     * @throws MailFormatException when it is not of the form {@code left@right}, contains white
+     *     space, control characters, quotes or angle brackets, or is longer than 900 characters
      */
     public Builder messageId(String id) {
       Objects.requireNonNull(id, "id");
       String bare = id.startsWith("<") && id.endsWith(">") ? id.substring(1, id.length() - 1) : id;
       HeaderChecks.checkValue("Message-ID", bare);
+      HeaderChecks.checkId("Message-ID", bare);
       int at = bare.indexOf('@');
-      if (at < 1 || at == bare.length() - 1 || bare.contains(" ") || bare.contains("<") || bare.contains(">")) {
+      if (at < 1 || at == bare.length() - 1) {
         throw new MailFormatException("Message-ID must look like left@right: " + bare, Math.max(at, 0));
       }
       this.messageId = "<" + bare + ">";

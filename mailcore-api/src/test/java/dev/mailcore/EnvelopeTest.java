@@ -114,4 +114,11 @@ class EnvelopeTest {
     assertThatThrownBy(() -> e.recipients().add(Mailbox.parse("b@x.example")))
         .isInstanceOf(UnsupportedOperationException.class);
   }
+
+  @Test
+  void namesTheNullRecipientList() {
+    assertThatThrownBy(() -> new Envelope(Optional.empty(), null, DsnOptions.none()))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("recipients");
+  }
 }

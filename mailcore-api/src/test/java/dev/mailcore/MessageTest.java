@@ -29,6 +29,21 @@ class MessageTest {
         .satisfies(e -> assertThat(((MailFormatException) e).index()).hasValue(5));
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"a\tb@shop.example", "a@shop.example\t", "\"a\"@shop.example", "a\\b@shop.example"})
+  void refusesMessageIdsWithWhiteSpaceOrQuotes(String id) {
+    assertThatThrownBy(() -> Message.builder().messageId(id)).isInstanceOf(MailFormatException.class);
+  }
+
+  @Test
+  void refusesHeaderNamesLongerThanALine() {
+    String name = "X-" + "n".repeat(75);
+
+    assertThatThrownBy(() -> Message.builder().header(name, "v"))
+        .isInstanceOf(MailFormatException.class)
+        .hasMessageContaining("longer than 76");
+  }
+
   @Test
   void refusesLineFeedInHeaderValueNamingTheIndex() {
     assertThatThrownBy(() -> Message.builder().header("X-Tag", "a\nb"))

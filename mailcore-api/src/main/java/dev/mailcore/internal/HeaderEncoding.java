@@ -33,8 +33,8 @@ final class HeaderEncoding {
 
   /**
    * True when text cannot be written as it is: non-ASCII, containing something a decoder would
-   * take for an encoded-word, white space at either end (parsers trim it), or too long a run to
-   * fold.
+   * take for an encoded-word, white space at either end (parsers trim it), or too long a run of
+   * a word and the white space after it to fold within 998 octets.
    */
   static boolean needsEncoding(String value) {
     int n = value.length();
@@ -53,7 +53,9 @@ final class HeaderEncoding {
       if (c == '=' && i + 1 < n && value.charAt(i + 1) == '?') {
         return true;
       }
-      run = MimeRenderer.isWsp(c) ? 0 : run + 1;
+      // a word and the white space after it stay on one line when folded
+      boolean wordStarts = i > 0 && !MimeRenderer.isWsp(c) && MimeRenderer.isWsp(value.charAt(i - 1));
+      run = wordStarts ? 1 : run + 1;
       if (run > MAX_RUN) {
         return true;
       }

@@ -318,9 +318,11 @@ public final class MimeParser {
           attachment = new Attachment(Optional.ofNullable(fileName), base, inline,
               Optional.ofNullable(contentId), content);
         } catch (MailFormatException e) {
-          repair("invalid part description");
-          attachment = new Attachment(Optional.empty(), "application/octet-stream", inline,
-              Optional.empty(), content);
+          // the file name and Content-ID were checked above, so the type is what is wrong;
+          // keep the rest of the description
+          repair("invalid content type");
+          attachment = new Attachment(Optional.ofNullable(fileName), "application/octet-stream",
+              inline, Optional.ofNullable(contentId), content);
         }
         builder.attach(attachment);
       }
@@ -382,8 +384,9 @@ public final class MimeParser {
       if (id.startsWith("<") && id.endsWith(">")) {
         id = id.substring(1, id.length() - 1).trim();
       }
-      if (id.isEmpty() || id.contains("<") || id.contains(">") || id.contains(" ")
-          || !isValidValue(id)) {
+      try {
+        HeaderChecks.checkId("Content-ID", id);
+      } catch (MailFormatException e) {
         repair("invalid Content-ID");
         return null;
       }
@@ -464,7 +467,7 @@ public final class MimeParser {
       StringBuilder sb = new StringBuilder();
       while (m.find()) {
         String cs = m.group(1);
-        String replacement = Charset.isSupported(safeJavaCharset(cs)) ? m.group() : "=?ISO-8859-1?" + m.group(3) + "?";
+        String replacement = isSupported(cs) ? m.group() : "=?ISO-8859-1?" + m.group(3) + "?";
         m.appendReplacement(sb, Matcher.quoteReplacement(replacement));
       }
       m.appendTail(sb);
@@ -501,11 +504,13 @@ public final class MimeParser {
     return ((jakarta.mail.internet.MimeBodyPart) part).getRawInputStream();
   }
 
-  private static String safeJavaCharset(String mime) {
+  /** True when the JDK knows the MIME charset; false for unknown and for illegal names. */
+  private static boolean isSupported(String mime) {
     try {
-      return MimeUtility.javaCharset(mime);
+      return Charset.isSupported(MimeUtility.javaCharset(mime));
     } catch (IllegalArgumentException e) {
-      return "x-invalid";
+      // IllegalCharsetNameException: a name such as "a,b" is no charset we could decode with
+      return false;
     }
   }
 

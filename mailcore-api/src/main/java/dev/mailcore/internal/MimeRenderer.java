@@ -72,12 +72,25 @@ public final class MimeRenderer {
     h.addresses("Cc", m.cc());
     // Bcc is never written: the recipients travel in the envelope only (RFC 5322 §3.6.3)
     m.subject().ifPresent(s -> h.unstructured("Subject", s));
-    m.date().ifPresent(d -> h.raw("Date", DATE_FORMAT.format(d)));
+    m.date().ifPresent(d -> h.raw("Date", DATE_FORMAT.format(wholeMinuteOffset(d))));
     m.messageId().ifPresent(id -> h.raw("Message-ID", id));
     for (Header header : m.headers()) {
       h.unstructured(header.name(), header.value());
     }
     h.raw("MIME-Version", "1.0");
+  }
+
+  /**
+   * RFC 5322 zones are hours and minutes, and the "xx" pattern drops an offset's seconds (local
+   * mean times such as +05:53:28), which would move the instant; the same instant at the offset
+   * cut to whole minutes is written instead.
+   */
+  static java.time.OffsetDateTime wholeMinuteOffset(java.time.OffsetDateTime d) {
+    int seconds = d.getOffset().getTotalSeconds();
+    if (seconds % 60 == 0) {
+      return d;
+    }
+    return d.withOffsetSameInstant(java.time.ZoneOffset.ofTotalSeconds(seconds / 60 * 60));
   }
 
   /**
@@ -129,7 +142,9 @@ public final class MimeRenderer {
   /**
    * A boundary for one multipart level: "=_" never occurs in base64 or quoted-printable output,
    * so it cannot collide with encoded content (RFC 2045 §6.7 rule 1 encodes '=', base64 has neither
-   * '=' mid-stream nor '_').
+   * '=' mid-stream nor '_'). For message/* and multipart/* parts, which go unencoded, the 64
+   * mixed bits of the Message-ID's hash keep a collision out of reach unless the part is a copy
+   * of the very same message.
    */
   private static String boundary(long seed, char level) {
     long x = seed ^ (level * 0xBF58476D1CE4E5B9L);
@@ -164,7 +179,9 @@ public final class MimeRenderer {
       h.raw("Content-Type", type.toString());
       String base = a.contentType().toLowerCase(Locale.ROOT);
       // RFC 2046 §5.2.1 and §5.1: message and multipart entities are never base64-encoded,
-      // and readers (Jakarta Mail included) ignore such an encoding, so they go as they are
+      // and readers (Jakarta Mail included) ignore such an encoding, so they go as they are,
+      // with their line ends made CRLF (an .eml file saved on Unix has bare LFs, which 8bit
+      // forbids, RFC 2045 §2.8)
       boolean raw = base.startsWith("message/") || base.startsWith("multipart/");
       h.raw("Content-Transfer-Encoding", raw ? "8bit" : "base64");
       StringBuilder disposition = new StringBuilder(a.inline() ? "inline" : "attachment");
@@ -173,7 +190,9 @@ public final class MimeRenderer {
       a.contentId().ifPresent(id -> h.raw("Content-ID", "<" + id + ">"));
       h.writeTo(out);
       out.write(CRLF);
-      OutputStream target = raw ? out.unclosable() : Base64.getMimeEncoder(76, CRLF).wrap(out.unclosable());
+      OutputStream target = raw
+          ? new CrlfLines(out.unclosable())
+          : Base64.getMimeEncoder(76, CRLF).wrap(out.unclosable());
       try (InputStream in = a.content().open()) {
         in.transferTo(target);
       }
@@ -207,6 +226,58 @@ public final class MimeRenderer {
     }
   }
 
+  /** Passes bytes on with every bare CR and bare LF made a CRLF; close() ends a pending CR. */
+  static final class CrlfLines extends OutputStream {
+    private final OutputStream out;
+    private boolean afterCr;
+
+    CrlfLines(OutputStream out) {
+      this.out = out;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      if (b == '\n') {
+        if (!afterCr) {
+          out.write('\r');
+        }
+        out.write('\n');
+        afterCr = false;
+        return;
+      }
+      if (afterCr) {
+        out.write('\n');
+      }
+      afterCr = b == '\r';
+      out.write(b);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      Objects.checkFromIndexSize(off, len, b.length);
+      int start = off;
+      int end = off + len;
+      for (int i = off; i < end; i++) {
+        byte c = b[i];
+        if (c == '\r' || c == '\n' || afterCr) {
+          out.write(b, start, i - start);
+          write(c);
+          start = i + 1;
+        }
+      }
+      out.write(b, start, end - start);
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (afterCr) {
+        out.write('\n');
+        afterCr = false;
+      }
+      out.close();
+    }
+  }
+
   /** Header fields collected for one entity, written as UTF-8 (RFC 6532) with CRLF ends. */
   static final class HeaderBlock {
     private final StringBuilder sb = new StringBuilder(512);
@@ -226,20 +297,30 @@ public final class MimeRenderer {
       }
       sb.append(name).append(": ");
       int column = name.length() + 2;
-      int start = 0;
       int n = value.length();
+      // needsEncoding made sure the value starts and ends with a non-white-space character, so
+      // it is a word followed by (white space, word) pairs
+      int start = 0;
       while (start < n) {
-        int end = start + 1;
+        int wordStart = start;
+        while (wordStart < n && isWsp(value.charAt(wordStart))) {
+          wordStart++;
+        }
+        int end = wordStart;
         while (end < n && !isWsp(value.charAt(end))) {
           end++;
         }
-        // folding inserts CRLF before existing white space, so unfolding restores the value
         if (start > 0 && column + (end - start) > 78) {
-          sb.append("\r\n");
-          column = 0;
+          // fold before the last white space of the run: the run before it ends the current
+          // line, so no line is white space only (RFC 5322 §3.2.2), and unfolding restores
+          // the value exactly
+          sb.append(value, start, wordStart - 1).append("\r\n");
+          sb.append(value, wordStart - 1, end);
+          column = end - wordStart + 1;
+        } else {
+          sb.append(value, start, end);
+          column += end - start;
         }
-        sb.append(value, start, end);
-        column += end - start;
         start = end;
       }
       sb.append("\r\n");

@@ -7,7 +7,8 @@ import java.io.IOException;
  *
  * <p>Every line break of the text (CRLF, CR or LF) becomes a CRLF hard break; white space before
  * a break or at the end is encoded so that no transport can strip it; lines stay within 76
- * characters through soft breaks. The output always ends at the start of a line: when the text
+ * characters through soft breaks. A line never starts with a literal "." or "From " (the first
+ * character is encoded). The output always ends at the start of a line: when the text
  * does not end with a line break, a final soft break is added, so the decoded text has no
  * trailing line break that it did not have.
  *
@@ -39,7 +40,14 @@ final class QuotedPrintable {
         } else {
           literal = c > 32 && c < 127 && c != '=';
         }
-        column = literal ? literal(c, column, out) : escaped(c, column, out);
+        if (literal && (c == '.' || (c == 'F' && text.startsWith("rom ", i + 1)))) {
+          // a line starting with "." or "From " is harmless to a decoder but not to every
+          // transport (SMTP end of data, mbox "From " lines, RFC 2049 §3 item 8): encode it
+          column = softBreakIfNeeded(column, 1, out);
+          column = column == 0 ? escaped(c, column, out) : literal(c, column, out);
+        } else {
+          column = literal ? literal(c, column, out) : escaped(c, column, out);
+        }
       } else {
         int cp = c;
         if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1))) {

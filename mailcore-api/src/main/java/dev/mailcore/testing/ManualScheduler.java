@@ -29,7 +29,8 @@ import java.util.concurrent.TimeUnit;
  * sleeping.
  *
  * <p>Thread-safe: tasks may be scheduled from any thread; they run only on the thread that drives
- * the scheduler, one at a time.
+ * the scheduler, one at a time (a second thread calling {@link #advance} waits until the first
+ * is done).
  *
  * <pre>{@code
  * ManualClock clock = ManualClock.ofDefaults();
@@ -54,6 +55,8 @@ public final class ManualScheduler extends AbstractExecutorService
     implements ScheduledExecutorService {
   private final ManualClock clock;
   private final PriorityQueue<Task<?>> queue = new PriorityQueue<>();
+  /** Held while tasks run, so that two driving threads never run tasks at the same time. */
+  private final Object driving = new Object();
   private long sequence;
   private boolean shutdown;
 
@@ -80,20 +83,22 @@ public final class ManualScheduler extends AbstractExecutorService
     if (by.isNegative()) {
       throw new IllegalArgumentException("time does not go back: " + by);
     }
-    Instant target = clock.instant().plus(by);
-    int runs = 0;
-    Task<?> next;
-    while ((next = pollDue(target)) != null) {
-      if (next.time.isAfter(clock.instant())) {
-        clock.set(next.time);
+    synchronized (driving) {
+      Instant target = clock.instant().plus(by);
+      int runs = 0;
+      Task<?> next;
+      while ((next = pollDue(target)) != null) {
+        if (next.time.isAfter(clock.instant())) {
+          clock.set(next.time);
+        }
+        next.runOnce();
+        runs++;
       }
-      next.runOnce();
-      runs++;
+      if (target.isAfter(clock.instant())) {
+        clock.set(target);
+      }
+      return runs;
     }
-    if (target.isAfter(clock.instant())) {
-      clock.set(target);
-    }
-    return runs;
   }
 
   /**
@@ -134,6 +139,9 @@ public final class ManualScheduler extends AbstractExecutorService
   }
 
   private synchronized void requeue(Task<?> task) {
+    if (task.isCancelled()) {
+      return; // cancelled from another thread while it ran; cancel() found it out of the queue
+    }
     if (shutdown) {
       // periodic tasks stop at shutdown, as ScheduledThreadPoolExecutor does by default
       task.cancel(false);

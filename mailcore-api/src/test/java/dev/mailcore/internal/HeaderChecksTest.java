@@ -110,6 +110,65 @@ class HeaderChecksTest {
   }
 
   @Test
+  void checkNameRefusesNamesThatCannotFitOnALine() {
+    assertThatCode(() -> HeaderChecks.checkName("X-" + "n".repeat(74))).doesNotThrowAnyException();
+    assertFormatError(() -> HeaderChecks.checkName("X-" + "n".repeat(75)), 76, "longer than 76");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"part1.abc@shop.example", "logo", "caf\u00e9@shop.example", "a!#$%&'*+/=?^_`{|}~@x"})
+  void checkIdAcceptsMessageIdForms(String id) {
+    assertThatCode(() -> HeaderChecks.checkId("Content-ID", id)).doesNotThrowAnyException();
+  }
+
+  static Stream<Arguments> invalidIds() {
+    return Stream.of(
+        arguments("", 0, "Content-ID is empty"),
+        arguments("a\tb", 1, "control character (U+0009)"),
+        arguments("a b", 1, "' ' (U+0020)"),
+        arguments("a>b", 1, "'>'"),
+        arguments("<a", 0, "'<'"),
+        arguments("a\"b", 1, "'\"'"),
+        arguments("a\\b", 1, "'\\'"),
+        arguments("a\u007f", 1, "U+007F"),
+        arguments("x".repeat(901), 900, "longer than 900"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("invalidIds")
+  void checkIdRefusesWhatCannotStandBetweenAngleBrackets(String id, int index, String message) {
+    assertFormatError(() -> HeaderChecks.checkId("Content-ID", id), index, message);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"application/pdf", "text/plain; charset=\"utf-8\"", "image/svg+xml",
+      "application/vnd.ms-excel", "text/plain; name=\"a\\\"b\""})
+  void checkContentTypeAcceptsTypesWithParameters(String type) {
+    assertThatCode(() -> HeaderChecks.checkContentType(type)).doesNotThrowAnyException();
+  }
+
+  static Stream<Arguments> invalidContentTypes() {
+    return Stream.of(
+        arguments("pdf", 0, "type/subtype"),
+        arguments("/pdf", 0, "type/subtype"),
+        arguments("text/", 4, "type/subtype"),
+        arguments("text/; charset=x", 4, "type/subtype"),
+        arguments("text/plain\"; boundary=zz", 10, "'\"'"),
+        arguments("te xt/plain", 2, "' '"),
+        arguments("text/pl/ain", 7, "'/'"),
+        arguments("caf\u00e9/x", 3, "U+00E9"),
+        arguments("text/plain; name=\"open", 22, "unclosed quoted string"),
+        arguments("text/plain\r\nBcc: x@y.example", 10, "CR"),
+        arguments("text/plain; x=" + "a".repeat(900), 900, "longer than 900"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("invalidContentTypes")
+  void checkContentTypeRefusesWhatIsNotTypeSlashSubtype(String type, int index, String message) {
+    assertFormatError(() -> HeaderChecks.checkContentType(type), index, message);
+  }
+
+  @Test
   void headerRecordAppliesBothChecks() {
     assertFormatError(() -> new Header("X-Bad:", "v"), 5, "':'");
     assertFormatError(() -> new Header("X-Ok", "v\r\nBcc: x@y.example"), 1, "CR");

@@ -197,6 +197,91 @@ class MimeParserTest {
         .hasRootCauseMessage("connection reset");
   }
 
+  @Test
+  void readsEncodedWordsWithIllegalCharsetNamesAsLatin1() {
+    Message m = parse("From: a@shop.example\r\nSubject: =?a,b?Q?caf=E9?=\r\n"
+        + "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+        + "Content-Type: application/pdf; name=\"=?a,b?Q?r=E9sum=E9.pdf?=\"\r\n\r\nxyz\r\n--b--\r\n");
+
+    assertThat(m.subject()).hasValue("café");
+    assertThat(m.attachments()).singleElement()
+        .satisfies(a -> assertThat(a.fileName()).hasValue("résumé.pdf"));
+  }
+
+  @Test
+  void keepsFileNameAndContentIdOfAPartWithAnInvalidType() {
+    Message m = parse("From: a@shop.example\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+        + "--b\r\nContent-Type: text/plain\r\n\r\nbody\r\n"
+        + "--b\r\nContent-Type: \u00e9/x\r\nContent-Disposition: inline; filename=logo.png\r\n"
+        + "Content-ID: <logo@shop.example>\r\n\r\nxyz\r\n"
+        + "--b--\r\n");
+
+    assertThat(m.attachments()).singleElement().satisfies(a -> {
+      assertThat(a.contentType()).isEqualTo("application/octet-stream");
+      assertThat(a.fileName()).hasValue("logo.png");
+      assertThat(a.contentId()).hasValue("logo@shop.example");
+      assertThat(a.content().readAllBytes()).asString(StandardCharsets.US_ASCII).isEqualTo("xyz");
+    });
+  }
+
+  @Test
+  void dropsContentIdsAndMessageIdsWithWhiteSpaceButKeepsTheParts() {
+    Message m = parse("From: a@shop.example\r\nMessage-ID: <a\tb@shop.example>\r\n"
+        + "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+        + "--b\r\nContent-Type: image/png\r\nContent-ID: <a\tb>\r\n\r\nxyz\r\n--b--\r\n");
+
+    assertThat(m.messageId()).isEmpty();
+    assertThat(m.attachments()).singleElement().satisfies(a -> {
+      assertThat(a.contentId()).isEmpty();
+      assertThat(a.contentType()).isEqualTo("image/png");
+    });
+  }
+
+  @Test
+  void throwsOnlyDocumentedExceptionsOnMutatedMessages() {
+    Message original = Message.builder().from("Ana Lima <ana@shop.example>")
+        .to("bob@example.org, \"Q\" <q@x.example>").subject("Olá ünïcode").text("hello\nworld é")
+        .html("<p>hi <img src=cid:logo></p>")
+        .inline("logo", "image/png", dev.mailcore.Content.ofBytes(new byte[300]))
+        .attach("naïve name.pdf", "application/pdf", new byte[700])
+        .header("X-Test", "=?utf-8?q?x?= value").build();
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    original.writeTo(out);
+    byte[] base = out.toByteArray();
+    String[] tokens = {"\r\n", "\n", "--", "=?", "?=", ";", "\"", "*0*=", "%", "=", "<", ">", "\\",
+        "\0", "multipart/mixed; boundary=", "=?a,b?B?", "'", "(", ":", "@", "\u00ff"};
+    java.util.Random r = new java.util.Random(5322);
+    for (int n = 0; n < 400; n++) {
+      java.io.ByteArrayOutputStream mutated = new java.io.ByteArrayOutputStream();
+      int last = 0;
+      for (int p : r.ints(1 + r.nextInt(8), 0, base.length).sorted().toArray()) {
+        p = Math.max(p, last);
+        mutated.write(base, last, p - last);
+        switch (r.nextInt(3)) {
+          case 0 -> {
+            mutated.writeBytes(tokens[r.nextInt(tokens.length)].getBytes(StandardCharsets.ISO_8859_1));
+            last = p;
+          }
+          case 1 -> last = Math.min(base.length, p + r.nextInt(20));
+          default -> {
+            mutated.write(r.nextInt(256));
+            last = Math.min(base.length, p + 1);
+          }
+        }
+      }
+      mutated.write(base, last, base.length - last);
+      byte[] input = mutated.toByteArray();
+      try {
+        Message.parse(new ByteArrayInputStream(input));
+      } catch (MailFormatException e) {
+        // documented: the mutation removed every header field
+      } catch (RuntimeException e) {
+        throw new AssertionError("mutation " + n + " threw " + e + " for\n"
+            + new String(input, StandardCharsets.ISO_8859_1), e);
+      }
+    }
+  }
+
   private static Message parse(String raw) {
     return Message.parse(new ByteArrayInputStream(raw.getBytes(StandardCharsets.UTF_8)));
   }

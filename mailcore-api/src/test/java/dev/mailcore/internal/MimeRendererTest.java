@@ -297,6 +297,58 @@ class MimeRendererTest {
     assertThat(written).isBetween(base64, base64 + base64 / 76 * 2 + 10_000);
   }
 
+  @Test
+  void keepsTheInstantOfDatesWithOffsetsInSeconds() throws Exception {
+    OffsetDateTime lmt = OffsetDateTime.of(2026, 3, 14, 9, 26, 53, 0, ZoneOffset.ofHoursMinutesSeconds(5, 53, 28));
+    MimeMessage m = jakarta(base().date(lmt).build());
+
+    assertThat(m.getHeader("Date", null)).isEqualTo("Sat, 14 Mar 2026 09:26:25 +0553");
+    assertThat(m.getSentDate().toInstant()).isEqualTo(lmt.toInstant());
+  }
+
+  @Test
+  void encodesDotsAndFromAtTheStartOfQuotedPrintableLines() throws Exception {
+    String text = ".\nFrom me\n." + "x".repeat(74) + "From here\nFromage\n";
+    Message m = base().text(text).build();
+    byte[] raw = render(m);
+    String body = new String(raw, StandardCharsets.US_ASCII);
+    body = body.substring(body.indexOf("\r\n\r\n") + 4);
+
+    for (String line : body.split("\r\n")) {
+      assertThat(line).as(line).doesNotStartWith(".").doesNotStartWith("From ");
+    }
+    assertThat(body).contains("\r\nFromage\r\n");
+    assertThat(((String) jakarta(raw).getContent()).replace("\r\n", "\n")).isEqualTo(text);
+  }
+
+  @Test
+  void writesUnencodedMessagePartsWithCrlfLineEnds() throws Exception {
+    byte[] eml = "Subject: inner\n\nline one\nline two\rline three\r\nend\r".getBytes(StandardCharsets.US_ASCII);
+    Message m = base().text("see attached")
+        .attach(Attachment.of("inner.eml", "message/rfc822", Content.ofBytes(eml)))
+        .build();
+    byte[] raw = render(m);
+
+    MimeRendererLineLengthTest.checkLines(raw, "message/rfc822");
+    BodyPart part = ((MimeMultipart) jakarta(raw).getContent()).getBodyPart(1);
+    assertThat(part.getInputStream().readAllBytes()).asString(StandardCharsets.US_ASCII)
+        .isEqualTo("Subject: inner\r\n\r\nline one\r\nline two\r\nline three\r\nend\r\n");
+  }
+
+  @Test
+  void makesCrlfOfLineEndsSplitAcrossWrites() throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    MimeRenderer.CrlfLines lines = new MimeRenderer.CrlfLines(out);
+    lines.write("a\r".getBytes(StandardCharsets.US_ASCII), 0, 2);
+    lines.write("\nb\r".getBytes(StandardCharsets.US_ASCII), 0, 3);
+    lines.write('c');
+    lines.write('\n');
+    lines.write("\r".getBytes(StandardCharsets.US_ASCII), 0, 1);
+    lines.close();
+
+    assertThat(out.toString(StandardCharsets.US_ASCII)).isEqualTo("a\r\nb\r\nc\r\n\r\n");
+  }
+
   private static Message.Builder base() {
     return Message.builder().from(ANA).to(BOB).date(DATE).messageId("fixed@shop.example");
   }

@@ -16,6 +16,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class ManualSchedulerTest {
   private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
@@ -324,5 +325,34 @@ class ManualSchedulerTest {
     scheduler.advance(Duration.ofSeconds(1));
 
     assertThat(ran).containsExactly(Thread.currentThread());
+  }
+
+  @Test
+  @Timeout(10)
+  void neverRunsTasksOfTwoDrivingThreadsAtOnce() throws Exception {
+    AtomicInteger secondRuns = new AtomicInteger();
+    Thread[] other = new Thread[1];
+    Thread.State[] seen = new Thread.State[1];
+    int[] secondRunsMeanwhile = new int[1];
+    scheduler.execute(() -> {
+      other[0] = new Thread(scheduler::runDueTasks);
+      other[0].start();
+      Thread.State state;
+      while ((state = other[0].getState()) != Thread.State.BLOCKED
+          && state != Thread.State.TERMINATED) {
+        Thread.onSpinWait();
+      }
+      seen[0] = state;
+      secondRunsMeanwhile[0] = secondRuns.get();
+    });
+    scheduler.execute(secondRuns::incrementAndGet);
+
+    scheduler.runDueTasks();
+    other[0].join();
+
+    // the second thread waited for the first instead of running the second task alongside it
+    assertThat(seen[0]).isEqualTo(Thread.State.BLOCKED);
+    assertThat(secondRunsMeanwhile[0]).isZero();
+    assertThat(secondRuns).hasValue(1);
   }
 }
