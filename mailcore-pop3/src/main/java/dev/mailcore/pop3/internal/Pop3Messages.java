@@ -1,0 +1,83 @@
+package dev.mailcore.pop3.internal;
+
+import dev.mailcore.Content;
+import dev.mailcore.MessageUid;
+import dev.mailcore.StoredMessage;
+import dev.mailcore.internal.StoredHeaders;
+import jakarta.mail.FetchProfile;
+import jakarta.mail.Message;
+import jakarta.mail.MessagingException;
+import jakarta.mail.UIDFolder;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import org.eclipse.angus.mail.pop3.POP3Folder;
+import org.eclipse.angus.mail.pop3.POP3Message;
+
+/**
+ * Turns Angus POP3 messages into {@link StoredMessage}s. UIDL and LIST run once for the whole
+ * mailbox; headers come from TOP n 0 for each message of a batch (POP3 has nothing better);
+ * bodies from RETR when the content is opened, spooled to a temporary file.
+ */
+final class Pop3Messages {
+  private static final FetchProfile IDS = ids();
+  private static final FetchProfile HEADERS = headers();
+
+  private Pop3Messages() {}
+
+  private static FetchProfile ids() {
+    FetchProfile fp = new FetchProfile();
+    fp.add(UIDFolder.FetchProfileItem.UID);
+    fp.add(FetchProfile.Item.SIZE);
+    return fp;
+  }
+
+  private static FetchProfile headers() {
+    FetchProfile fp = new FetchProfile();
+    fp.add(FetchProfile.Item.ENVELOPE);
+    return fp;
+  }
+
+  /** Fetches every message's UIDL and size: one UIDL and one LIST command. */
+  static Message[] withIds(POP3Folder folder) throws MessagingException {
+    Message[] all = folder.getMessages();
+    folder.fetch(all, IDS);
+    return all;
+  }
+
+  /** Fetches the headers of {@code batch} (ids already fetched) and maps them. */
+  static List<StoredMessage> load(POP3Folder folder, Message[] batch) throws MessagingException {
+    folder.fetch(batch, HEADERS);
+    List<StoredMessage> out = new ArrayList<>(batch.length);
+    for (Message m : batch) {
+      POP3Message pm = (POP3Message) m;
+      long size = Math.max(0, pm.getSize());
+      out.add(
+          StoredMessage.builder(MessageUid.of(folder.getUID(pm)))
+              .size(size)
+              .headers(StoredHeaders.of(pm))
+              .content(Content.ofSource(() -> open(pm), size))
+              .build());
+    }
+    return out;
+  }
+
+  static List<StoredMessage> loadAll(POP3Folder folder, List<Message> messages, int batchSize)
+      throws MessagingException {
+    List<StoredMessage> out = new ArrayList<>(messages.size());
+    for (int i = 0; i < messages.size(); i += batchSize) {
+      List<Message> part = messages.subList(i, Math.min(messages.size(), i + batchSize));
+      out.addAll(load(folder, part.toArray(Message[]::new)));
+    }
+    return out;
+  }
+
+  private static InputStream open(POP3Message m) throws IOException {
+    try {
+      return m.getMimeStream();
+    } catch (MessagingException e) {
+      throw new IOException("cannot retrieve message: " + e.getMessage(), e);
+    }
+  }
+}
