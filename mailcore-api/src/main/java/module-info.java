@@ -17,4 +17,7 @@ module dev.mailcore {
 
   uses dev.mailcore.spi.MailStoreProvider;
   uses dev.mailcore.spi.MailSenderProvider;
+
+  provides dev.mailcore.spi.MailStoreProvider with
+      dev.mailcore.internal.InMemoryStoreProvider;
 }

@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A {@link Clock} that moves only when told, for tests of retries, back-off and expiry.
@@ -16,15 +17,16 @@ import java.util.Objects;
  */
 public final class ManualClock extends Clock {
   private final ZoneId zone;
-  private volatile Instant now;
+  // shared with the copies withZone makes, so that they move together
+  private final AtomicReference<Instant> now;
 
   /** Creates a clock at {@code start}, in UTC. */
   public ManualClock(Instant start) {
-    this(start, ZoneOffset.UTC);
+    this(new AtomicReference<>(Objects.requireNonNull(start, "start")), ZoneOffset.UTC);
   }
 
-  private ManualClock(Instant start, ZoneId zone) {
-    this.now = Objects.requireNonNull(start, "start");
+  private ManualClock(AtomicReference<Instant> now, ZoneId zone) {
+    this.now = now;
     this.zone = Objects.requireNonNull(zone, "zone");
   }
 
@@ -38,16 +40,17 @@ public final class ManualClock extends Clock {
    *
    * @throws IllegalArgumentException when {@code by} is negative
    */
-  public synchronized void advance(Duration by) {
+  public void advance(Duration by) {
+    Objects.requireNonNull(by, "by");
     if (by.isNegative()) {
       throw new IllegalArgumentException("a clock does not go back: " + by);
     }
-    now = now.plus(by);
+    now.updateAndGet(t -> t.plus(by));
   }
 
   /** Sets the clock to {@code instant}. */
-  public synchronized void set(Instant instant) {
-    now = Objects.requireNonNull(instant, "instant");
+  public void set(Instant instant) {
+    now.set(Objects.requireNonNull(instant, "instant"));
   }
 
   @Override
@@ -55,13 +58,14 @@ public final class ManualClock extends Clock {
     return zone;
   }
 
+  /** Returns a view of this clock in another zone; it moves whenever this clock moves. */
   @Override
-  public Clock withZone(ZoneId newZone) {
+  public ManualClock withZone(ZoneId newZone) {
     return new ManualClock(now, newZone);
   }
 
   @Override
   public Instant instant() {
-    return now;
+    return now.get();
   }
 }
