@@ -76,6 +76,14 @@ public final class Message {
     this.date = b.date;
   }
 
+  /**
+   * Returns true when {@code name} is a header field the builder manages through its own methods
+   * (From, To, Subject, Date, Content-Type...), so {@link Builder#header} refuses it.
+   */
+  public static boolean isReservedHeader(String name) {
+    return RESERVED_HEADERS.contains(Objects.requireNonNull(name, "name").toLowerCase(Locale.ROOT));
+  }
+
   /** Returns a new builder. */
   public static Builder builder() {
     return new Builder();
@@ -104,7 +112,8 @@ public final class Message {
    * Reads a message in RFC 5322 / MIME form. Tolerant of real-world oddities: bare LF line ends,
    * a missing MIME-Version, unknown charsets (decoded as ISO-8859-1 rather than failing), broken
    * encoded words. The first text/plain and text/html parts become {@link #text()} and {@link
-   * #html()}; every other leaf part becomes an {@link Attachment} held in memory.
+   * #html()}; every other leaf part becomes an {@link Attachment} held in memory. Line breaks of
+   * the text and HTML bodies are returned as {@code \n}.
    *
    * @throws MailFormatException when the input is not a message at all
    * @throws UncheckedIOException when reading fails
