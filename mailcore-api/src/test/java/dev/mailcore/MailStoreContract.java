@@ -46,8 +46,10 @@ public abstract class MailStoreContract {
   /**
    * Puts {@code message} into the test mailbox's INBOX through the server's own delivery path
    * (SMTP or the server's delivery API; {@link dev.mailcore.testing.InMemoryMailStore#deliver}),
-   * returning once a new session of the store would see it. The message has one From and one To
-   * mailbox, a Message-ID, a subject and a text body.
+   * returning once a new session of the store would see it. The message has one From ({@code
+   * <name>@shop.example}) and one To ({@code bob@example.org}) mailbox, a Message-ID, a subject and
+   * a text body; it goes to the test mailbox whatever its To says. Messages delivered one after
+   * the other must be listed in that order.
    */
   protected abstract void deliver(Message message);
 
@@ -82,6 +84,11 @@ public abstract class MailStoreContract {
     try (Stream<StoredMessage> s = folder.list()) {
       return s.toList();
     }
+  }
+
+  /** Normalizes line ends and strips the trailing ones a transfer may add. */
+  private static String lines(String text) {
+    return text.replace("\r\n", "\n").strip();
   }
 
   private static List<String> subjects(List<StoredMessage> messages) {
@@ -132,8 +139,9 @@ public abstract class MailStoreContract {
     assertThat(uids(listed)).doesNotHaveDuplicates();
     StoredMessage m = listed.get(0);
     assertThat(m.size()).isPositive();
-    assertThat(m.from()).extracting(Mailbox::address).containsExactly("ana@shop.example");
-    assertThat(m.to()).extracting(Mailbox::address).containsExactly("bob@example.org");
+    // the raw fields: the parsed views (from(), to()) are StoredMessage's own logic
+    assertThat(m.header("From")).hasValueSatisfying(v -> assertThat(v).contains("ana@shop.example"));
+    assertThat(m.header("To")).hasValueSatisfying(v -> assertThat(v).contains("bob@example.org"));
     assertThat(m.messageId()).isEqualTo(first.messageId());
     assertThat(listed.get(1).messageId()).isEqualTo(second.messageId());
   }
@@ -179,8 +187,7 @@ public abstract class MailStoreContract {
       StoredMessage stored = list(inbox).get(0);
       Message parsed = stored.message();
       assertThat(parsed.subject()).contains("Invoice 42");
-      assertThat(parsed.text()).hasValueSatisfying(t -> assertThat(t.strip()).isEqualTo("Dear Bob,\r\nplease pay."));
-      assertThat(parsed.from()).extracting(Mailbox::address).containsExactly("ana@shop.example");
+      assertThat(parsed.text()).hasValueSatisfying(t -> assertThat(lines(t)).isEqualTo("Dear Bob,\nplease pay."));
     }
   }
 
@@ -399,7 +406,7 @@ public abstract class MailStoreContract {
     try (Folder archive = store().open("Archive")) {
       List<StoredMessage> copies = list(archive);
       assertThat(subjects(copies)).containsExactly("Copied");
-      assertThat(copies.get(0).message().text()).hasValueSatisfying(t -> assertThat(t.strip()).isEqualTo("c"));
+      assertThat(copies.get(0).message().text()).hasValueSatisfying(t -> assertThat(lines(t)).isEqualTo("c"));
     }
   }
 
@@ -448,7 +455,7 @@ public abstract class MailStoreContract {
       if (store().has(StoreCapability.FLAGS)) {
         assertThat(m.flags()).contains(Flag.SEEN);
       }
-      assertThat(m.message().text()).hasValueSatisfying(t -> assertThat(t.strip()).isEqualTo("appended"));
+      assertThat(m.message().text()).hasValueSatisfying(t -> assertThat(lines(t)).isEqualTo("appended"));
     }
   }
 

@@ -13,9 +13,9 @@ import java.util.Set;
 
 /**
  * Opens {@link InMemoryMailStore}s for {@code memory:} URIs, so code that takes a store URI can
- * be pointed at a fake: {@code memory:} (or {@code memory://anything}) opens a new, empty store
- * with every capability; {@code memory:?capabilities=FLAGS,SEARCH} one with just those (empty
- * value: none, like POP3). Each call opens a new store, since a process-wide registry of named
+ * be pointed at a fake: {@code memory://test} (any name, or the opaque {@code memory:test}) opens
+ * a new, empty store with every capability; {@code memory://test?capabilities=FLAGS,SEARCH} one
+ * with just those (an empty value: none, like POP3). Each call opens a new store, since a process-wide registry of named
  * stores would be global state; tests deliver into it by casting the result to {@link
  * InMemoryMailStore}. Credentials are not checked. Thread-safe and stateless.
  */
@@ -59,7 +59,7 @@ public final class InMemoryStoreProvider implements MailStoreProvider {
     return builder.build();
   }
 
-  /** An opaque URI such as {@code memory:?a=b} keeps its query in the scheme-specific part. */
+  /** An opaque URI such as {@code memory:test?a=b} keeps its query in the scheme-specific part. */
   private static String schemeSpecificQuery(URI uri) {
     String ssp = uri.getSchemeSpecificPart();
     int q = ssp == null ? -1 : ssp.indexOf('?');
