@@ -17,9 +17,7 @@ import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.search.AndTerm;
 import jakarta.mail.search.ComparisonTerm;
 import jakarta.mail.search.FlagTerm;
-import jakarta.mail.search.FromStringTerm;
 import jakarta.mail.search.ReceivedDateTerm;
-import jakarta.mail.search.RecipientStringTerm;
 import jakarta.mail.search.SearchTerm;
 import jakarta.mail.search.SizeTerm;
 import jakarta.mail.search.SubjectTerm;
@@ -29,6 +27,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Date;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -166,9 +165,11 @@ final class AngusImapFolder implements Folder {
     try {
       SearchTerm term = term(query);
       Message[] found = term == null ? folder.getMessages() : folder.search(term);
-      // IMAP dates have day precision (RFC 3501 §6.4.4): refine on the exact received instant
+      // IMAP dates have day precision (RFC 3501 §6.4.4): refine on the exact received instant;
+      // From and To are matched here as substrings of the envelope addresses, because servers
+      // differ (some compare whole addresses only)
       return ImapMessages.loadAll(folder, found, batchSize).stream()
-          .filter(m -> exactDates(query, m))
+          .filter(m -> exactDates(query, m) && addressesMatch(query, m))
           .toList();
     } catch (MessagingException e) {
       throw fail("search " + query, e);
@@ -185,10 +186,18 @@ final class AngusImapFolder implements Folder {
         .orElse(false);
   }
 
+  private static boolean addressesMatch(SearchQuery q, StoredMessage m) {
+    return q.from().map(f -> contains(m.header("From").orElse(""), f)).orElse(true)
+        && q.to().map(t -> contains(m.header("To").orElse(""), t)).orElse(true);
+  }
+
+  private static boolean contains(String haystack, String needle) {
+    return haystack.toLowerCase(Locale.ROOT).contains(needle.toLowerCase(Locale.ROOT));
+  }
+
+  /** The server side of a query: every criterion but From and To (matched on the client). */
   static SearchTerm term(SearchQuery q) {
     List<SearchTerm> terms = new ArrayList<>();
-    q.from().ifPresent(s -> terms.add(new FromStringTerm(s)));
-    q.to().ifPresent(s -> terms.add(new RecipientStringTerm(Message.RecipientType.TO, s)));
     q.subject().ifPresent(s -> terms.add(new SubjectTerm(s)));
     q.since().ifPresent(s -> terms.add(new ReceivedDateTerm(ComparisonTerm.GE, Date.from(s))));
     // day precision: BEFORE the day after, refined on the client

@@ -1,0 +1,383 @@
+package dev.mailcore.imap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.mailcore.Credentials;
+import dev.mailcore.Folder;
+import dev.mailcore.FolderInfo;
+import dev.mailcore.MailAuthenticationException;
+import dev.mailcore.MailConnectionException;
+import dev.mailcore.MailException;
+import dev.mailcore.MailStore;
+import dev.mailcore.MailStoreContract;
+import dev.mailcore.MailStores;
+import dev.mailcore.Mailbox;
+import dev.mailcore.Message;
+import dev.mailcore.StoreCapability;
+import dev.mailcore.StoredMessage;
+import dev.mailcore.SyncResult;
+import dev.mailcore.SyncState;
+import dev.mailcore.TlsMode;
+import dev.mailcore.Watch;
+import dev.mailcore.testnet.TcpProxy;
+import java.io.InputStream;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ImapStoreTest {
+
+  /** The shared contract over plain-text IMAP. */
+  @Nested
+  class PlainContract extends MailStoreContract {
+    private GreenMailImap server;
+    private ImapStore store;
+
+    @BeforeEach
+    void start() {
+      server = new GreenMailImap();
+      store = server.plain(server.imapPort()).build();
+    }
+
+    @AfterEach
+    void stop() {
+      store.close();
+      server.close();
+    }
+
+    @Override
+    protected MailStore store() {
+      return store;
+    }
+
+    @Override
+    protected void deliver(Message message) {
+      server.deliver(message);
+    }
+
+    @Override
+    protected Duration watchTimeout() {
+      return Duration.ofSeconds(2);
+    }
+  }
+
+  /** The shared contract over implicit TLS, with certificate and host-name checks. */
+  @Nested
+  class TlsContract extends MailStoreContract {
+    private GreenMailImap server;
+    private ImapStore store;
+
+    @BeforeEach
+    void start() {
+      server = new GreenMailImap();
+      store = server.tls().build();
+    }
+
+    @AfterEach
+    void stop() {
+      store.close();
+      server.close();
+    }
+
+    @Override
+    protected MailStore store() {
+      return store;
+    }
+
+    @Override
+    protected void deliver(Message message) {
+      server.deliver(message);
+    }
+
+    @Override
+    protected Duration watchTimeout() {
+      return Duration.ofSeconds(2);
+    }
+  }
+
+  /** IMAP-specific behaviour on GreenMail. */
+  @Nested
+  class OnGreenMail {
+    private GreenMailImap server;
+    private ImapStore store;
+
+    @BeforeEach
+    void start() {
+      server = new GreenMailImap();
+      store = server.plain(server.imapPort()).build();
+    }
+
+    @AfterEach
+    void stop() {
+      store.close();
+      server.close();
+    }
+
+    private Message message(String subject) {
+      return Message.builder()
+          .from(Mailbox.of("ana", "shop.example"))
+          .to(Mailbox.of("bob", "example.org"))
+          .subject(subject)
+          .text("text of " + subject)
+          .build();
+    }
+
+    @Test
+    void advertisesIdleAndMoveOfTheServer() {
+      assertThat(store.capabilities())
+          .containsExactlyInAnyOrder(
+              StoreCapability.FOLDERS,
+              StoreCapability.FLAGS,
+              StoreCapability.SEARCH,
+              StoreCapability.APPEND,
+              StoreCapability.IDLE,
+              StoreCapability.MOVE);
+    }
+
+    @Test
+    void leavesIdleOutWhenDisabled() {
+      try (ImapStore polling = server.plain(server.imapPort()).idle(false).build()) {
+        assertThat(polling.capabilities()).doesNotContain(StoreCapability.IDLE);
+      }
+    }
+
+    @Test
+    void idsAreUidValidityAndUid() {
+      server.deliver(message("One"));
+      try (Folder inbox = store.inbox(); Stream<StoredMessage> s = inbox.list()) {
+        assertThat(s.toList()).singleElement()
+            .satisfies(m -> assertThat(m.uid().value()).matches("\\d+:\\d+"));
+      }
+    }
+
+    @Test
+    void fetchNewResetsWhenUidValidityChanges() {
+      store.createFolder("Work");
+      try (Folder work = store.open("Work")) {
+        work.append(message("Before"), java.util.Set.of());
+      }
+      SyncState state;
+      try (Folder work = store.open("Work")) {
+        state = work.fetchNew(SyncState.initial()).next();
+        assertThat(work.fetchNew(state).messages()).isEmpty();
+      }
+      assertThat(state.encoded()).startsWith("imap:");
+
+      // a folder deleted and created again has a new UIDVALIDITY (RFC 3501 §2.3.1.1)
+      store.deleteFolder("Work");
+      store.createFolder("Work");
+      try (Folder work = store.open("Work")) {
+        work.append(message("After"), java.util.Set.of());
+      }
+      try (Folder work = store.open("Work")) {
+        SyncResult r = work.fetchNew(state);
+        assertThat(r.reset()).isTrue();
+        assertThat(r.messages()).extracting(m -> m.subject().orElse("")).containsExactly("After");
+        assertThat(r.next()).isNotEqualTo(state);
+        assertThat(work.fetchNew(r.next()).messages()).isEmpty();
+      }
+    }
+
+    @Test
+    void listFetchesLazilyInBatches() {
+      for (int i = 0; i < 7; i++) {
+        server.deliver(message("M" + i));
+      }
+      try (ImapStore small = server.plain(server.imapPort()).fetchBatchSize(3).build();
+          Folder inbox = small.inbox();
+          Stream<StoredMessage> s = inbox.list()) {
+        assertThat(s.limit(4).map(m -> m.subject().orElse("")).toList())
+            .containsExactly("M0", "M1", "M2", "M3");
+      }
+    }
+
+    @Test
+    void streamsLargeContentInPartialFetches() throws Exception {
+      String big = "0123456789abcdef\r\n".repeat(20_000); // 360 KB, several 64 KiB fetches
+      server.deliver(Message.builder().from(Mailbox.of("ana", "shop.example")).to(Mailbox.of("bob", "example.org"))
+          .subject("Big").text(big).build());
+      try (Folder inbox = store.inbox(); Stream<StoredMessage> s = inbox.list()) {
+        StoredMessage m = s.findFirst().orElseThrow();
+        long total = 0;
+        try (InputStream in = m.openContent()) {
+          byte[] buf = new byte[8192];
+          int n;
+          while ((n = in.read(buf)) > 0) {
+            total += n;
+          }
+        }
+        assertThat(total).isEqualTo(m.size()).isGreaterThan(360_000);
+      }
+    }
+
+    @Test
+    void idleWatchHearsMailSentOverSmtpWithinTwoSeconds() throws Exception {
+      CountDownLatch arrived = new CountDownLatch(1);
+      List<String> subjects = Collections.synchronizedList(new ArrayList<>());
+      try (Watch watch =
+          store.watch(MailStore.INBOX, msgs -> {
+            msgs.forEach(m -> subjects.add(m.subject().orElse("")));
+            arrived.countDown();
+          })) {
+        server.sendSmtp(message("Over SMTP"));
+        assertThat(arrived.await(2, TimeUnit.SECONDS)).as("reported within 2 s").isTrue();
+        assertThat(subjects).containsExactly("Over SMTP");
+      }
+    }
+
+    @Test
+    void watchRecoversAfterTheConnectionIsCut() throws Exception {
+      try (TcpProxy proxy = new TcpProxy(server.imapPort());
+          ImapStore viaProxy = server.plain(proxy.port()).build()) {
+        CountDownLatch lost = new CountDownLatch(1);
+        CountDownLatch back = new CountDownLatch(1);
+        CountDownLatch mail = new CountDownLatch(1);
+        List<MailException> causes = Collections.synchronizedList(new ArrayList<>());
+        Watch.Listener listener =
+            new Watch.Listener() {
+              @Override
+              public void newMail(List<StoredMessage> messages) {
+                if (messages.stream().anyMatch(m -> m.subject().orElse("").equals("After cut"))) {
+                  mail.countDown();
+                }
+              }
+
+              @Override
+              public void connectionLost(MailException cause) {
+                causes.add(cause);
+                lost.countDown();
+              }
+
+              @Override
+              public void reconnected() {
+                back.countDown();
+              }
+            };
+        try (Watch watch = viaProxy.watch(MailStore.INBOX, listener)) {
+          proxy.cut();
+          assertThat(lost.await(10, TimeUnit.SECONDS)).as("connection loss noticed").isTrue();
+          assertThat(back.await(10, TimeUnit.SECONDS)).as("reconnected by itself").isTrue();
+          server.deliver(message("After cut"));
+          assertThat(mail.await(5, TimeUnit.SECONDS)).as("mail after reconnect").isTrue();
+          assertThat(watch.isActive()).isTrue();
+          assertThat(causes.get(0)).isInstanceOf(MailException.class);
+        }
+      }
+    }
+
+    @Test
+    void watchReportsMailThatArrivedWhileDisconnected() throws Exception {
+      try (TcpProxy proxy = new TcpProxy(server.imapPort());
+          ImapStore viaProxy = server.plain(proxy.port()).build()) {
+        CountDownLatch mail = new CountDownLatch(1);
+        CountDownLatch lost = new CountDownLatch(1);
+        Watch.Listener listener =
+            new Watch.Listener() {
+              @Override
+              public void newMail(List<StoredMessage> messages) {
+                if (messages.stream().anyMatch(m -> m.subject().orElse("").equals("During outage"))) {
+                  mail.countDown();
+                }
+              }
+
+              @Override
+              public void connectionLost(MailException cause) {
+                lost.countDown();
+              }
+            };
+        try (Watch watch = viaProxy.watch(MailStore.INBOX, listener)) {
+          proxy.refuse(true);
+          proxy.cut();
+          assertThat(lost.await(10, TimeUnit.SECONDS)).isTrue();
+          server.deliver(message("During outage"));
+          proxy.refuse(false);
+          assertThat(mail.await(10, TimeUnit.SECONDS)).as("reported after reconnect").isTrue();
+        }
+      }
+    }
+
+    @Test
+    void foldersListInboxWithItsRole() {
+      store.createFolder("Receipts");
+      List<FolderInfo> folders = store.folders();
+      assertThat(folders).contains(new FolderInfo("INBOX", java.util.Optional.of(FolderInfo.Role.INBOX)));
+      assertThat(folders).anySatisfy(f -> assertThat(f.name()).isEqualTo("Receipts"));
+    }
+
+    @Test
+    void wrongPasswordIsAnAuthenticationFailure() {
+      try (ImapStore wrong =
+          server.plain(server.imapPort()).credentials(Credentials.password("bob", "nope")).build()) {
+        assertThatThrownBy(wrong::capabilities)
+            .isInstanceOf(MailAuthenticationException.class)
+            .hasMessageNotContaining("nope")
+            .hasCauseInstanceOf(jakarta.mail.AuthenticationFailedException.class);
+      }
+    }
+
+    @Test
+    void refusesPlainTextLoginUnlessAllowed() {
+      try (ImapStore plain = server.plain(server.imapPort()).allowPlaintext(false).build()) {
+        assertThatThrownBy(plain::capabilities)
+            .isInstanceOf(MailAuthenticationException.class)
+            .hasMessageContaining("allowPlaintext");
+      }
+    }
+
+    @Test
+    void untrustedCertificateFailsTheConnection() {
+      try (ImapStore untrusted =
+          ImapStore.builder()
+              .host("localhost")
+              .port(server.imapsPort())
+              .credentials(Credentials.password("bob", "secret"))
+              .connectTimeout(Duration.ofSeconds(5))
+              .readTimeout(Duration.ofSeconds(5))
+              .build()) {
+        assertThatThrownBy(untrusted::capabilities)
+            .isInstanceOf(MailConnectionException.class)
+            .satisfies(e -> assertThat(((MailException) e).isPermanent()).isTrue());
+      }
+    }
+
+    @Test
+    void oauth2TokenLogsInWithXoauth2() {
+      try (ImapStore oauth =
+          server.plain(server.imapPort())
+              .credentials(Credentials.oauth2("bob", () -> "secret"))
+              .build()) {
+        assertThat(oauth.folders()).isNotEmpty();
+      }
+    }
+
+    @Test
+    void mailStoresOpensImapUris() {
+      URI uri = URI.create("imap://127.0.0.1:" + server.imapPort() + "?tls=none&allowPlaintext=true");
+      try (MailStore opened = MailStores.open(uri, Credentials.password("bob", "secret"))) {
+        assertThat(opened).isInstanceOf(ImapStore.class);
+        assertThat(opened.has(StoreCapability.FOLDERS)).isTrue();
+      }
+    }
+
+    @Test
+    void builderRejectsIdleRearmOfTwentyNineMinutes() {
+      assertThatThrownBy(() -> ImapStore.builder().idleRearm(Duration.ofMinutes(29)))
+          .isInstanceOf(IllegalArgumentException.class);
+      assertThatThrownBy(() -> ImapStore.builder().host("h").build())
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("credentials");
+    }
+  }
+}
