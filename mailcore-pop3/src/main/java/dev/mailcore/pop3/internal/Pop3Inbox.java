@@ -2,6 +2,7 @@ package dev.mailcore.pop3.internal;
 
 import dev.mailcore.Flag;
 import dev.mailcore.Folder;
+import dev.mailcore.MailConnectionException;
 import dev.mailcore.MailException;
 import dev.mailcore.MailStore;
 import dev.mailcore.MessageUid;
@@ -38,6 +39,8 @@ final class Pop3Inbox implements Folder {
   private final POP3Folder folder;
   private final int batchSize;
   private Map<String, Message> byUidl;
+  private boolean marked;
+  private boolean closed;
 
   Pop3Inbox(Pop3Session session, POP3Folder folder) {
     this.session = session;
@@ -89,7 +92,7 @@ final class Pop3Inbox implements Folder {
 
   private List<StoredMessage> load(List<Message> messages) {
     try {
-      return Pop3Messages.loadAll(folder, messages, batchSize);
+      return Pop3Messages.loadAll(session.session(), folder, messages, batchSize);
     } catch (MessagingException e) {
       throw fail("fetch headers", e);
     }
@@ -140,6 +143,7 @@ final class Pop3Inbox implements Folder {
     try {
       for (Message m : messages) {
         m.setFlags(new Flags(Flags.Flag.DELETED), true);
+        marked = true;
       }
     } catch (MessagingException e) {
       throw fail("mark messages deleted", e);
@@ -187,12 +191,23 @@ final class Pop3Inbox implements Folder {
    */
   @Override
   public void close() {
-    session.forget(this);
-    if (!folder.isOpen()) {
+    if (closed) {
       return;
     }
+    closed = true;
+    session.forget(this);
     jakarta.mail.Store store = folder.getStore();
     try {
+      // Angus checks the connection with NOOP here and closes the folder when it is dead
+      if (!folder.isOpen()) {
+        if (marked) {
+          throw new MailConnectionException(
+              "connection to " + session.host() + " was lost before QUIT; nothing was deleted",
+              true,
+              null);
+        }
+        return;
+      }
       folder.close(true);
     } catch (MessagingException e) {
       throw fail("apply deletions and QUIT", e);

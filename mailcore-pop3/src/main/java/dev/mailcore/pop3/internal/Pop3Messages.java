@@ -7,7 +7,9 @@ import dev.mailcore.internal.StoredHeaders;
 import jakarta.mail.FetchProfile;
 import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
 import jakarta.mail.UIDFolder;
+import jakarta.mail.internet.MimeMessage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -22,7 +24,6 @@ import org.eclipse.angus.mail.pop3.POP3Message;
  */
 final class Pop3Messages {
   private static final FetchProfile IDS = ids();
-  private static final FetchProfile HEADERS = headers();
 
   private Pop3Messages() {}
 
@@ -33,12 +34,6 @@ final class Pop3Messages {
     return fp;
   }
 
-  private static FetchProfile headers() {
-    FetchProfile fp = new FetchProfile();
-    fp.add(FetchProfile.Item.ENVELOPE);
-    return fp;
-  }
-
   /** Fetches every message's UIDL and size: one UIDL and one LIST command. */
   static Message[] withIds(POP3Folder folder) throws MessagingException {
     Message[] all = folder.getMessages();
@@ -46,29 +41,39 @@ final class Pop3Messages {
     return all;
   }
 
-  /** Fetches the headers of {@code batch} (ids already fetched) and maps them. */
-  static List<StoredMessage> load(POP3Folder folder, Message[] batch) throws MessagingException {
-    folder.fetch(batch, HEADERS);
+  /**
+   * Fetches the headers of {@code batch} (ids already fetched) with TOP n 0 and maps them. TOP
+   * is asked directly: with the file cache on, Angus would load headers with a whole RETR.
+   */
+  static List<StoredMessage> load(Session session, POP3Folder folder, Message[] batch)
+      throws MessagingException {
     List<StoredMessage> out = new ArrayList<>(batch.length);
     for (Message m : batch) {
       POP3Message pm = (POP3Message) m;
       long size = Math.max(0, pm.getSize());
+      MimeMessage headers;
+      try (InputStream top = pm.top(0)) {
+        headers = new MimeMessage(session, top);
+      } catch (IOException e) {
+        throw new MessagingException("cannot read headers of message " + pm.getMessageNumber(), e);
+      }
       out.add(
           StoredMessage.builder(MessageUid.of(folder.getUID(pm)))
               .size(size)
-              .headers(StoredHeaders.of(pm))
+              .headers(StoredHeaders.of(headers))
               .content(Content.ofSource(() -> open(pm), size))
               .build());
     }
     return out;
   }
 
-  static List<StoredMessage> loadAll(POP3Folder folder, List<Message> messages, int batchSize)
+  static List<StoredMessage> loadAll(
+      Session session, POP3Folder folder, List<Message> messages, int batchSize)
       throws MessagingException {
     List<StoredMessage> out = new ArrayList<>(messages.size());
     for (int i = 0; i < messages.size(); i += batchSize) {
       List<Message> part = messages.subList(i, Math.min(messages.size(), i + batchSize));
-      out.addAll(load(folder, part.toArray(Message[]::new)));
+      out.addAll(load(session, folder, part.toArray(Message[]::new)));
     }
     return out;
   }

@@ -57,6 +57,10 @@ public final class Pop3Session {
     }
   }
 
+  Session session() {
+    return session;
+  }
+
   Pop3Config config() {
     return config;
   }
