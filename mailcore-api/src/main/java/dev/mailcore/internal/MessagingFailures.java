@@ -40,6 +40,9 @@ public final class MessagingFailures {
       return new MailException("message was removed meanwhile: " + action, true, e);
     }
     Throwable io = ioCause(e);
+    if (io instanceof ResponseGuard.LimitExceededException) {
+      return new MailProtocolException("server broke the protocol: " + action + ": " + io.getMessage(), e);
+    }
     if (io instanceof SocketTimeoutException) {
       return new MailConnectionException("timed out: " + action, true, e);
     }

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Properties;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
  * Connection settings shared by the IMAP and POP3 store builders, and their translation into
@@ -170,9 +171,11 @@ public final class StoreSettings {
     props.setProperty(p + "timeout", Long.toString(readTimeout.toMillis()));
     props.setProperty(p + "writetimeout", Long.toString(readTimeout.toMillis()));
     props.setProperty(p + "ssl.checkserveridentity", "true");
-    if (sslContext != null) {
-      props.put(p + "ssl.socketFactory", sslContext.getSocketFactory());
-    }
+    SSLSocketFactory tlsFactory =
+        sslContext != null
+            ? sslContext.getSocketFactory()
+            : (SSLSocketFactory) SSLSocketFactory.getDefault();
+    GuardedSockets.install(props, protocol, tlsFactory, protocol.startsWith("imap"));
     switch (tls) {
       case IMPLICIT -> props.setProperty(p + "ssl.enable", "true");
       case STARTTLS -> {
