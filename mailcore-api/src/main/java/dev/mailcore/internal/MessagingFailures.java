@@ -43,6 +43,10 @@ public final class MessagingFailures {
     if (io instanceof ResponseGuard.LimitExceededException) {
       return new MailProtocolException("server broke the protocol: " + action + ": " + io.getMessage(), e);
     }
+    String guard = guardMessage(e);
+    if (guard != null) {
+      return new MailProtocolException("server broke the protocol: " + action + ": " + guard, e);
+    }
     if (io instanceof SocketTimeoutException) {
       return new MailConnectionException("timed out: " + action, true, e);
     }
@@ -59,6 +63,24 @@ public final class MessagingFailures {
       return new MailConnectionException("connection lost: " + action + ": " + safe(e), true, e);
     }
     return new MailProtocolException("server failure: " + action + ": " + safe(e), e);
+  }
+
+  /**
+   * Returns the guard's message when a {@link ResponseGuard} limit ended the connection. Angus
+   * often turns the read failure into a synthetic BYE and keeps only its text (for example
+   * {@code StoreClosedException(store, "* BYE ... LimitExceededException: ...")}), so the text is
+   * all that is left to recognise it by.
+   */
+  static String guardMessage(Throwable e) {
+    String marker = ResponseGuard.LimitExceededException.class.getName() + ": ";
+    for (Throwable t = e; t != null; t = next(t)) {
+      String m = t.getMessage();
+      int at = m == null ? -1 : m.indexOf(marker);
+      if (at >= 0) {
+        return safe(new RuntimeException(m.substring(at + marker.length())));
+      }
+    }
+    return null;
   }
 
   /** Returns the first {@link IOException} in the cause chain, or null. */

@@ -20,7 +20,10 @@ import dev.mailcore.SyncResult;
 import dev.mailcore.SyncState;
 import dev.mailcore.TlsMode;
 import dev.mailcore.Watch;
+import dev.mailcore.MailProtocolException;
+import dev.mailcore.testnet.FaultServer;
 import dev.mailcore.testnet.TcpProxy;
+import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.time.Duration;
@@ -387,6 +390,155 @@ class ImapStoreTest {
       assertThatThrownBy(() -> ImapStore.builder().host("h").build())
           .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("credentials");
+    }
+  }
+
+  /** Hostile servers end in clear errors within the time-out, never a hang or OutOfMemoryError. */
+  @Nested
+  @Timeout(value = 15, unit = TimeUnit.SECONDS)
+  class HostileServer {
+    private static final Duration TIMEOUT = Duration.ofMillis(500);
+
+    private ImapStore store(FaultServer server) {
+      return ImapStore.builder()
+          .host("127.0.0.1")
+          .port(server.port())
+          .tls(TlsMode.NONE)
+          .allowPlaintext(true)
+          .credentials(Credentials.password("bob", "secret"))
+          .connectTimeout(TIMEOUT)
+          .readTimeout(TIMEOUT)
+          .build();
+    }
+
+    private MailException failure(FaultServer.Script script, java.util.function.Consumer<ImapStore> call)
+        throws IOException {
+      try (FaultServer server = new FaultServer(script); ImapStore store = store(server)) {
+        long start = System.nanoTime();
+        Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> call.accept(store));
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        assertThat(t).isInstanceOf(MailException.class);
+        assertThat(took).as("failed within a few time-outs").isLessThan(Duration.ofSeconds(5));
+        assertThat(server.failures()).isEmpty();
+        return (MailException) t;
+      }
+    }
+
+    @Test
+    void silentServerTimesOut() throws IOException {
+      MailException e = failure(c -> c.drain(), ImapStore::capabilities);
+      assertThat(e).isInstanceOf(MailConnectionException.class).hasMessageContaining("timed out");
+    }
+
+    @Test
+    void endlessGreetingIsAProtocolError() throws IOException {
+      MailException e =
+          failure(
+              c -> {
+                c.send("* OK ");
+                c.sendEndless((byte) 'x', 40L * 1024 * 1024);
+                c.drain();
+              },
+              ImapStore::capabilities);
+      assertThat(e).isInstanceOf(MailProtocolException.class).hasMessageContaining("line");
+    }
+
+    @Test
+    void hugeLiteralIsRefusedBeforeAllocation() throws IOException {
+      MailException e =
+          failure(
+              HostileImapServers.loginThen((c, tag, cmd) -> c.send("* LIST () \"/\" {9999999999}\r\n")),
+              ImapStore::folders);
+      assertThat(e).isInstanceOf(MailProtocolException.class).hasMessageContaining("literal");
+    }
+
+    @Test
+    void literalJustBelowTwoGigabytesIsRefusedToo() throws IOException {
+      // Angus would allocate the announced size at once
+      MailException e =
+          failure(
+              HostileImapServers.loginThen((c, tag, cmd) -> c.send("* LIST () \"/\" {2000000000}\r\nabc")),
+              ImapStore::folders);
+      assertThat(e).isInstanceOf(MailProtocolException.class).hasMessageContaining("2000000000");
+    }
+
+    @Test
+    void wrongTagsEndInAnErrorWithinTheTimeout() throws IOException {
+      failure(
+          HostileImapServers.loginThen((c, tag, cmd) -> c.send("ZZZ999 OK not yours\r\n")),
+          ImapStore::folders);
+    }
+
+    @Test
+    void disconnectMidResponseIsAConnectionError() throws IOException {
+      MailException e =
+          failure(
+              HostileImapServers.loginThen(
+                  (c, tag, cmd) -> {
+                    c.send("* LIST () \"/\" INB");
+                    throw new IOException("hang up mid-response");
+                  }),
+              ImapStore::folders);
+      assertThat(e).isInstanceOf(MailConnectionException.class);
+    }
+
+    @Test
+    void refusedLoginIsAnAuthenticationError() throws IOException {
+      MailException e =
+          failure(
+              c -> {
+                c.send("* OK [CAPABILITY IMAP4rev1] ready\r\n");
+                String line = c.readLine();
+                c.send(FaultServer.Conversation.tag(line) + " NO [AUTHENTICATIONFAILED] nope\r\n");
+                c.drain();
+              },
+              ImapStore::capabilities);
+      assertThat(e).isInstanceOf(MailAuthenticationException.class);
+    }
+
+    @Test
+    void refusedCommandIsACommandErrorWithTheServerText() throws IOException {
+      MailException e =
+          failure(
+              HostileImapServers.loginThen((c, tag, cmd) -> c.send(tag + " NO [CANNOT] not today\r\n")),
+              s -> s.createFolder("X"));
+      assertThat(e).isInstanceOf(dev.mailcore.MailCommandException.class).hasMessageContaining("not today");
+    }
+
+    @Test
+    void listsSpecialUseRolesFromListAttributes() throws IOException {
+      FaultServer.Script script =
+          HostileImapServers.loginThen(
+              (c, tag, cmd) -> {
+                if (cmd.toUpperCase(java.util.Locale.ROOT).startsWith("LIST")) {
+                  c.send("* LIST (\\HasNoChildren) \"/\" INBOX\r\n"
+                      + "* LIST (\\HasNoChildren \\Sent) \"/\" \"Sent Items\"\r\n"
+                      + "* LIST (\\Trash) \"/\" Bin\r\n"
+                      + "* LIST (\\Junk) \"/\" Spam\r\n"
+                      + "* LIST (\\Drafts) \"/\" Drafts\r\n"
+                      + "* LIST (\\Archive) \"/\" Archive\r\n"
+                      + "* LIST (\\All) \"/\" All\r\n"
+                      + "* LIST (\\Flagged) \"/\" Starred\r\n"
+                      + "* LIST (\\HasChildren) \"/\" Projects\r\n"
+                      + tag + " OK done\r\n");
+                } else {
+                  c.send(tag + " BAD unexpected\r\n");
+                }
+              });
+      try (FaultServer server = new FaultServer(script); ImapStore store = store(server)) {
+        java.util.Map<String, java.util.Optional<FolderInfo.Role>> roles = new java.util.HashMap<>();
+        store.folders().forEach(f -> roles.put(f.name(), f.role()));
+        assertThat(roles)
+            .containsEntry("INBOX", java.util.Optional.of(FolderInfo.Role.INBOX))
+            .containsEntry("Sent Items", java.util.Optional.of(FolderInfo.Role.SENT))
+            .containsEntry("Bin", java.util.Optional.of(FolderInfo.Role.TRASH))
+            .containsEntry("Spam", java.util.Optional.of(FolderInfo.Role.JUNK))
+            .containsEntry("Drafts", java.util.Optional.of(FolderInfo.Role.DRAFTS))
+            .containsEntry("Archive", java.util.Optional.of(FolderInfo.Role.ARCHIVE))
+            .containsEntry("All", java.util.Optional.of(FolderInfo.Role.ALL))
+            .containsEntry("Starred", java.util.Optional.of(FolderInfo.Role.FLAGGED))
+            .containsEntry("Projects", java.util.Optional.empty());
+      }
     }
   }
 }

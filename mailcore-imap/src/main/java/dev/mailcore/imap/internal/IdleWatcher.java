@@ -34,6 +34,7 @@ import org.slf4j.LoggerFactory;
 final class IdleWatcher implements Watch {
   private static final Logger log = LoggerFactory.getLogger(IdleWatcher.class);
   private static final AtomicInteger COUNT = new AtomicInteger();
+  private static final Duration SETTLE = Duration.ofMillis(250);
 
   private final ImapSession session;
   private final String folderName;
@@ -113,10 +114,18 @@ final class IdleWatcher implements Watch {
 
   /** The watch thread: IDLE, report, repeat; reconnect after failures. */
   private void run() {
+    boolean settle = true;
     while (active) {
       try {
-        report();
+        settle |= report();
         if (useIdle) {
+          if (settle) {
+            // mail that arrives between the last FETCH and the server's acceptance of IDLE is
+            // not announced by every server (GreenMail keeps it until the next command): one
+            // NOOP shortly after IDLE starts picks it up
+            threads.schedule(this::noop, SETTLE.toMillis(), TimeUnit.MILLISECONDS);
+            settle = false;
+          }
           folder.idle(true); // returns on the first untagged response or the NOOP's DONE
         } else {
           synchronized (this) {
@@ -138,6 +147,7 @@ final class IdleWatcher implements Watch {
         if (!reconnect()) {
           return;
         }
+        settle = true;
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
@@ -145,8 +155,8 @@ final class IdleWatcher implements Watch {
     }
   }
 
-  /** Reports messages above the last seen UID. */
-  private void report() throws MessagingException {
+  /** Reports messages above the last seen UID; true when there were any. */
+  private boolean report() throws MessagingException {
     Message[] candidates = folder.getMessagesByUID(lastUid + 1, UIDFolder.MAXUID);
     List<Message> fresh = new ArrayList<>();
     for (Message m : candidates) {
@@ -155,7 +165,7 @@ final class IdleWatcher implements Watch {
       }
     }
     if (fresh.isEmpty()) {
-      return;
+      return false;
     }
     List<StoredMessage> news =
         ImapMessages.loadAll(folder, fresh.toArray(Message[]::new), config.fetchBatchSize());
@@ -170,6 +180,7 @@ final class IdleWatcher implements Watch {
         log.warn("watch listener for {} threw; ignoring and watching on", folderName, e);
       }
     }
+    return true;
   }
 
   /** The keep-alive thread: a NOOP ends IDLE (DONE) and checks the connection. */

@@ -6,6 +6,7 @@ import dev.mailcore.MailException;
 import dev.mailcore.MailProtocolException;
 import dev.mailcore.ServerReply;
 import dev.mailcore.internal.MessagingFailures;
+import dev.mailcore.internal.ResponseGuard;
 import jakarta.mail.AuthenticationFailedException;
 import jakarta.mail.FolderNotFoundException;
 import jakarta.mail.MessagingException;
@@ -26,7 +27,7 @@ final class ImapFailures {
 
   static MailException translate(String action, MessagingException e) {
     if (e instanceof AuthenticationFailedException || e instanceof FolderNotFoundException
-        || MessagingFailures.ioCause(e) != null) {
+        || MessagingFailures.ioCause(e) != null || String.valueOf(e.getMessage()).contains("LimitExceededException")) {
       return MessagingFailures.translate(action, e);
     }
     Throwable cause = e.getNextException() != null ? e.getNextException() : e.getCause();
@@ -47,6 +48,18 @@ final class ImapFailures {
     if (cause instanceof ParsingException) {
       return new MailProtocolException(
           "malformed server response: " + action + ": " + text(cause), outer);
+    }
+    if (cause instanceof ProtocolException pe
+        && pe.getResponse() != null
+        && pe.getResponse().getException() instanceof ResponseGuard.LimitExceededException limit) {
+      // Angus turns a read failure into a synthetic BYE; ours means the server broke framing
+      return new MailProtocolException(
+          "server broke the protocol: " + action + ": " + limit.getMessage(), outer);
+    }
+    if (cause instanceof ConnectionException ce
+        && ce.getResponse() != null
+        && ce.getResponse().getException() instanceof java.net.SocketTimeoutException) {
+      return new MailConnectionException("timed out: " + action, true, outer);
     }
     if (cause instanceof ConnectionException) {
       return new MailConnectionException("connection lost: " + action + ": " + text(cause), true, outer);
