@@ -29,9 +29,14 @@ public final class MessagingFailures {
    * "open folder Sent on mail.example.org").
    */
   public static MailException translate(String action, MessagingException e) {
-    if (e instanceof AuthenticationFailedException) {
+    Throwable io = ioCause(e);
+    if (e instanceof AuthenticationFailedException && io == null && !timedOut(e)) {
       return new MailAuthenticationException(
           "authentication refused: " + action + ": " + safe(e), false, e);
+    }
+    if (e instanceof AuthenticationFailedException && io == null) {
+      // Angus POP3 reports a greeting that never came as a failed login
+      return new MailConnectionException("timed out: " + action, true, e);
     }
     if (e instanceof FolderNotFoundException) {
       return new MailException("no such folder: " + action, false, e);
@@ -39,7 +44,6 @@ public final class MessagingFailures {
     if (e instanceof MessageRemovedException) {
       return new MailException("message was removed meanwhile: " + action, true, e);
     }
-    Throwable io = ioCause(e);
     if (io instanceof ResponseGuard.LimitExceededException) {
       return new MailProtocolException("server broke the protocol: " + action + ": " + io.getMessage(), e);
     }
@@ -81,6 +85,10 @@ public final class MessagingFailures {
       }
     }
     return null;
+  }
+
+  private static boolean timedOut(Throwable e) {
+    return String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("timed out");
   }
 
   /** Returns the first {@link IOException} in the cause chain, or null. */

@@ -17,7 +17,9 @@ import dev.mailcore.StoredMessage;
 import dev.mailcore.SyncResult;
 import dev.mailcore.SyncState;
 import dev.mailcore.Watch;
+import dev.mailcore.testnet.FaultServer;
 import dev.mailcore.testnet.TcpProxy;
+import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -281,6 +283,121 @@ class Pop3StoreTest {
         assertThat(opened).isInstanceOf(Pop3Store.class);
         assertThat(opened.folders()).hasSize(1);
       }
+    }
+  }
+
+  /** Hostile servers end in clear errors within the time-out, never a hang or OutOfMemoryError. */
+  @Nested
+  @Timeout(value = 15, unit = TimeUnit.SECONDS)
+  class HostileServer {
+    private static final Duration TIMEOUT = Duration.ofMillis(500);
+
+    /** Greets and accepts USER/PASS, then lets {@code after} answer. */
+    private FaultServer.Script loginThen(FaultServer.Script after) {
+      return c -> {
+        c.send("+OK hostile POP3 ready\r\n");
+        String line;
+        while ((line = c.readLine()) != null) {
+          String verb = line.split(" ", 2)[0].toUpperCase(java.util.Locale.ROOT);
+          if (verb.equals("CAPA")) {
+            c.send("+OK\r\nUSER\r\nUIDL\r\nTOP\r\n.\r\n");
+          } else if (verb.equals("USER") || verb.equals("PASS") || verb.equals("NOOP")) {
+            c.send("+OK\r\n");
+          } else if (verb.equals("STAT")) {
+            c.send("+OK 1 100\r\n");
+            after.run(c);
+            return;
+          } else {
+            c.send("-ERR unexpected\r\n");
+          }
+        }
+      };
+    }
+
+    private MailException failure(FaultServer.Script script) throws IOException {
+      try (FaultServer server = new FaultServer(script);
+          Pop3Store store =
+              Pop3Store.builder()
+                  .host("127.0.0.1")
+                  .port(server.port())
+                  .tls(dev.mailcore.TlsMode.NONE)
+                  .allowPlaintext(true)
+                  .credentials(Credentials.password("bob", "secret"))
+                  .connectTimeout(TIMEOUT)
+                  .readTimeout(TIMEOUT)
+                  .build()) {
+        long start = System.nanoTime();
+        Throwable t =
+            org.assertj.core.api.Assertions.catchThrowable(
+                () -> {
+                  try (Folder inbox = store.inbox(); Stream<StoredMessage> s = inbox.list()) {
+                    s.forEach(m -> m.subject());
+                  }
+                });
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        assertThat(t).isInstanceOf(MailException.class);
+        assertThat(took).as("failed within a few time-outs").isLessThan(Duration.ofSeconds(5));
+        assertThat(server.failures()).isEmpty();
+        return (MailException) t;
+      }
+    }
+
+    @Test
+    void silentServerTimesOut() throws IOException {
+      MailException e = failure(c -> c.drain());
+      assertThat(e).isInstanceOf(MailConnectionException.class).hasMessageContaining("timed out");
+    }
+
+    @Test
+    void endlessGreetingIsAProtocolError() throws IOException {
+      MailException e =
+          failure(
+              c -> {
+                c.send("+OK ");
+                c.sendEndless((byte) 'x', 40L * 1024 * 1024);
+                c.drain();
+              });
+      assertThat(e).isInstanceOf(dev.mailcore.MailProtocolException.class).hasMessageContaining("line");
+    }
+
+    @Test
+    void endlessLineInUidlIsAProtocolError() throws IOException {
+      MailException e =
+          failure(
+              loginThen(
+                  c -> {
+                    c.readLine(); // UIDL
+                    c.send("+OK\r\n1 ");
+                    c.sendEndless((byte) 'u', 40L * 1024 * 1024);
+                    c.drain();
+                  }));
+      assertThat(e).isInstanceOf(dev.mailcore.MailProtocolException.class);
+    }
+
+    @Test
+    void disconnectMidResponseIsAConnectionError() throws IOException {
+      MailException e =
+          failure(
+              loginThen(
+                  c -> {
+                    c.readLine();
+                    c.send("+OK\r\n1 ab");
+                  }));
+      assertThat(e).isInstanceOf(MailConnectionException.class);
+    }
+
+    @Test
+    void garbageInsteadOfStatusIsAnError() throws IOException {
+      failure(c -> {
+        c.send("HELLO? this is not POP3\r\n");
+        c.drain();
+      });
+    }
+
+    @Test
+    void silenceAfterLoginTimesOut() throws IOException {
+      MailException e = failure(loginThen(c -> c.drain()));
+      assertThat(e).isInstanceOf(MailConnectionException.class);
     }
   }
 }

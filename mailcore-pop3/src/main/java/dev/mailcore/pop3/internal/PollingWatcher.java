@@ -1,5 +1,6 @@
 package dev.mailcore.pop3.internal;
 
+import dev.mailcore.MailConnectionException;
 import dev.mailcore.MailException;
 import dev.mailcore.StoredMessage;
 import dev.mailcore.Watch;
@@ -106,6 +107,9 @@ final class PollingWatcher implements Watch {
       }
     } catch (MessagingException e) {
       throw MessagingFailures.translate("poll INBOX on " + session.host(), e);
+    } catch (IllegalStateException e) {
+      // Angus closed the folder after a read failure
+      throw new MailConnectionException("poll of " + session.host() + " lost its connection", true, e);
     } finally {
       try {
         folder.close(false);

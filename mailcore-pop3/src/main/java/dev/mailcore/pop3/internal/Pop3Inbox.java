@@ -59,6 +59,8 @@ final class Pop3Inbox implements Folder {
       return folder.getMessageCount();
     } catch (MessagingException e) {
       throw fail("count messages", e);
+    } catch (IllegalStateException e) {
+      throw lost("count messages", e);
     }
   }
 
@@ -79,6 +81,8 @@ final class Pop3Inbox implements Folder {
         byUidl = map;
       } catch (MessagingException e) {
         throw fail("read UIDL", e);
+      } catch (IllegalStateException e) {
+        throw lost("read UIDL", e);
       }
     }
     return byUidl;
@@ -95,6 +99,8 @@ final class Pop3Inbox implements Folder {
       return Pop3Messages.loadAll(session.session(), folder, messages, batchSize);
     } catch (MessagingException e) {
       throw fail("fetch headers", e);
+    } catch (IllegalStateException e) {
+      throw lost("fetch headers", e);
     }
   }
 
@@ -182,6 +188,12 @@ final class Pop3Inbox implements Folder {
 
   private MailException fail(String what, MessagingException e) {
     return MessagingFailures.translate(what + " in INBOX on " + session.host(), e);
+  }
+
+  /** Angus closes a POP3 folder on a read failure; later calls then see "Folder not open". */
+  private MailException lost(String what, IllegalStateException e) {
+    return new MailConnectionException(
+        "connection to " + session.host() + " lost: " + what + ": " + e.getMessage(), true, e);
   }
 
   /**
