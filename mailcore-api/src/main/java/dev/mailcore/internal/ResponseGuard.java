@@ -32,8 +32,9 @@ public final class ResponseGuard extends FilterInputStream {
   private final long maxLiteral;
   private long lineLength;
   private long literalLeft;
-  // the last bytes of the current line, enough to recognise "{123456789012}\r"
-  private final byte[] tail = new byte[24];
+  // the last bytes of the current line, enough to recognise "{123456789012}\r" and to see
+  // that a run of digits is too long to be a size
+  private final byte[] tail = new byte[64];
   private int tailLength;
 
   /** Guards {@code in}; {@code imapLiterals} turns on literal tracking. */
@@ -123,12 +124,12 @@ public final class ResponseGuard extends FilterInputStream {
     while (i >= 0 && tail[i] >= '0' && tail[i] <= '9') {
       i--;
     }
-    if (i < 0 || tail[i] != '{' || i == lastDigit) {
-      return 0;
-    }
     int digits = lastDigit - i;
     if (digits > 18) {
-      throw new LimitExceededException("server announced a literal of " + digits + " digits");
+      throw new LimitExceededException("server announced a literal of " + digits + " or more digits");
+    }
+    if (i < 0 || tail[i] != '{' || digits == 0) {
+      return 0;
     }
     long size = Long.parseLong(new String(tail, i + 1, digits, java.nio.charset.StandardCharsets.US_ASCII));
     if (size > maxLiteral) {
