@@ -52,7 +52,8 @@ class MailSendersTest {
   void nullCredentialsAreRefusedByName() {
     assertThatThrownBy(() -> MailSenders.open(URI.create("recording://x"), (Credentials) null))
         .hasMessage("credentials");
-    assertThatThrownBy(() -> MailSenders.open(URI.create("recording://x"), (Optional<Credentials>) null))
+    assertThatThrownBy(
+            () -> MailSenders.open(URI.create("recording://x"), (Optional<Credentials>) null))
         .hasMessage("credentials");
   }
 }

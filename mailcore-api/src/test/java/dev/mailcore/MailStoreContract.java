@@ -36,20 +36,20 @@ import org.junit.jupiter.api.Test;
 public abstract class MailStoreContract {
 
   /**
-   * Returns the store under test, connected to the test mailbox. Called several times per test,
-   * it returns the same open store for the whole test. The subclass creates it (for example in a
-   * {@code @BeforeEach}) on a mailbox that holds no messages and no folder but INBOX, and closes
-   * it afterwards.
+   * Returns the store under test, connected to the test mailbox. Called several times per test, it
+   * returns the same open store for the whole test. The subclass creates it (for example in a
+   * {@code @BeforeEach}) on a mailbox that holds no messages and no folder but INBOX, and closes it
+   * afterwards.
    */
   protected abstract MailStore store();
 
   /**
-   * Puts {@code message} into the test mailbox's INBOX through the server's own delivery path
-   * (SMTP or the server's delivery API; {@link dev.mailcore.testing.InMemoryMailStore#deliver}),
+   * Puts {@code message} into the test mailbox's INBOX through the server's own delivery path (SMTP
+   * or the server's delivery API; {@link dev.mailcore.testing.InMemoryMailStore#deliver}),
    * returning once a new session of the store would see it. The message has one From ({@code
    * <name>@shop.example}) and one To ({@code bob@example.org}) mailbox, a Message-ID, a subject and
-   * a text body; it goes to the test mailbox whatever its To says. Messages delivered one after
-   * the other must be listed in that order.
+   * a text body; it goes to the test mailbox whatever its To says. Messages delivered one after the
+   * other must be listed in that order.
    */
   protected abstract void deliver(Message message);
 
@@ -140,7 +140,8 @@ public abstract class MailStoreContract {
     StoredMessage m = listed.get(0);
     assertThat(m.size()).isPositive();
     // the raw fields: the parsed views (from(), to()) are StoredMessage's own logic
-    assertThat(m.header("From")).hasValueSatisfying(v -> assertThat(v).contains("ana@shop.example"));
+    assertThat(m.header("From"))
+        .hasValueSatisfying(v -> assertThat(v).contains("ana@shop.example"));
     assertThat(m.header("To")).hasValueSatisfying(v -> assertThat(v).contains("bob@example.org"));
     assertThat(m.messageId()).isEqualTo(first.messageId());
     assertThat(listed.get(1).messageId()).isEqualTo(second.messageId());
@@ -162,10 +163,12 @@ public abstract class MailStoreContract {
     try (Folder inbox = store().inbox()) {
       StoredMessage wanted = list(inbox).get(0);
       Optional<StoredMessage> found = inbox.find(wanted.uid());
-      assertThat(found).hasValueSatisfying(m -> {
-        assertThat(m.uid()).isEqualTo(wanted.uid());
-        assertThat(m.subject()).contains("Wanted");
-      });
+      assertThat(found)
+          .hasValueSatisfying(
+              m -> {
+                assertThat(m.uid()).isEqualTo(wanted.uid());
+                assertThat(m.subject()).contains("Wanted");
+              });
     }
   }
 
@@ -187,7 +190,8 @@ public abstract class MailStoreContract {
       StoredMessage stored = list(inbox).get(0);
       Message parsed = stored.message();
       assertThat(parsed.subject()).contains("Invoice 42");
-      assertThat(parsed.text()).hasValueSatisfying(t -> assertThat(lines(t)).isEqualTo("Dear Bob,\nplease pay."));
+      assertThat(parsed.text())
+          .hasValueSatisfying(t -> assertThat(lines(t)).isEqualTo("Dear Bob,\nplease pay."));
     }
   }
 
@@ -293,7 +297,8 @@ public abstract class MailStoreContract {
     List<MessageUid> second = uids(listInbox());
     assertThat(second).hasSize(3).startsWith(first.toArray(new MessageUid[0]));
     try (Folder inbox = store().inbox()) {
-      assertThat(inbox.find(first.get(1))).hasValueSatisfying(m -> assertThat(m.subject()).contains("B"));
+      assertThat(inbox.find(first.get(1)))
+          .hasValueSatisfying(m -> assertThat(m.subject()).contains("B"));
     }
   }
 
@@ -331,8 +336,7 @@ public abstract class MailStoreContract {
           .containsExactlyInAnyOrder("Invoice March", "Hello again");
       assertThat(subjects(inbox.search(SearchQuery.builder().subject("invoice").build())))
           .containsExactly("Invoice March");
-      assertThat(
-              subjects(inbox.search(SearchQuery.builder().from("ana").subject("hello").build())))
+      assertThat(subjects(inbox.search(SearchQuery.builder().from("ana").subject("hello").build())))
           .containsExactly("Hello again");
     }
   }
@@ -384,7 +388,8 @@ public abstract class MailStoreContract {
   @Test
   public void openingMissingFolderFails() {
     assumeTrue(store().has(StoreCapability.FOLDERS));
-    assertThatThrownBy(() -> store().open("NoSuchFolder").close()).isInstanceOf(MailException.class);
+    assertThatThrownBy(() -> store().open("NoSuchFolder").close())
+        .isInstanceOf(MailException.class);
   }
 
   @Test
@@ -406,7 +411,8 @@ public abstract class MailStoreContract {
     try (Folder archive = store().open("Archive")) {
       List<StoredMessage> copies = list(archive);
       assertThat(subjects(copies)).containsExactly("Copied");
-      assertThat(copies.get(0).message().text()).hasValueSatisfying(t -> assertThat(lines(t)).isEqualTo("c"));
+      assertThat(copies.get(0).message().text())
+          .hasValueSatisfying(t -> assertThat(lines(t)).isEqualTo("c"));
     }
   }
 
@@ -455,7 +461,8 @@ public abstract class MailStoreContract {
       if (store().has(StoreCapability.FLAGS)) {
         assertThat(m.flags()).contains(Flag.SEEN);
       }
-      assertThat(m.message().text()).hasValueSatisfying(t -> assertThat(lines(t)).isEqualTo("appended"));
+      assertThat(m.message().text())
+          .hasValueSatisfying(t -> assertThat(lines(t)).isEqualTo("appended"));
     }
   }
 
@@ -472,13 +479,16 @@ public abstract class MailStoreContract {
             arrived.countDown();
           }
         };
+    deliver(message("ana", "Before", "b"));
     try (Watch watch = store().watch(MailStore.INBOX, onMail::accept)) {
       assertThat(watch.isActive()).isTrue();
       deliver(message("ana", "Pushed", "p"));
       // a real-time wait for the push (or one poll): the only way to observe the watch thread
       boolean reported = arrived.await(watchTimeout().toMillis(), TimeUnit.MILLISECONDS);
-      assertThat(reported).as("watch reported the delivered message within " + watchTimeout()).isTrue();
-      assertThat(seen).containsOnlyOnce("Pushed");
+      assertThat(reported)
+          .as("watch reported the delivered message within " + watchTimeout())
+          .isTrue();
+      assertThat(seen).containsOnlyOnce("Pushed").doesNotContain("Before");
       watch.close();
       assertThat(watch.isActive()).isFalse();
     }
@@ -516,7 +526,8 @@ public abstract class MailStoreContract {
       }
       if (!store.has(StoreCapability.FLAGS)) {
         assertNamesCapability(() -> inbox.addFlags(all, Set.of(Flag.SEEN)), StoreCapability.FLAGS);
-        assertNamesCapability(() -> inbox.removeFlags(all, Set.of(Flag.SEEN)), StoreCapability.FLAGS);
+        assertNamesCapability(
+            () -> inbox.removeFlags(all, Set.of(Flag.SEEN)), StoreCapability.FLAGS);
         assertThat(list(inbox)).allSatisfy(m -> assertThat(m.flags()).isEmpty());
       }
       if (!store.has(StoreCapability.SEARCH)) {

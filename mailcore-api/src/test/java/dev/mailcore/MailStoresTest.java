@@ -71,6 +71,7 @@ class MailStoresTest {
   @Test
   void nullArgumentsAreRefusedByName() {
     assertThatThrownBy(() -> MailStores.open(null, ANA)).hasMessage("uri");
-    assertThatThrownBy(() -> MailStores.open(URI.create("memory://test"), null)).hasMessage("credentials");
+    assertThatThrownBy(() -> MailStores.open(URI.create("memory://test"), null))
+        .hasMessage("credentials");
   }
 }

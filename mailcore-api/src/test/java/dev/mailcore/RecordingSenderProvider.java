@@ -9,9 +9,9 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A sender provider for the scheme {@code recording}, registered through the test resources'
- * {@code META-INF/services}: it opens fake senders and records what it was asked. Public because
- * {@link java.util.ServiceLoader} instantiates it.
+ * A sender provider for the scheme {@code recording}, registered through the test resources' {@code
+ * META-INF/services}: it opens fake senders and records what it was asked. Public because {@link
+ * java.util.ServiceLoader} instantiates it.
  */
 public final class RecordingSenderProvider implements MailSenderProvider {
   /** Every open call, across instances. */

@@ -8,10 +8,10 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A store provider for the scheme {@code recording}, registered through the test resources'
- * {@code META-INF/services}: it opens in-memory stores and records what it was asked, so lookup
- * tests can see the URI and credentials arrive. Public because {@link java.util.ServiceLoader}
- * instantiates it.
+ * A store provider for the scheme {@code recording}, registered through the test resources' {@code
+ * META-INF/services}: it opens in-memory stores and records what it was asked, so lookup tests can
+ * see the URI and credentials arrive. Public because {@link java.util.ServiceLoader} instantiates
+ * it.
  */
 public final class RecordingStoreProvider implements MailStoreProvider {
   /** Every open call, across instances (ServiceLoader makes a new instance per lookup). */

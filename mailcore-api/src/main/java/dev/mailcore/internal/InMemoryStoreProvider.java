@@ -12,12 +12,12 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * Opens {@link InMemoryMailStore}s for {@code memory:} URIs, so code that takes a store URI can
- * be pointed at a fake: {@code memory://test} (any name, or the opaque {@code memory:test}) opens
- * a new, empty store with every capability; {@code memory://test?capabilities=FLAGS,SEARCH} one
- * with just those (an empty value: none, like POP3). Each call opens a new store, since a process-wide registry of named
- * stores would be global state; tests deliver into it by casting the result to {@link
- * InMemoryMailStore}. Credentials are not checked. Thread-safe and stateless.
+ * Opens {@link InMemoryMailStore}s for {@code memory:} URIs, so code that takes a store URI can be
+ * pointed at a fake: {@code memory://test} (any name, or the opaque {@code memory:test}) opens a
+ * new, empty store with every capability; {@code memory://test?capabilities=FLAGS,SEARCH} one with
+ * just those (an empty value: none, like POP3). Each call opens a new store, since a process-wide
+ * registry of named stores would be global state; tests deliver into it by casting the result to
+ * {@link InMemoryMailStore}. Credentials are not checked. Thread-safe and stateless.
  */
 public final class InMemoryStoreProvider implements MailStoreProvider {
   private static final String CAPABILITIES = "capabilities=";
@@ -76,7 +76,11 @@ public final class InMemoryStoreProvider implements MailStoreProvider {
         caps.add(StoreCapability.valueOf(name.strip().toUpperCase(Locale.ROOT)));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(
-            "unknown store capability '" + name + "'; known: " + EnumSet.allOf(StoreCapability.class), e);
+            "unknown store capability '"
+                + name
+                + "'; known: "
+                + EnumSet.allOf(StoreCapability.class),
+            e);
       }
     }
     return caps;

@@ -76,6 +76,10 @@ public final class MimeParser {
    * @throws UncheckedIOException when reading fails
    */
   public static Message parse(InputStream in) {
+    return StreamProviderLookup.run(() -> read(in));
+  }
+
+  private static Message read(InputStream in) {
     MimeMessage mime;
     try {
       mime = new MimeMessage(SESSION, in);
@@ -216,6 +220,10 @@ public final class MimeParser {
       String local = unquote(address.substring(0, at));
       String domain = IDN.toUnicode(address.substring(at + 1), IDN.ALLOW_UNASSIGNED);
       String personal = a.getPersonal();
+      if (personal != null && personal.contains("=?")) {
+        // Jakarta returns the encoded form when a charset is unknown; retry with the fallback
+        personal = decodeText(personal);
+      }
       try {
         return Optional.of(Mailbox.of(personal == null ? null : sanitize(personal), local, domain));
       } catch (MailFormatException e) {

@@ -18,18 +18,18 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A {@link MailSender} that sends nothing: it records every message handed to it and answers
- * with scripted outcomes, so tests can check what their code sent and how it handles refused
- * recipients, deferrals and unreachable servers.
+ * A {@link MailSender} that sends nothing: it records every message handed to it and answers with
+ * scripted outcomes, so tests can check what their code sent and how it handles refused recipients,
+ * deferrals and unreachable servers.
+ *
+ * <p>Thread-safe: code under test may send from many threads while the test scripts and reads.
+ * {@link #sendAsync} completes on the calling thread, so a test needs no waiting.
  *
  * <p>By default every recipient is accepted with {@code 250 2.0.0}. Scripted outcomes are real
  * {@link RecipientResult}s with reply codes and enhanced status codes, as a relay would return:
  * {@link #deferring} and {@link #failing} answer for one address or a whole domain until {@link
  * #clearOutcomes()}; {@link #failingNext} and {@link #unreachableNext} answer for every recipient
  * of the next sends.
- *
- * <p>Thread-safe: code under test may send from many threads while the test scripts and reads.
- * {@link #sendAsync} completes on the calling thread, so a test needs no waiting.
  *
  * <pre>{@code
  * FakeMailSender sender = new FakeMailSender()
@@ -89,8 +89,8 @@ public final class FakeMailSender implements MailSender {
     }
 
     /**
-     * Returns the message as it would have gone over the wire ({@link Message#writeTo}),
-     * rendered on the first call.
+     * Returns the message as it would have gone over the wire ({@link Message#writeTo}), rendered
+     * on the first call.
      *
      * @throws java.io.UncheckedIOException when an attachment cannot be read
      */
@@ -129,8 +129,8 @@ public final class FakeMailSender implements MailSender {
   }
 
   /**
-   * Defers (4xx) a recipient, given as {@code local@domain}, or every recipient of a domain,
-   * given as {@code domain}, until {@link #clearOutcomes()}.
+   * Defers (4xx) a recipient, given as {@code local@domain}, or every recipient of a domain, given
+   * as {@code domain}, until {@link #clearOutcomes()}.
    *
    * @throws IllegalArgumentException when the reply is not a 4xx reply or the target is empty
    */
@@ -148,8 +148,8 @@ public final class FakeMailSender implements MailSender {
   }
 
   /**
-   * Refuses (5xx) a recipient, given as {@code local@domain}, or every recipient of a domain,
-   * given as {@code domain}, until {@link #clearOutcomes()}.
+   * Refuses (5xx) a recipient, given as {@code local@domain}, or every recipient of a domain, given
+   * as {@code domain}, until {@link #clearOutcomes()}.
    *
    * @throws IllegalArgumentException when the reply is not a 5xx reply or the target is empty
    */
@@ -167,8 +167,8 @@ public final class FakeMailSender implements MailSender {
   }
 
   /**
-   * Answers every recipient of the next {@code sends} sends with {@code reply}: deferred for a
-   * 4xx reply, failed for a 5xx one. Takes precedence over the per-recipient outcomes.
+   * Answers every recipient of the next {@code sends} sends with {@code reply}: deferred for a 4xx
+   * reply, failed for a 5xx one. Takes precedence over the per-recipient outcomes.
    *
    * @throws IllegalArgumentException when {@code sends} is not positive or the reply is positive
    */
@@ -181,8 +181,8 @@ public final class FakeMailSender implements MailSender {
   }
 
   /**
-   * Makes the next {@code sends} sends find no server: every recipient is deferred with no
-   * reply, as when the relay refuses the connection or times out.
+   * Makes the next {@code sends} sends find no server: every recipient is deferred with no reply,
+   * as when the relay refuses the connection or times out.
    *
    * @throws IllegalArgumentException when {@code sends} is not positive
    */
@@ -256,13 +256,22 @@ public final class FakeMailSender implements MailSender {
 
   private RecipientResult outcome(Mailbox r, Optional<Forced> force, long id) {
     if (force.isPresent()) {
-      return force.get().reply
+      return force
+          .get()
+          .reply
           .map(reply -> RecipientResult.ofReply(r, reply, HOST))
-          .orElseGet(() -> RecipientResult.ofFailure(r, true, "connection refused by " + HOST + " (scripted)", HOST));
+          .orElseGet(
+              () ->
+                  RecipientResult.ofFailure(
+                      r, true, "connection refused by " + HOST + " (scripted)", HOST));
     }
     Optional<Rule> rule =
-        rules.stream().filter(x -> x.localPart() != null && x.matches(r)).findFirst()
-            .or(() -> rules.stream().filter(x -> x.localPart() == null && x.matches(r)).findFirst());
+        rules.stream()
+            .filter(x -> x.localPart() != null && x.matches(r))
+            .findFirst()
+            .or(
+                () ->
+                    rules.stream().filter(x -> x.localPart() == null && x.matches(r)).findFirst());
     if (rule.isPresent()) {
       return RecipientResult.ofReply(r, rule.get().reply(), HOST);
     }
@@ -333,6 +342,11 @@ public final class FakeMailSender implements MailSender {
 
   @Override
   public synchronized String toString() {
-    return "FakeMailSender{sent=" + sent.size() + ", rules=" + rules.size() + (closed ? ", closed" : "") + "}";
+    return "FakeMailSender{sent="
+        + sent.size()
+        + ", rules="
+        + rules.size()
+        + (closed ? ", closed" : "")
+        + "}";
   }
 }

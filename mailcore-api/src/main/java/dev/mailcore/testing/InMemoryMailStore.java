@@ -20,8 +20,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A {@link MailStore} held in memory, for tests of code that reads mail: deliver messages with
- * {@link #deliver(Message)}, then let the code under test list, sync, flag, search, move and
- * watch them as it would on an IMAP server.
+ * {@link #deliver(Message)}, then let the code under test list, sync, flag, search, move and watch
+ * them as it would on an IMAP server.
+ *
+ * <p>Thread-safe: the test thread may deliver while the code under test reads from other threads.
+ * Each {@link Folder} it opens belongs to one thread, as the interface says. {@link #watch}
+ * listeners are called on a thread of the watch's own.
  *
  * <p>It behaves like an IMAP server with UIDPLUS: message ids are {@code <uidvalidity>:<uid>},
  * {@link dev.mailcore.SyncState}s are {@code mem:<uidvalidity>:<next uid>}, deletions take effect
@@ -33,10 +37,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * <p>A delivered {@link Message} is kept as it is and rendered ({@link Message#writeTo}) once, the
  * first time it is listed or fetched; the listed headers and size come from that rendering, as a
  * server's would.
- *
- * <p>Thread-safe: the test thread may deliver while the code under test reads from other threads.
- * Each {@link Folder} it opens belongs to one thread, as the interface says. {@link #watch}
- * listeners are called on a thread of the watch's own.
  *
  * <pre>{@code
  * InMemoryMailStore store = InMemoryMailStore.builder().build();
@@ -55,7 +55,8 @@ public final class InMemoryMailStore implements MailStore {
 
   private InMemoryMailStore(Builder b) {
     this.capabilities = Set.copyOf(b.capabilities);
-    this.mailbox = new MemoryMailbox(b.clock, capabilities.contains(StoreCapability.FLAGS), b.roles);
+    this.mailbox =
+        new MemoryMailbox(b.clock, capabilities.contains(StoreCapability.FLAGS), b.roles);
   }
 
   /** Returns a builder for a store with every capability and only INBOX. */
@@ -81,15 +82,7 @@ public final class InMemoryMailStore implements MailStore {
    */
   public void deliver(String folder, Message message) {
     Objects.requireNonNull(folder, "folder");
-    Objects.requireNonNull(message, "message");
-    checkOpen();
-    List<MemoryMailbox.Entry> added;
-    try {
-      added = mailbox.add(folder, List.of(MessageSource.of(message)), Set.of());
-    } catch (MailException e) {
-      throw new IllegalArgumentException("cannot deliver into '" + folder + "': " + e.getMessage(), e);
-    }
-    announce(folder, added);
+    deliver(folder, MessageSource.of(Objects.requireNonNull(message, "message")));
   }
 
   /**
@@ -101,15 +94,20 @@ public final class InMemoryMailStore implements MailStore {
    */
   public void deliver(String folder, byte[] rfc5322) {
     Objects.requireNonNull(folder, "folder");
-    Objects.requireNonNull(rfc5322, "rfc5322");
+    deliver(folder, MessageSource.of(Objects.requireNonNull(rfc5322, "rfc5322")));
+  }
+
+  private void deliver(String folder, MessageSource source) {
     checkOpen();
+    String name = mailbox.canonicalName(folder);
     List<MemoryMailbox.Entry> added;
     try {
-      added = mailbox.add(folder, List.of(MessageSource.of(rfc5322)), Set.of());
+      added = mailbox.add(name, List.of(source), Set.of());
     } catch (MailException e) {
-      throw new IllegalArgumentException("cannot deliver into '" + folder + "': " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "cannot deliver into '" + folder + "': " + e.getMessage(), e);
     }
-    announce(folder, added);
+    announce(name, added);
   }
 
   /**
@@ -182,8 +180,8 @@ public final class InMemoryMailStore implements MailStore {
   /**
    * {@inheritDoc}
    *
-   * <p>The in-memory watch is a push whatever the capabilities: each delivery, append, copy or
-   * move into the folder after this call returns is reported once.
+   * <p>The in-memory watch is a push whatever the capabilities: each delivery, append, copy or move
+   * into the folder after this call returns is reported once.
    *
    * @throws IllegalStateException when the store is closed
    */
@@ -196,12 +194,13 @@ public final class InMemoryMailStore implements MailStore {
       require(StoreCapability.FOLDERS, "watching folder '" + folderName + "'");
     }
     String name = mailbox.canonicalName(folderName);
+    mailbox.requireExists(name);
     MemoryWatch w = new MemoryWatch(name, listener, watches::remove);
     watches.add(w);
     return w;
   }
 
-  /** Closes the store and stops every watch; delivered mail stays readable by nobody. */
+  /** Stops every watch and refuses further use of the store and its folders. Idempotent. */
   @Override
   public void close() {
     closed = true;
@@ -285,8 +284,8 @@ public final class InMemoryMailStore implements MailStore {
     }
 
     /**
-     * Adds a folder with a special-use role (RFC 6154), such as {@code folder("Sent",
-     * Role.SENT)}; it needs {@link StoreCapability#FOLDERS}.
+     * Adds a folder with a special-use role (RFC 6154), such as {@code folder("Sent", Role.SENT)};
+     * it needs {@link StoreCapability#FOLDERS}.
      *
      * @throws IllegalArgumentException when the name is INBOX or already added
      */

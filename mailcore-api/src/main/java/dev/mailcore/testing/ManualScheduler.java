@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.concurrent.AbstractExecutorService;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.Delayed;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -27,6 +28,9 @@ import java.util.concurrent.TimeUnit;
  * that takes a clock and a scheduler can so be tested for retries, back-off and expiry without
  * sleeping.
  *
+ * <p>Thread-safe: tasks may be scheduled from any thread; they run only on the thread that drives
+ * the scheduler, one at a time.
+ *
  * <pre>{@code
  * ManualClock clock = ManualClock.ofDefaults();
  * ManualScheduler scheduler = new ManualScheduler(clock);
@@ -35,21 +39,19 @@ import java.util.concurrent.TimeUnit;
  * scheduler.advance(Duration.ofMinutes(5));          // runs what was due within five minutes
  * }</pre>
  *
- * <p>{@link #execute} and {@link #submit} schedule with no delay: the task runs at the next
- * {@code runDueTasks} or {@code advance}. A periodic task that throws is not run again and its
- * future holds the exception, as the interface says. After {@link #shutdown()} no task is
+ * <p>{@link #execute} and {@link #submit} schedule with no delay: the task runs at the next {@code
+ * runDueTasks} or {@code advance}. A task that throws keeps the exception in its future, as the
+ * interface says, and a periodic one is not run again; a command given to {@link #execute}, which
+ * has no future, makes the driving call throw instead. After {@link #shutdown()} no task is
  * accepted, delayed one-shot tasks still run when due, and periodic tasks are cancelled (the
- * defaults of {@link java.util.concurrent.ScheduledThreadPoolExecutor}). {@link
- * #awaitTermination} does not wait, since only the test can run tasks: it reports {@link
- * #isTerminated()}. {@code invokeAll} and {@code invokeAny} run their tasks at once on the
- * calling thread.
- *
- * <p>Thread-safe: tasks may be scheduled from any thread; they run only on the thread that drives
- * the scheduler, one at a time.
+ * defaults of {@link java.util.concurrent.ScheduledThreadPoolExecutor}). {@link #awaitTermination}
+ * does not wait, since only the test can run tasks: it reports {@link #isTerminated()}. {@code
+ * invokeAll} and {@code invokeAny} run their tasks at once on the calling thread.
  *
  * @since 0.1
  */
-public final class ManualScheduler extends AbstractExecutorService implements ScheduledExecutorService {
+public final class ManualScheduler extends AbstractExecutorService
+    implements ScheduledExecutorService {
   private final ManualClock clock;
   private final PriorityQueue<Task<?>> queue = new PriorityQueue<>();
   private long sequence;
@@ -67,8 +69,8 @@ public final class ManualScheduler extends AbstractExecutorService implements Sc
 
   /**
    * Moves the clock forward by {@code by}, running every task that falls due on the way, each at
-   * its due time, including tasks scheduled by the tasks run. The clock ends at the start time
-   * plus {@code by}.
+   * its due time, including tasks scheduled by the tasks run. The clock ends at the start time plus
+   * {@code by}.
    *
    * @return the number of task runs
    * @throws IllegalArgumentException when {@code by} is negative
@@ -95,8 +97,8 @@ public final class ManualScheduler extends AbstractExecutorService implements Sc
   }
 
   /**
-   * Runs every task due now, without moving the clock, including tasks with no delay that the
-   * tasks run schedule.
+   * Runs every task due now, without moving the clock, including tasks with no delay that the tasks
+   * run schedule.
    *
    * @return the number of task runs
    */
@@ -176,25 +178,36 @@ public final class ManualScheduler extends AbstractExecutorService implements Sc
   @Override
   public ScheduledFuture<?> scheduleAtFixedRate(
       Runnable command, long initialDelay, long period, TimeUnit unit) {
-    Objects.requireNonNull(command, "command");
-    Objects.requireNonNull(unit, "unit");
-    return enqueue(
-        new Task<>(Executors.callable(command, null), dueIn(initialDelay, unit), period(period, unit), true));
+    return periodic(command, initialDelay, period, unit, true);
   }
 
   @Override
   public ScheduledFuture<?> scheduleWithFixedDelay(
       Runnable command, long initialDelay, long delay, TimeUnit unit) {
-    Objects.requireNonNull(command, "command");
-    Objects.requireNonNull(unit, "unit");
-    return enqueue(
-        new Task<>(Executors.callable(command, null), dueIn(initialDelay, unit), period(delay, unit), false));
+    return periodic(command, initialDelay, delay, unit, false);
   }
 
-  /** Schedules {@code command} with no delay; it runs at the next {@link #runDueTasks}. */
+  private ScheduledFuture<?> periodic(
+      Runnable command, long initialDelay, long period, TimeUnit unit, boolean fixedRate) {
+    Objects.requireNonNull(command, "command");
+    Objects.requireNonNull(unit, "unit");
+    Duration every = period(period, unit);
+    return enqueue(
+        new Task<>(Executors.callable(command, null), dueIn(initialDelay, unit), every, fixedRate));
+  }
+
+  /**
+   * Schedules {@code command} with no delay; it runs at the next {@link #runDueTasks}. Having no
+   * future to hold a failure, a command that throws makes that {@code runDueTasks} or {@code
+   * advance} throw the same exception, so the test sees it; tasks not yet run stay queued.
+   */
   @Override
   public void execute(Runnable command) {
-    schedule(command, 0, TimeUnit.NANOSECONDS);
+    Objects.requireNonNull(command, "command");
+    Task<Object> task =
+        new Task<>(Executors.callable(command), dueIn(0, TimeUnit.NANOSECONDS), null, false);
+    task.rethrow = true;
+    enqueue(task);
   }
 
   @Override
@@ -289,7 +302,12 @@ public final class ManualScheduler extends AbstractExecutorService implements Sc
 
   @Override
   public synchronized String toString() {
-    return "ManualScheduler{" + clock.instant() + ", pending=" + queue.size() + (shutdown ? ", shut down" : "") + "}";
+    return "ManualScheduler{"
+        + clock.instant()
+        + ", pending="
+        + queue.size()
+        + (shutdown ? ", shut down" : "")
+        + "}";
   }
 
   /** A scheduled task: one-shot when {@code period} is null, else at a fixed rate or delay. */
@@ -298,6 +316,8 @@ public final class ManualScheduler extends AbstractExecutorService implements Sc
     private final Duration period;
     private final boolean fixedRate;
     private volatile Instant time;
+    // set for execute(), whose caller has no future to look at
+    private boolean rethrow;
 
     Task(Callable<V> callable, Instant time, Duration period, boolean fixedRate) {
       super(callable);
@@ -309,11 +329,34 @@ public final class ManualScheduler extends AbstractExecutorService implements Sc
     void runOnce() {
       if (period == null) {
         run();
+        if (rethrow) {
+          rethrowFailure();
+        }
         return;
       }
       if (runAndReset()) {
         time = fixedRate ? time.plus(period) : clock.instant().plus(period);
         requeue(this);
+      }
+    }
+
+    private void rethrowFailure() {
+      try {
+        get();
+      } catch (ExecutionException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof RuntimeException r) {
+          throw r;
+        }
+        if (cause instanceof Error err) {
+          throw err;
+        }
+        throw new IllegalStateException("task failed", cause);
+      } catch (CancellationException e) {
+        // cancelled from another thread while it ran: a cancelled task has no failure to report
+      } catch (InterruptedException e) {
+        // cannot happen, the task is done; keep the status for the caller all the same
+        Thread.currentThread().interrupt();
       }
     }
 
@@ -343,7 +386,10 @@ public final class ManualScheduler extends AbstractExecutorService implements Sc
 
     @Override
     public String toString() {
-      return "Task{due " + time + (period == null ? "" : (fixedRate ? ", every " : ", delay ") + period) + "}";
+      return "Task{due "
+          + time
+          + (period == null ? "" : (fixedRate ? ", every " : ", delay ") + period)
+          + "}";
     }
   }
 }

@@ -65,7 +65,8 @@ final class MemoryFolder implements Folder {
     Objects.requireNonNull(state, "state");
     checkOpen();
     MemoryMailbox.Since since = mailbox.since(name, decode(state));
-    List<StoredMessage> found = since.entries().stream().map(MemoryMailbox.Entry::toStored).toList();
+    List<StoredMessage> found =
+        since.entries().stream().map(MemoryMailbox.Entry::toStored).toList();
     SyncState next = SyncState.parse(STATE_PREFIX + since.uidValidity() + ":" + since.nextUid());
     return new SyncResult(found, next, since.reset());
   }

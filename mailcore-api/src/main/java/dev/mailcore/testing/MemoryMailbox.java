@@ -1,12 +1,12 @@
 package dev.mailcore.testing;
 
+import dev.mailcore.Content;
 import dev.mailcore.Flag;
 import dev.mailcore.FolderInfo;
 import dev.mailcore.MailException;
 import dev.mailcore.MailStore;
 import dev.mailcore.MessageUid;
 import dev.mailcore.StoredMessage;
-import dev.mailcore.Content;
 import java.io.ByteArrayInputStream;
 import java.time.Clock;
 import java.time.Instant;
@@ -34,8 +34,12 @@ final class MemoryMailbox {
   MemoryMailbox(Clock clock, boolean keepsFlags, Map<String, FolderInfo.Role> roles) {
     this.clock = clock;
     this.keepsFlags = keepsFlags;
-    folders.put(MailStore.INBOX, new FolderData(MailStore.INBOX, Optional.of(FolderInfo.Role.INBOX), nextUidValidity++));
-    roles.forEach((name, role) -> folders.put(name, new FolderData(name, Optional.of(role), nextUidValidity++)));
+    folders.put(
+        MailStore.INBOX,
+        new FolderData(MailStore.INBOX, Optional.of(FolderInfo.Role.INBOX), nextUidValidity++));
+    roles.forEach(
+        (name, role) ->
+            folders.put(name, new FolderData(name, Optional.of(role), nextUidValidity++)));
   }
 
   static boolean isInbox(String name) {
@@ -202,7 +206,8 @@ final class MemoryMailbox {
     }
   }
 
-  synchronized void changeFlags(String name, Collection<MessageUid> uids, Set<Flag> flags, boolean add) {
+  synchronized void changeFlags(
+      String name, Collection<MessageUid> uids, Set<Flag> flags, boolean add) {
     for (Entry e : resolveAll(folder(name), uids)) {
       Set<Flag> next = new HashSet<>(e.flags);
       if (add) {
@@ -214,8 +219,11 @@ final class MemoryMailbox {
     }
   }
 
-  /** Copies into {@code target}, keeping flags and received date; optionally removes the originals. */
-  synchronized List<Entry> transfer(String name, Collection<MessageUid> uids, String target, boolean move) {
+  /**
+   * Copies into {@code target}, keeping flags and received date; optionally removes the originals.
+   */
+  synchronized List<Entry> transfer(
+      String name, Collection<MessageUid> uids, String target, boolean move) {
     FolderData from = folder(name);
     FolderData to = folder(target);
     List<Entry> added = new ArrayList<>();

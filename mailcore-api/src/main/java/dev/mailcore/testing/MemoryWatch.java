@@ -13,8 +13,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A watch on a folder of an {@link InMemoryMailStore}: new messages are pushed to the listener on
- * a daemon thread of the watch's own, one call at a time, in delivery order. Thread-safe.
+ * A watch on a folder of an {@link InMemoryMailStore}: new messages are pushed to the listener on a
+ * daemon thread of the watch's own, one call at a time, in delivery order. Thread-safe.
  */
 final class MemoryWatch implements Watch {
   private static final Logger log = LoggerFactory.getLogger(MemoryWatch.class);

@@ -34,8 +34,10 @@ class InMemoryStoreProviderTest {
 
   @Test
   void eachOpenIsANewStore() {
-    try (MailStore a = open("memory://shared"); MailStore b = open("memory://shared")) {
-      ((InMemoryMailStore) a).deliver(MailStore.INBOX, "Subject: x\r\n\r\nx\r\n".getBytes(StandardCharsets.US_ASCII));
+    try (MailStore a = open("memory://shared");
+        MailStore b = open("memory://shared")) {
+      ((InMemoryMailStore) a)
+          .deliver(MailStore.INBOX, "Subject: x\r\n\r\nx\r\n".getBytes(StandardCharsets.US_ASCII));
       try (Folder inbox = b.inbox()) {
         assertThat(inbox.messageCount()).isZero();
       }
@@ -45,7 +47,8 @@ class InMemoryStoreProviderTest {
   @Test
   void capabilitiesComeFromTheQuery() {
     try (MailStore store = open("memory://test?capabilities=flags,SEARCH")) {
-      assertThat(store.capabilities()).containsExactlyInAnyOrder(StoreCapability.FLAGS, StoreCapability.SEARCH);
+      assertThat(store.capabilities())
+          .containsExactlyInAnyOrder(StoreCapability.FLAGS, StoreCapability.SEARCH);
     }
     try (MailStore store = open("memory:test?capabilities=")) {
       assertThat(store.capabilities()).isEmpty();

@@ -103,7 +103,8 @@ class FakeMailSenderTest {
     assertThat(status(r, BOB)).isEqualTo(DeliveryStatus.FAILED);
     assertThat(status(r, CARL)).isEqualTo(DeliveryStatus.FAILED);
     assertThat(status(r, DORA)).isEqualTo(DeliveryStatus.DELIVERED);
-    assertThat(r.recipient(BOB).orElseThrow().enhancedStatus()).contains(new EnhancedStatus(5, 7, 1));
+    assertThat(r.recipient(BOB).orElseThrow().enhancedStatus())
+        .contains(new EnhancedStatus(5, 7, 1));
   }
 
   @Test
@@ -159,7 +160,8 @@ class FakeMailSenderTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> sender.failingNext(1, ServerReply.of(250, "ok")))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> sender.unreachableNext(0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> sender.unreachableNext(0))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> sender.failing("@example.org", ServerReply.of(550, "x")))
         .isInstanceOf(IllegalArgumentException.class);
   }
@@ -189,12 +191,14 @@ class FakeMailSenderTest {
     assertThat(status(sender.send(message("After", BOB)), BOB)).isEqualTo(DeliveryStatus.FAILED);
 
     sender.clearOutcomes();
-    assertThat(status(sender.send(message("Cleared", BOB)), BOB)).isEqualTo(DeliveryStatus.DELIVERED);
+    assertThat(status(sender.send(message("Cleared", BOB)), BOB))
+        .isEqualTo(DeliveryStatus.DELIVERED);
   }
 
   @Test
   void sendAsyncCompletesOnTheCallingThread() throws Exception {
-    CompletableFuture<SendResult> f = sender.sendAsync(Envelope.of(ANA, List.of(BOB)), message("Async", BOB));
+    CompletableFuture<SendResult> f =
+        sender.sendAsync(Envelope.of(ANA, List.of(BOB)), message("Async", BOB));
     assertThat(f).isDone();
     assertThat(f.get().isAllDelivered()).isTrue();
     assertThat(sender.sent()).hasSize(1);
@@ -204,9 +208,13 @@ class FakeMailSenderTest {
   void closedSenderRefusesToSend() {
     sender.close();
     assertThat(sender.isClosed()).isTrue();
-    assertThatThrownBy(() -> sender.send(message("Late", BOB))).isInstanceOf(IllegalStateException.class);
-    CompletableFuture<SendResult> f = sender.sendAsync(Envelope.of(ANA, List.of(BOB)), message("Late", BOB));
-    assertThatThrownBy(f::get).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> sender.send(message("Late", BOB)))
+        .isInstanceOf(IllegalStateException.class);
+    CompletableFuture<SendResult> f =
+        sender.sendAsync(Envelope.of(ANA, List.of(BOB)), message("Late", BOB));
+    assertThatThrownBy(f::get)
+        .isInstanceOf(ExecutionException.class)
+        .hasCauseInstanceOf(IllegalStateException.class);
     sender.close();
   }
 
@@ -216,11 +224,13 @@ class FakeMailSenderTest {
     try {
       List<Future<?>> jobs = new ArrayList<>();
       for (int t = 0; t < 4; t++) {
-        jobs.add(pool.submit(() -> {
-          for (int i = 0; i < 100; i++) {
-            sender.send(message("m" + i, BOB));
-          }
-        }));
+        jobs.add(
+            pool.submit(
+                () -> {
+                  for (int i = 0; i < 100; i++) {
+                    sender.send(message("m" + i, BOB));
+                  }
+                }));
       }
       for (Future<?> job : jobs) {
         job.get(10, TimeUnit.SECONDS);
@@ -239,6 +249,9 @@ class FakeMailSenderTest {
   void bytesAreTheRenderedMessage() {
     sender.send(message("Rendered", BOB));
     String wire = new String(sender.lastSent().orElseThrow().bytes(), StandardCharsets.UTF_8);
-    assertThat(wire).contains("Subject: Rendered").contains("text of Rendered").doesNotContain("Bcc:");
+    assertThat(wire)
+        .contains("Subject: Rendered")
+        .contains("text of Rendered")
+        .doesNotContain("Bcc:");
   }
 }

@@ -8,7 +8,8 @@ import org.junit.jupiter.api.AfterEach;
 
 /** The contract on an in-memory store without capabilities, as a POP3 mailbox has none. */
 class InMemoryMailStorePop3LikeTest extends MailStoreContract {
-  private final InMemoryMailStore store = InMemoryMailStore.builder().capabilities(Set.of()).build();
+  private final InMemoryMailStore store =
+      InMemoryMailStore.builder().capabilities(Set.of()).build();
 
   @Override
   protected MailStore store() {

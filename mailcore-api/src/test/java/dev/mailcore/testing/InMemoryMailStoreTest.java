@@ -58,10 +58,16 @@ class InMemoryMailStoreTest extends MailStoreContract {
     String text =
         "From: ana@shop.example\r\n"
             + "To: bob@example.org\r\n"
-            + "Subject: " + subject + "\r\n"
-            + "Message-ID: <" + Math.abs(subject.hashCode()) + "@shop.example>\r\n"
+            + "Subject: "
+            + subject
             + "\r\n"
-            + "body of " + subject + "\r\n";
+            + "Message-ID: <"
+            + Math.abs(subject.hashCode())
+            + "@shop.example>\r\n"
+            + "\r\n"
+            + "body of "
+            + subject
+            + "\r\n";
     return text.getBytes(StandardCharsets.UTF_8);
   }
 
@@ -88,8 +94,12 @@ class InMemoryMailStoreTest extends MailStoreContract {
     try (Folder inbox = store.inbox()) {
       SyncResult after = inbox.fetchNew(saved);
       assertThat(after.reset()).isTrue();
-      assertThat(after.messages()).extracting(m -> m.subject().orElse("")).containsExactly("A", "B");
-      assertThat(after.messages()).extracting(StoredMessage::uid).doesNotContainAnyElementsOf(before);
+      assertThat(after.messages())
+          .extracting(m -> m.subject().orElse(""))
+          .containsExactly("A", "B");
+      assertThat(after.messages())
+          .extracting(StoredMessage::uid)
+          .doesNotContainAnyElementsOf(before);
       assertThat(inbox.find(before.get(0))).isEmpty();
       assertThat(inbox.fetchNew(after.next()).reset()).isFalse();
     }
@@ -131,11 +141,13 @@ class InMemoryMailStoreTest extends MailStoreContract {
     store.deliver(MailStore.INBOX, raw("Late"));
     Instant start = Instant.parse("2026-01-01T00:00:00Z");
 
-    assertThat(inbox()).extracting(m -> m.receivedDate().orElseThrow())
+    assertThat(inbox())
+        .extracting(m -> m.receivedDate().orElseThrow())
         .containsExactly(start, start.plus(Duration.ofHours(2)));
     try (Folder inbox = store.inbox()) {
       assertThat(inbox.search(SearchQuery.builder().since(start.plusSeconds(60)).build()))
-          .extracting(m -> m.subject().orElse("")).containsExactly("Late");
+          .extracting(m -> m.subject().orElse(""))
+          .containsExactly("Late");
     }
   }
 
@@ -163,11 +175,13 @@ class InMemoryMailStoreTest extends MailStoreContract {
       List<Future<?>> jobs = new ArrayList<>();
       for (int t = 0; t < 4; t++) {
         int thread = t;
-        jobs.add(pool.submit(() -> {
-          for (int i = 0; i < 50; i++) {
-            store.deliver(MailStore.INBOX, raw("t" + thread + "-" + i));
-          }
-        }));
+        jobs.add(
+            pool.submit(
+                () -> {
+                  for (int i = 0; i < 50; i++) {
+                    store.deliver(MailStore.INBOX, raw("t" + thread + "-" + i));
+                  }
+                }));
       }
       for (Future<?> job : jobs) {
         job.get(10, TimeUnit.SECONDS);
@@ -215,7 +229,8 @@ class InMemoryMailStoreTest extends MailStoreContract {
       inbox.moveTo(List.of(uid), "Archive");
     }
     try (Folder archive = store.open("Archive")) {
-      assertThat(archive.list().toList().get(0).flags()).containsOnly(Flag.FLAGGED, Flag.keyword("$Work"));
+      assertThat(archive.list().toList().get(0).flags())
+          .containsOnly(Flag.FLAGGED, Flag.keyword("$Work"));
     }
   }
 
@@ -224,7 +239,11 @@ class InMemoryMailStoreTest extends MailStoreContract {
     assertThatThrownBy(() -> InMemoryMailStore.builder().capabilities(StoreCapability.MOVE))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(
-            () -> InMemoryMailStore.builder().capabilities(Set.of()).folder("Sent", FolderInfo.Role.SENT).build())
+            () ->
+                InMemoryMailStore.builder()
+                    .capabilities(Set.of())
+                    .folder("Sent", FolderInfo.Role.SENT)
+                    .build())
         .isInstanceOf(IllegalStateException.class);
   }
 
@@ -234,7 +253,8 @@ class InMemoryMailStoreTest extends MailStoreContract {
     store.close();
     assertThat(watch.isActive()).isFalse();
     assertThatThrownBy(store::inbox).isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> store.deliver(MailStore.INBOX, raw("x"))).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> store.deliver(MailStore.INBOX, raw("x")))
+        .isInstanceOf(IllegalStateException.class);
     store.close();
   }
 
@@ -270,6 +290,13 @@ class InMemoryMailStoreTest extends MailStoreContract {
   }
 
   @Test
+  void watchingMissingFolderFails() {
+    assertThatThrownBy(() -> store.watch("Nowhere", messages -> {}))
+        .isInstanceOf(MailException.class)
+        .hasMessageContaining("Nowhere");
+  }
+
+  @Test
   void watchHearsOnlyItsFolder() throws InterruptedException {
     store.createFolder("Other");
     CountDownLatch inboxMail = new CountDownLatch(1);
@@ -282,7 +309,7 @@ class InMemoryMailStoreTest extends MailStoreContract {
               inboxMail.countDown();
             })) {
       store.deliver("Other", raw("elsewhere"));
-      store.deliver(MailStore.INBOX, raw("here"));
+      store.deliver("inbox", raw("here")); // any case names INBOX
       assertThat(inboxMail.await(5, TimeUnit.SECONDS)).isTrue();
       assertThat(heard).containsExactly("here");
     }

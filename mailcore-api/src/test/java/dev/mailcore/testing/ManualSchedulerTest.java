@@ -88,15 +88,43 @@ class ManualSchedulerTest {
   void scheduledCallableFailureIsInItsFuture() {
     ScheduledFuture<String> f =
         scheduler.schedule(
-            (Callable<String>) () -> {
-              throw new IllegalStateException("boom");
-            },
+            (Callable<String>)
+                () -> {
+                  throw new IllegalStateException("boom");
+                },
             1,
             TimeUnit.SECONDS);
 
     scheduler.advance(Duration.ofSeconds(1));
 
     assertThatThrownBy(f::get).isInstanceOf(ExecutionException.class).hasRootCauseMessage("boom");
+  }
+
+  @Test
+  void executedCommandThatThrowsFailsTheDrivingCall() {
+    scheduler.execute(record("before"));
+    scheduler.execute(
+        () -> {
+          throw new IllegalStateException("bug in task");
+        });
+    scheduler.execute(record("after"));
+
+    assertThatThrownBy(scheduler::runDueTasks).hasMessage("bug in task");
+    assertThat(log).containsExactly("before@0");
+    assertThat(scheduler.runDueTasks()).isEqualTo(1);
+    assertThat(log).containsExactly("before@0", "after@0");
+  }
+
+  @Test
+  void submittedTaskThatThrowsKeepsItInTheFuture() {
+    Future<?> f =
+        scheduler.submit(
+            () -> {
+              throw new IllegalStateException("kept");
+            });
+
+    assertThat(scheduler.runDueTasks()).isEqualTo(1);
+    assertThatThrownBy(f::get).hasRootCauseMessage("kept");
   }
 
   @Test
@@ -239,7 +267,8 @@ class ManualSchedulerTest {
   @Test
   void shutdownRejectsNewTasksRunsDelayedOnesAndCancelsPeriodic() {
     scheduler.schedule(record("delayed"), 5, TimeUnit.SECONDS);
-    ScheduledFuture<?> periodic = scheduler.scheduleAtFixedRate(record("tick"), 1, 1, TimeUnit.SECONDS);
+    ScheduledFuture<?> periodic =
+        scheduler.scheduleAtFixedRate(record("tick"), 1, 1, TimeUnit.SECONDS);
 
     scheduler.shutdown();
 
@@ -273,15 +302,22 @@ class ManualSchedulerTest {
     List<Future<Integer>> results = scheduler.invokeAll(List.of(() -> 1, () -> 2));
     assertThat(results).allSatisfy(f -> assertThat(f.isDone()).isTrue());
     assertThat(results.get(1).get()).isEqualTo(2);
-    assertThat(scheduler.invokeAny(List.<Callable<Integer>>of(() -> {
-      throw new IllegalStateException("first fails");
-    }, () -> 7))).isEqualTo(7);
+    assertThat(
+            scheduler.invokeAny(
+                List.<Callable<Integer>>of(
+                    () -> {
+                      throw new IllegalStateException("first fails");
+                    },
+                    () -> 7)))
+        .isEqualTo(7);
   }
 
   @Test
   void tasksScheduledFromOtherThreadsRunOnTheDrivingThread() throws Exception {
     List<Thread> ran = Collections.synchronizedList(new ArrayList<>());
-    Thread other = new Thread(() -> scheduler.schedule(() -> ran.add(Thread.currentThread()), 1, TimeUnit.SECONDS));
+    Thread other =
+        new Thread(
+            () -> scheduler.schedule(() -> ran.add(Thread.currentThread()), 1, TimeUnit.SECONDS));
     other.start();
     other.join(5_000);
 
