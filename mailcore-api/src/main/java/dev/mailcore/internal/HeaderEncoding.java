@@ -22,6 +22,8 @@ final class HeaderEncoding {
   private static final int SEGMENT = 60;
   /** Longest run without white space that a header line can carry unencoded (998 is the limit). */
   private static final int MAX_RUN = 900;
+  /** Longest display name written as one quoted string. */
+  private static final int QUOTED_MAX = 70;
 
   private static final String ATEXT_SPECIALS = "!#$%&'*+-/=?^_`{|}~";
   /** RFC 2231 attribute-char minus the ones some parsers mishandle. */
@@ -89,7 +91,8 @@ final class HeaderEncoding {
 
   /** Writes a display name: atoms as they are, other ASCII quoted, non-ASCII encoded. */
   static void phrase(String name, MimeRenderer.Folder f) {
-    if (needsEncoding(name)) {
+    if (needsEncoding(name) || (name.length() > QUOTED_MAX && !isAtomSequence(name))) {
+      // encoded-words fold between words; a long quoted string would make one long line
       encodedWords(name, f);
     } else if (isAtomSequence(name)) {
       for (String atom : name.split(" ")) {

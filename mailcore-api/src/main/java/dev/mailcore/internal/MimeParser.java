@@ -7,7 +7,6 @@ import dev.mailcore.MailFormatException;
 import dev.mailcore.Mailbox;
 import dev.mailcore.Message;
 import jakarta.mail.MessagingException;
-import jakarta.mail.Part;
 import jakarta.mail.Session;
 import jakarta.mail.internet.AddressException;
 import jakarta.mail.internet.ContentType;
@@ -52,7 +51,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Tolerant by design: whatever a field or part gets wrong is repaired or left out, and the
  * rest of the message is kept. Each repair is counted by reason and logged once per message at
- * DEBUG. Line breaks of the text bodies are returned as {@code \n}.
+ * DEBUG. Line breaks of the text bodies are returned as {@code \n}. Jakarta Mail's per-call
+ * provider look-up is served from memory while a parse runs ({@link StreamProviderLookup}).
  *
  * <p>Stateless and thread-safe.
  */
@@ -64,6 +64,9 @@ public final class MimeParser {
    * It carries only the UTF-8 header switch (RFC 6532) and is never used to connect.
    */
   private static final Session SESSION = newSession();
+
+  /** Deeper multiparts are kept whole; real mail nests three or four levels. */
+  private static final int MAX_DEPTH = 32;
 
   private static final Pattern ENCODED_WORD_CHARSET = Pattern.compile("=\\?([^?*]+)(\\*[^?]*)?\\?([bBqQ])\\?");
 
@@ -128,7 +131,7 @@ public final class MimeParser {
       if (valid == 0) {
         throw new MailFormatException("the input has no header fields, so it is not a message", -1);
       }
-      body(mime, false);
+      body(mime, false, 0);
       from.forEach(builder::from);
       if (from.size() > 1 && !hasSender) {
         // RFC 5322 §3.6.2 requires a Sender then; the first author is the best guess
@@ -154,6 +157,8 @@ public final class MimeParser {
           if (!hasSender) {
             builder.sender(m);
             hasSender = true;
+          } else {
+            repair("more than one Sender");
           }
         });
         case "reply-to" -> addresses(value, builder::replyTo);
@@ -164,6 +169,8 @@ public final class MimeParser {
           if (!hasSubject) {
             builder.subject(sanitize(decodeText(value)));
             hasSubject = true;
+          } else {
+            repair("more than one Subject");
           }
         }
         case "date" -> date(value);
@@ -234,6 +241,7 @@ public final class MimeParser {
 
     private void date(String value) {
       if (hasDate) {
+        repair("more than one Date");
         return;
       }
       Optional<OffsetDateTime> d = parseDate(value);
@@ -247,6 +255,7 @@ public final class MimeParser {
 
     private void messageId(String value) {
       if (hasMessageId) {
+        repair("more than one Message-ID");
         return;
       }
       String v = value.trim();
@@ -264,15 +273,19 @@ public final class MimeParser {
     }
 
     /** Walks the body tree; {@code relatedRoot} marks the first part of a multipart/related. */
-    private void body(MimePart part, boolean relatedRoot) {
+    private void body(MimePart part, boolean relatedRoot, int depth) {
       ContentType type = contentType(part);
       String base = type.getBaseType().toLowerCase(Locale.ROOT);
+      if (base.startsWith("multipart/") && depth >= MAX_DEPTH) {
+        repair("multipart nested too deeply");
+        base = "application/octet-stream";
+      }
       if (base.startsWith("multipart/")) {
         try {
           MimeMultipart multipart = new MimeMultipart(new MimePartDataSource(part));
           int count = multipart.getCount();
           for (int i = 0; i < count; i++) {
-            body((MimePart) multipart.getBodyPart(i), i == 0 && base.equals("multipart/related"));
+            body((MimePart) multipart.getBodyPart(i), i == 0 && base.equals("multipart/related"), depth + 1);
           }
           return;
         } catch (MessagingException e) {
@@ -299,8 +312,17 @@ public final class MimeParser {
         html = decodeBody(part, type);
       } else {
         boolean inline = "inline".equals(disposition) || (disposition == null && contentId != null);
-        builder.attach(new Attachment(Optional.ofNullable(fileName), base, inline,
-            Optional.ofNullable(contentId), Content.ofBytes(bytes(part))));
+        Content content = Content.ofBytes(bytes(part));
+        Attachment attachment;
+        try {
+          attachment = new Attachment(Optional.ofNullable(fileName), base, inline,
+              Optional.ofNullable(contentId), content);
+        } catch (MailFormatException e) {
+          repair("invalid part description");
+          attachment = new Attachment(Optional.empty(), "application/octet-stream", inline,
+              Optional.empty(), content);
+        }
+        builder.attach(attachment);
       }
     }
 

@@ -4,7 +4,6 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.MalformedURLException;
 import java.net.URL;
 import java.net.URLConnection;
@@ -12,6 +11,8 @@ import java.net.URLStreamHandler;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Makes Jakarta Mail's {@code StreamProvider} look-up cheap while {@link MimeParser} runs.
@@ -27,6 +28,7 @@ import java.util.function.Supplier;
  * <p>Thread-safe: the loader is immutable and the context loader is per thread.
  */
 final class StreamProviderLookup {
+  private static final Logger LOG = LoggerFactory.getLogger(StreamProviderLookup.class);
   private static final String SERVICE_FILE = "META-INF/services/jakarta.mail.util.StreamProvider";
   private static final ClassLoader LOADER = create();
 
@@ -61,7 +63,9 @@ final class StreamProviderLookup {
         }
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + SERVICE_FILE, e);
+      // parsing still works through Jakarta Mail's own (slow) look-up; say why it is slow
+      LOG.debug("cannot read {}; Jakarta Mail looks its StreamProvider up itself", SERVICE_FILE, e);
+      return null;
     }
     if (services.size() == 0) {
       return null; // module path or no provider: leave Jakarta Mail's own look-up alone

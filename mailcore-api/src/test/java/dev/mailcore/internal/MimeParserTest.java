@@ -166,6 +166,20 @@ class MimeParserTest {
   }
 
   @Test
+  void keepsMultipartsNestedTooDeeplyWhole() {
+    StringBuilder raw = new StringBuilder("From: a@shop.example\r\n");
+    for (int i = 0; i < 100; i++) {
+      raw.append("Content-Type: multipart/mixed; boundary=b").append(i).append("\r\n\r\n--b").append(i).append("\r\n");
+    }
+    raw.append("Content-Type: text/plain\r\n\r\ndeep\r\n");
+
+    Message m = parse(raw.toString());
+
+    assertThat(m.text()).isEmpty();
+    assertThat(m.attachments()).singleElement().satisfies(a -> assertThat(a.contentType()).isEqualTo("application/octet-stream"));
+  }
+
+  @Test
   void refusesInputWithoutHeaderFields() {
     assertThatThrownBy(() -> parse("")).isInstanceOf(MailFormatException.class).hasMessageContaining("no header fields");
   }

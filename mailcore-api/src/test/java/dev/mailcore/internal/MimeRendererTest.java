@@ -177,6 +177,16 @@ class MimeRendererTest {
   }
 
   @Test
+  void foldsLongDisplayNamesAsEncodedWords() throws Exception {
+    String name = "Departamento de Atendimento ao Cliente (Região Sul), Filial " + "Número Dois ".repeat(5);
+    byte[] raw = render(base().to(Mailbox.of(name.strip(), "sac", "shop.example")).build());
+
+    assertThat(headerLines(raw, "To").split("\r\n")).allSatisfy(l -> assertThat(l.length()).isLessThanOrEqualTo(78));
+    InternetAddress[] to = (InternetAddress[]) jakarta(raw).getRecipients(jakarta.mail.Message.RecipientType.TO);
+    assertThat(to[1].getPersonal()).isEqualTo(name.strip());
+  }
+
+  @Test
   void writesNonAsciiLocalPartsAsUtf8() throws Exception {
     byte[] raw = render(base().to(Mailbox.of("josé", "correo.example")).build());
 

@@ -34,7 +34,9 @@ import java.util.Random;
  * [millisPerRound]]]}, default 5 8 1000.
  *
  * <p>Run: {@code mvn -q -B -o -pl examples -am install -DskipTests} then {@code mvn -q -o -pl
- * examples exec:java -Dexec.mainClass=dev.mailcore.examples.bench.RenderBenchmark}.
+ * examples exec:exec -Dexec.executable=java -Dexec.args="-cp %classpath
+ * dev.mailcore.examples.bench.RenderBenchmark"} ({@code exec:java} runs the module's configured
+ * {@code Demo} instead).
  */
 public final class RenderBenchmark {
   private static final String SUBJECT = "Relatório mensal — março (quarterly figures attached)";
