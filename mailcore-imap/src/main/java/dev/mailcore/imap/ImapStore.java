@@ -147,6 +147,7 @@ public final class ImapStore implements MailStore {
   public static final class Builder {
     private final StoreSettings settings = new StoreSettings();
     private int fetchBatchSize = 100;
+    private long prefetchBodies;
     private boolean idle = true;
     private Duration idleRearm = Duration.ofMinutes(25);
     private Duration pollInterval = Duration.ofMinutes(1);
@@ -226,6 +227,22 @@ public final class ImapStore implements MailStore {
       return this;
     }
 
+    /**
+     * Fetches whole messages of at most {@code maxBytes} with each listed batch (one more round
+     * trip per batch instead of one per message), holding them in memory until the listed
+     * message is dropped; larger ones are still streamed on demand. Off (0) by default: use it
+     * when every listed message will be read.
+     *
+     * @throws IllegalArgumentException when negative
+     */
+    public Builder prefetchBodies(long maxBytes) {
+      if (maxBytes < 0) {
+        throw new IllegalArgumentException("prefetch limit must not be negative: " + maxBytes);
+      }
+      this.prefetchBodies = maxBytes;
+      return this;
+    }
+
     /** Turns IDLE push on (default) or off; off, or without server support, watches poll. */
     public Builder idle(boolean enabled) {
       this.idle = enabled;
@@ -287,6 +304,7 @@ public final class ImapStore implements MailStore {
       return new ImapConfig(
           settings.copy(),
           fetchBatchSize,
+          prefetchBodies,
           idle,
           idleRearm,
           pollInterval,

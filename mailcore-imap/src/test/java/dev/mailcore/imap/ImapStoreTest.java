@@ -235,6 +235,25 @@ class ImapStoreTest {
     }
 
     @Test
+    void prefetchedBodiesArriveWithTheirBatch() throws Exception {
+      server.deliver(message("Small"));
+      server.deliver(message("Also small"));
+      try (TcpProxy proxy = new TcpProxy(server.imapPort());
+          ImapStore prefetching = server.plain(proxy.port()).prefetchBodies(1 << 20).build();
+          Folder inbox = prefetching.inbox();
+          Stream<StoredMessage> s = inbox.list()) {
+        List<StoredMessage> listed = s.toList();
+        proxy.cut(); // no connection any more: the bodies must already be here
+        for (StoredMessage m : listed) {
+          try (InputStream in = m.openContent()) {
+            assertThat(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII))
+                .contains("Subject: " + m.subject().orElseThrow());
+          }
+        }
+      }
+    }
+
+    @Test
     void idleWatchHearsMailSentOverSmtpWithinTwoSeconds() throws Exception {
       CountDownLatch arrived = new CountDownLatch(1);
       List<String> subjects = Collections.synchronizedList(new ArrayList<>());

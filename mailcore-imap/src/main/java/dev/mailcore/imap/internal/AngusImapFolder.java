@@ -43,11 +43,13 @@ final class AngusImapFolder implements Folder {
   private final ImapSession session;
   private final IMAPFolder folder;
   private final int batchSize;
+  private final long prefetch;
 
   AngusImapFolder(ImapSession session, IMAPFolder folder) {
     this.session = session;
     this.folder = folder;
     this.batchSize = session.config().fetchBatchSize();
+    this.prefetch = session.config().prefetchBodies();
   }
 
   @Override
@@ -76,7 +78,7 @@ final class AngusImapFolder implements Folder {
             if (from > now) {
               return List.of();
             }
-            return ImapMessages.load(folder, folder.getMessages(from, Math.min(to, now)));
+            return ImapMessages.load(folder, folder.getMessages(from, Math.min(to, now)), prefetch);
           } catch (MessagingException e) {
             throw fail("list messages " + from + ":" + to, e);
           }
@@ -99,7 +101,7 @@ final class AngusImapFolder implements Folder {
       Message[] candidates =
           fresh ? folder.getMessages() : folder.getMessagesByUID(old.lastUid() + 1, UIDFolder.MAXUID);
       long floor = fresh ? 0 : old.lastUid();
-      List<StoredMessage> all = ImapMessages.loadAll(folder, candidates, batchSize);
+      List<StoredMessage> all = ImapMessages.loadAll(folder, candidates, batchSize, prefetch);
       List<StoredMessage> news = new ArrayList<>(all.size());
       long last = floor;
       for (StoredMessage m : all) {
@@ -168,7 +170,7 @@ final class AngusImapFolder implements Folder {
       // IMAP dates have day precision (RFC 3501 §6.4.4): refine on the exact received instant;
       // From and To are matched here as substrings of the envelope addresses, because servers
       // differ (some compare whole addresses only)
-      return ImapMessages.loadAll(folder, found, batchSize).stream()
+      return ImapMessages.loadAll(folder, found, batchSize, prefetch).stream()
           .filter(m -> exactDates(query, m) && addressesMatch(query, m))
           .toList();
     } catch (MessagingException e) {
@@ -270,7 +272,7 @@ final class AngusImapFolder implements Folder {
 
   private List<StoredMessage> load(Message[] msgs) {
     try {
-      return ImapMessages.loadAll(folder, msgs, batchSize);
+      return ImapMessages.loadAll(folder, msgs, batchSize, prefetch);
     } catch (MessagingException e) {
       throw fail("fetch messages", e);
     }

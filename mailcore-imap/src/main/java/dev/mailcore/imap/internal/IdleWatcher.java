@@ -168,7 +168,7 @@ final class IdleWatcher implements Watch {
       return false;
     }
     List<StoredMessage> news =
-        ImapMessages.loadAll(folder, fresh.toArray(Message[]::new), config.fetchBatchSize());
+        ImapMessages.loadAll(folder, fresh.toArray(Message[]::new), config.fetchBatchSize(), config.prefetchBodies());
     for (Message m : fresh) {
       lastUid = Math.max(lastUid, folder.getUID(m));
     }

@@ -9,6 +9,7 @@ import java.util.Objects;
  *
  * @param settings connection settings shared with POP3
  * @param fetchBatchSize messages per FETCH when listing
+ * @param prefetchBodies largest message whose body is fetched with its batch; 0 for none
  * @param idle whether watches use IDLE where the server has it
  * @param idleRearm how long one IDLE runs before DONE and a new IDLE
  * @param pollInterval NOOP polling interval of watches without IDLE
@@ -18,6 +19,7 @@ import java.util.Objects;
 public record ImapConfig(
     StoreSettings settings,
     int fetchBatchSize,
+    long prefetchBodies,
     boolean idle,
     Duration idleRearm,
     Duration pollInterval,
