@@ -195,6 +195,35 @@ public final class StoreSettings {
     return props;
   }
 
+  /**
+   * Returns an Angus session over {@code props}, its debug output going to {@code transcript} at
+   * TRACE (redacted) when that is enabled.
+   */
+  public static jakarta.mail.Session session(Properties props, org.slf4j.Logger transcript) {
+    jakarta.mail.Session session = jakarta.mail.Session.getInstance(props);
+    if (transcript.isTraceEnabled()) {
+      session.setDebugOut(Transcript.to(transcript));
+      session.setDebug(true);
+    }
+    return session;
+  }
+
+  /**
+   * Logs {@code store} in with these credentials; an OAuth 2 token the server refuses is
+   * replaced by a fresh one once, as {@link Credentials} documents.
+   */
+  public void connect(jakarta.mail.Service store, int port) throws jakarta.mail.MessagingException {
+    checkPlaintextAllowed();
+    try {
+      store.connect(host, port, credentials.username(), credentials.secret());
+    } catch (jakarta.mail.AuthenticationFailedException e) {
+      if (!credentials.isOAuth2()) {
+        throw e;
+      }
+      store.connect(host, port, credentials.username(), credentials.secret());
+    }
+  }
+
   private static Duration positive(Duration d, String name) {
     Objects.requireNonNull(d, name);
     if (d.isNegative() || d.isZero()) {

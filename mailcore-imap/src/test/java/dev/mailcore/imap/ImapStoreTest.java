@@ -42,16 +42,17 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ImapStoreTest {
 
-  /** The shared contract over plain-text IMAP. */
-  @Nested
-  class PlainContract extends MailStoreContract {
-    private GreenMailImap server;
+  /** The shared contract on a fresh GreenMail per test. */
+  abstract class OnGreenMailContract extends MailStoreContract {
+    GreenMailImap server;
     private ImapStore store;
+
+    abstract ImapStore build();
 
     @BeforeEach
     void start() {
       server = new GreenMailImap();
-      store = server.plain(server.imapPort()).build();
+      store = build();
     }
 
     @AfterEach
@@ -76,37 +77,21 @@ class ImapStoreTest {
     }
   }
 
+  /** The shared contract over plain text. */
+  @Nested
+  class PlainContract extends OnGreenMailContract {
+    @Override
+    ImapStore build() {
+      return server.plain(server.imapPort()).build();
+    }
+  }
+
   /** The shared contract over implicit TLS, with certificate and host-name checks. */
   @Nested
-  class TlsContract extends MailStoreContract {
-    private GreenMailImap server;
-    private ImapStore store;
-
-    @BeforeEach
-    void start() {
-      server = new GreenMailImap();
-      store = server.tls().build();
-    }
-
-    @AfterEach
-    void stop() {
-      store.close();
-      server.close();
-    }
-
+  class TlsContract extends OnGreenMailContract {
     @Override
-    protected MailStore store() {
-      return store;
-    }
-
-    @Override
-    protected void deliver(Message message) {
-      server.deliver(message);
-    }
-
-    @Override
-    protected Duration watchTimeout() {
-      return Duration.ofSeconds(2);
+    ImapStore build() {
+      return server.tls().build();
     }
   }
 

@@ -35,16 +35,17 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class Pop3StoreTest {
 
-  /** The shared contract over plain-text POP3. */
-  @Nested
-  class PlainContract extends MailStoreContract {
-    private GreenMailPop3 server;
+  /** The shared contract on a fresh GreenMail per test. */
+  abstract class OnGreenMailContract extends MailStoreContract {
+    GreenMailPop3 server;
     private Pop3Store store;
+
+    abstract Pop3Store build();
 
     @BeforeEach
     void start() {
       server = new GreenMailPop3();
-      store = server.plain(server.pop3Port()).build();
+      store = build();
     }
 
     @AfterEach
@@ -69,37 +70,21 @@ class Pop3StoreTest {
     }
   }
 
-  /** The shared contract over POP3S (implicit TLS) with certificate and host-name checks. */
+  /** The shared contract over plain text. */
   @Nested
-  class TlsContract extends MailStoreContract {
-    private GreenMailPop3 server;
-    private Pop3Store store;
-
-    @BeforeEach
-    void start() {
-      server = new GreenMailPop3();
-      store = server.tls().build();
-    }
-
-    @AfterEach
-    void stop() {
-      store.close();
-      server.close();
-    }
-
+  class PlainContract extends OnGreenMailContract {
     @Override
-    protected MailStore store() {
-      return store;
+    Pop3Store build() {
+      return server.plain(server.pop3Port()).build();
     }
+  }
 
+  /** The shared contract over implicit TLS, with certificate and host-name checks. */
+  @Nested
+  class TlsContract extends OnGreenMailContract {
     @Override
-    protected void deliver(Message message) {
-      server.deliver(message);
-    }
-
-    @Override
-    protected Duration watchTimeout() {
-      return Duration.ofSeconds(3);
+    Pop3Store build() {
+      return server.tls().build();
     }
   }
 

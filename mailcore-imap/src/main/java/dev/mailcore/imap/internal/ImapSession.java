@@ -1,13 +1,10 @@
 package dev.mailcore.imap.internal;
 
-import dev.mailcore.Credentials;
 import dev.mailcore.FolderInfo;
 import dev.mailcore.MailException;
 import dev.mailcore.StoreCapability;
 import dev.mailcore.Watch;
 import dev.mailcore.internal.StoreSettings;
-import dev.mailcore.internal.Transcript;
-import jakarta.mail.AuthenticationFailedException;
 import jakarta.mail.Folder;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
@@ -53,11 +50,7 @@ public final class ImapSession {
     // reading content must not mark it \Seen behind the caller's back
     props.setProperty(p + "peek", "true");
     props.setProperty(p + "connectionpooltimeout", "45000");
-    this.session = Session.getInstance(props);
-    if (transcript.isTraceEnabled()) {
-      session.setDebugOut(Transcript.to(transcript));
-      session.setDebug(true);
-    }
+    this.session = StoreSettings.session(props, transcript);
   }
 
   ImapConfig config() {
@@ -81,22 +74,12 @@ public final class ImapSession {
 
   /** Opens a new, separate store connection (for watches). */
   IMAPStore connectNew() {
-    settings.checkPlaintextAllowed();
-    Credentials c = settings.credentials();
     int port = settings.port(993, 143);
-    String action = "log in to " + settings.host() + ":" + port + " as " + c.username();
+    String action =
+        "log in to " + settings.host() + ":" + port + " as " + settings.credentials().username();
     try {
       IMAPStore s = (IMAPStore) session.getStore(protocol);
-      try {
-        s.connect(settings.host(), port, c.username(), c.secret());
-      } catch (AuthenticationFailedException e) {
-        if (!c.isOAuth2()) {
-          throw e;
-        }
-        // an expired token: the source is asked once more, as Credentials documents
-        log.debug("XOAUTH2 refused by {}, retrying with a fresh token", settings.host());
-        s.connect(settings.host(), port, c.username(), c.secret());
-      }
+      settings.connect(s, port);
       log.debug("connected to {}:{} ({})", settings.host(), port, protocol);
       return s;
     } catch (MessagingException e) {

@@ -1,6 +1,5 @@
 package dev.mailcore.pop3.internal;
 
-import dev.mailcore.Credentials;
 import dev.mailcore.FolderInfo;
 import dev.mailcore.MailException;
 import dev.mailcore.MailStore;
@@ -8,8 +7,6 @@ import dev.mailcore.StoreCapability;
 import dev.mailcore.Watch;
 import dev.mailcore.internal.MessagingFailures;
 import dev.mailcore.internal.StoreSettings;
-import dev.mailcore.internal.Transcript;
-import jakarta.mail.AuthenticationFailedException;
 import jakarta.mail.Folder;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
@@ -50,11 +47,7 @@ public final class Pop3Session {
     // QUIT must keep the DELE marks; a folder lost to the garbage collector must not QUIT
     props.setProperty(p + "rsetbeforequit", "false");
     props.setProperty(p + "finalizecleanclose", "false");
-    this.session = Session.getInstance(props);
-    if (transcript.isTraceEnabled()) {
-      session.setDebugOut(Transcript.to(transcript));
-      session.setDebug(true);
-    }
+    this.session = StoreSettings.session(props, transcript);
   }
 
   Session session() {
@@ -90,22 +83,13 @@ public final class Pop3Session {
     if (closed) {
       throw new IllegalStateException("store is closed");
     }
-    settings.checkPlaintextAllowed();
-    Credentials c = settings.credentials();
     int port = settings.port(995, 110);
-    String action = "log in to " + settings.host() + ":" + port + " as " + c.username();
+    String action =
+        "log in to " + settings.host() + ":" + port + " as " + settings.credentials().username();
     POP3Store store = null;
     try {
       store = (POP3Store) session.getStore(protocol);
-      try {
-        store.connect(settings.host(), port, c.username(), c.secret());
-      } catch (AuthenticationFailedException e) {
-        if (!c.isOAuth2()) {
-          throw e;
-        }
-        log.debug("XOAUTH2 refused by {}, retrying with a fresh token", settings.host());
-        store.connect(settings.host(), port, c.username(), c.secret());
-      }
+      settings.connect(store, port);
       action = "open INBOX on " + settings.host();
       POP3Folder f = (POP3Folder) store.getFolder(MailStore.INBOX);
       f.open(mode);
