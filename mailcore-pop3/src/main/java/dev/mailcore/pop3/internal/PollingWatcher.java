@@ -102,7 +102,9 @@ final class PollingWatcher implements Watch {
       known.addAll(now);
       if (report && !fresh.isEmpty()) {
         List<StoredMessage> news =
-            Pop3Messages.loadAll(session.session(), folder, fresh, session.config().fetchBatchSize());
+            Pop3Messages.loadAll(
+                session.session(), folder, fresh, session.config().fetchBatchSize(),
+                Pop3Messages.sizes(folder));
         listener.newMail(news);
       }
     } catch (MessagingException e) {

@@ -39,6 +39,7 @@ final class Pop3Inbox implements Folder {
   private final POP3Folder folder;
   private final int batchSize;
   private Map<String, Message> byUidl;
+  private int[] sizes;
   private boolean marked;
   private boolean closed;
 
@@ -78,6 +79,7 @@ final class Pop3Inbox implements Folder {
           }
           map.put(uid, m);
         }
+        sizes = Pop3Messages.sizes(folder);
         byUidl = map;
       } catch (MessagingException e) {
         throw fail("read UIDL", e);
@@ -96,7 +98,7 @@ final class Pop3Inbox implements Folder {
 
   private List<StoredMessage> load(List<Message> messages) {
     try {
-      return Pop3Messages.loadAll(session.session(), folder, messages, batchSize);
+      return Pop3Messages.loadAll(session.session(), folder, messages, batchSize, sizes);
     } catch (MessagingException e) {
       throw fail("fetch headers", e);
     } catch (IllegalStateException e) {

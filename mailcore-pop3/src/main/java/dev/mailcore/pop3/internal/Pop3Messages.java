@@ -30,11 +30,10 @@ final class Pop3Messages {
   private static FetchProfile ids() {
     FetchProfile fp = new FetchProfile();
     fp.add(UIDFolder.FetchProfileItem.UID);
-    fp.add(FetchProfile.Item.SIZE);
     return fp;
   }
 
-  /** Fetches every message's UIDL and size: one UIDL and one LIST command. */
+  /** Fetches every message's UIDL: one UIDL command. */
   static Message[] withIds(POP3Folder folder) throws MessagingException {
     Message[] all = folder.getMessages();
     folder.fetch(all, IDS);
@@ -42,15 +41,24 @@ final class Pop3Messages {
   }
 
   /**
+   * Returns every message's size, by message number from 0: one LIST command. (Angus's own
+   * {@code getSize} would RETR the whole message with the file cache on.)
+   */
+  static int[] sizes(POP3Folder folder) throws MessagingException {
+    return folder.getSizes();
+  }
+
+  /**
    * Fetches the headers of {@code batch} (ids already fetched) with TOP n 0 and maps them. TOP
    * is asked directly: with the file cache on, Angus would load headers with a whole RETR.
    */
-  static List<StoredMessage> load(Session session, POP3Folder folder, Message[] batch)
+  static List<StoredMessage> load(Session session, POP3Folder folder, Message[] batch, int[] sizes)
       throws MessagingException {
     List<StoredMessage> out = new ArrayList<>(batch.length);
     for (Message m : batch) {
       POP3Message pm = (POP3Message) m;
-      long size = Math.max(0, pm.getSize());
+      int n = pm.getMessageNumber();
+      long size = n >= 1 && n <= sizes.length ? Math.max(0, sizes[n - 1]) : 0;
       MimeMessage headers;
       try (InputStream top = pm.top(0)) {
         headers = new MimeMessage(session, top);
@@ -68,12 +76,12 @@ final class Pop3Messages {
   }
 
   static List<StoredMessage> loadAll(
-      Session session, POP3Folder folder, List<Message> messages, int batchSize)
+      Session session, POP3Folder folder, List<Message> messages, int batchSize, int[] sizes)
       throws MessagingException {
     List<StoredMessage> out = new ArrayList<>(messages.size());
     for (int i = 0; i < messages.size(); i += batchSize) {
       List<Message> part = messages.subList(i, Math.min(messages.size(), i + batchSize));
-      out.addAll(load(session, folder, part.toArray(Message[]::new)));
+      out.addAll(load(session, folder, part.toArray(Message[]::new), sizes));
     }
     return out;
   }
