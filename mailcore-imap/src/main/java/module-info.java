@@ -5,5 +5,8 @@ module dev.mailcore.imap {
   requires org.eclipse.angus.mail;
   requires org.slf4j;
 
-  // exports dev.mailcore.imap; (added with the first public type)
+  exports dev.mailcore.imap;
+
+  provides dev.mailcore.spi.MailStoreProvider with
+      dev.mailcore.imap.internal.ImapStoreProvider;
 }

@@ -5,5 +5,8 @@ module dev.mailcore.pop3 {
   requires org.eclipse.angus.mail;
   requires org.slf4j;
 
-  // exports dev.mailcore.pop3; (added with the first public type)
+  exports dev.mailcore.pop3;
+
+  provides dev.mailcore.spi.MailStoreProvider with
+      dev.mailcore.pop3.internal.Pop3StoreProvider;
 }

@@ -23,7 +23,20 @@ public class MailCommandException extends MailException {
    * @param mailbox the mailbox concerned, or {@code null}
    */
   public MailCommandException(String message, ServerReply reply, Mailbox mailbox) {
-    super(message + ": " + Objects.requireNonNull(reply, "reply"), reply.isTransient());
+    this(message, reply, mailbox, null);
+  }
+
+  /**
+   * Creates an exception for a refused command, keeping the underlying failure of a protocol
+   * library that reported it.
+   *
+   * @param message which command was refused
+   * @param reply the server's reply
+   * @param mailbox the mailbox concerned, or {@code null}
+   * @param cause the underlying failure, or {@code null}
+   */
+  public MailCommandException(String message, ServerReply reply, Mailbox mailbox, Throwable cause) {
+    super(message + ": " + Objects.requireNonNull(reply, "reply"), reply.isTransient(), cause);
     this.reply = reply;
     this.mailbox = mailbox;
   }

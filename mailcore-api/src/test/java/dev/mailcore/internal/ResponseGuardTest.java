@@ -1,0 +1,67 @@
+package dev.mailcore.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class ResponseGuardTest {
+
+  private static byte[] readAll(String text, boolean imap, long maxLine, long maxLiteral)
+      throws IOException {
+    InputStream in = new ByteArrayInputStream(text.getBytes(StandardCharsets.ISO_8859_1));
+    try (ResponseGuard g = new ResponseGuard(in, imap, maxLine, maxLiteral)) {
+      return g.readAllBytes();
+    }
+  }
+
+  @Test
+  void passesWellFramedResponsesUnchanged() throws IOException {
+    String r = "* 1 FETCH (BODY[] {5}\r\nhello)\r\nA1 OK done\r\n";
+    assertThat(new String(readAll(r, true, 100, 100), StandardCharsets.ISO_8859_1)).isEqualTo(r);
+  }
+
+  @Test
+  void failsALineLongerThanTheLimit() {
+    assertThatThrownBy(() -> readAll("+OK " + "x".repeat(200), false, 100, 100))
+        .isInstanceOf(ResponseGuard.LimitExceededException.class)
+        .hasMessageContaining("line");
+  }
+
+  @Test
+  void literalContentIsNotCountedAsALine() throws IOException {
+    String body = "y".repeat(500);
+    String r = "* 1 FETCH (BODY[] {500}\r\n" + body + ")\r\n";
+    assertThat(readAll(r, true, 100, 1000)).hasSize(r.length());
+  }
+
+  @Test
+  void literalContentThatLooksLikeALiteralIsNotParsed() throws IOException {
+    String body = "see {99999999999}\r\n";
+    String r = "* 1 FETCH (BODY[] {" + body.length() + "}\r\n" + body + ")\r\n";
+    assertThat(readAll(r, true, 100, 1000)).hasSize(r.length());
+  }
+
+  @Test
+  void failsALiteralAnnouncedAboveTheLimit() {
+    assertThatThrownBy(() -> readAll("* LIST () \"/\" {2000000000}\r\n", true, 100, 1000))
+        .isInstanceOf(ResponseGuard.LimitExceededException.class)
+        .hasMessageContaining("2000000000");
+  }
+
+  @Test
+  void failsALiteralWithAbsurdlyManyDigits() {
+    assertThatThrownBy(() -> readAll("* 1 FETCH (BODY[] {99999999999999999999999}\r\n", true, 100, 1000))
+        .isInstanceOf(IOException.class);
+  }
+
+  @Test
+  void popIgnoresBraces() throws IOException {
+    String r = "+OK {99999999999}\r\n";
+    assertThat(readAll(r, false, 100, 10)).hasSize(r.length());
+  }
+}

@@ -1,0 +1,39 @@
+package dev.mailcore.imap;
+
+import dev.mailcore.testnet.FaultServer;
+import dev.mailcore.testnet.FaultServer.Conversation;
+import java.io.IOException;
+
+/** Scripts for a fault-injecting IMAP server: a correct login, then whatever a test needs. */
+final class HostileImapServers {
+  /** Answers one command after login. */
+  @FunctionalInterface
+  interface Answer {
+    void answer(Conversation c, String tag, String command) throws IOException, InterruptedException;
+  }
+
+  private HostileImapServers() {}
+
+  /** Greets, accepts LOGIN, then lets {@code after} answer every further command. */
+  static FaultServer.Script loginThen(Answer after) {
+    return c -> {
+      c.send("* OK [CAPABILITY IMAP4rev1] hostile test server ready\r\n");
+      String line;
+      while ((line = c.readLine()) != null) {
+        String tag = Conversation.tag(line);
+        String command = line.substring(Math.min(line.length(), tag.length() + 1));
+        String verb = command.split(" ", 2)[0].toUpperCase(java.util.Locale.ROOT);
+        switch (verb) {
+          case "CAPABILITY" -> c.send("* CAPABILITY IMAP4rev1\r\n" + tag + " OK done\r\n");
+          case "LOGIN" -> c.send(tag + " OK [CAPABILITY IMAP4rev1] logged in\r\n");
+          case "NOOP" -> c.send(tag + " OK done\r\n");
+          case "LOGOUT" -> {
+            c.send("* BYE bye\r\n" + tag + " OK done\r\n");
+            return;
+          }
+          default -> after.answer(c, tag, command);
+        }
+      }
+    };
+  }
+}

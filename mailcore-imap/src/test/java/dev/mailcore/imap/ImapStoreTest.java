@@ -1,0 +1,548 @@
+package dev.mailcore.imap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.mailcore.Credentials;
+import dev.mailcore.Folder;
+import dev.mailcore.FolderInfo;
+import dev.mailcore.MailAuthenticationException;
+import dev.mailcore.MailConnectionException;
+import dev.mailcore.MailException;
+import dev.mailcore.MailStore;
+import dev.mailcore.MailStoreContract;
+import dev.mailcore.MailStores;
+import dev.mailcore.Mailbox;
+import dev.mailcore.Message;
+import dev.mailcore.StoreCapability;
+import dev.mailcore.StoredMessage;
+import dev.mailcore.SyncResult;
+import dev.mailcore.SyncState;
+import dev.mailcore.TlsMode;
+import dev.mailcore.Watch;
+import dev.mailcore.MailProtocolException;
+import dev.mailcore.testnet.FaultServer;
+import dev.mailcore.testnet.TcpProxy;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ImapStoreTest {
+
+  /** The shared contract on a fresh GreenMail per test. */
+  abstract class OnGreenMailContract extends MailStoreContract {
+    GreenMailImap server;
+    private ImapStore store;
+
+    abstract ImapStore build();
+
+    @BeforeEach
+    void start() {
+      server = new GreenMailImap();
+      store = build();
+    }
+
+    @AfterEach
+    void stop() {
+      store.close();
+      server.close();
+    }
+
+    @Override
+    protected MailStore store() {
+      return store;
+    }
+
+    @Override
+    protected void deliver(Message message) {
+      server.deliver(message);
+    }
+
+    @Override
+    protected Duration watchTimeout() {
+      return Duration.ofSeconds(2);
+    }
+  }
+
+  /** The shared contract over plain text. */
+  @Nested
+  class PlainContract extends OnGreenMailContract {
+    @Override
+    ImapStore build() {
+      return server.plain(server.imapPort()).build();
+    }
+  }
+
+  /** The shared contract over implicit TLS, with certificate and host-name checks. */
+  @Nested
+  class TlsContract extends OnGreenMailContract {
+    @Override
+    ImapStore build() {
+      return server.tls().build();
+    }
+  }
+
+  /** IMAP-specific behaviour on GreenMail. */
+  @Nested
+  class OnGreenMail {
+    private GreenMailImap server;
+    private ImapStore store;
+
+    @BeforeEach
+    void start() {
+      server = new GreenMailImap();
+      store = server.plain(server.imapPort()).build();
+    }
+
+    @AfterEach
+    void stop() {
+      store.close();
+      server.close();
+    }
+
+    private Message message(String subject) {
+      return Message.builder()
+          .from(Mailbox.of("ana", "shop.example"))
+          .to(Mailbox.of("bob", "example.org"))
+          .subject(subject)
+          .text("text of " + subject)
+          .build();
+    }
+
+    @Test
+    void advertisesIdleAndMoveOfTheServer() {
+      assertThat(store.capabilities())
+          .containsExactlyInAnyOrder(
+              StoreCapability.FOLDERS,
+              StoreCapability.FLAGS,
+              StoreCapability.SEARCH,
+              StoreCapability.APPEND,
+              StoreCapability.IDLE,
+              StoreCapability.MOVE);
+    }
+
+    @Test
+    void leavesIdleOutWhenDisabled() {
+      try (ImapStore polling = server.plain(server.imapPort()).idle(false).build()) {
+        assertThat(polling.capabilities()).doesNotContain(StoreCapability.IDLE);
+      }
+    }
+
+    @Test
+    void idsAreUidValidityAndUid() {
+      server.deliver(message("One"));
+      try (Folder inbox = store.inbox(); Stream<StoredMessage> s = inbox.list()) {
+        assertThat(s.toList()).singleElement()
+            .satisfies(m -> assertThat(m.uid().value()).matches("\\d+:\\d+"));
+      }
+    }
+
+    @Test
+    void fetchNewResetsWhenUidValidityChanges() {
+      server.deliver(message("Old"));
+      SyncState current;
+      try (Folder inbox = store.inbox()) {
+        current = inbox.fetchNew(SyncState.initial()).next();
+        assertThat(inbox.fetchNew(current).messages()).isEmpty();
+      }
+      String[] parts = current.encoded().split(":");
+      assertThat(parts).hasSize(3).startsWith("imap");
+      // what a client holds after the server renumbered the folder (RFC 3501 §2.3.1.1): its
+      // saved UIDVALIDITY differs from the folder's. (GreenMail derives UIDVALIDITY from the
+      // clock in seconds, so re-creating a folder within a second would keep it.)
+      long older = Long.parseLong(parts[1]) - 1;
+      SyncState stale = SyncState.parse("imap:" + older + ":" + parts[2]);
+      server.deliver(message("New"));
+      try (Folder inbox = store.inbox()) {
+        SyncResult r = inbox.fetchNew(stale);
+        assertThat(r.reset()).isTrue();
+        assertThat(r.messages()).extracting(m -> m.subject().orElse("")).containsExactly("Old", "New");
+        assertThat(r.next().encoded()).startsWith("imap:" + parts[1] + ":");
+        assertThat(inbox.fetchNew(r.next()).messages()).isEmpty();
+      }
+    }
+
+    @Test
+    void idsOfAnotherUidValidityAreUnknown() {
+      server.deliver(message("Only"));
+      try (Folder inbox = store.inbox(); Stream<StoredMessage> s = inbox.list()) {
+        String id = s.findFirst().orElseThrow().uid().value();
+        long validity = Long.parseLong(id.substring(0, id.indexOf(':')));
+        String stale = (validity - 1) + id.substring(id.indexOf(':'));
+        assertThat(inbox.find(dev.mailcore.MessageUid.of(stale))).isEmpty();
+        assertThat(inbox.find(dev.mailcore.MessageUid.of(id))).isPresent();
+      }
+    }
+
+    @Test
+    void listFetchesLazilyInBatches() {
+      for (int i = 0; i < 7; i++) {
+        server.deliver(message("M" + i));
+      }
+      try (ImapStore small = server.plain(server.imapPort()).fetchBatchSize(3).build();
+          Folder inbox = small.inbox();
+          Stream<StoredMessage> s = inbox.list()) {
+        assertThat(s.limit(4).map(m -> m.subject().orElse("")).toList())
+            .containsExactly("M0", "M1", "M2", "M3");
+      }
+    }
+
+    @Test
+    void streamsLargeContentInPartialFetches() throws Exception {
+      String big = "0123456789abcdef\r\n".repeat(20_000); // 360 KB, several 64 KiB fetches
+      server.deliver(Message.builder().from(Mailbox.of("ana", "shop.example")).to(Mailbox.of("bob", "example.org"))
+          .subject("Big").text(big).build());
+      try (Folder inbox = store.inbox(); Stream<StoredMessage> s = inbox.list()) {
+        StoredMessage m = s.findFirst().orElseThrow();
+        long total = 0;
+        try (InputStream in = m.openContent()) {
+          byte[] buf = new byte[8192];
+          int n;
+          while ((n = in.read(buf)) > 0) {
+            total += n;
+          }
+        }
+        assertThat(total).isEqualTo(m.size()).isGreaterThan(360_000);
+      }
+    }
+
+    @Test
+    void prefetchedBodiesArriveWithTheirBatch() throws Exception {
+      server.deliver(message("Small"));
+      server.deliver(message("Also small"));
+      try (TcpProxy proxy = new TcpProxy(server.imapPort());
+          ImapStore prefetching = server.plain(proxy.port()).prefetchBodies(1 << 20).build();
+          Folder inbox = prefetching.inbox();
+          Stream<StoredMessage> s = inbox.list()) {
+        List<StoredMessage> listed = s.toList();
+        proxy.cut(); // no connection any more: the bodies must already be here
+        for (StoredMessage m : listed) {
+          try (InputStream in = m.openContent()) {
+            assertThat(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII))
+                .contains("Subject: " + m.subject().orElseThrow());
+          }
+        }
+      }
+    }
+
+    @Test
+    void idleWatchHearsMailSentOverSmtpWithinTwoSeconds() throws Exception {
+      CountDownLatch arrived = new CountDownLatch(1);
+      List<String> subjects = Collections.synchronizedList(new ArrayList<>());
+      try (Watch watch =
+          store.watch(MailStore.INBOX, msgs -> {
+            msgs.forEach(m -> subjects.add(m.subject().orElse("")));
+            arrived.countDown();
+          })) {
+        server.sendSmtp(message("Over SMTP"));
+        assertThat(arrived.await(2, TimeUnit.SECONDS)).as("reported within 2 s").isTrue();
+        assertThat(subjects).containsExactly("Over SMTP");
+      }
+    }
+
+    @Test
+    void watchRecoversAfterTheConnectionIsCut() throws Exception {
+      try (TcpProxy proxy = new TcpProxy(server.imapPort());
+          ImapStore viaProxy = server.plain(proxy.port()).build()) {
+        CountDownLatch lost = new CountDownLatch(1);
+        CountDownLatch back = new CountDownLatch(1);
+        CountDownLatch mail = new CountDownLatch(1);
+        List<MailException> causes = Collections.synchronizedList(new ArrayList<>());
+        Watch.Listener listener =
+            new Watch.Listener() {
+              @Override
+              public void newMail(List<StoredMessage> messages) {
+                if (messages.stream().anyMatch(m -> m.subject().orElse("").equals("After cut"))) {
+                  mail.countDown();
+                }
+              }
+
+              @Override
+              public void connectionLost(MailException cause) {
+                causes.add(cause);
+                lost.countDown();
+              }
+
+              @Override
+              public void reconnected() {
+                back.countDown();
+              }
+            };
+        try (Watch watch = viaProxy.watch(MailStore.INBOX, listener)) {
+          proxy.cut();
+          assertThat(lost.await(10, TimeUnit.SECONDS)).as("connection loss noticed").isTrue();
+          assertThat(back.await(10, TimeUnit.SECONDS)).as("reconnected by itself").isTrue();
+          server.deliver(message("After cut"));
+          assertThat(mail.await(5, TimeUnit.SECONDS)).as("mail after reconnect").isTrue();
+          assertThat(watch.isActive()).isTrue();
+          assertThat(causes.get(0)).isInstanceOf(MailException.class);
+        }
+      }
+    }
+
+    @Test
+    void watchReportsMailThatArrivedWhileDisconnected() throws Exception {
+      try (TcpProxy proxy = new TcpProxy(server.imapPort());
+          ImapStore viaProxy = server.plain(proxy.port()).build()) {
+        CountDownLatch mail = new CountDownLatch(1);
+        CountDownLatch lost = new CountDownLatch(1);
+        Watch.Listener listener =
+            new Watch.Listener() {
+              @Override
+              public void newMail(List<StoredMessage> messages) {
+                if (messages.stream().anyMatch(m -> m.subject().orElse("").equals("During outage"))) {
+                  mail.countDown();
+                }
+              }
+
+              @Override
+              public void connectionLost(MailException cause) {
+                lost.countDown();
+              }
+            };
+        try (Watch watch = viaProxy.watch(MailStore.INBOX, listener)) {
+          proxy.refuse(true);
+          proxy.cut();
+          assertThat(lost.await(10, TimeUnit.SECONDS)).isTrue();
+          server.deliver(message("During outage"));
+          proxy.refuse(false);
+          assertThat(mail.await(10, TimeUnit.SECONDS)).as("reported after reconnect").isTrue();
+        }
+      }
+    }
+
+    @Test
+    void foldersListInboxWithItsRole() {
+      store.createFolder("Receipts");
+      List<FolderInfo> folders = store.folders();
+      assertThat(folders).contains(new FolderInfo("INBOX", java.util.Optional.of(FolderInfo.Role.INBOX)));
+      assertThat(folders).anySatisfy(f -> assertThat(f.name()).isEqualTo("Receipts"));
+    }
+
+    @Test
+    void wrongPasswordIsAnAuthenticationFailure() {
+      try (ImapStore wrong =
+          server.plain(server.imapPort()).credentials(Credentials.password("bob", "nope")).build()) {
+        assertThatThrownBy(wrong::capabilities)
+            .isInstanceOf(MailAuthenticationException.class)
+            .hasMessageNotContaining("nope")
+            .hasCauseInstanceOf(jakarta.mail.AuthenticationFailedException.class);
+      }
+    }
+
+    @Test
+    void refusesPlainTextLoginUnlessAllowed() {
+      try (ImapStore plain = server.plain(server.imapPort()).allowPlaintext(false).build()) {
+        assertThatThrownBy(plain::capabilities)
+            .isInstanceOf(MailAuthenticationException.class)
+            .hasMessageContaining("allowPlaintext");
+      }
+    }
+
+    @Test
+    void untrustedCertificateFailsTheConnection() {
+      try (ImapStore untrusted =
+          ImapStore.builder()
+              .host("localhost")
+              .port(server.imapsPort())
+              .credentials(Credentials.password("bob", "secret"))
+              .connectTimeout(Duration.ofSeconds(5))
+              .readTimeout(Duration.ofSeconds(5))
+              .build()) {
+        assertThatThrownBy(untrusted::capabilities)
+            .isInstanceOf(MailConnectionException.class)
+            .satisfies(e -> assertThat(((MailException) e).isPermanent()).isTrue());
+      }
+    }
+
+    @Test
+    void oauth2TokenLogsInWithXoauth2() {
+      try (ImapStore oauth =
+          server.plain(server.imapPort())
+              .credentials(Credentials.oauth2("bob", () -> "secret"))
+              .build()) {
+        assertThat(oauth.folders()).isNotEmpty();
+      }
+    }
+
+    @Test
+    void mailStoresOpensImapUris() {
+      URI uri = URI.create("imap://127.0.0.1:" + server.imapPort() + "?tls=none&allowPlaintext=true");
+      try (MailStore opened = MailStores.open(uri, Credentials.password("bob", "secret"))) {
+        assertThat(opened).isInstanceOf(ImapStore.class);
+        assertThat(opened.has(StoreCapability.FOLDERS)).isTrue();
+      }
+    }
+
+    @Test
+    void builderRejectsIdleRearmOfTwentyNineMinutes() {
+      assertThatThrownBy(() -> ImapStore.builder().idleRearm(Duration.ofMinutes(29)))
+          .isInstanceOf(IllegalArgumentException.class);
+      assertThatThrownBy(() -> ImapStore.builder().host("h").build())
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("credentials");
+    }
+  }
+
+  /** Hostile servers end in clear errors within the time-out, never a hang or OutOfMemoryError. */
+  @Nested
+  @Timeout(value = 15, unit = TimeUnit.SECONDS)
+  class HostileServer {
+    private static final Duration TIMEOUT = Duration.ofMillis(500);
+
+    private ImapStore store(FaultServer server) {
+      return ImapStore.builder()
+          .host("127.0.0.1")
+          .port(server.port())
+          .tls(TlsMode.NONE)
+          .allowPlaintext(true)
+          .credentials(Credentials.password("bob", "secret"))
+          .connectTimeout(TIMEOUT)
+          .readTimeout(TIMEOUT)
+          .build();
+    }
+
+    private MailException failure(FaultServer.Script script, java.util.function.Consumer<ImapStore> call)
+        throws IOException {
+      try (FaultServer server = new FaultServer(script); ImapStore store = store(server)) {
+        long start = System.nanoTime();
+        Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> call.accept(store));
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        assertThat(t).isInstanceOf(MailException.class);
+        assertThat(took).as("failed within a few time-outs").isLessThan(Duration.ofSeconds(5));
+        assertThat(server.failures()).isEmpty();
+        return (MailException) t;
+      }
+    }
+
+    @Test
+    void silentServerTimesOut() throws IOException {
+      MailException e = failure(c -> c.drain(), ImapStore::capabilities);
+      assertThat(e).isInstanceOf(MailConnectionException.class).hasMessageContaining("timed out");
+    }
+
+    @Test
+    void endlessGreetingIsAProtocolError() throws IOException {
+      MailException e =
+          failure(
+              c -> {
+                c.send("* OK ");
+                c.sendEndless((byte) 'x', 40L * 1024 * 1024);
+                c.drain();
+              },
+              ImapStore::capabilities);
+      assertThat(e).isInstanceOf(MailProtocolException.class).hasMessageContaining("line");
+    }
+
+    @Test
+    void hugeLiteralIsRefusedBeforeAllocation() throws IOException {
+      MailException e =
+          failure(
+              HostileImapServers.loginThen((c, tag, cmd) -> c.send("* LIST () \"/\" {9999999999}\r\n")),
+              ImapStore::folders);
+      assertThat(e).isInstanceOf(MailProtocolException.class).hasMessageContaining("literal");
+    }
+
+    @Test
+    void literalJustBelowTwoGigabytesIsRefusedToo() throws IOException {
+      // Angus would allocate the announced size at once
+      MailException e =
+          failure(
+              HostileImapServers.loginThen((c, tag, cmd) -> c.send("* LIST () \"/\" {2000000000}\r\nabc")),
+              ImapStore::folders);
+      assertThat(e).isInstanceOf(MailProtocolException.class).hasMessageContaining("2000000000");
+    }
+
+    @Test
+    void wrongTagsEndInAnErrorWithinTheTimeout() throws IOException {
+      failure(
+          HostileImapServers.loginThen((c, tag, cmd) -> c.send("ZZZ999 OK not yours\r\n")),
+          ImapStore::folders);
+    }
+
+    @Test
+    void disconnectMidResponseIsAConnectionError() throws IOException {
+      MailException e =
+          failure(
+              HostileImapServers.loginThen(
+                  (c, tag, cmd) -> {
+                    c.send("* LIST () \"/\" INB");
+                    throw new IOException("hang up mid-response");
+                  }),
+              ImapStore::folders);
+      assertThat(e).isInstanceOf(MailConnectionException.class);
+    }
+
+    @Test
+    void refusedLoginIsAnAuthenticationError() throws IOException {
+      MailException e =
+          failure(
+              c -> {
+                c.send("* OK [CAPABILITY IMAP4rev1] ready\r\n");
+                String line = c.readLine();
+                c.send(FaultServer.Conversation.tag(line) + " NO [AUTHENTICATIONFAILED] nope\r\n");
+                c.drain();
+              },
+              ImapStore::capabilities);
+      assertThat(e).isInstanceOf(MailAuthenticationException.class);
+    }
+
+    @Test
+    void refusedCommandIsACommandErrorWithTheServerText() throws IOException {
+      MailException e =
+          failure(
+              HostileImapServers.loginThen((c, tag, cmd) -> c.send(tag + " NO [CANNOT] not today\r\n")),
+              s -> s.createFolder("X"));
+      assertThat(e).isInstanceOf(dev.mailcore.MailCommandException.class).hasMessageContaining("not today");
+    }
+
+    @Test
+    void listsSpecialUseRolesFromListAttributes() throws IOException {
+      FaultServer.Script script =
+          HostileImapServers.loginThen(
+              (c, tag, cmd) -> {
+                if (cmd.toUpperCase(java.util.Locale.ROOT).startsWith("LIST")) {
+                  c.send("* LIST (\\HasNoChildren) \"/\" INBOX\r\n"
+                      + "* LIST (\\HasNoChildren \\Sent) \"/\" \"Sent Items\"\r\n"
+                      + "* LIST (\\Trash) \"/\" Bin\r\n"
+                      + "* LIST (\\Junk) \"/\" Spam\r\n"
+                      + "* LIST (\\Drafts) \"/\" Drafts\r\n"
+                      + "* LIST (\\Archive) \"/\" Archive\r\n"
+                      + "* LIST (\\All) \"/\" All\r\n"
+                      + "* LIST (\\Flagged) \"/\" Starred\r\n"
+                      + "* LIST (\\HasChildren) \"/\" Projects\r\n"
+                      + tag + " OK done\r\n");
+                } else {
+                  c.send(tag + " BAD unexpected\r\n");
+                }
+              });
+      try (FaultServer server = new FaultServer(script); ImapStore store = store(server)) {
+        java.util.Map<String, java.util.Optional<FolderInfo.Role>> roles = new java.util.HashMap<>();
+        store.folders().forEach(f -> roles.put(f.name(), f.role()));
+        assertThat(roles)
+            .containsEntry("INBOX", java.util.Optional.of(FolderInfo.Role.INBOX))
+            .containsEntry("Sent Items", java.util.Optional.of(FolderInfo.Role.SENT))
+            .containsEntry("Bin", java.util.Optional.of(FolderInfo.Role.TRASH))
+            .containsEntry("Spam", java.util.Optional.of(FolderInfo.Role.JUNK))
+            .containsEntry("Drafts", java.util.Optional.of(FolderInfo.Role.DRAFTS))
+            .containsEntry("Archive", java.util.Optional.of(FolderInfo.Role.ARCHIVE))
+            .containsEntry("All", java.util.Optional.of(FolderInfo.Role.ALL))
+            .containsEntry("Starred", java.util.Optional.of(FolderInfo.Role.FLAGGED))
+            .containsEntry("Projects", java.util.Optional.empty());
+      }
+    }
+  }
+}

@@ -1,0 +1,22 @@
+package dev.mailcore.pop3.internal;
+
+import dev.mailcore.internal.StoreSettings;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The frozen configuration of one {@code Pop3Store}.
+ *
+ * @param settings connection settings shared with IMAP
+ * @param deleteAfterDownload whether fetched messages are deleted at QUIT
+ * @param fetchBatchSize messages per header batch
+ * @param pollInterval watch polling interval
+ */
+public record Pop3Config(
+    StoreSettings settings, boolean deleteAfterDownload, int fetchBatchSize, Duration pollInterval) {
+  /** Validates. */
+  public Pop3Config {
+    Objects.requireNonNull(settings, "settings");
+    Objects.requireNonNull(pollInterval, "pollInterval");
+  }
+}

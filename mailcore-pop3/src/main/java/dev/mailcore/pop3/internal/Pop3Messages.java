@@ -1,0 +1,96 @@
+package dev.mailcore.pop3.internal;
+
+import dev.mailcore.Content;
+import dev.mailcore.MessageUid;
+import dev.mailcore.StoredMessage;
+import dev.mailcore.internal.StoredHeaders;
+import jakarta.mail.FetchProfile;
+import jakarta.mail.Message;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.UIDFolder;
+import jakarta.mail.internet.MimeMessage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import org.eclipse.angus.mail.pop3.POP3Folder;
+import org.eclipse.angus.mail.pop3.POP3Message;
+
+/**
+ * Turns Angus POP3 messages into {@link StoredMessage}s. UIDL and LIST run once for the whole
+ * mailbox; headers come from TOP n 0 for each message of a batch (POP3 has nothing better);
+ * bodies from RETR when the content is opened, spooled to a temporary file.
+ */
+final class Pop3Messages {
+  private static final FetchProfile IDS = ids();
+
+  private Pop3Messages() {}
+
+  private static FetchProfile ids() {
+    FetchProfile fp = new FetchProfile();
+    fp.add(UIDFolder.FetchProfileItem.UID);
+    return fp;
+  }
+
+  /** Fetches every message's UIDL: one UIDL command. */
+  static Message[] withIds(POP3Folder folder) throws MessagingException {
+    Message[] all = folder.getMessages();
+    folder.fetch(all, IDS);
+    return all;
+  }
+
+  /**
+   * Returns every message's size, by message number from 0: one LIST command. (Angus's own
+   * {@code getSize} would RETR the whole message with the file cache on.)
+   */
+  static int[] sizes(POP3Folder folder) throws MessagingException {
+    return folder.getSizes();
+  }
+
+  /**
+   * Fetches the headers of {@code batch} (ids already fetched) with TOP n 0 and maps them. TOP
+   * is asked directly: with the file cache on, Angus would load headers with a whole RETR.
+   */
+  static List<StoredMessage> load(Session session, POP3Folder folder, Message[] batch, int[] sizes)
+      throws MessagingException {
+    List<StoredMessage> out = new ArrayList<>(batch.length);
+    for (Message m : batch) {
+      POP3Message pm = (POP3Message) m;
+      int n = pm.getMessageNumber();
+      long size = n >= 1 && n <= sizes.length ? Math.max(0, sizes[n - 1]) : 0;
+      MimeMessage headers;
+      try (InputStream top = pm.top(0)) {
+        headers = new MimeMessage(session, top);
+      } catch (IOException e) {
+        throw new MessagingException("cannot read headers of message " + pm.getMessageNumber(), e);
+      }
+      out.add(
+          StoredMessage.builder(MessageUid.of(folder.getUID(pm)))
+              .size(size)
+              .headers(StoredHeaders.of(headers))
+              .content(Content.ofSource(() -> open(pm), size))
+              .build());
+    }
+    return out;
+  }
+
+  static List<StoredMessage> loadAll(
+      Session session, POP3Folder folder, List<Message> messages, int batchSize, int[] sizes)
+      throws MessagingException {
+    List<StoredMessage> out = new ArrayList<>(messages.size());
+    for (int i = 0; i < messages.size(); i += batchSize) {
+      List<Message> part = messages.subList(i, Math.min(messages.size(), i + batchSize));
+      out.addAll(load(session, folder, part.toArray(Message[]::new), sizes));
+    }
+    return out;
+  }
+
+  private static InputStream open(POP3Message m) throws IOException {
+    try {
+      return m.getMimeStream();
+    } catch (MessagingException e) {
+      throw new IOException("cannot retrieve message: " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,112 @@
+package dev.mailcore.pop3;
+
+import com.icegreen.greenmail.user.GreenMailUser;
+import com.icegreen.greenmail.util.GreenMail;
+import com.icegreen.greenmail.util.ServerSetup;
+import com.icegreen.greenmail.util.ServerSetupTest;
+import dev.mailcore.Credentials;
+import dev.mailcore.Message;
+import dev.mailcore.TlsMode;
+import dev.mailcore.testnet.TestTls;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.Transport;
+import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MimeMessage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.time.Duration;
+import java.util.Properties;
+
+/** A GreenMail server (SMTP, POP3, POP3S on loopback ephemeral ports) with one user, bob. */
+final class GreenMailPop3 implements AutoCloseable {
+  static final String USER = "bob";
+  static final String PASSWORD = "secret";
+  static final String ADDRESS = "bob@example.org";
+
+  static {
+    TestTls.installForGreenMail();
+  }
+
+  final GreenMail greenMail;
+  final GreenMailUser user;
+
+  GreenMailPop3() {
+    greenMail =
+        new GreenMail(
+            new ServerSetup[] {
+              ServerSetupTest.SMTP.dynamicPort(),
+              ServerSetupTest.POP3.dynamicPort(),
+              ServerSetupTest.POP3S.dynamicPort()
+            });
+    greenMail.start();
+    user = greenMail.setUser(ADDRESS, USER, PASSWORD);
+  }
+
+  int pop3Port() {
+    return greenMail.getPop3().getPort();
+  }
+
+  int pop3sPort() {
+    return greenMail.getPop3s().getPort();
+  }
+
+  /** A plain-text store on {@code port} (the POP3 port or a proxy in front of it). */
+  Pop3Store.Builder plain(int port) {
+    return Pop3Store.builder()
+        .host("127.0.0.1")
+        .port(port)
+        .tls(TlsMode.NONE)
+        .allowPlaintext(true)
+        .credentials(Credentials.password(USER, PASSWORD))
+        .connectTimeout(Duration.ofSeconds(5))
+        .readTimeout(Duration.ofSeconds(5))
+        .pollInterval(Duration.ofMillis(200));
+  }
+
+  /** An implicit-TLS store trusting the test certificate, checking the host name. */
+  Pop3Store.Builder tls() {
+    return Pop3Store.builder()
+        .host("localhost")
+        .port(pop3sPort())
+        .tls(TlsMode.IMPLICIT)
+        .sslContext(TestTls.clientContext())
+        .credentials(Credentials.password(USER, PASSWORD))
+        .connectTimeout(Duration.ofSeconds(5))
+        .readTimeout(Duration.ofSeconds(5))
+        .pollInterval(Duration.ofMillis(200));
+  }
+
+  /** Delivers through GreenMail's delivery API. */
+  void deliver(Message message) {
+    user.deliver(mime(message));
+  }
+
+  /** Sends through GreenMail's SMTP server. */
+  void sendSmtp(Message message) throws MessagingException {
+    Properties p = new Properties();
+    p.setProperty("mail.smtp.host", "127.0.0.1");
+    p.setProperty("mail.smtp.port", Integer.toString(greenMail.getSmtp().getPort()));
+    MimeMessage m = mime(message, Session.getInstance(p));
+    Transport.send(m, new InternetAddress[] {new InternetAddress(ADDRESS)});
+  }
+
+  static MimeMessage mime(Message message) {
+    return mime(message, Session.getInstance(new Properties()));
+  }
+
+  static MimeMessage mime(Message message, Session session) {
+    try {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      message.writeTo(out);
+      return new MimeMessage(session, new ByteArrayInputStream(out.toByteArray()));
+    } catch (MessagingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    greenMail.stop();
+  }
+}
