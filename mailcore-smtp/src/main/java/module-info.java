@@ -4,7 +4,9 @@ module dev.mailcore.smtp {
   requires jakarta.mail;
   requires org.dnsjava;
   requires org.slf4j;
+  requires java.sql;
 
   // exports dev.mailcore.smtp; (added with the first public type)
   exports dev.mailcore.smtp.queue;
+  exports dev.mailcore.smtp.queue.jdbc;
 }
