@@ -162,6 +162,13 @@ public final class PostgresQueueStore implements QueueStore {
     return owner;
   }
 
+  /** Returns how many appends wait for the next group commit; for tests. */
+  int pendingAppends() {
+    synchronized (groupLock) {
+      return pending.size();
+    }
+  }
+
   /** Returns how long a claim or a renewal leases an entry. */
   public Duration leaseDuration() {
     return leaseDuration;
@@ -281,7 +288,7 @@ public final class PostgresQueueStore implements QueueStore {
             c.prepareStatement("INSERT INTO " + schema.chunk + " (entry_id, seq, data) VALUES (?, ?, ?)");
         PreparedStatement setSize =
             c.prepareStatement("UPDATE " + schema.entry + " SET size = ?, chunks = ? WHERE id = ?")) {
-      boolean anyRecipients = false;
+      RecipientRows rows = new RecipientRows();
       for (Pending p : batch) {
         p.failure = null; // a repeat after a lost connection starts afresh
         QueueEntry e = p.entry;
@@ -294,19 +301,16 @@ public final class PostgresQueueStore implements QueueStore {
         if (size < 0) {
           continue; // the content failed; its rows are gone, the others commit
         }
-        for (int i = 0; i < e.recipients().size(); i++) {
-          bindRecipient(insRecipient, e.id(), i, e.recipients().get(i));
-          insRecipient.addBatch();
-          anyRecipients = true;
-        }
+        rows.add(e);
         setSize.setLong(1, size);
         setSize.setInt(2, (int) ((size + chunkSize - 1) / chunkSize));
         setSize.setString(3, e.id().value());
         setSize.executeUpdate();
         out.put(p, e.id());
       }
-      if (anyRecipients) {
-        insRecipient.executeBatch();
+      if (!rows.isEmpty()) {
+        rows.bind(c, insRecipient);
+        insRecipient.executeUpdate();
       }
       c.commit();
       LOG.debug("committed {} appends in one transaction", batch.size());
@@ -385,43 +389,78 @@ public final class PostgresQueueStore implements QueueStore {
     setTime(s, 10, e.nextAttempt());
   }
 
+  private static final String RECIPIENT_ROWS =
+      "unnest(?::text[], ?::int[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[], ?::timestamptz[],"
+          + " ?::timestamptz[], ?::int[], ?::text[], ?::text[], ?::text[], ?::text[])"
+          + " AS v(entry_id, idx, local_part, domain, ascii_domain, status, attempts, next_attempt,"
+          + " last_attempt, reply_code, reply_status, reply_text, diagnostic, remote_host)";
+
   private String insertRecipientSql() {
     return "INSERT INTO " + schema.recipient
-        + " (local_part, domain, ascii_domain, status, attempts, next_attempt, last_attempt,"
-        + " reply_code, reply_status, reply_text, diagnostic, remote_host, entry_id, idx)"
-        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        + " (entry_id, idx, local_part, domain, ascii_domain, status, attempts, next_attempt, last_attempt,"
+        + " reply_code, reply_status, reply_text, diagnostic, remote_host) SELECT * FROM " + RECIPIENT_ROWS;
   }
 
   private String updateRecipientSql() {
     return "UPDATE " + schema.recipient
-        + " SET local_part = ?, domain = ?, ascii_domain = ?, status = ?, attempts = ?, next_attempt = ?,"
-        + " last_attempt = ?, reply_code = ?, reply_status = ?, reply_text = ?, diagnostic = ?, remote_host = ?"
-        + " WHERE entry_id = ? AND idx = ?";
+        + " r SET local_part = v.local_part, domain = v.domain, ascii_domain = v.ascii_domain,"
+        + " status = v.status, attempts = v.attempts, next_attempt = v.next_attempt,"
+        + " last_attempt = v.last_attempt, reply_code = v.reply_code, reply_status = v.reply_status,"
+        + " reply_text = v.reply_text, diagnostic = v.diagnostic, remote_host = v.remote_host"
+        + " FROM " + RECIPIENT_ROWS + " WHERE r.entry_id = v.entry_id AND r.idx = v.idx";
   }
 
-  /** Binds a recipient for {@link #insertRecipientSql()} and {@link #updateRecipientSql()} alike. */
-  private static void bindRecipient(PreparedStatement s, QueueId id, int idx, RecipientState r) throws SQLException {
-    s.setString(1, r.recipient().localPart());
-    s.setString(2, r.recipient().domain());
-    s.setString(3, r.recipient().asciiDomain().toLowerCase(Locale.ROOT));
-    s.setString(4, r.status().name());
-    s.setInt(5, r.attempts());
-    setTime(s, 6, r.nextAttempt());
-    setTime(s, 7, r.lastAttempt());
-    if (r.lastReply().isPresent()) {
-      ServerReply reply = r.lastReply().get();
-      s.setInt(8, reply.code());
-      s.setString(9, reply.status().map(EnhancedStatus::toString).orElse(null));
-      s.setString(10, String.join("\n", reply.lines()));
-    } else {
-      s.setNull(8, Types.INTEGER);
-      s.setString(9, null);
-      s.setString(10, null);
+  /**
+   * Recipient rows as one array per column, so one statement writes the recipients of a whole
+   * group (and no JDBC batch is needed).
+   */
+  private static final class RecipientRows {
+    private final List<List<Object>> columns = new ArrayList<>();
+    private static final String[] TYPES = {
+      "text", "int4", "text", "text", "text", "text", "int4", "text", "text", "int4", "text", "text", "text", "text"
+    };
+
+    RecipientRows() {
+      for (int i = 0; i < TYPES.length; i++) {
+        columns.add(new ArrayList<>());
+      }
     }
-    s.setString(11, r.diagnostic().orElse(null));
-    s.setString(12, r.remoteHost().orElse(null));
-    s.setString(13, id.value());
-    s.setInt(14, idx);
+
+    void add(QueueEntry e) {
+      for (int i = 0; i < e.recipients().size(); i++) {
+        RecipientState r = e.recipients().get(i);
+        Optional<ServerReply> reply = r.lastReply();
+        Object[] row = {
+          e.id().value(),
+          i,
+          r.recipient().localPart(),
+          r.recipient().domain(),
+          r.recipient().asciiDomain().toLowerCase(Locale.ROOT),
+          r.status().name(),
+          r.attempts(),
+          r.nextAttempt().map(Instant::toString).orElse(null),
+          r.lastAttempt().map(Instant::toString).orElse(null),
+          reply.map(ServerReply::code).orElse(null),
+          reply.flatMap(ServerReply::status).map(EnhancedStatus::toString).orElse(null),
+          reply.map(x -> String.join("\n", x.lines())).orElse(null),
+          r.diagnostic().orElse(null),
+          r.remoteHost().orElse(null)
+        };
+        for (int c = 0; c < row.length; c++) {
+          columns.get(c).add(row[c]);
+        }
+      }
+    }
+
+    boolean isEmpty() {
+      return columns.get(0).isEmpty();
+    }
+
+    void bind(Connection c, PreparedStatement s) throws SQLException {
+      for (int i = 0; i < TYPES.length; i++) {
+        s.setArray(i + 1, c.createArrayOf(TYPES[i], columns.get(i).toArray()));
+      }
+    }
   }
 
   // ---------------------------------------------------------------- message bytes
@@ -569,11 +608,10 @@ public final class PostgresQueueStore implements QueueStore {
         }
       }
       try (PreparedStatement r = c.prepareStatement(updateRecipientSql())) {
-        for (int i = 0; i < entry.recipients().size(); i++) {
-          bindRecipient(r, entry.id(), i, entry.recipients().get(i));
-          r.addBatch();
-        }
-        r.executeBatch();
+        RecipientRows rows = new RecipientRows();
+        rows.add(entry);
+        rows.bind(c, r);
+        r.executeUpdate();
       }
       c.commit();
       return true;
