@@ -132,8 +132,20 @@ class PostgresQueueStoreTest {
   void twoInstancesClaimingConcurrentlyNeverGetTheSameEntry() throws Exception {
     PostgresQueueStore a = store("a", Duration.ofMinutes(5));
     PostgresQueueStore b = store("b", Duration.ofMinutes(5));
-    for (int i = 0; i < 300; i++) {
-      a.append(entry("m" + i, BOB), text("x" + i));
+    List<Future<?>> producers = new ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      int thread = t;
+      producers.add(
+          pool.submit(
+              () -> {
+                for (int i = 0; i < 30; i++) {
+                  a.append(entry("m" + thread + "-" + i, BOB), text("x"));
+                }
+                return null;
+              }));
+    }
+    for (Future<?> f : producers) {
+      f.get(60, TimeUnit.SECONDS);
     }
     Set<QueueId> seen = ConcurrentHashMap.newKeySet();
     List<QueueId> all = Collections.synchronizedList(new ArrayList<>());
@@ -146,7 +158,7 @@ class PostgresQueueStoreTest {
               () -> {
                 start.await();
                 List<QueueLease> got;
-                while (!(got = s.claim(T0, 7)).isEmpty()) {
+                while (!(got = s.claim(T0, 3)).isEmpty()) {
                   for (QueueLease l : got) {
                     assertThat(l.owner()).isEqualTo(s.owner());
                     seen.add(l.id());
@@ -159,8 +171,8 @@ class PostgresQueueStoreTest {
     for (Future<?> f : claimers) {
       f.get(60, TimeUnit.SECONDS);
     }
-    assertThat(all).hasSize(300);
-    assertThat(seen).hasSize(300);
+    assertThat(all).hasSize(120);
+    assertThat(seen).hasSize(120);
   }
 
   @Test
@@ -247,7 +259,7 @@ class PostgresQueueStoreTest {
     PostgresQueueStore rescuer = store("rescuer", Duration.ofMinutes(5));
     int completions = 0;
     int rescues = 0;
-    for (int i = 0; i < 40; i++) {
+    for (int i = 0; i < 30; i++) {
       QueueEntry e = entry("race" + i, BOB);
       stalled.append(e, text("x"));
       QueueLease old = stalled.claim(T0, 1).get(0);
@@ -285,7 +297,7 @@ class PostgresQueueStoreTest {
         assertThat(rescuer.delete(claimed.get(0))).isTrue();
       }
     }
-    assertThat(completions + rescues).isEqualTo(40);
+    assertThat(completions + rescues).isEqualTo(30);
   }
 
   @Test
@@ -397,7 +409,7 @@ class PostgresQueueStoreTest {
       producers.add(
           pool.submit(
               () -> {
-                for (int i = 0; i < 50; i++) {
+                for (int i = 0; i < 25; i++) {
                   a.append(entry("p" + thread + "-" + i, BOB), text("message " + thread + "/" + i));
                 }
                 return null;
@@ -406,10 +418,9 @@ class PostgresQueueStoreTest {
     for (Future<?> f : producers) {
       f.get(60, TimeUnit.SECONDS);
     }
-    assertThat(a.size()).isEqualTo(400);
+    assertThat(a.size()).isEqualTo(200);
     assertThat(new String(a.message(new QueueId("p3-17")).readAllBytes(), StandardCharsets.UTF_8))
         .isEqualTo("message 3/17");
-    assertThat(count("SELECT count(DISTINCT xmin::text) FROM $entry")).isLessThanOrEqualTo(400);
   }
 
   @Test
@@ -555,7 +566,7 @@ class PostgresQueueStoreTest {
       workers.add(
           pool.submit(
               () -> {
-                for (int i = 0; i < 60; i++) {
+                for (int i = 0; i < 25; i++) {
                   QueueId id = new QueueId("k" + thread + "-" + i);
                   try {
                     a.append(entry(id.value(), BOB), text("body of " + id));
