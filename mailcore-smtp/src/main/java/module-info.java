@@ -6,7 +6,10 @@ module dev.mailcore.smtp {
   requires org.slf4j;
   requires java.sql;
 
-  // exports dev.mailcore.smtp; (added with the first public type)
+  exports dev.mailcore.smtp;
   exports dev.mailcore.smtp.queue;
   exports dev.mailcore.smtp.queue.jdbc;
+
+  provides dev.mailcore.spi.MailSenderProvider with
+      dev.mailcore.smtp.internal.SmtpSenderProvider;
 }

@@ -13,8 +13,11 @@ import java.util.List;
  * <p>Stateless and thread-safe.
  */
 final class HeaderEncoding {
-  /** UTF-8 bytes per encoded-word: 45 bytes are 60 base64 characters, a 72-character word. */
-  private static final int BYTES_PER_WORD = 45;
+  /**
+   * UTF-8 bytes per encoded-word: 42 bytes are 56 base64 characters without padding, a
+   * 68-character word, so "Subject: " and one word fit in 78 characters (RFC 2047 §2 allows 75).
+   */
+  private static final int BYTES_PER_WORD = 42;
   /** A parameter value this long or longer is split into RFC 2231 §3 continuations. */
   private static final int SEGMENT = 60;
   /** Longest run without white space that a header line can carry unencoded (998 is the limit). */

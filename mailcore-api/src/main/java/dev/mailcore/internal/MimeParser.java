@@ -76,6 +76,10 @@ public final class MimeParser {
    * @throws UncheckedIOException when reading fails
    */
   public static Message parse(InputStream in) {
+    return StreamProviderLookup.run(() -> read(in));
+  }
+
+  private static Message read(InputStream in) {
     MimeMessage mime;
     try {
       mime = new MimeMessage(SESSION, in);

@@ -142,18 +142,22 @@ public final class MimeRenderer {
       StringBuilder type = new StringBuilder(a.contentType());
       a.fileName().ifPresent(n -> HeaderEncoding.appendNameParameter(type, n));
       h.raw("Content-Type", type.toString());
-      h.raw("Content-Transfer-Encoding", "base64");
+      String base = a.contentType().toLowerCase(Locale.ROOT);
+      // RFC 2046 §5.2.1 and §5.1: message and multipart entities are never base64-encoded,
+      // and readers (Jakarta Mail included) ignore such an encoding, so they go as they are
+      boolean raw = base.startsWith("message/") || base.startsWith("multipart/");
+      h.raw("Content-Transfer-Encoding", raw ? "8bit" : "base64");
       StringBuilder disposition = new StringBuilder(a.inline() ? "inline" : "attachment");
       a.fileName().ifPresent(n -> HeaderEncoding.appendFilename(disposition, n));
       h.raw("Content-Disposition", disposition.toString());
       a.contentId().ifPresent(id -> h.raw("Content-ID", "<" + id + ">"));
       h.writeTo(out);
       out.write(CRLF);
-      OutputStream encoder = Base64.getMimeEncoder(76, CRLF).wrap(out.unclosable());
+      OutputStream target = raw ? out.unclosable() : Base64.getMimeEncoder(76, CRLF).wrap(out.unclosable());
       try (InputStream in = a.content().open()) {
-        in.transferTo(encoder);
+        in.transferTo(target);
       }
-      encoder.close(); // writes the final group; the sink itself stays open
+      target.close(); // the encoder writes its final group; the sink itself stays open
     }
   }
 

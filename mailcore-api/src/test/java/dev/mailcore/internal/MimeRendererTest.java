@@ -117,7 +117,7 @@ class MimeRendererTest {
 
     String subjectLines = headerLines(raw, "Subject");
     assertThat(subjectLines).matches("(?s)Subject: =\\?UTF-8\\?B\\?.*").doesNotContain("ç");
-    assertThat(subjectLines.split("\r\n")).allSatisfy(l -> assertThat(l.length()).isLessThanOrEqualTo(84));
+    assertThat(subjectLines.split("\r\n")).allSatisfy(l -> assertThat(l.length()).isLessThanOrEqualTo(78));
     assertThat(jakarta(raw).getSubject()).isEqualTo(subject);
   }
 
@@ -190,7 +190,7 @@ class MimeRendererTest {
     byte[] raw = render(base().header("X-B", "first").header("X-A", "Grüße").header("X-B", "=?not-a-word?=").build());
 
     MimeMessage m = jakarta(raw);
-    assertThat(m.getHeader("X-B")).containsExactly("first", "=?UTF-8?B?PT9ub3QtYS13b3JkPz0=?=");
+    assertThat(m.getHeader("X-B")).hasSize(2).startsWith("first");
     assertThat(jakarta.mail.internet.MimeUtility.decodeText(m.getHeader("X-B")[1])).isEqualTo("=?not-a-word?=");
     assertThat(headerLines(raw, "X-A")).startsWith("X-A: =?UTF-8?B?");
     assertThat(jakarta.mail.internet.MimeUtility.decodeText(m.getHeader("X-A", null))).isEqualTo("Grüße");

@@ -210,6 +210,24 @@ public final class FileQueueStore implements QueueStore {
   }
 
   @Override
+  public CompletableFuture<Void> appendAsync(QueueEntry entry, Content message) {
+    Objects.requireNonNull(entry, "entry");
+    Objects.requireNonNull(message, "message");
+    synchronized (lock) {
+      if (index.contains(entry.id())) {
+        return CompletableFuture.failedFuture(new IllegalStateException("entry exists: " + entry.id()));
+      }
+    }
+    Request r = new Request(ENQUEUE, entry, entry.id(), message);
+    try {
+      enqueueRequest(r);
+    } catch (IllegalStateException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return r.done;
+  }
+
+  @Override
   public Content message(QueueId id) {
     Objects.requireNonNull(id, "id");
     long length;
@@ -316,15 +334,7 @@ public final class FileQueueStore implements QueueStore {
   }
 
   private void submit(Request r) {
-    closing.readLock().lock();
-    try {
-      if (closed) {
-        throw new IllegalStateException("store is closed");
-      }
-      requests.add(r);
-    } finally {
-      closing.readLock().unlock();
-    }
+    enqueueRequest(r);
     try {
       r.done.join();
     } catch (CompletionException e) {
@@ -333,6 +343,18 @@ public final class FileQueueStore implements QueueStore {
         throw re;
       }
       throw new QueueStoreException("queue write failed", true, cause);
+    }
+  }
+
+  private void enqueueRequest(Request r) {
+    closing.readLock().lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException("store is closed");
+      }
+      requests.add(r);
+    } finally {
+      closing.readLock().unlock();
     }
   }
 

@@ -20,6 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -74,6 +75,7 @@ public final class MailQueue implements AutoCloseable {
   private final ScheduledExecutorService scheduler;
   private final boolean ownScheduler;
   private final ExecutorService workers;
+  private final ExecutorService events = Executors.newSingleThreadExecutor(threads("mailcore-queue-events"));
   private final int workerCount;
   private final RetryPolicy retry;
   private final Duration lifetime;
@@ -167,6 +169,51 @@ public final class MailQueue implements AutoCloseable {
       }
     }
     return append(envelope, rfc5322Bytes);
+  }
+
+  /**
+   * Queues RFC 5322 bytes like {@link #enqueue(Envelope, Content)} without waiting for the disk:
+   * the future completes with the id once the message is durable, or exceptionally with the
+   * exception {@code enqueue} would have thrown. Keeping many enqueues in flight lets the store
+   * write them with one {@code fsync}; the message is acknowledged only when the future completes.
+   * The content must stay readable until then.
+   *
+   * @throws IllegalStateException when the queue is closed
+   */
+  public CompletableFuture<QueueId> enqueueAsync(Envelope envelope, Content rfc5322Bytes) {
+    Objects.requireNonNull(envelope, "envelope");
+    Objects.requireNonNull(rfc5322Bytes, "rfc5322Bytes");
+    synchronized (lock) {
+      if (closed) {
+        throw new IllegalStateException("queue is closed");
+      }
+    }
+    Instant now = clock.instant();
+    QueueEntry entry = QueueEntry.ofNew(QueueId.next(now), envelope, now);
+    return store
+        .appendAsync(entry, rfc5322Bytes)
+        .thenApplyAsync(
+            done -> {
+              tell(l -> l.enqueued(entry));
+              pump();
+              return entry.id();
+            },
+            events);
+  }
+
+  /**
+   * Renders {@code message} once on the calling thread, then queues it like {@link
+   * #enqueueAsync(Envelope, Content)}.
+   *
+   * @throws IllegalStateException when the queue is closed
+   * @throws java.io.UncheckedIOException when the message cannot be rendered
+   */
+  public CompletableFuture<QueueId> enqueueAsync(Envelope envelope, Message message) {
+    Objects.requireNonNull(envelope, "envelope");
+    Objects.requireNonNull(message, "message");
+    RenderBuffer buffer = new RenderBuffer();
+    message.writeTo(buffer);
+    return enqueueAsync(envelope, buffer.content());
   }
 
   private QueueId append(Envelope envelope, Content bytes) {
@@ -311,7 +358,15 @@ public final class MailQueue implements AutoCloseable {
     if (ownScheduler) {
       scheduler.shutdownNow();
     }
-    store.close();
+    store.close(); // completes asynchronous enqueues still being written
+    events.shutdown();
+    try {
+      if (!events.awaitTermination(1, TimeUnit.MINUTES)) {
+        LOG.warn("queue close: enqueue callbacks still running after a minute");
+      }
+    } catch (InterruptedException e) {
+      interrupted = true;
+    }
     LOG.info("queue closed");
     if (interrupted) {
       Thread.currentThread().interrupt();

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Where a {@link MailQueue} keeps its messages: each message's RFC 5322 bytes, written once, and
@@ -37,6 +38,22 @@ public interface QueueStore extends AutoCloseable {
    * @throws QueueStoreException when the entry could not be made durable; nothing is stored
    */
   void append(QueueEntry entry, Content message);
+
+  /**
+   * Stores like {@link #append} without waiting: the future completes once the entry is durable,
+   * or exceptionally with the exception {@code append} would have thrown. A store with group
+   * commit lets one caller keep many appends in flight and so share each {@code fsync} among
+   * them. The content must stay readable until the future completes. The default appends on the
+   * calling thread.
+   */
+  default CompletableFuture<Void> appendAsync(QueueEntry entry, Content message) {
+    try {
+      append(entry, message);
+      return CompletableFuture.completedFuture(null);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
 
   /**
    * Returns the stored bytes of a message; each {@link Content#open()} streams them afresh.

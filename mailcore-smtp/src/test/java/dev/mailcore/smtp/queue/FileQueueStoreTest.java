@@ -178,4 +178,20 @@ class FileQueueStoreTest extends QueueStoreContract {
     reopen();
     assertThat(store.size()).isEqualTo(400);
   }
+
+  @Test
+  void oneCallerWithManyAsynchronousAppendsSharesFsyncs() throws Exception {
+    FileQueueStore fileStore = (FileQueueStore) store;
+    List<java.util.concurrent.CompletableFuture<Void>> futures = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      futures.add(store.appendAsync(entry("a" + i, T0), bytes(body(i, 500))));
+    }
+    for (var f : futures) {
+      f.get();
+    }
+    assertThat(fileStore.forces()).isLessThan(100);
+    assertThat(store.appendAsync(entry("a0", T0), bytes("dup"))).isCompletedExceptionally();
+    reopen();
+    assertThat(store.size()).isEqualTo(200);
+  }
 }

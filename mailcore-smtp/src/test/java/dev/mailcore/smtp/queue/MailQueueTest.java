@@ -389,6 +389,25 @@ class MailQueueTest {
     assertThat(parsed.text().orElseThrow()).contains("Olá, Bob.");
   }
 
+  @Test
+  void asynchronousEnqueueCompletesOnceDurableAndDelivers(@TempDir Path dir) throws Exception {
+    queue = builder().store(FileQueueStore.open(dir)).build();
+
+    List<java.util.concurrent.CompletableFuture<QueueId>> futures = new java.util.ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      futures.add(queue.enqueueAsync(Envelope.of(ANA, List.of(BOB)), message("async " + i, ANA, BOB)));
+    }
+    java.util.Set<QueueId> ids = new java.util.HashSet<>();
+    for (var f : futures) {
+      ids.add(f.get(10, java.util.concurrent.TimeUnit.SECONDS));
+    }
+    listener.await("finished", 50);
+
+    assertThat(ids).hasSize(50);
+    assertThat(server.received()).hasSize(50);
+    assertThat(listener.count("enqueued")).isEqualTo(50);
+  }
+
   private byte[] storedBytes(QueueId id) {
     return store.message(id).readAllBytes();
   }

@@ -1,0 +1,200 @@
+package dev.mailcore.examples.bench;
+
+import dev.mailcore.Content;
+import dev.mailcore.Envelope;
+import dev.mailcore.Mailbox;
+import dev.mailcore.RecipientResult;
+import dev.mailcore.ServerReply;
+import dev.mailcore.smtp.queue.FileQueueStore;
+import dev.mailcore.smtp.queue.MailQueue;
+import dev.mailcore.smtp.queue.QueueEntry;
+import dev.mailcore.smtp.queue.QueueId;
+import dev.mailcore.smtp.queue.QueueTransport;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+
+/**
+ * Measures durable enqueue into {@link MailQueue} over a {@link FileQueueStore} (journal with group
+ * commit) against the naive way to make each message durable on its own: one new file per
+ * message, written, {@code fsync}ed, and its directory {@code fsync}ed (without the directory
+ * sync a crash may lose the file's name; that variant is reported too). Both run in the same
+ * process, in the same temporary directory's file system, from the same number of producer
+ * threads, with the same message bytes. Then measures how long a queue of 100,000 entries takes to
+ * open (recovery replays the journal), and the heap it holds.
+ *
+ * <p>Deliveries are held back while enqueue is measured (the transport waits), so the numbers are
+ * the enqueue path alone.
+ *
+ * <p>Arguments: {@code [messages [threads [bytes [openEntries]]]]}, default 20000 8 10240 100000.
+ * Run (heap capped as the target says): {@code mvn -q -B -o -pl examples -am install -DskipTests}
+ * then {@code java -Xmx256m -cp "$(cat cp.txt)" dev.mailcore.examples.bench.QueueBenchmark}, or
+ * {@code mvn -q -o -pl examples exec:java -Dexec.mainClass=dev.mailcore.examples.bench.QueueBenchmark}.
+ */
+public final class QueueBenchmark {
+
+  private static final Mailbox FROM = Mailbox.of("bench", "shop.example");
+
+  private QueueBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    int messages = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
+    int threads = args.length > 1 ? Integer.parseInt(args[1]) : 8;
+    int size = args.length > 2 ? Integer.parseInt(args[2]) : 10 * 1024;
+    int openEntries = args.length > 3 ? Integer.parseInt(args[3]) : 100_000;
+    Path root = Files.createTempDirectory("mailcore-queue-bench");
+    try {
+      byte[] body = body(size);
+      // warm-up of both paths
+      naive(root.resolve("warm-naive"), 1000, threads, body, true);
+      queue(root.resolve("warm-queue"), 1000, threads, body);
+
+      double naiveRate = naive(root.resolve("naive"), messages, threads, body, true);
+      double naiveNoDirRate = naive(root.resolve("naive-nodir"), messages, threads, body, false);
+      double queueRate = queue(root.resolve("queue"), messages, threads, body);
+      System.out.printf(Locale.ROOT, "durable enqueue, %d x %d bytes from %d threads%n", messages, size, threads);
+      System.out.printf(Locale.ROOT, "  naive file + fsync + dir fsync : %10.0f msg/s%n", naiveRate);
+      System.out.printf(Locale.ROOT, "  naive file + fsync (no dir sync): %10.0f msg/s%n", naiveNoDirRate);
+      System.out.printf(Locale.ROOT, "  MailQueue / FileQueueStore     : %10.0f msg/s%n", queueRate);
+      System.out.printf(Locale.ROOT, "  ratio queue / naive            : %10.1f x  (vs no-dir-sync variant: %.1f x)%n",
+          queueRate / naiveRate, queueRate / naiveNoDirRate);
+
+      openTime(root.resolve("open"), openEntries);
+    } finally {
+      deleteTree(root);
+    }
+  }
+
+  private static byte[] body(int size) {
+    StringBuilder b = new StringBuilder();
+    b.append("From: bench@shop.example\r\nTo: someone@example.net\r\nSubject: benchmark\r\n\r\n");
+    while (b.length() < size) {
+      b.append("The quick brown fox jumps over the lazy dog, again and again and again.\r\n");
+    }
+    return b.substring(0, size).getBytes(StandardCharsets.US_ASCII);
+  }
+
+  /** One file per message: create, write, fsync, close, and (when asked) fsync the directory. */
+  private static double naive(Path dir, int messages, int threads, byte[] body, boolean syncDir) throws Exception {
+    Files.createDirectories(dir);
+    AtomicInteger next = new AtomicInteger();
+    return run(threads, () -> {
+      for (int i; (i = next.getAndIncrement()) < messages; ) {
+        Path file = dir.resolve("m" + i + ".eml");
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+          ByteBuffer buf = ByteBuffer.wrap(body);
+          while (buf.hasRemaining()) {
+            ch.write(buf);
+          }
+          ch.force(true);
+        }
+        if (syncDir) {
+          try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+          }
+        }
+      }
+      return null;
+    }, messages);
+  }
+
+  private static double queue(Path dir, int messages, int threads, byte[] body) throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    QueueTransport held = (envelope, content) -> {
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return envelope.recipients().stream()
+          .map(r -> RecipientResult.ofReply(r, ServerReply.of(250, "2.0.0 ok"), "sink"))
+          .toList();
+    };
+    AtomicInteger next = new AtomicInteger();
+    try (MailQueue queue = MailQueue.builder().store(FileQueueStore.open(dir)).transport(held).workers(2).build()) {
+      Content content = Content.ofBytes(body);
+      double rate = run(threads, () -> {
+        for (int i; (i = next.getAndIncrement()) < messages; ) {
+          queue.enqueue(Envelope.of(FROM, List.of(Mailbox.of("u" + (i % 100), "d" + (i % 7) + ".example"))), content);
+        }
+        return null;
+      }, messages);
+      release.countDown();
+      return rate;
+    }
+  }
+
+  private static double run(int threads, java.util.concurrent.Callable<Void> work, int messages) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      long start = System.nanoTime();
+      List<Future<Void>> futures = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        futures.add(pool.submit(work));
+      }
+      for (Future<Void> f : futures) {
+        f.get();
+      }
+      return messages / ((System.nanoTime() - start) / 1e9);
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  /** Fills a queue with {@code entries} 1 KB messages, closes it, and times the reopen. */
+  private static void openTime(Path dir, int entries) throws Exception {
+    byte[] small = body(1024);
+    AtomicInteger next = new AtomicInteger();
+    long fillStart = System.nanoTime();
+    try (FileQueueStore store = FileQueueStore.open(dir)) {
+      Content content = Content.ofBytes(small);
+      Instant now = Instant.now();
+      run(64, () -> {
+        for (int i; (i = next.getAndIncrement()) < entries; ) {
+          Envelope env = Envelope.of(FROM, List.of(Mailbox.of("u" + (i % 100), "d" + (i % 7) + ".example")));
+          store.append(QueueEntry.ofNew(QueueId.parse("bench-" + i), env, now), content);
+        }
+        return null;
+      }, entries);
+    }
+    double fillSeconds = (System.nanoTime() - fillStart) / 1e9;
+    System.gc();
+    long before = usedHeap();
+    long start = System.nanoTime();
+    try (FileQueueStore store = FileQueueStore.open(dir)) {
+      double seconds = (System.nanoTime() - start) / 1e9;
+      System.gc();
+      long held = usedHeap() - before;
+      System.out.printf(Locale.ROOT, "open: %d entries (%d x 1 KB filled in %.1f s) opened in %.2f s; index heap ~%d MB; max heap %d MB%n",
+          store.size(), entries, fillSeconds, seconds, held >> 20, Runtime.getRuntime().maxMemory() >> 20);
+    }
+  }
+
+  private static long usedHeap() {
+    Runtime r = Runtime.getRuntime();
+    return r.totalMemory() - r.freeMemory();
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    try (Stream<Path> s = Files.walk(root)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}

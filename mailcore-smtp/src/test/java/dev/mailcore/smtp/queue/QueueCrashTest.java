@@ -1,0 +1,139 @@
+package dev.mailcore.smtp.queue;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Kills a child JVM that enqueues and delivers (SIGKILL, at random moments, several rounds), then
+ * reopens the queue and checks that nothing acknowledged was lost and that duplicates stay within
+ * the transactions that can be in flight at a kill.
+ */
+@Timeout(180)
+class QueueCrashTest {
+
+  static final int ROUNDS = 3;
+  static final int PER_ROUND = 1500;
+  static final Pattern TOKEN = Pattern.compile("X-Token: (\\S+)");
+
+  @TempDir Path tmp;
+
+  @Test
+  void everyAcknowledgedMessageIsDeliveredAfterKills() throws Exception {
+    long seed = System.nanoTime();
+    Random random = new Random(seed);
+    Path dir = tmp.resolve("queue");
+    Set<String> acked = new HashSet<>();
+    try (TestSmtpServer server = new TestSmtpServer()) {
+      for (int round = 1; round <= ROUNDS; round++) {
+        int killAfter = 100 + random.nextInt(PER_ROUND - 200);
+        List<String> lines = runAndKill(dir, server.port(), "r" + round, killAfter, round);
+        for (String line : lines) {
+          if (line.startsWith("ACK ")) {
+            acked.add(line.substring(4));
+          }
+        }
+      }
+      int delivered = server.received().size();
+
+      RecordingListener listener = new RecordingListener();
+      FileQueueStore store = FileQueueStore.open(dir);
+      int left = store.size();
+      try (MailQueue queue =
+          MailQueue.builder().store(store).transport(new JakartaTransport(server.port())).workers(4).domainConcurrency(4).listener(listener).build()) {
+        awaitFinished(listener, left);
+        assertThat(queue.stats().isEmpty()).isTrue();
+      }
+
+      Map<String, Integer> counts = new HashMap<>();
+      for (TestSmtpServer.Received r : server.received()) {
+        Matcher m = TOKEN.matcher(r.text());
+        assertThat(m.find()).isTrue();
+        counts.merge(m.group(1), 1, Integer::sum);
+      }
+      List<String> lost = acked.stream().filter(t -> !counts.containsKey(t)).sorted().toList();
+      int duplicates = counts.values().stream().mapToInt(c -> c - 1).sum();
+      String info = "seed " + seed + ", acked " + acked.size() + ", delivered before reopen " + delivered + ", left " + left
+          + ", duplicates " + duplicates;
+      System.out.println("crash test: " + info);
+      assertThat(lost).as(info).isEmpty();
+      assertThat(duplicates).as(info).isLessThanOrEqualTo(ROUNDS * QueueCrashChild.WORKERS);
+      assertThat(acked).as(info).hasSizeGreaterThanOrEqualTo(ROUNDS * 100);
+    }
+  }
+
+  private List<String> runAndKill(Path dir, int port, String round, int killAfter, int n) throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            java, "-Xmx128m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+            "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+            "-cp", System.getProperty("java.class.path"),
+            QueueCrashChild.class.getName(), dir.toString(), Integer.toString(port), round, Integer.toString(PER_ROUND));
+    pb.redirectError(tmp.resolve("child-" + n + ".err").toFile());
+    Process p = pb.start();
+    List<String> lines = new ArrayList<>();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line; (line = in.readLine()) != null; ) {
+          synchronized (lines) {
+            lines.add(line);
+            lines.notifyAll();
+          }
+        }
+      } catch (java.io.IOException e) {
+        // the pipe closed with the killed process; what was read is kept
+      }
+    });
+    reader.start();
+    try {
+      long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      synchronized (lines) {
+        while (lines.stream().filter(l -> l.startsWith("ACK ")).count() < killAfter
+            && !lines.contains("ENQUEUED")
+            && p.isAlive()
+            && System.nanoTime() < end) {
+          lines.wait(100);
+        }
+      }
+      p.destroyForcibly();
+      p.waitFor();
+      reader.join(10_000);
+    } finally {
+      p.destroyForcibly();
+    }
+    synchronized (lines) {
+      assertThat(lines).as("child %s started (see child-%s.err)", round, n).contains("READY");
+      return List.copyOf(lines);
+    }
+  }
+
+  private static void awaitFinished(RecordingListener listener, int n) throws InterruptedException {
+    long end = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    synchronized (listener) {
+      while (listener.count("finished") < n) {
+        long wait = (end - System.nanoTime()) / 1_000_000;
+        if (wait <= 0) {
+          throw new AssertionError("only " + listener.count("finished") + " of " + n + " finished");
+        }
+        listener.wait(wait);
+      }
+    }
+  }
+}
