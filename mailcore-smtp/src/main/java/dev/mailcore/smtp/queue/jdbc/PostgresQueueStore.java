@@ -89,6 +89,8 @@ public final class PostgresQueueStore implements QueueStore {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresQueueStore.class);
   private static final int ATTEMPTS = 3;
   private static final int DEFAULT_CHUNK = 1 << 20;
+  /** Messages up to this size are read with their entry's size, in one query. */
+  private static final int INLINE_MESSAGE = 64 << 10;
 
   private final DataSource dataSource;
   private final PostgresSchema schema;
@@ -272,45 +274,61 @@ public final class PostgresQueueStore implements QueueStore {
     }
   }
 
-  /** Writes a group in one transaction; returns the stored id of each append. */
+  /**
+   * Writes a group in one transaction; returns the stored id of each append. However many appends
+   * the group holds, the entries take one statement, the recipients one, and the messages that fit
+   * in one chunk one per {@link #SMALL_CHUNKS_BYTES}; only larger messages take a statement per
+   * chunk.
+   */
   private Map<Pending, QueueId> writeGroup(Connection c, List<Pending> batch, boolean retry)
       throws SQLException {
     c.setAutoCommit(false);
     Map<Pending, QueueId> out = new HashMap<>();
-    try (PreparedStatement insEntry =
-            c.prepareStatement(
-                "INSERT INTO " + schema.entry
-                    + " (id, idempotency_key, reverse_local, reverse_domain, dsn_notify, dsn_ret, dsn_envid,"
-                    + " created, delay_warned, next_due) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                    + " ON CONFLICT DO NOTHING");
-        PreparedStatement insRecipient = c.prepareStatement(insertRecipientSql());
-        PreparedStatement insChunk =
-            c.prepareStatement("INSERT INTO " + schema.chunk + " (entry_id, seq, data) VALUES (?, ?, ?)");
-        PreparedStatement setSize =
-            c.prepareStatement("UPDATE " + schema.entry + " SET size = ?, chunks = ? WHERE id = ?")) {
-      RecipientRows rows = new RecipientRows();
+    try {
       for (Pending p : batch) {
         p.failure = null; // a repeat after a lost connection starts afresh
-        QueueEntry e = p.entry;
-        bindEntry(insEntry, e, p.key);
-        if (insEntry.executeUpdate() == 0) {
-          out.put(p, existing(c, p, retry));
-          continue;
-        }
-        long size = writeChunks(c, insChunk, p);
-        if (size < 0) {
-          continue; // the content failed; its rows are gone, the others commit
-        }
-        rows.add(e);
-        setSize.setLong(1, size);
-        setSize.setInt(2, (int) ((size + chunkSize - 1) / chunkSize));
-        setSize.setString(3, e.id().value());
-        setSize.executeUpdate();
-        out.put(p, e.id());
       }
-      if (!rows.isEmpty()) {
-        rows.bind(c, insRecipient);
-        insRecipient.executeUpdate();
+      Set<String> inserted = insertEntries(c, batch);
+      List<Pending> written = new ArrayList<>();
+      SmallChunks small = new SmallChunks();
+      List<Object[]> sizes = new ArrayList<>();
+      try (PreparedStatement insChunk =
+          c.prepareStatement("INSERT INTO " + schema.chunk + " (entry_id, seq, data) VALUES (?, ?, ?)")) {
+        for (Pending p : batch) {
+          if (!inserted.contains(p.entry.id().value())) {
+            out.put(p, existing(c, p, retry));
+            continue;
+          }
+          long size = writeChunks(c, insChunk, small, p);
+          if (size < 0) {
+            continue; // the content failed; its rows are gone, the others commit
+          }
+          if (size != declaredSize(p)) {
+            sizes.add(new Object[] {p.entry.id().value(), size, chunkCount(size)});
+          }
+          written.add(p);
+          out.put(p, p.entry.id());
+        }
+      }
+      small.flush(c);
+      if (!sizes.isEmpty()) {
+        try (PreparedStatement u =
+            c.prepareStatement(
+                "UPDATE " + schema.entry + " e SET size = v.size, chunks = v.chunks"
+                    + " FROM unnest(?::text[], ?::bigint[], ?::int[]) AS v(id, size, chunks) WHERE e.id = v.id")) {
+          u.setArray(1, c.createArrayOf("text", sizes.stream().map(x -> x[0]).toArray()));
+          u.setArray(2, c.createArrayOf("int8", sizes.stream().map(x -> x[1]).toArray()));
+          u.setArray(3, c.createArrayOf("int4", sizes.stream().map(x -> x[2]).toArray()));
+          u.executeUpdate();
+        }
+      }
+      if (!written.isEmpty()) {
+        RecipientRows rows = new RecipientRows();
+        written.forEach(p -> rows.add(p.entry));
+        try (PreparedStatement ins = c.prepareStatement(insertRecipientSql())) {
+          rows.bind(c, ins);
+          ins.executeUpdate();
+        }
       }
       c.commit();
       LOG.debug("committed {} appends in one transaction", batch.size());
@@ -318,6 +336,96 @@ public final class PostgresQueueStore implements QueueStore {
     } catch (SQLException | RuntimeException e) {
       rollbackQuietly(c, e);
       throw e;
+    }
+  }
+
+  /** The size the content says it has, or -1. */
+  private static long declaredSize(Pending p) {
+    return p.message.size().orElse(-1);
+  }
+
+  private int chunkCount(long size) {
+    return (int) ((size + chunkSize - 1) / chunkSize);
+  }
+
+  /** Inserts the group's entries in one statement, in order; returns the ids that were new. */
+  private Set<String> insertEntries(Connection c, List<Pending> batch) throws SQLException {
+    int n = batch.size();
+    Object[][] cols = new Object[12][n];
+    for (int i = 0; i < n; i++) {
+      Pending p = batch.get(i);
+      QueueEntry e = p.entry;
+      Envelope env = e.envelope();
+      long size = Math.max(0, declaredSize(p));
+      cols[0][i] = e.id().value();
+      cols[1][i] = p.key;
+      cols[2][i] = env.reversePath().map(Mailbox::localPart).orElse(null);
+      cols[3][i] = env.reversePath().map(Mailbox::domain).orElse(null);
+      cols[4][i] = env.dsn().notifyOn().stream().map(Enum::name).sorted().collect(Collectors.joining(","));
+      cols[5][i] = env.dsn().ret().map(Enum::name).orElse(null);
+      cols[6][i] = env.dsn().envelopeId().orElse(null);
+      cols[7][i] = e.created().toString();
+      cols[8][i] = e.delayWarned();
+      cols[9][i] = e.nextAttempt().map(Instant::toString).orElse(null);
+      cols[10][i] = size;
+      cols[11][i] = chunkCount(size);
+    }
+    String[] types = {"text", "text", "text", "text", "text", "text", "text", "text", "bool", "text", "int8", "int4"};
+    String sql =
+        "INSERT INTO " + schema.entry
+            + " (id, idempotency_key, reverse_local, reverse_domain, dsn_notify, dsn_ret, dsn_envid,"
+            + " created, delay_warned, next_due, size, chunks)"
+            + " SELECT id, k, rl, rd, dn, dr, de, cr, dw, nd, sz, ch FROM unnest(?::text[], ?::text[], ?::text[],"
+            + " ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::boolean[], ?::timestamptz[],"
+            + " ?::bigint[], ?::int[]) WITH ORDINALITY AS v(id, k, rl, rd, dn, dr, de, cr, dw, nd, sz, ch, o)"
+            + " ORDER BY o ON CONFLICT DO NOTHING RETURNING id";
+    Set<String> inserted = new java.util.HashSet<>();
+    try (PreparedStatement s = c.prepareStatement(sql)) {
+      for (int i = 0; i < cols.length; i++) {
+        s.setArray(i + 1, c.createArrayOf(types[i], cols[i]));
+      }
+      try (ResultSet rs = s.executeQuery()) {
+        while (rs.next()) {
+          inserted.add(rs.getString(1));
+        }
+      }
+    }
+    return inserted;
+  }
+
+  /** The most bytes of one-chunk messages held before they are written together. */
+  private static final int SMALL_CHUNKS_BYTES = 8 << 20;
+
+  /** One-chunk messages of a group, written in one statement. */
+  private final class SmallChunks {
+    private final List<String> ids = new ArrayList<>();
+    private final List<byte[]> data = new ArrayList<>();
+    private long bytes;
+
+    void add(Connection c, String id, byte[] chunk) throws SQLException {
+      ids.add(id);
+      data.add(chunk);
+      bytes += chunk.length;
+      if (bytes >= SMALL_CHUNKS_BYTES) {
+        flush(c);
+      }
+    }
+
+    void flush(Connection c) throws SQLException {
+      if (ids.isEmpty()) {
+        return;
+      }
+      try (PreparedStatement s =
+          c.prepareStatement(
+              "INSERT INTO " + schema.chunk + " (entry_id, seq, data)"
+                  + " SELECT id, 0, data FROM unnest(?::text[], ?::bytea[]) AS v(id, data)")) {
+        s.setArray(1, c.createArrayOf("text", ids.toArray()));
+        s.setArray(2, c.createArrayOf("bytea", data.toArray(new byte[0][])));
+        s.executeUpdate();
+      }
+      ids.clear();
+      data.clear();
+      bytes = 0;
     }
   }
 
@@ -343,26 +451,30 @@ public final class PostgresQueueStore implements QueueStore {
 
   /**
    * Streams the message into chunk rows; returns its size, or -1 when the content could not be
-   * read (then the append fails alone, and its rows are removed again within the transaction).
+   * read (then the append fails alone, and its rows are removed again within the transaction). A
+   * message that fits in one chunk goes to {@code small}, to be written with the others.
    */
-  private long writeChunks(Connection c, PreparedStatement insChunk, Pending p) throws SQLException {
-    byte[] buffer = new byte[chunkSize];
-    long size = 0;
-    int seq = 0;
+  private long writeChunks(Connection c, PreparedStatement insChunk, SmallChunks small, Pending p)
+      throws SQLException {
     try (InputStream in = p.message.open()) {
-      while (true) {
-        int n = in.readNBytes(buffer, 0, chunkSize);
-        if (n == 0) {
-          break;
+      byte[] chunk = in.readNBytes(chunkSize);
+      byte[] next = chunk.length < chunkSize ? new byte[0] : in.readNBytes(chunkSize);
+      if (next.length == 0) {
+        if (chunk.length > 0) {
+          small.add(c, p.entry.id().value(), chunk);
         }
+        return chunk.length;
+      }
+      long size = 0;
+      int seq = 0;
+      while (chunk.length > 0) {
         insChunk.setString(1, p.entry.id().value());
         insChunk.setInt(2, seq++);
-        insChunk.setBytes(3, n == chunkSize ? buffer : Arrays.copyOf(buffer, n));
+        insChunk.setBytes(3, chunk);
         insChunk.executeUpdate();
-        size += n;
-        if (n < chunkSize) {
-          break;
-        }
+        size += chunk.length;
+        chunk = next;
+        next = chunk.length < chunkSize ? new byte[0] : in.readNBytes(chunkSize);
       }
       return size;
     } catch (IOException | UncheckedIOException e) {
@@ -373,20 +485,6 @@ public final class PostgresQueueStore implements QueueStore {
       }
       return -1;
     }
-  }
-
-  private void bindEntry(PreparedStatement s, QueueEntry e, String key) throws SQLException {
-    Envelope env = e.envelope();
-    s.setString(1, e.id().value());
-    s.setString(2, key);
-    s.setString(3, env.reversePath().map(Mailbox::localPart).orElse(null));
-    s.setString(4, env.reversePath().map(Mailbox::domain).orElse(null));
-    s.setString(5, env.dsn().notifyOn().stream().map(Enum::name).sorted().collect(Collectors.joining(",")));
-    s.setString(6, env.dsn().ret().map(Enum::name).orElse(null));
-    s.setString(7, env.dsn().envelopeId().orElse(null));
-    s.setObject(8, timestamp(e.created()));
-    s.setBoolean(9, e.delayWarned());
-    setTime(s, 10, e.nextAttempt());
   }
 
   private static final String RECIPIENT_ROWS =
@@ -468,24 +566,32 @@ public final class PostgresQueueStore implements QueueStore {
   @Override
   public Content message(QueueId id) {
     Objects.requireNonNull(id, "id");
-    long[] shape =
+    Object[] shape =
         run(
-            "read message size",
+            "read message",
             true,
             (c, retry) -> {
               try (PreparedStatement q =
-                  c.prepareStatement("SELECT size, chunks FROM " + schema.entry + " WHERE id = ?")) {
-                q.setString(1, id.value());
+                  c.prepareStatement(
+                      "SELECT e.size, e.chunks, CASE WHEN e.size <= ? THEN k.data END FROM " + schema.entry + " e"
+                          + " LEFT JOIN " + schema.chunk + " k ON k.entry_id = e.id AND k.seq = 0 WHERE e.id = ?")) {
+                q.setInt(1, INLINE_MESSAGE);
+                q.setString(2, id.value());
                 try (ResultSet rs = q.executeQuery()) {
-                  return rs.next() ? new long[] {rs.getLong(1), rs.getInt(2)} : null;
+                  return rs.next() ? new Object[] {rs.getLong(1), rs.getInt(2), rs.getBytes(3)} : null;
                 }
               }
             });
     if (shape == null) {
       throw new NoSuchElementException("no queue entry " + id);
     }
-    int chunks = (int) shape[1];
-    return Content.ofSource(() -> new ChunkStream(id, chunks), shape[0]);
+    long size = (Long) shape[0];
+    int chunks = (Integer) shape[1];
+    if (size <= INLINE_MESSAGE && chunks <= 1) {
+      // small: the one query brought the bytes along, so a delivery needs no second round trip
+      return Content.ofBytes(shape[2] == null ? new byte[0] : (byte[]) shape[2]);
+    }
+    return Content.ofSource(() -> new ChunkStream(id, chunks), size);
   }
 
   /** Reads a message chunk by chunk, each on a connection of its own; holds one chunk at a time. */
@@ -1061,7 +1167,16 @@ public final class PostgresQueueStore implements QueueStore {
     SQLException last = null;
     for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
       try (Connection c = dataSource.getConnection()) {
-        return work.run(c, attempt > 1);
+        // a pool may hand the connection back as the last user left it; every failed
+        // transaction here was rolled back, so this switch commits nothing
+        if (!c.getAutoCommit()) {
+          c.setAutoCommit(true);
+        }
+        T result = work.run(c, attempt > 1);
+        if (!c.getAutoCommit()) {
+          c.setAutoCommit(true);
+        }
+        return result;
       } catch (SQLException e) {
         last = e;
         if (!repeatable || !isConnectionLoss(e)) {

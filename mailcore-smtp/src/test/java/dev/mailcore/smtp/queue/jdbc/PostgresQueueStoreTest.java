@@ -459,6 +459,22 @@ class PostgresQueueStoreTest {
   }
 
   @Test
+  void messagesOfExactlyOneAndTwoChunksOfUnknownSizeComeBackWhole() throws Exception {
+    PostgresQueueStore a = store("a", Duration.ofMinutes(5));
+    for (long size : new long[] {0, 1 << 20, 2 << 20, (2 << 20) + 1}) {
+      String id = "s" + size;
+      a.append(entry(id, BOB), Content.ofSource(() -> new PseudoRandomStream(size, size), -1));
+      Content back = a.message(new QueueId(id));
+      assertThat(back.size()).as("size %d", size).hasValue(size);
+      try (InputStream in = back.open()) {
+        assertThat(digest(in)).as("size %d", size).isEqualTo(digest(new PseudoRandomStream(size, size)));
+      }
+    }
+    assertThat(count("SELECT count(*) FROM $chunk WHERE entry_id = 's2097153'")).isEqualTo(3);
+    assertThat(count("SELECT count(*) FROM $chunk WHERE entry_id = 's0'")).isZero();
+  }
+
+  @Test
   void aMessageRemovedWhileBeingReadFailsTheReadClearly() throws Exception {
     PostgresQueueStore a = store("a", Duration.ofMinutes(5));
     long size = 3L * 1024 * 1024;
