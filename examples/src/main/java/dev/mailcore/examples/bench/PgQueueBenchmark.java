@@ -52,6 +52,7 @@ public final class PgQueueBenchmark {
     int size = args.length > 3 ? Integer.parseInt(args[3]) : 10 * 1024;
     @SuppressWarnings("deprecation") // the driver's own small pool is enough here
     PGPoolingDataSource pool = new PGPoolingDataSource();
+    pool.setDataSourceName("mailcore-pg-bench");
     pool.setUrl(args[0]);
     pool.setMaxConnections(threads * 2);
     try {
@@ -60,17 +61,27 @@ public final class PgQueueBenchmark {
       for (int i = 0; i < size; i++) {
         body[i] = (byte) ('a' + i % 26);
       }
-      System.out.printf(Locale.ROOT, "%d messages of %d bytes, %d threads%n", messages, size, threads);
+      System.out.printf(
+          Locale.ROOT, "%d messages of %d bytes, %d threads%n", messages, size, threads);
 
       double baseline = enqueue(pool, "bench_one_", 1, messages, threads, body);
       double grouped = enqueue(pool, "bench_group_", 64, messages, threads, body);
-      System.out.printf(Locale.ROOT, "enqueue, one message per transaction: %,10.0f msg/s%n", baseline);
-      System.out.printf(Locale.ROOT, "enqueue, group commit:                %,10.0f msg/s  (%.1fx)%n", grouped, grouped / baseline);
+      System.out.printf(
+          Locale.ROOT, "enqueue, one message per transaction: %,10.0f msg/s%n", baseline);
+      System.out.printf(
+          Locale.ROOT,
+          "enqueue, group commit:                %,10.0f msg/s  (%.1fx)%n",
+          grouped,
+          grouped / baseline);
 
       double one = drain(pool, "bench_one_", 1, threads);
       double batch = drain(pool, "bench_group_", 32, threads);
       System.out.printf(Locale.ROOT, "claim->read->complete, claim 1:       %,10.0f msg/s%n", one);
-      System.out.printf(Locale.ROOT, "claim->read->complete, claim 32:      %,10.0f msg/s  (%.1fx)%n", batch, batch / one);
+      System.out.printf(
+          Locale.ROOT,
+          "claim->read->complete, claim 32:      %,10.0f msg/s  (%.1fx)%n",
+          batch,
+          batch / one);
     } finally {
       drop(pool, "bench_one_");
       drop(pool, "bench_group_");
@@ -79,11 +90,17 @@ public final class PgQueueBenchmark {
   }
 
   private static PostgresQueueStore store(PGPoolingDataSource pool, String prefix, int group) {
-    return PostgresQueueStore.builder().dataSource(pool).tablePrefix(prefix).groupCommit(group).leaseDuration(Duration.ofMinutes(5)).build();
+    return PostgresQueueStore.builder()
+        .dataSource(pool)
+        .tablePrefix(prefix)
+        .groupCommit(group)
+        .leaseDuration(Duration.ofMinutes(5))
+        .build();
   }
 
   /** Appends {@code messages} from {@code threads} producers; returns messages per second. */
-  private static double enqueue(PGPoolingDataSource pool, String prefix, int group, int messages, int threads, byte[] body)
+  private static double enqueue(
+      PGPoolingDataSource pool, String prefix, int group, int messages, int threads, byte[] body)
       throws Exception {
     drop(pool, prefix);
     try (PostgresQueueStore store = store(pool, prefix, group)) {
@@ -99,7 +116,9 @@ public final class PgQueueBenchmark {
                 () -> {
                   int i;
                   while ((i = next.getAndIncrement()) < messages) {
-                    store.append(QueueEntry.ofNew(new QueueId(prefix.replace("_", "") + i), env, now), Content.ofBytes(body));
+                    store.append(
+                        QueueEntry.ofNew(new QueueId(prefix.replace("_", "") + i), env, now),
+                        Content.ofBytes(body));
                   }
                   return null;
                 }));
@@ -117,7 +136,8 @@ public final class PgQueueBenchmark {
   }
 
   /** Claims, reads every byte of, and completes everything queued; returns messages per second. */
-  private static double drain(PGPoolingDataSource pool, String prefix, int claimSize, int threads) throws Exception {
+  private static double drain(PGPoolingDataSource pool, String prefix, int claimSize, int threads)
+      throws Exception {
     try (PostgresQueueStore store = store(pool, prefix, 64)) {
       int queued = store.size();
       Instant now = Instant.now().plusSeconds(1);
@@ -162,7 +182,9 @@ public final class PgQueueBenchmark {
     try (Connection c = pool.getConnection();
         Statement s = c.createStatement()) {
       StringBuilder sb = new StringBuilder("PostgreSQL");
-      for (String name : List.of("server_version", "fsync", "synchronous_commit", "shared_buffers", "wal_buffers")) {
+      for (String name :
+          List.of(
+              "server_version", "fsync", "synchronous_commit", "shared_buffers", "wal_buffers")) {
         try (ResultSet rs = s.executeQuery("SHOW " + name)) {
           rs.next();
           sb.append(' ').append(name).append('=').append(rs.getString(1));

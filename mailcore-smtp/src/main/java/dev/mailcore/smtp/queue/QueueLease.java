@@ -44,7 +44,9 @@ public record QueueLease(QueueEntry entry, String owner, long token, Instant exp
     }
   }
 
-  /** Returns a lease on {@code entry} for a store not shared between processes: token 0, no expiry. */
+  /**
+   * Returns a lease on {@code entry} for a store not shared between processes: token 0, no expiry.
+   */
   public static QueueLease local(QueueEntry entry) {
     return new QueueLease(entry, LOCAL_OWNER, 0, Instant.MAX);
   }

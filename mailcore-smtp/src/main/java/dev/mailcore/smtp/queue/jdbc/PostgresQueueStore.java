@@ -31,7 +31,6 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -67,8 +66,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Concurrent {@link #append appends} are group-committed: while one transaction commits, the
  * next collects every append that arrives meanwhile (up to {@link Builder#groupCommit(int)}) and
- * commits them together. Each call takes a fresh connection from the data source and returns it
- * at once; when a connection is lost (SQLState class 08, or the server ending the session, 57P01 to
+ * commits them together. Each call takes a fresh connection from the data source and returns it at
+ * once; when a connection is lost (SQLState class 08, or the server ending the session, 57P01 to
  * 57P03), reads and writes that are safe to repeat are retried on a new connection.
  *
  * <p>Thread-safe. Instants are stored to the microsecond, as PostgreSQL {@code timestamptz} keeps
@@ -89,6 +88,7 @@ public final class PostgresQueueStore implements QueueStore {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresQueueStore.class);
   private static final int ATTEMPTS = 3;
   private static final int DEFAULT_CHUNK = 1 << 20;
+
   /** Messages up to this size are read with their entry's size, in one query. */
   private static final int INLINE_MESSAGE = 64 << 10;
 
@@ -138,7 +138,8 @@ public final class PostgresQueueStore implements QueueStore {
     this.chunkSize = b.chunkSize;
     this.groupCommit = b.groupCommit;
     this.entryColumns =
-        "e.id, e.reverse_local, e.reverse_domain, e.dsn_notify, e.dsn_ret, e.dsn_envid, e.created, e.delay_warned";
+        "e.id, e.reverse_local, e.reverse_domain, e.dsn_notify, e.dsn_ret, e.dsn_envid, e.created,"
+            + " e.delay_warned";
     this.recipientColumns =
         "r.local_part, r.domain, r.status, r.attempts, r.next_attempt, r.last_attempt,"
             + " r.reply_code, r.reply_status, r.reply_text, r.diagnostic, r.remote_host";
@@ -204,7 +205,8 @@ public final class PostgresQueueStore implements QueueStore {
     Objects.requireNonNull(message, "message");
     Objects.requireNonNull(idempotencyKey, "idempotencyKey");
     if (idempotencyKey.isEmpty() || idempotencyKey.length() > 200) {
-      throw new IllegalArgumentException("idempotency key must have 1 to 200 characters: " + idempotencyKey.length());
+      throw new IllegalArgumentException(
+          "idempotency key must have 1 to 200 characters: " + idempotencyKey.length());
     }
     return submit(new Pending(entry, message, idempotencyKey));
   }
@@ -293,7 +295,8 @@ public final class PostgresQueueStore implements QueueStore {
       SmallChunks small = new SmallChunks();
       List<Object[]> sizes = new ArrayList<>();
       try (PreparedStatement insChunk =
-          c.prepareStatement("INSERT INTO " + schema.chunk + " (entry_id, seq, data) VALUES (?, ?, ?)")) {
+          c.prepareStatement(
+              "INSERT INTO " + schema.chunk + " (entry_id, seq, data) VALUES (?, ?, ?)")) {
         for (Pending p : batch) {
           if (!inserted.contains(p.entry.id().value())) {
             out.put(p, existing(c, p, retry));
@@ -314,8 +317,10 @@ public final class PostgresQueueStore implements QueueStore {
       if (!sizes.isEmpty()) {
         try (PreparedStatement u =
             c.prepareStatement(
-                "UPDATE " + schema.entry + " e SET size = v.size, chunks = v.chunks"
-                    + " FROM unnest(?::text[], ?::bigint[], ?::int[]) AS v(id, size, chunks) WHERE e.id = v.id")) {
+                "UPDATE "
+                    + schema.entry
+                    + " e SET size = v.size, chunks = v.chunks FROM unnest(?::text[], ?::bigint[],"
+                    + " ?::int[]) AS v(id, size, chunks) WHERE e.id = v.id")) {
           u.setArray(1, c.createArrayOf("text", sizes.stream().map(x -> x[0]).toArray()));
           u.setArray(2, c.createArrayOf("int8", sizes.stream().map(x -> x[1]).toArray()));
           u.setArray(3, c.createArrayOf("int4", sizes.stream().map(x -> x[2]).toArray()));
@@ -361,7 +366,8 @@ public final class PostgresQueueStore implements QueueStore {
       cols[1][i] = p.key;
       cols[2][i] = env.reversePath().map(Mailbox::localPart).orElse(null);
       cols[3][i] = env.reversePath().map(Mailbox::domain).orElse(null);
-      cols[4][i] = env.dsn().notifyOn().stream().map(Enum::name).sorted().collect(Collectors.joining(","));
+      cols[4][i] =
+          env.dsn().notifyOn().stream().map(Enum::name).sorted().collect(Collectors.joining(","));
       cols[5][i] = env.dsn().ret().map(Enum::name).orElse(null);
       cols[6][i] = env.dsn().envelopeId().orElse(null);
       cols[7][i] = e.created().toString();
@@ -370,15 +376,18 @@ public final class PostgresQueueStore implements QueueStore {
       cols[10][i] = size;
       cols[11][i] = chunkCount(size);
     }
-    String[] types = {"text", "text", "text", "text", "text", "text", "text", "text", "bool", "text", "int8", "int4"};
+    String[] types = {
+      "text", "text", "text", "text", "text", "text", "text", "text", "bool", "text", "int8", "int4"
+    };
     String sql =
-        "INSERT INTO " + schema.entry
-            + " (id, idempotency_key, reverse_local, reverse_domain, dsn_notify, dsn_ret, dsn_envid,"
-            + " created, delay_warned, next_due, size, chunks)"
-            + " SELECT id, k, rl, rd, dn, dr, de, cr, dw, nd, sz, ch FROM unnest(?::text[], ?::text[], ?::text[],"
-            + " ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::boolean[], ?::timestamptz[],"
-            + " ?::bigint[], ?::int[]) WITH ORDINALITY AS v(id, k, rl, rd, dn, dr, de, cr, dw, nd, sz, ch, o)"
-            + " ORDER BY o ON CONFLICT DO NOTHING RETURNING id";
+        "INSERT INTO "
+            + schema.entry
+            + " (id, idempotency_key, reverse_local, reverse_domain, dsn_notify, dsn_ret,"
+            + " dsn_envid, created, delay_warned, next_due, size, chunks) SELECT id, k, rl, rd, dn,"
+            + " dr, de, cr, dw, nd, sz, ch FROM unnest(?::text[], ?::text[], ?::text[], ?::text[],"
+            + " ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::boolean[], ?::timestamptz[],"
+            + " ?::bigint[], ?::int[]) WITH ORDINALITY AS v(id, k, rl, rd, dn, dr, de, cr, dw, nd,"
+            + " sz, ch, o) ORDER BY o ON CONFLICT DO NOTHING RETURNING id";
     Set<String> inserted = new java.util.HashSet<>();
     try (PreparedStatement s = c.prepareStatement(sql)) {
       for (int i = 0; i < cols.length; i++) {
@@ -417,7 +426,9 @@ public final class PostgresQueueStore implements QueueStore {
       }
       try (PreparedStatement s =
           c.prepareStatement(
-              "INSERT INTO " + schema.chunk + " (entry_id, seq, data)"
+              "INSERT INTO "
+                  + schema.chunk
+                  + " (entry_id, seq, data)"
                   + " SELECT id, 0, data FROM unnest(?::text[], ?::bytea[]) AS v(id, data)")) {
         s.setArray(1, c.createArrayOf("text", ids.toArray()));
         s.setArray(2, c.createArrayOf("bytea", data.toArray(new byte[0][])));
@@ -432,7 +443,8 @@ public final class PostgresQueueStore implements QueueStore {
   /** Returns the id an append stored before, or fails when its id is taken by another entry. */
   private QueueId existing(Connection c, Pending p, boolean retry) throws SQLException {
     if (p.key != null) {
-      try (PreparedStatement q = c.prepareStatement("SELECT id FROM " + schema.entry + " WHERE idempotency_key = ?")) {
+      try (PreparedStatement q =
+          c.prepareStatement("SELECT id FROM " + schema.entry + " WHERE idempotency_key = ?")) {
         q.setString(1, p.key);
         try (ResultSet rs = q.executeQuery()) {
           if (rs.next()) {
@@ -450,9 +462,9 @@ public final class PostgresQueueStore implements QueueStore {
   }
 
   /**
-   * Streams the message into chunk rows; returns its size, or -1 when the content could not be
-   * read (then the append fails alone, and its rows are removed again within the transaction). A
-   * message that fits in one chunk goes to {@code small}, to be written with the others.
+   * Streams the message into chunk rows; returns its size, or -1 when the content could not be read
+   * (then the append fails alone, and its rows are removed again within the transaction). A message
+   * that fits in one chunk goes to {@code small}, to be written with the others.
    */
   private long writeChunks(Connection c, PreparedStatement insChunk, SmallChunks small, Pending p)
       throws SQLException {
@@ -478,8 +490,10 @@ public final class PostgresQueueStore implements QueueStore {
       }
       return size;
     } catch (IOException | UncheckedIOException e) {
-      p.failure = new QueueStoreException("cannot read the message to store for " + p.entry.id(), true, e);
-      try (PreparedStatement del = c.prepareStatement("DELETE FROM " + schema.entry + " WHERE id = ?")) {
+      p.failure =
+          new QueueStoreException("cannot read the message to store for " + p.entry.id(), true, e);
+      try (PreparedStatement del =
+          c.prepareStatement("DELETE FROM " + schema.entry + " WHERE id = ?")) {
         del.setString(1, p.entry.id().value());
         del.executeUpdate();
       }
@@ -488,34 +502,41 @@ public final class PostgresQueueStore implements QueueStore {
   }
 
   private static final String RECIPIENT_ROWS =
-      "unnest(?::text[], ?::int[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[], ?::timestamptz[],"
-          + " ?::timestamptz[], ?::int[], ?::text[], ?::text[], ?::text[], ?::text[])"
-          + " AS v(entry_id, idx, local_part, domain, ascii_domain, status, attempts, next_attempt,"
-          + " last_attempt, reply_code, reply_status, reply_text, diagnostic, remote_host)";
+      "unnest(?::text[], ?::int[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[],"
+          + " ?::timestamptz[], ?::timestamptz[], ?::int[], ?::text[], ?::text[], ?::text[],"
+          + " ?::text[]) AS v(entry_id, idx, local_part, domain, ascii_domain, status, attempts,"
+          + " next_attempt, last_attempt, reply_code, reply_status, reply_text, diagnostic,"
+          + " remote_host)";
 
   private String insertRecipientSql() {
-    return "INSERT INTO " + schema.recipient
-        + " (entry_id, idx, local_part, domain, ascii_domain, status, attempts, next_attempt, last_attempt,"
-        + " reply_code, reply_status, reply_text, diagnostic, remote_host) SELECT * FROM " + RECIPIENT_ROWS;
+    return "INSERT INTO "
+        + schema.recipient
+        + " (entry_id, idx, local_part, domain, ascii_domain, status, attempts, next_attempt,"
+        + " last_attempt, reply_code, reply_status, reply_text, diagnostic, remote_host) SELECT *"
+        + " FROM "
+        + RECIPIENT_ROWS;
   }
 
   private String updateRecipientSql() {
-    return "UPDATE " + schema.recipient
+    return "UPDATE "
+        + schema.recipient
         + " r SET local_part = v.local_part, domain = v.domain, ascii_domain = v.ascii_domain,"
-        + " status = v.status, attempts = v.attempts, next_attempt = v.next_attempt,"
-        + " last_attempt = v.last_attempt, reply_code = v.reply_code, reply_status = v.reply_status,"
-        + " reply_text = v.reply_text, diagnostic = v.diagnostic, remote_host = v.remote_host"
-        + " FROM " + RECIPIENT_ROWS + " WHERE r.entry_id = v.entry_id AND r.idx = v.idx";
+        + " status = v.status, attempts = v.attempts, next_attempt = v.next_attempt, last_attempt ="
+        + " v.last_attempt, reply_code = v.reply_code, reply_status = v.reply_status, reply_text ="
+        + " v.reply_text, diagnostic = v.diagnostic, remote_host = v.remote_host FROM "
+        + RECIPIENT_ROWS
+        + " WHERE r.entry_id = v.entry_id AND r.idx = v.idx";
   }
 
   /**
-   * Recipient rows as one array per column, so one statement writes the recipients of a whole
-   * group (and no JDBC batch is needed).
+   * Recipient rows as one array per column, so one statement writes the recipients of a whole group
+   * (and no JDBC batch is needed).
    */
   private static final class RecipientRows {
     private final List<List<Object>> columns = new ArrayList<>();
     private static final String[] TYPES = {
-      "text", "int4", "text", "text", "text", "text", "int4", "text", "text", "int4", "text", "text", "text", "text"
+      "text", "int4", "text", "text", "text", "text", "int4", "text", "text", "int4", "text",
+      "text", "text", "text"
     };
 
     RecipientRows() {
@@ -573,12 +594,18 @@ public final class PostgresQueueStore implements QueueStore {
             (c, retry) -> {
               try (PreparedStatement q =
                   c.prepareStatement(
-                      "SELECT e.size, e.chunks, CASE WHEN e.size <= ? THEN k.data END FROM " + schema.entry + " e"
-                          + " LEFT JOIN " + schema.chunk + " k ON k.entry_id = e.id AND k.seq = 0 WHERE e.id = ?")) {
+                      "SELECT e.size, e.chunks, CASE WHEN e.size <= ? THEN k.data END FROM "
+                          + schema.entry
+                          + " e"
+                          + " LEFT JOIN "
+                          + schema.chunk
+                          + " k ON k.entry_id = e.id AND k.seq = 0 WHERE e.id = ?")) {
                 q.setInt(1, INLINE_MESSAGE);
                 q.setString(2, id.value());
                 try (ResultSet rs = q.executeQuery()) {
-                  return rs.next() ? new Object[] {rs.getLong(1), rs.getInt(2), rs.getBytes(3)} : null;
+                  return rs.next()
+                      ? new Object[] {rs.getLong(1), rs.getInt(2), rs.getBytes(3)}
+                      : null;
                 }
               }
             });
@@ -631,7 +658,8 @@ public final class PostgresQueueStore implements QueueStore {
 
     private byte[] chunk(Connection c, int seq) throws SQLException {
       try (PreparedStatement q =
-          c.prepareStatement("SELECT data FROM " + schema.chunk + " WHERE entry_id = ? AND seq = ?")) {
+          c.prepareStatement(
+              "SELECT data FROM " + schema.chunk + " WHERE entry_id = ? AND seq = ?")) {
         q.setString(1, id.value());
         q.setInt(2, seq);
         try (ResultSet rs = q.executeQuery()) {
@@ -695,12 +723,17 @@ public final class PostgresQueueStore implements QueueStore {
   }
 
   /** Replaces the state; with a token, only while it matches, ending the lease. */
-  private boolean writeState(Connection c, QueueEntry entry, OptionalToken token) throws SQLException {
+  private boolean writeState(Connection c, QueueEntry entry, OptionalToken token)
+      throws SQLException {
     c.setAutoCommit(false);
     try {
       String sql =
-          "UPDATE " + schema.entry + " SET delay_warned = ?, next_due = ?"
-              + (token.present() ? ", lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_token = ?" : " WHERE id = ?");
+          "UPDATE "
+              + schema.entry
+              + " SET delay_warned = ?, next_due = ?"
+              + (token.present()
+                  ? ", lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_token = ?"
+                  : " WHERE id = ?");
       try (PreparedStatement u = c.prepareStatement(sql)) {
         u.setBoolean(1, entry.delayWarned());
         setTime(u, 2, entry.nextAttempt());
@@ -728,7 +761,11 @@ public final class PostgresQueueStore implements QueueStore {
   }
 
   private boolean deleteRow(Connection c, QueueId id, OptionalToken token) throws SQLException {
-    String sql = "DELETE FROM " + schema.entry + " WHERE id = ?" + (token.present() ? " AND lease_token = ?" : "");
+    String sql =
+        "DELETE FROM "
+            + schema.entry
+            + " WHERE id = ?"
+            + (token.present() ? " AND lease_token = ?" : "");
     try (PreparedStatement d = c.prepareStatement(sql)) {
       d.setString(1, id.value());
       if (token.present()) {
@@ -761,10 +798,17 @@ public final class PostgresQueueStore implements QueueStore {
         true,
         (c, retry) -> {
           String sql =
-              "WITH d AS (SELECT id, next_due FROM " + schema.entry
+              "WITH d AS (SELECT id, next_due FROM "
+                  + schema.entry
                   + " WHERE next_due <= ? ORDER BY next_due, id LIMIT ?)"
-                  + " SELECT " + entryColumns + ", " + recipientColumns
-                  + " FROM d JOIN " + schema.entry + " e ON e.id = d.id JOIN " + schema.recipient
+                  + " SELECT "
+                  + entryColumns
+                  + ", "
+                  + recipientColumns
+                  + " FROM d JOIN "
+                  + schema.entry
+                  + " e ON e.id = d.id JOIN "
+                  + schema.recipient
                   + " r ON r.entry_id = e.id ORDER BY d.next_due, d.id, r.idx";
           try (PreparedStatement q = c.prepareStatement(sql)) {
             q.setObject(1, timestamp(now));
@@ -788,8 +832,16 @@ public final class PostgresQueueStore implements QueueStore {
         true,
         (c, retry) -> {
           String sql =
-              "SELECT " + entryColumns + ", " + recipientColumns + " FROM " + schema.entry + " e JOIN "
-                  + schema.recipient + " r ON r.entry_id = e.id WHERE " + where
+              "SELECT "
+                  + entryColumns
+                  + ", "
+                  + recipientColumns
+                  + " FROM "
+                  + schema.entry
+                  + " e JOIN "
+                  + schema.recipient
+                  + " r ON r.entry_id = e.id WHERE "
+                  + where
                   + (order.isEmpty() ? " ORDER BY e.id, r.idx" : order + ", r.idx");
           try (PreparedStatement q = c.prepareStatement(sql)) {
             binder.bind(q);
@@ -806,7 +858,8 @@ public final class PostgresQueueStore implements QueueStore {
         "next due",
         true,
         (c, retry) -> {
-          try (PreparedStatement q = c.prepareStatement("SELECT min(next_due) FROM " + schema.entry);
+          try (PreparedStatement q =
+                  c.prepareStatement("SELECT min(next_due) FROM " + schema.entry);
               ResultSet rs = q.executeQuery()) {
             rs.next();
             return time(rs, 1);
@@ -871,18 +924,30 @@ public final class PostgresQueueStore implements QueueStore {
     }
     checkOpenNow();
     String sql =
-        "WITH picked AS (SELECT id FROM " + schema.entry + " p"
+        "WITH picked AS (SELECT id FROM "
+            + schema.entry
+            + " p"
             + " WHERE next_due <= ? AND (lease_until IS NULL OR lease_until < now())"
             + (domain.isPresent()
-                ? " AND EXISTS (SELECT 1 FROM " + schema.recipient + " x WHERE x.entry_id = p.id"
+                ? " AND EXISTS (SELECT 1 FROM "
+                    + schema.recipient
+                    + " x WHERE x.entry_id = p.id"
                     + " AND x.ascii_domain = ? AND x.next_attempt <= ?)"
                 : "")
             + " ORDER BY next_due, id LIMIT ? FOR UPDATE SKIP LOCKED),"
-            + " claimed AS (UPDATE " + schema.entry + " u SET lease_owner = ?, lease_token = u.lease_token + 1,"
+            + " claimed AS (UPDATE "
+            + schema.entry
+            + " u SET lease_owner = ?, lease_token = u.lease_token + 1,"
             + " lease_until = now() + make_interval(secs => ?) FROM picked WHERE u.id = picked.id"
             + " RETURNING u.*)"
-            + " SELECT " + entryColumns + ", " + recipientColumns + ", e.lease_owner, e.lease_token, e.lease_until"
-            + " FROM claimed e JOIN " + schema.recipient + " r ON r.entry_id = e.id"
+            + " SELECT "
+            + entryColumns
+            + ", "
+            + recipientColumns
+            + ", e.lease_owner, e.lease_token, e.lease_until"
+            + " FROM claimed e JOIN "
+            + schema.recipient
+            + " r ON r.entry_id = e.id"
             + " ORDER BY e.next_due, e.id, r.idx";
     return run(
         "claim",
@@ -931,12 +996,15 @@ public final class PostgresQueueStore implements QueueStore {
         true,
         (c, retry) -> {
           String sql =
-              "UPDATE " + schema.entry + " e SET lease_until = now() + make_interval(secs => ?)"
+              "UPDATE "
+                  + schema.entry
+                  + " e SET lease_until = now() + make_interval(secs => ?)"
                   + " FROM unnest(?::text[], ?::bigint[]) AS l(id, token)"
                   + " WHERE e.id = l.id AND e.lease_token = l.token RETURNING e.id, e.lease_until";
           try (PreparedStatement u = c.prepareStatement(sql)) {
             Array ids = c.createArrayOf("text", byId.keySet().toArray());
-            Array tokens = c.createArrayOf("bigint", byId.values().stream().map(QueueLease::token).toArray());
+            Array tokens =
+                c.createArrayOf("bigint", byId.values().stream().map(QueueLease::token).toArray());
             u.setDouble(1, leaseDuration.toNanos() / 1e9);
             u.setArray(2, ids);
             u.setArray(3, tokens);
@@ -968,8 +1036,10 @@ public final class PostgresQueueStore implements QueueStore {
       throw new IllegalArgumentException("lease is for " + lease.id() + ", not " + entry.id());
     }
     checkOpenNow();
-    // repeating after a lost commit is harmless: the token still matches and the values are the same
-    return run("complete", true, (c, retry) -> writeState(c, entry, OptionalToken.of(lease.token())));
+    // repeating after a lost commit is harmless: the token still matches and the values are the
+    // same
+    return run(
+        "complete", true, (c, retry) -> writeState(c, entry, OptionalToken.of(lease.token())));
   }
 
   /**
@@ -1003,7 +1073,9 @@ public final class PostgresQueueStore implements QueueStore {
         (c, retry) -> {
           try (PreparedStatement u =
               c.prepareStatement(
-                  "UPDATE " + schema.entry + " SET lease_owner = NULL, lease_until = NULL"
+                  "UPDATE "
+                      + schema.entry
+                      + " SET lease_owner = NULL, lease_until = NULL"
                       + " WHERE id = ? AND lease_token = ?")) {
             u.setString(1, lease.id().value());
             u.setLong(2, lease.token());
@@ -1014,8 +1086,8 @@ public final class PostgresQueueStore implements QueueStore {
 
   /**
    * Frees every expired lease in one conditional update, so the entries show as unleased; claims
-   * take expired entries anyway, so calling this is optional (for monitoring, say). The lease
-   * token is kept: the late owner's write still applies until another claim is made.
+   * take expired entries anyway, so calling this is optional (for monitoring, say). The lease token
+   * is kept: the late owner's write still applies until another claim is made.
    *
    * @return how many leases had expired
    * @throws QueueStoreException when the database cannot be reached
@@ -1027,7 +1099,9 @@ public final class PostgresQueueStore implements QueueStore {
         (c, retry) -> {
           try (PreparedStatement u =
               c.prepareStatement(
-                  "UPDATE " + schema.entry + " SET lease_owner = NULL, lease_until = NULL WHERE lease_until < now()")) {
+                  "UPDATE "
+                      + schema.entry
+                      + " SET lease_owner = NULL, lease_until = NULL WHERE lease_until < now()")) {
             int n = u.executeUpdate();
             if (n > 0) {
               LOG.info("freed {} expired queue leases", n);
@@ -1038,7 +1112,8 @@ public final class PostgresQueueStore implements QueueStore {
   }
 
   private boolean exists(Connection c, QueueId id) throws SQLException {
-    try (PreparedStatement q = c.prepareStatement("SELECT 1 FROM " + schema.entry + " WHERE id = ?")) {
+    try (PreparedStatement q =
+        c.prepareStatement("SELECT 1 FROM " + schema.entry + " WHERE id = ?")) {
       q.setString(1, id.value());
       try (ResultSet rs = q.executeQuery()) {
         return rs.next();
@@ -1052,7 +1127,8 @@ public final class PostgresQueueStore implements QueueStore {
    * Groups joined entry and recipient rows (ordered by entry) into entries; with {@code leases},
    * also reads the three lease columns after the recipient columns.
    */
-  private Map<QueueId, QueueEntry> readEntries(ResultSet rs, Map<QueueId, QueueLease> leases) throws SQLException {
+  private Map<QueueId, QueueEntry> readEntries(ResultSet rs, Map<QueueId, QueueLease> leases)
+      throws SQLException {
     Map<QueueId, QueueEntry> out = new LinkedHashMap<>();
     QueueId id = null;
     ResultRow head = null;
@@ -1089,7 +1165,8 @@ public final class PostgresQueueStore implements QueueStore {
     ResultRow(ResultSet rs, boolean lease) throws SQLException {
       id = new QueueId(rs.getString(1));
       String local = rs.getString(2);
-      reversePath = local == null ? Optional.empty() : Optional.of(Mailbox.of(local, rs.getString(3)));
+      reversePath =
+          local == null ? Optional.empty() : Optional.of(Mailbox.of(local, rs.getString(3)));
       Set<DsnOptions.Notify> notify = EnumSet.noneOf(DsnOptions.Notify.class);
       String names = rs.getString(4);
       if (!names.isEmpty()) {
@@ -1097,7 +1174,8 @@ public final class PostgresQueueStore implements QueueStore {
           notify.add(DsnOptions.Notify.valueOf(n));
         }
       }
-      Optional<DsnOptions.Ret> ret = Optional.ofNullable(rs.getString(5)).map(DsnOptions.Ret::valueOf);
+      Optional<DsnOptions.Ret> ret =
+          Optional.ofNullable(rs.getString(5)).map(DsnOptions.Ret::valueOf);
       dsn = new DsnOptions(notify, ret, Optional.ofNullable(rs.getString(6)));
       created = time(rs, 7).orElseThrow();
       delayWarned = rs.getBoolean(8);
@@ -1114,10 +1192,18 @@ public final class PostgresQueueStore implements QueueStore {
   }
 
   private static void finish(
-      ResultRow head, List<RecipientState> states, Map<QueueId, QueueEntry> out, Map<QueueId, QueueLease> leases) {
+      ResultRow head,
+      List<RecipientState> states,
+      Map<QueueId, QueueEntry> out,
+      Map<QueueId, QueueLease> leases) {
     List<Mailbox> rcpts = states.stream().map(RecipientState::recipient).toList();
     QueueEntry e =
-        new QueueEntry(head.id, new Envelope(head.reversePath, rcpts, head.dsn), head.created, states, head.delayWarned);
+        new QueueEntry(
+            head.id,
+            new Envelope(head.reversePath, rcpts, head.dsn),
+            head.created,
+            states,
+            head.delayWarned);
     out.put(head.id, e);
     if (leases != null) {
       leases.put(head.id, new QueueLease(e, head.leaseOwner, head.leaseToken, head.leaseUntil));
@@ -1133,18 +1219,27 @@ public final class PostgresQueueStore implements QueueStore {
     int code = rs.getInt(at + 6);
     Optional<ServerReply> reply = Optional.empty();
     if (!rs.wasNull()) {
-      Optional<EnhancedStatus> es = Optional.ofNullable(rs.getString(at + 7)).map(EnhancedStatus::parse);
+      Optional<EnhancedStatus> es =
+          Optional.ofNullable(rs.getString(at + 7)).map(EnhancedStatus::parse);
       reply = Optional.of(new ServerReply(code, es, List.of(rs.getString(at + 8).split("\n", -1))));
     }
     return new RecipientState(
-        m, status, attempts, next, last, reply, Optional.ofNullable(rs.getString(at + 9)), Optional.ofNullable(rs.getString(at + 10)));
+        m,
+        status,
+        attempts,
+        next,
+        last,
+        reply,
+        Optional.ofNullable(rs.getString(at + 9)),
+        Optional.ofNullable(rs.getString(at + 10)));
   }
 
   private static OffsetDateTime timestamp(Instant t) {
     return OffsetDateTime.ofInstant(t, ZoneOffset.UTC);
   }
 
-  private static void setTime(PreparedStatement s, int index, Optional<Instant> t) throws SQLException {
+  private static void setTime(PreparedStatement s, int index, Optional<Instant> t)
+      throws SQLException {
     if (t.isPresent()) {
       s.setObject(index, timestamp(t.get()));
     } else {
@@ -1182,13 +1277,26 @@ public final class PostgresQueueStore implements QueueStore {
         if (!repeatable || !isConnectionLoss(e)) {
           break;
         }
-        LOG.debug("queue store {}: connection lost (SQLState {}), attempt {} of {}", what, e.getSQLState(), attempt, ATTEMPTS, e);
+        LOG.debug(
+            "queue store {}: connection lost (SQLState {}), attempt {} of {}",
+            what,
+            e.getSQLState(),
+            attempt,
+            ATTEMPTS,
+            e);
       } catch (IOException e) {
-        throw new QueueStoreException("queue store " + what + " failed: " + e.getMessage(), true, e);
+        throw new QueueStoreException(
+            "queue store " + what + " failed: " + e.getMessage(), true, e);
       }
     }
     throw new QueueStoreException(
-        "queue store " + what + " failed: " + last.getMessage() + " (SQLState " + last.getSQLState() + ")",
+        "queue store "
+            + what
+            + " failed: "
+            + last.getMessage()
+            + " (SQLState "
+            + last.getSQLState()
+            + ")",
         isTemporary(last),
         last);
   }
@@ -1201,7 +1309,10 @@ public final class PostgresQueueStore implements QueueStore {
       }
       if (t instanceof SQLException s && s.getSQLState() != null) {
         String state = s.getSQLState();
-        if (state.startsWith("08") || state.equals("57P01") || state.equals("57P02") || state.equals("57P03")) {
+        if (state.startsWith("08")
+            || state.equals("57P01")
+            || state.equals("57P02")
+            || state.equals("57P03")) {
           return true;
         }
       }
@@ -1209,11 +1320,15 @@ public final class PostgresQueueStore implements QueueStore {
     return false;
   }
 
-  /** Connection loss, serialization failures, deadlocks, lack of resources pass; the rest needs a fix. */
+  /**
+   * Connection loss, serialization failures, deadlocks, lack of resources pass; the rest needs a
+   * fix.
+   */
   static boolean isTemporary(SQLException e) {
     String state = e.getSQLState();
     return isConnectionLoss(e)
-        || (state != null && (state.startsWith("40") || state.startsWith("53") || state.startsWith("57")));
+        || (state != null
+            && (state.startsWith("40") || state.startsWith("53") || state.startsWith("57")));
   }
 
   private static void rollbackQuietly(Connection c, Exception cause) {
@@ -1284,7 +1399,8 @@ public final class PostgresQueueStore implements QueueStore {
     /**
      * Sets the schema of the tables, created when missing; default {@code public}.
      *
-     * @throws IllegalArgumentException when not 1 to 40 of a-z, 0-9 and _, starting with a letter or _
+     * @throws IllegalArgumentException when not 1 to 40 of a-z, 0-9 and _, starting with a letter
+     *     or _
      */
     public Builder schema(String value) {
       this.schema = PostgresSchema.checkName(Objects.requireNonNull(value, "schema"), "schema");
@@ -1316,15 +1432,16 @@ public final class PostgresQueueStore implements QueueStore {
     public Builder owner(String value) {
       Objects.requireNonNull(value, "owner");
       if (value.isEmpty() || value.length() > 200) {
-        throw new IllegalArgumentException("owner must have 1 to 200 characters: " + value.length());
+        throw new IllegalArgumentException(
+            "owner must have 1 to 200 characters: " + value.length());
       }
       this.owner = value;
       return this;
     }
 
     /**
-     * Sets how long a claim leases an entry before another instance may rescue it; renew
-     * well within it. Default 5 minutes.
+     * Sets how long a claim leases an entry before another instance may rescue it; renew well
+     * within it. Default 5 minutes.
      *
      * @throws IllegalArgumentException when not positive
      */

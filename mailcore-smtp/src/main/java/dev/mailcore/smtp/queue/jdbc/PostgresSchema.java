@@ -69,7 +69,9 @@ final class PostgresSchema {
             1,
             "entries, recipients, message chunks",
             List.of(
-                "CREATE TABLE " + entry + " ("
+                "CREATE TABLE "
+                    + entry
+                    + " ("
                     + " id text COLLATE \"C\" PRIMARY KEY,"
                     + " seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,"
                     + " idempotency_key text UNIQUE,"
@@ -84,25 +86,38 @@ final class PostgresSchema {
                     + " lease_token bigint NOT NULL DEFAULT 0,"
                     + " lease_until timestamptz,"
                     + " stored_at timestamptz NOT NULL DEFAULT now())",
-                "CREATE INDEX \"" + p + "entry_due\" ON " + entry + " (next_due, id) WHERE next_due IS NOT NULL",
-                "CREATE INDEX \"" + p + "entry_lease\" ON " + entry + " (lease_until) WHERE lease_until IS NOT NULL",
-                "CREATE TABLE " + recipient + " ("
-                    + " entry_id text COLLATE \"C\" NOT NULL REFERENCES " + entry + " (id) ON DELETE CASCADE,"
-                    + " idx integer NOT NULL,"
-                    + " local_part text NOT NULL,"
-                    + " domain text NOT NULL,"
-                    + " ascii_domain text NOT NULL,"
-                    + " status text NOT NULL CHECK (status IN ('PENDING', 'DELIVERED', 'DEFERRED', 'FAILED')),"
-                    + " attempts integer NOT NULL,"
-                    + " next_attempt timestamptz,"
-                    + " last_attempt timestamptz,"
-                    + " reply_code integer, reply_status text, reply_text text,"
-                    + " diagnostic text, remote_host text,"
-                    + " PRIMARY KEY (entry_id, idx))",
-                "CREATE INDEX \"" + p + "recipient_due\" ON " + recipient
+                "CREATE INDEX \""
+                    + p
+                    + "entry_due\" ON "
+                    + entry
+                    + " (next_due, id) WHERE next_due IS NOT NULL",
+                "CREATE INDEX \""
+                    + p
+                    + "entry_lease\" ON "
+                    + entry
+                    + " (lease_until) WHERE lease_until IS NOT NULL",
+                "CREATE TABLE "
+                    + recipient
+                    + " ("
+                    + " entry_id text COLLATE \"C\" NOT NULL REFERENCES "
+                    + entry
+                    + " (id) ON DELETE CASCADE, idx integer NOT NULL, local_part text NOT NULL,"
+                    + " domain text NOT NULL, ascii_domain text NOT NULL, status text NOT NULL"
+                    + " CHECK (status IN ('PENDING', 'DELIVERED', 'DEFERRED', 'FAILED')), attempts"
+                    + " integer NOT NULL, next_attempt timestamptz, last_attempt timestamptz,"
+                    + " reply_code integer, reply_status text, reply_text text, diagnostic text,"
+                    + " remote_host text, PRIMARY KEY (entry_id, idx))",
+                "CREATE INDEX \""
+                    + p
+                    + "recipient_due\" ON "
+                    + recipient
                     + " (ascii_domain, next_attempt) WHERE next_attempt IS NOT NULL",
-                "CREATE TABLE " + chunk + " ("
-                    + " entry_id text COLLATE \"C\" NOT NULL REFERENCES " + entry + " (id) ON DELETE CASCADE,"
+                "CREATE TABLE "
+                    + chunk
+                    + " ("
+                    + " entry_id text COLLATE \"C\" NOT NULL REFERENCES "
+                    + entry
+                    + " (id) ON DELETE CASCADE,"
                     + " seq integer NOT NULL,"
                     + " data bytea NOT NULL,"
                     + " PRIMARY KEY (entry_id, seq))")));
@@ -123,7 +138,8 @@ final class PostgresSchema {
       try (Statement s = c.createStatement()) {
         lock(c);
         boolean hasSchema;
-        try (PreparedStatement q = c.prepareStatement("SELECT 1 FROM pg_namespace WHERE nspname = ?")) {
+        try (PreparedStatement q =
+            c.prepareStatement("SELECT 1 FROM pg_namespace WHERE nspname = ?")) {
           q.setString(1, schema);
           try (ResultSet rs = q.executeQuery()) {
             hasSchema = rs.next();
@@ -133,7 +149,9 @@ final class PostgresSchema {
           s.execute("CREATE SCHEMA \"" + schema + "\"");
         }
         s.execute(
-            "CREATE TABLE IF NOT EXISTS " + version + " (version integer PRIMARY KEY,"
+            "CREATE TABLE IF NOT EXISTS "
+                + version
+                + " (version integer PRIMARY KEY,"
                 + " description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
         c.commit();
       }
@@ -142,8 +160,15 @@ final class PostgresSchema {
         int current = current(c);
         if (current > latest()) {
           throw new IllegalStateException(
-              "queue schema " + schema + "." + prefix + " is at version " + current
-                  + ", newer than this library's " + latest() + "; upgrade mailcore");
+              "queue schema "
+                  + schema
+                  + "."
+                  + prefix
+                  + " is at version "
+                  + current
+                  + ", newer than this library's "
+                  + latest()
+                  + "; upgrade mailcore");
         }
         if (current >= m.version()) {
           c.commit();
@@ -154,14 +179,21 @@ final class PostgresSchema {
             s.execute(sql);
           }
         }
-        try (PreparedStatement ins = c.prepareStatement("INSERT INTO " + version + " (version, description) VALUES (?, ?)")) {
+        try (PreparedStatement ins =
+            c.prepareStatement(
+                "INSERT INTO " + version + " (version, description) VALUES (?, ?)")) {
           ins.setInt(1, m.version());
           ins.setString(2, m.description());
           ins.executeUpdate();
         }
         c.commit();
         applied.add(m.version());
-        LOG.info("queue schema {}.{} migrated to version {}: {}", schema, prefix, m.version(), m.description());
+        LOG.info(
+            "queue schema {}.{} migrated to version {}: {}",
+            schema,
+            prefix,
+            m.version(),
+            m.description());
       }
       return List.copyOf(applied);
     } catch (SQLException | RuntimeException e) {
@@ -190,6 +222,7 @@ final class PostgresSchema {
 
   /** A stable key per schema and prefix: String.hashCode is specified, so every JVM agrees. */
   long lockKey() {
-    return 0x6d63_0000_0000_0000L | (("mailcore-queue:" + schema + "." + prefix).hashCode() & 0xffff_ffffL);
+    return 0x6d63_0000_0000_0000L
+        | (("mailcore-queue:" + schema + "." + prefix).hashCode() & 0xffff_ffffL);
   }
 }

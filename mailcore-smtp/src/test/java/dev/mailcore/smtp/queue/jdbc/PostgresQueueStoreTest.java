@@ -89,8 +89,14 @@ class PostgresQueueStoreTest {
     for (RecipientState r : e.recipients()) {
       states.add(
           new RecipientState(
-              r.recipient(), RecipientState.Status.DELIVERED, r.attempts() + 1, Optional.empty(), Optional.of(at),
-              Optional.of(ServerReply.of(250, "2.0.0 ok")), Optional.of("delivered"), Optional.of("mx.test")));
+              r.recipient(),
+              RecipientState.Status.DELIVERED,
+              r.attempts() + 1,
+              Optional.empty(),
+              Optional.of(at),
+              Optional.of(ServerReply.of(250, "2.0.0 ok")),
+              Optional.of("delivered"),
+              Optional.of("mx.test")));
     }
     return new QueueEntry(e.id(), e.envelope(), e.created(), states, e.delayWarned());
   }
@@ -101,8 +107,14 @@ class PostgresQueueStoreTest {
     for (RecipientState r : e.recipients()) {
       states.add(
           new RecipientState(
-              r.recipient(), RecipientState.Status.DEFERRED, r.attempts() + 1, Optional.of(next), Optional.of(at),
-              Optional.of(ServerReply.of(451, "4.3.0 try later")), Optional.of("deferred"), Optional.of("mx.test")));
+              r.recipient(),
+              RecipientState.Status.DEFERRED,
+              r.attempts() + 1,
+              Optional.of(next),
+              Optional.of(at),
+              Optional.of(ServerReply.of(451, "4.3.0 try later")),
+              Optional.of("deferred"),
+              Optional.of("mx.test")));
     }
     return new QueueEntry(e.id(), e.envelope(), e.created(), states, e.delayWarned());
   }
@@ -243,7 +255,10 @@ class PostgresQueueStoreTest {
     List<QueueLease> leases = a.claim(T0, 10);
     try (Connection c = PostgresServer.get().connect();
         Statement s = c.createStatement()) {
-      s.executeUpdate("UPDATE \"" + schema + "\".mailcore_queue_entry SET lease_token = lease_token + 1 WHERE id = 'm2'");
+      s.executeUpdate(
+          "UPDATE \""
+              + schema
+              + "\".mailcore_queue_entry SET lease_token = lease_token + 1 WHERE id = 'm2'");
     }
 
     List<QueueLease> renewed = a.renew(leases);
@@ -269,7 +284,9 @@ class PostgresQueueStoreTest {
           pool.submit(
               () -> {
                 go.await();
-                return byDelete ? stalled.delete(old) : stalled.update(old, deferred(e, T0, T0.plusSeconds(3600)));
+                return byDelete
+                    ? stalled.delete(old)
+                    : stalled.update(old, deferred(e, T0, T0.plusSeconds(3600)));
               });
       Future<List<QueueLease>> rescue =
           pool.submit(
@@ -288,7 +305,8 @@ class PostgresQueueStoreTest {
         if (byDelete) {
           assertThat(now).isEmpty();
         } else {
-          assertThat(now.orElseThrow().recipients().get(0).status()).isEqualTo(RecipientState.Status.DEFERRED);
+          assertThat(now.orElseThrow().recipients().get(0).status())
+              .isEqualTo(RecipientState.Status.DEFERRED);
         }
       } else {
         rescues++;
@@ -312,7 +330,9 @@ class PostgresQueueStoreTest {
 
     List<QueueLease> got = a.claim("Example.ORG", T0, 10);
 
-    assertThat(got).extracting(QueueLease::id).containsExactly(new QueueId("both"), new QueueId("org1"));
+    assertThat(got)
+        .extracting(QueueLease::id)
+        .containsExactly(new QueueId("both"), new QueueId("org1"));
     assertThat(a.claim(T0, 10)).extracting(QueueLease::id).containsExactly(new QueueId("net1"));
   }
 
@@ -378,7 +398,9 @@ class PostgresQueueStoreTest {
       blocker.setAutoCommit(false);
       try (Statement s = blocker.createStatement()) {
         s.executeUpdate(
-            "INSERT INTO \"" + schema + "\".mailcore_queue_entry (id, dsn_notify, created, delay_warned)"
+            "INSERT INTO \""
+                + schema
+                + "\".mailcore_queue_entry (id, dsn_notify, created, delay_warned)"
                 + " VALUES ('first', '', now(), false)");
       }
       Future<?> first = pool.submit(() -> a.append(entry("first", BOB), text("x")));
@@ -437,7 +459,8 @@ class PostgresQueueStoreTest {
                 },
             -1);
 
-    assertThatThrownBy(() -> a.append(entry("m1", BOB), broken)).isInstanceOf(QueueStoreException.class);
+    assertThatThrownBy(() -> a.append(entry("m1", BOB), broken))
+        .isInstanceOf(QueueStoreException.class);
     assertThat(a.size()).isZero();
   }
 
@@ -467,7 +490,9 @@ class PostgresQueueStoreTest {
       Content back = a.message(new QueueId(id));
       assertThat(back.size()).as("size %d", size).hasValue(size);
       try (InputStream in = back.open()) {
-        assertThat(digest(in)).as("size %d", size).isEqualTo(digest(new PseudoRandomStream(size, size)));
+        assertThat(digest(in))
+            .as("size %d", size)
+            .isEqualTo(digest(new PseudoRandomStream(size, size)));
       }
     }
     assertThat(count("SELECT count(*) FROM $chunk WHERE entry_id = 's2097153'")).isEqualTo(3);
@@ -482,7 +507,9 @@ class PostgresQueueStoreTest {
     try (InputStream in = a.message(new QueueId("big")).open()) {
       in.readNBytes(1000);
       a.delete(new QueueId("big"));
-      assertThatThrownBy(() -> in.readNBytes((int) size)).isInstanceOf(IOException.class).hasMessageContaining("removed");
+      assertThatThrownBy(() -> in.readNBytes((int) size))
+          .isInstanceOf(IOException.class)
+          .hasMessageContaining("removed");
     }
   }
 
@@ -540,7 +567,9 @@ class PostgresQueueStoreTest {
     try (Connection locker = PostgresServer.get().connect()) {
       locker.setAutoCommit(false);
       try (Statement s = locker.createStatement()) {
-        s.executeQuery("SELECT * FROM \"" + schema + "\".mailcore_queue_entry WHERE id = 'm1' FOR UPDATE").close();
+        s.executeQuery(
+                "SELECT * FROM \"" + schema + "\".mailcore_queue_entry WHERE id = 'm1' FOR UPDATE")
+            .close();
       }
       Future<?> update = pool.submit(() -> a.update(later));
       waitFor(() -> lockWaiters() == 1);
@@ -558,7 +587,9 @@ class PostgresQueueStoreTest {
       blocker.setAutoCommit(false);
       try (Statement s = blocker.createStatement()) {
         s.executeUpdate(
-            "INSERT INTO \"" + schema + "\".mailcore_queue_entry (id, dsn_notify, created, delay_warned)"
+            "INSERT INTO \""
+                + schema
+                + "\".mailcore_queue_entry (id, dsn_notify, created, delay_warned)"
                 + " VALUES ('m1', '', now(), false)");
       }
       Future<?> append = pool.submit(() -> a.append(entry("m1", BOB), text("the body")));
@@ -568,7 +599,8 @@ class PostgresQueueStoreTest {
       append.get(30, TimeUnit.SECONDS);
     }
     assertThat(a.size()).isEqualTo(1);
-    assertThat(new String(a.message(new QueueId("m1")).readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("the body");
+    assertThat(new String(a.message(new QueueId("m1")).readAllBytes(), StandardCharsets.UTF_8))
+        .isEqualTo("the body");
   }
 
   @Test
@@ -620,11 +652,15 @@ class PostgresQueueStoreTest {
     for (QueueId id : acknowledged) {
       if (!finished.contains(id)) {
         assertThat(stored).contains(id);
-        assertThat(new String(a.message(id).readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("body of " + id);
+        assertThat(new String(a.message(id).readAllBytes(), StandardCharsets.UTF_8))
+            .isEqualTo("body of " + id);
       }
     }
     // nothing half-stored: every stored entry has its recipients and bytes
-    assertThat(count("SELECT count(*) FROM $entry e WHERE NOT EXISTS (SELECT 1 FROM $recipient r WHERE r.entry_id = e.id)"))
+    assertThat(
+            count(
+                "SELECT count(*) FROM $entry e WHERE NOT EXISTS (SELECT 1 FROM $recipient r WHERE"
+                    + " r.entry_id = e.id)"))
         .isZero();
     assertThat(count("SELECT count(*) FROM $entry e WHERE chunks = 0")).isZero();
   }
@@ -633,7 +669,8 @@ class PostgresQueueStoreTest {
     try (Connection c = PostgresServer.get().connect();
         PreparedStatement s =
             c.prepareStatement(
-                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = ?")) {
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    + " WHERE application_name = ?")) {
       s.setString(1, "store-" + schema);
       try (ResultSet rs = s.executeQuery()) {
         rs.next();
@@ -646,7 +683,8 @@ class PostgresQueueStoreTest {
     try (Connection c = PostgresServer.get().connect();
         PreparedStatement s =
             c.prepareStatement(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = ? AND wait_event_type = 'Lock'")) {
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = ? AND"
+                    + " wait_event_type = 'Lock'")) {
       s.setString(1, "store-" + schema);
       try (ResultSet rs = s.executeQuery()) {
         rs.next();

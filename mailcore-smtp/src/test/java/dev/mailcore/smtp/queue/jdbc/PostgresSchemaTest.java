@@ -37,7 +37,8 @@ class PostgresSchemaTest {
         Statement s = c.createStatement();
         ResultSet rs =
             s.executeQuery(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = '" + schemaName
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = '"
+                    + schemaName
                     + "' ORDER BY table_name")) {
       while (rs.next()) {
         out.add(rs.getString(1));
@@ -51,7 +52,12 @@ class PostgresSchemaTest {
     try (Connection c = PostgresServer.get().connect();
         Statement s = c.createStatement();
         ResultSet rs =
-            s.executeQuery("SELECT version FROM \"" + schemaName + "\".\"" + prefix + "schema_version\" ORDER BY version")) {
+            s.executeQuery(
+                "SELECT version FROM \""
+                    + schemaName
+                    + "\".\""
+                    + prefix
+                    + "schema_version\" ORDER BY version")) {
       while (rs.next()) {
         out.add(rs.getInt(1));
       }
@@ -86,7 +92,11 @@ class PostgresSchemaTest {
 
   @Test
   void buildingAStoreOnACurrentSchemaChangesNothing() throws Exception {
-    PostgresQueueStore.builder().dataSource(PostgresServer.get().admin()).schema(schemaName).build().close();
+    PostgresQueueStore.builder()
+        .dataSource(PostgresServer.get().admin())
+        .schema(schemaName)
+        .build()
+        .close();
     PostgresSchema schema = new PostgresSchema(schemaName, "mailcore_queue_");
 
     try (Connection c = PostgresServer.get().connect()) {
@@ -98,22 +108,43 @@ class PostgresSchemaTest {
 
   @Test
   void twoPrefixesInOneSchemaKeepSeparateTables() throws Exception {
-    PostgresQueueStore.builder().dataSource(PostgresServer.get().admin()).schema(schemaName).tablePrefix("a_").build().close();
-    PostgresQueueStore.builder().dataSource(PostgresServer.get().admin()).schema(schemaName).tablePrefix("b_").build().close();
+    PostgresQueueStore.builder()
+        .dataSource(PostgresServer.get().admin())
+        .schema(schemaName)
+        .tablePrefix("a_")
+        .build()
+        .close();
+    PostgresQueueStore.builder()
+        .dataSource(PostgresServer.get().admin())
+        .schema(schemaName)
+        .tablePrefix("b_")
+        .build()
+        .close();
 
     assertThat(tables()).contains("a_entry", "b_entry", "a_schema_version", "b_schema_version");
   }
 
   @Test
   void aSchemaNewerThanTheLibraryIsRefused() throws Exception {
-    PostgresQueueStore.builder().dataSource(PostgresServer.get().admin()).schema(schemaName).build().close();
+    PostgresQueueStore.builder()
+        .dataSource(PostgresServer.get().admin())
+        .schema(schemaName)
+        .build()
+        .close();
     try (Connection c = PostgresServer.get().connect();
         Statement s = c.createStatement()) {
       s.executeUpdate(
-          "INSERT INTO \"" + schemaName + "\".mailcore_queue_schema_version (version, description) VALUES (99, 'future')");
+          "INSERT INTO \""
+              + schemaName
+              + "\".mailcore_queue_schema_version (version, description) VALUES (99, 'future')");
     }
 
-    assertThatThrownBy(() -> PostgresQueueStore.builder().dataSource(PostgresServer.get().admin()).schema(schemaName).build())
+    assertThatThrownBy(
+            () ->
+                PostgresQueueStore.builder()
+                    .dataSource(PostgresServer.get().admin())
+                    .schema(schemaName)
+                    .build())
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("version 99");
   }

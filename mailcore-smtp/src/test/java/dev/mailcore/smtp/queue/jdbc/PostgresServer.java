@@ -72,7 +72,8 @@ public final class PostgresServer
   public static PostgresServer get() {
     PostgresServer s = instance;
     if (s == null) {
-      throw new IllegalStateException("annotate the test class with @ExtendWith(PostgresServer.class)");
+      throw new IllegalStateException(
+          "annotate the test class with @ExtendWith(PostgresServer.class)");
     }
     return s;
   }
@@ -83,9 +84,10 @@ public final class PostgresServer
             .orElseThrow(
                 () ->
                     new IllegalStateException(
-                        "PostgreSQL server binaries (initdb, pg_ctl) not found under /usr/lib/postgresql/*/bin"
-                            + " or $MAILCORE_PG_BIN: install the Debian package `postgresql`"
-                            + " (apt-get install -y postgresql) to run these tests"));
+                        "PostgreSQL server binaries (initdb, pg_ctl) not found under"
+                            + " /usr/lib/postgresql/*/bin or $MAILCORE_PG_BIN: install the Debian"
+                            + " package `postgresql` (apt-get install -y postgresql) to run these"
+                            + " tests"));
     try {
       boolean root = "root".equals(System.getProperty("user.name"));
       Path dir = Files.createTempDirectory("mailcore-pg-");
@@ -99,13 +101,30 @@ public final class PostgresServer
       PostgresServer server = new PostgresServer(bin, dir, port, root);
       server.run(
           List.of(
-              bin.resolve("initdb").toString(), "-D", server.data.toString(), "-U", "postgres", "-A", "trust",
-              "-E", "UTF8", "--locale=C", "--no-sync"));
+              bin.resolve("initdb").toString(),
+              "-D",
+              server.data.toString(),
+              "-U",
+              "postgres",
+              "-A",
+              "trust",
+              "-E",
+              "UTF8",
+              "--locale=C",
+              "--no-sync"));
       server.run(
           List.of(
-              bin.resolve("pg_ctl").toString(), "-D", server.data.toString(), "-l", dir.resolve("server.log").toString(),
-              "-w", "-t", "60", "-o",
-              "-p " + port + " -c listen_addresses=127.0.0.1 -k " + dir + " -c max_connections=100", "start"));
+              bin.resolve("pg_ctl").toString(),
+              "-D",
+              server.data.toString(),
+              "-l",
+              dir.resolve("server.log").toString(),
+              "-w",
+              "-t",
+              "60",
+              "-o",
+              "-p " + port + " -c listen_addresses=127.0.0.1 -k " + dir + " -c max_connections=100",
+              "start"));
       return server;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start PostgreSQL for the tests", e);
@@ -124,7 +143,10 @@ public final class PostgresServer
     try (Stream<Path> versions = Files.list(base)) {
       return versions
           .map(v -> v.resolve("bin"))
-          .filter(b -> Files.isExecutable(b.resolve("initdb")) && Files.isExecutable(b.resolve("pg_ctl")))
+          .filter(
+              b ->
+                  Files.isExecutable(b.resolve("initdb"))
+                      && Files.isExecutable(b.resolve("pg_ctl")))
           .max(Comparator.comparingInt(PostgresServer::majorVersion));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -151,14 +173,23 @@ public final class PostgresServer
     full.addAll(command);
     Path out = Files.createTempFile("mailcore-pg-cmd", ".log");
     try {
-      Process p = new ProcessBuilder(full).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+      Process p =
+          new ProcessBuilder(full)
+              .directory(dir.toFile())
+              .redirectErrorStream(true)
+              .redirectOutput(out.toFile())
+              .start();
       if (!p.waitFor(90, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         throw new IOException("timed out: " + String.join(" ", full));
       }
       if (p.exitValue() != 0) {
         throw new IOException(
-            "failed (exit " + p.exitValue() + "): " + String.join(" ", full) + "\n"
+            "failed (exit "
+                + p.exitValue()
+                + "): "
+                + String.join(" ", full)
+                + "\n"
                 + Files.readString(out, StandardCharsets.UTF_8));
       }
     } catch (InterruptedException e) {
@@ -205,7 +236,15 @@ public final class PostgresServer
   @Override
   public void close() throws IOException {
     try {
-      run(List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "stop", "-m", "immediate", "-w"));
+      run(
+          List.of(
+              bin.resolve("pg_ctl").toString(),
+              "-D",
+              data.toString(),
+              "stop",
+              "-m",
+              "immediate",
+              "-w"));
     } finally {
       try (Stream<Path> files = Files.walk(dir)) {
         for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
