@@ -107,27 +107,17 @@ public final class PgQueueBenchmark {
       Envelope env = new Envelope(Optional.of(FROM), List.of(TO), DsnOptions.none());
       Instant now = Instant.now();
       AtomicInteger next = new AtomicInteger();
-      ExecutorService workers = Executors.newFixedThreadPool(threads);
-      long start = System.nanoTime();
-      List<Future<?>> done = new ArrayList<>();
-      for (int t = 0; t < threads; t++) {
-        done.add(
-            workers.submit(
-                () -> {
-                  int i;
-                  while ((i = next.getAndIncrement()) < messages) {
-                    store.append(
-                        QueueEntry.ofNew(new QueueId(prefix.replace("_", "") + i), env, now),
-                        Content.ofBytes(body));
-                  }
-                  return null;
-                }));
-      }
-      for (Future<?> f : done) {
-        f.get();
-      }
-      double seconds = (System.nanoTime() - start) / 1e9;
-      workers.shutdown();
+      double seconds =
+          onThreads(
+              threads,
+              () -> {
+                int i;
+                while ((i = next.getAndIncrement()) < messages) {
+                  store.append(
+                      QueueEntry.ofNew(new QueueId(prefix.replace("_", "") + i), env, now),
+                      Content.ofBytes(body));
+                }
+              });
       if (store.size() != messages) {
         throw new IllegalStateException("stored " + store.size() + " of " + messages);
       }
@@ -142,39 +132,58 @@ public final class PgQueueBenchmark {
       int queued = store.size();
       Instant now = Instant.now().plusSeconds(1);
       AtomicInteger completed = new AtomicInteger();
-      ExecutorService workers = Executors.newFixedThreadPool(threads);
+      double seconds =
+          onThreads(
+              threads,
+              () -> {
+                byte[] buf = new byte[8192];
+                List<QueueLease> leases;
+                while (!(leases = store.claim(now, claimSize)).isEmpty()) {
+                  for (QueueLease lease : leases) {
+                    try (InputStream in = store.message(lease.id()).open()) {
+                      while (in.read(buf) > 0) {
+                        // read as a delivery would, to the end
+                      }
+                    }
+                    if (store.delete(lease)) {
+                      completed.incrementAndGet();
+                    }
+                  }
+                }
+              });
+      if (completed.get() != queued) {
+        throw new IllegalStateException("completed " + completed.get() + " of " + queued);
+      }
+      return queued / seconds;
+    }
+  }
+
+  /** Work of one thread. */
+  @FunctionalInterface
+  private interface Work {
+    void run() throws Exception;
+  }
+
+  /** Runs {@code work} on {@code threads} threads at once; returns the seconds until all end. */
+  private static double onThreads(int threads, Work work) throws Exception {
+    ExecutorService workers = Executors.newFixedThreadPool(threads);
+    try {
       long start = System.nanoTime();
       List<Future<?>> done = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
         done.add(
             workers.submit(
                 () -> {
-                  byte[] buf = new byte[8192];
-                  List<QueueLease> leases;
-                  while (!(leases = store.claim(now, claimSize)).isEmpty()) {
-                    for (QueueLease lease : leases) {
-                      try (InputStream in = store.message(lease.id()).open()) {
-                        while (in.read(buf) > 0) {
-                          // read as a delivery would, to the end
-                        }
-                      }
-                      if (store.delete(lease)) {
-                        completed.incrementAndGet();
-                      }
-                    }
-                  }
+                  work.run();
                   return null;
                 }));
       }
       for (Future<?> f : done) {
         f.get();
       }
-      double seconds = (System.nanoTime() - start) / 1e9;
+      return (System.nanoTime() - start) / 1e9;
+    } finally {
       workers.shutdown();
-      if (completed.get() != queued) {
-        throw new IllegalStateException("completed " + completed.get() + " of " + queued);
-      }
-      return queued / seconds;
     }
   }
 

@@ -54,8 +54,12 @@ class QueueLeaseTest {
       store.append(entry("m1", BOB), text());
       store.append(entry("m2", CAROL), text());
 
-      assertThat(store.claim(T0, 10)).extracting(QueueLease::id).containsExactly(new QueueId("m1"), new QueueId("m2"));
-      assertThat(store.claim("EXAMPLE.org", T0, 10)).extracting(QueueLease::id).containsExactly(new QueueId("m2"));
+      assertThat(store.claim(T0, 10))
+          .extracting(QueueLease::id)
+          .containsExactly(new QueueId("m1"), new QueueId("m2"));
+      assertThat(store.claim("EXAMPLE.org", T0, 10))
+          .extracting(QueueLease::id)
+          .containsExactly(new QueueId("m2"));
       assertThat(store.claim(T0.minusSeconds(1), 10)).isEmpty();
     }
   }
@@ -83,7 +87,8 @@ class QueueLeaseTest {
       store.append(entry("m1", BOB), text());
       QueueLease lease = store.claim(T0, 1).get(0);
 
-      assertThatThrownBy(() -> store.update(lease, entry("m2", BOB))).isInstanceOf(IllegalArgumentException.class);
+      assertThatThrownBy(() -> store.update(lease, entry("m2", BOB)))
+          .isInstanceOf(IllegalArgumentException.class);
     }
   }
 }

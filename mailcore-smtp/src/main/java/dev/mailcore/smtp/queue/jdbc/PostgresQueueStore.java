@@ -588,27 +588,18 @@ public final class PostgresQueueStore implements QueueStore {
   public Content message(QueueId id) {
     Objects.requireNonNull(id, "id");
     Object[] shape =
-        run(
+        queryOne(
             "read message",
-            true,
-            (c, retry) -> {
-              try (PreparedStatement q =
-                  c.prepareStatement(
-                      "SELECT e.size, e.chunks, CASE WHEN e.size <= ? THEN k.data END FROM "
-                          + schema.entry
-                          + " e"
-                          + " LEFT JOIN "
-                          + schema.chunk
-                          + " k ON k.entry_id = e.id AND k.seq = 0 WHERE e.id = ?")) {
-                q.setInt(1, INLINE_MESSAGE);
-                q.setString(2, id.value());
-                try (ResultSet rs = q.executeQuery()) {
-                  return rs.next()
-                      ? new Object[] {rs.getLong(1), rs.getInt(2), rs.getBytes(3)}
-                      : null;
-                }
-              }
-            });
+            "SELECT e.size, e.chunks, CASE WHEN e.size <= ? THEN k.data END FROM "
+                + schema.entry
+                + " e LEFT JOIN "
+                + schema.chunk
+                + " k ON k.entry_id = e.id AND k.seq = 0 WHERE e.id = ?",
+            q -> {
+              q.setInt(1, INLINE_MESSAGE);
+              q.setString(2, id.value());
+            },
+            rs -> new Object[] {rs.getLong(1), rs.getInt(2), rs.getBytes(3)});
     if (shape == null) {
       throw new NoSuchElementException("no queue entry " + id);
     }
@@ -854,31 +845,13 @@ public final class PostgresQueueStore implements QueueStore {
 
   @Override
   public Optional<Instant> nextDue() {
-    return run(
-        "next due",
-        true,
-        (c, retry) -> {
-          try (PreparedStatement q =
-                  c.prepareStatement("SELECT min(next_due) FROM " + schema.entry);
-              ResultSet rs = q.executeQuery()) {
-            rs.next();
-            return time(rs, 1);
-          }
-        });
+    return queryOne(
+        "next due", "SELECT min(next_due) FROM " + schema.entry, q -> {}, rs -> time(rs, 1));
   }
 
   @Override
   public int size() {
-    return run(
-        "size",
-        true,
-        (c, retry) -> {
-          try (PreparedStatement q = c.prepareStatement("SELECT count(*) FROM " + schema.entry);
-              ResultSet rs = q.executeQuery()) {
-            rs.next();
-            return rs.getInt(1);
-          }
-        });
+    return queryOne("size", "SELECT count(*) FROM " + schema.entry, q -> {}, rs -> rs.getInt(1));
   }
 
   // ---------------------------------------------------------------- leases
@@ -1067,20 +1040,15 @@ public final class PostgresQueueStore implements QueueStore {
   @Override
   public void release(QueueLease lease) {
     Objects.requireNonNull(lease, "lease");
-    run(
+    updateOne(
         "release",
-        true,
-        (c, retry) -> {
-          try (PreparedStatement u =
-              c.prepareStatement(
-                  "UPDATE "
-                      + schema.entry
-                      + " SET lease_owner = NULL, lease_until = NULL"
-                      + " WHERE id = ? AND lease_token = ?")) {
-            u.setString(1, lease.id().value());
-            u.setLong(2, lease.token());
-            return u.executeUpdate();
-          }
+        "UPDATE "
+            + schema.entry
+            + " SET lease_owner = NULL, lease_until = NULL"
+            + " WHERE id = ? AND lease_token = ?",
+        u -> {
+          u.setString(1, lease.id().value());
+          u.setLong(2, lease.token());
         });
   }
 
@@ -1093,20 +1061,50 @@ public final class PostgresQueueStore implements QueueStore {
    * @throws QueueStoreException when the database cannot be reached
    */
   public int rescueExpired() {
+    int n =
+        updateOne(
+            "rescue",
+            "UPDATE "
+                + schema.entry
+                + " SET lease_owner = NULL, lease_until = NULL"
+                + " WHERE lease_until < now()",
+            u -> {});
+    if (n > 0) {
+      LOG.info("freed {} expired queue leases", n);
+    }
+    return n;
+  }
+
+  /** Reads one row. */
+  @FunctionalInterface
+  private interface Row<T> {
+    T read(ResultSet rs) throws SQLException;
+  }
+
+  /** Runs one query, repeatable; returns what {@code row} makes of its first row, null if none. */
+  private <T> T queryOne(String what, String sql, Binder binder, Row<T> row) {
     return run(
-        "rescue",
+        what,
         true,
         (c, retry) -> {
-          try (PreparedStatement u =
-              c.prepareStatement(
-                  "UPDATE "
-                      + schema.entry
-                      + " SET lease_owner = NULL, lease_until = NULL WHERE lease_until < now()")) {
-            int n = u.executeUpdate();
-            if (n > 0) {
-              LOG.info("freed {} expired queue leases", n);
+          try (PreparedStatement q = c.prepareStatement(sql)) {
+            binder.bind(q);
+            try (ResultSet rs = q.executeQuery()) {
+              return rs.next() ? row.read(rs) : null;
             }
-            return n;
+          }
+        });
+  }
+
+  /** Runs one statement that is safe to repeat; returns its row count. */
+  private int updateOne(String what, String sql, Binder binder) {
+    return run(
+        what,
+        true,
+        (c, retry) -> {
+          try (PreparedStatement u = c.prepareStatement(sql)) {
+            binder.bind(u);
+            return u.executeUpdate();
           }
         });
   }

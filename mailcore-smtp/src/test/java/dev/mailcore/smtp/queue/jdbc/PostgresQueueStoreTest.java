@@ -393,16 +393,7 @@ class PostgresQueueStoreTest {
   @Test
   void appendsArrivingDuringACommitAreCommittedTogether() throws Exception {
     PostgresQueueStore a = store("a", Duration.ofMinutes(5));
-    try (Connection blocker = PostgresServer.get().connect()) {
-      // an uncommitted row with the first append's id keeps its INSERT waiting: a slow commit
-      blocker.setAutoCommit(false);
-      try (Statement s = blocker.createStatement()) {
-        s.executeUpdate(
-            "INSERT INTO \""
-                + schema
-                + "\".mailcore_queue_entry (id, dsn_notify, created, delay_warned)"
-                + " VALUES ('first', '', now(), false)");
-      }
+    try (Connection blocker = blockInsertOf("first")) {
       Future<?> first = pool.submit(() -> a.append(entry("first", BOB), text("x")));
       waitFor(() -> lockWaiters() == 1);
       List<Future<?>> rest = new ArrayList<>();
@@ -583,15 +574,7 @@ class PostgresQueueStoreTest {
   @Test
   void anAppendWhoseConnectionIsTerminatedIsStoredOnce() throws Exception {
     PostgresQueueStore a = store("a", Duration.ofMinutes(5));
-    try (Connection blocker = PostgresServer.get().connect()) {
-      blocker.setAutoCommit(false);
-      try (Statement s = blocker.createStatement()) {
-        s.executeUpdate(
-            "INSERT INTO \""
-                + schema
-                + "\".mailcore_queue_entry (id, dsn_notify, created, delay_warned)"
-                + " VALUES ('m1', '', now(), false)");
-      }
+    try (Connection blocker = blockInsertOf("m1")) {
       Future<?> append = pool.submit(() -> a.append(entry("m1", BOB), text("the body")));
       waitFor(() -> lockWaiters() == 1);
       assertThat(terminateStoreBackends()).isEqualTo(1);
@@ -665,26 +648,43 @@ class PostgresQueueStoreTest {
     assertThat(count("SELECT count(*) FROM $entry e WHERE chunks = 0")).isZero();
   }
 
-  private int terminateStoreBackends() throws SQLException {
-    try (Connection c = PostgresServer.get().connect();
-        PreparedStatement s =
-            c.prepareStatement(
-                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
-                    + " WHERE application_name = ?")) {
-      s.setString(1, "store-" + schema);
-      try (ResultSet rs = s.executeQuery()) {
-        rs.next();
-        return rs.getInt(1);
-      }
+  /**
+   * Opens a transaction holding an uncommitted entry row with {@code id}, so the store's INSERT of
+   * that id waits on it (a slow commit) until the returned connection rolls back or closes.
+   */
+  private Connection blockInsertOf(String id) throws SQLException {
+    Connection blocker = PostgresServer.get().connect();
+    blocker.setAutoCommit(false);
+    try (PreparedStatement s =
+        blocker.prepareStatement(
+            "INSERT INTO \""
+                + schema
+                + "\".mailcore_queue_entry (id, dsn_notify, created, delay_warned)"
+                + " VALUES (?, '', now(), false)")) {
+      s.setString(1, id);
+      s.executeUpdate();
     }
+    return blocker;
   }
 
+  /** Terminates every backend of the stores under test; returns how many. */
+  private int terminateStoreBackends() throws SQLException {
+    return (int) storeBackends("count(*) FILTER (WHERE pg_terminate_backend(pid))", "true");
+  }
+
+  /** Returns how many backends of the stores under test wait for a lock. */
   private long lockWaiters() throws SQLException {
+    return storeBackends("count(*)", "wait_event_type = 'Lock'");
+  }
+
+  private long storeBackends(String select, String where) throws SQLException {
     try (Connection c = PostgresServer.get().connect();
         PreparedStatement s =
             c.prepareStatement(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = ? AND"
-                    + " wait_event_type = 'Lock'")) {
+                "SELECT "
+                    + select
+                    + " FROM pg_stat_activity WHERE application_name = ? AND "
+                    + where)) {
       s.setString(1, "store-" + schema);
       try (ResultSet rs = s.executeQuery()) {
         rs.next();

@@ -31,6 +31,16 @@ class PostgresSchemaTest {
     pool.shutdownNow();
   }
 
+  /** Builds (so migrates) and closes a store with {@code prefix} in this test's schema. */
+  private void buildStore(String prefix) {
+    PostgresQueueStore.builder()
+        .dataSource(PostgresServer.get().admin())
+        .schema(schemaName)
+        .tablePrefix(prefix)
+        .build()
+        .close();
+  }
+
   private List<String> tables() throws SQLException {
     List<String> out = new ArrayList<>();
     try (Connection c = PostgresServer.get().connect();
@@ -92,11 +102,7 @@ class PostgresSchemaTest {
 
   @Test
   void buildingAStoreOnACurrentSchemaChangesNothing() throws Exception {
-    PostgresQueueStore.builder()
-        .dataSource(PostgresServer.get().admin())
-        .schema(schemaName)
-        .build()
-        .close();
+    buildStore("mailcore_queue_");
     PostgresSchema schema = new PostgresSchema(schemaName, "mailcore_queue_");
 
     try (Connection c = PostgresServer.get().connect()) {
@@ -108,29 +114,15 @@ class PostgresSchemaTest {
 
   @Test
   void twoPrefixesInOneSchemaKeepSeparateTables() throws Exception {
-    PostgresQueueStore.builder()
-        .dataSource(PostgresServer.get().admin())
-        .schema(schemaName)
-        .tablePrefix("a_")
-        .build()
-        .close();
-    PostgresQueueStore.builder()
-        .dataSource(PostgresServer.get().admin())
-        .schema(schemaName)
-        .tablePrefix("b_")
-        .build()
-        .close();
+    buildStore("a_");
+    buildStore("b_");
 
     assertThat(tables()).contains("a_entry", "b_entry", "a_schema_version", "b_schema_version");
   }
 
   @Test
   void aSchemaNewerThanTheLibraryIsRefused() throws Exception {
-    PostgresQueueStore.builder()
-        .dataSource(PostgresServer.get().admin())
-        .schema(schemaName)
-        .build()
-        .close();
+    buildStore("mailcore_queue_");
     try (Connection c = PostgresServer.get().connect();
         Statement s = c.createStatement()) {
       s.executeUpdate(
