@@ -163,11 +163,7 @@ public final class MailQueue implements AutoCloseable {
   public QueueId enqueue(Envelope envelope, Content rfc5322Bytes) {
     Objects.requireNonNull(envelope, "envelope");
     Objects.requireNonNull(rfc5322Bytes, "rfc5322Bytes");
-    synchronized (lock) {
-      if (closed) {
-        throw new IllegalStateException("queue is closed");
-      }
-    }
+    checkOpen();
     return append(envelope, rfc5322Bytes);
   }
 
@@ -183,11 +179,7 @@ public final class MailQueue implements AutoCloseable {
   public CompletableFuture<QueueId> enqueueAsync(Envelope envelope, Content rfc5322Bytes) {
     Objects.requireNonNull(envelope, "envelope");
     Objects.requireNonNull(rfc5322Bytes, "rfc5322Bytes");
-    synchronized (lock) {
-      if (closed) {
-        throw new IllegalStateException("queue is closed");
-      }
-    }
+    checkOpen();
     Instant now = clock.instant();
     QueueEntry entry = QueueEntry.ofNew(QueueId.next(now), envelope, now);
     return store
@@ -214,6 +206,14 @@ public final class MailQueue implements AutoCloseable {
     RenderBuffer buffer = new RenderBuffer();
     message.writeTo(buffer);
     return enqueueAsync(envelope, buffer.content());
+  }
+
+  private void checkOpen() {
+    synchronized (lock) {
+      if (closed) {
+        throw new IllegalStateException("queue is closed");
+      }
+    }
   }
 
   private QueueId append(Envelope envelope, Content bytes) {
@@ -386,8 +386,11 @@ public final class MailQueue implements AutoCloseable {
       Instant wake = null;
       int free = workerCount - (int) inFlight.values().stream().filter(f -> f.domain != null).count();
       heldUntil.values().removeIf(t -> !t.isAfter(now));
+      // Look a little past what can start, so a domain at its cap does not stall the others, but
+      // not so far that every enqueue walks a long backlog.
+      int limit = free > 0 ? Math.min(DUE_SCAN_LIMIT, inFlight.size() + free * 16) : 0;
       scan:
-      for (QueueEntry entry : free > 0 ? store.due(now, DUE_SCAN_LIMIT + inFlight.size()) : List.<QueueEntry>of()) {
+      for (QueueEntry entry : limit > 0 ? store.due(now, limit) : List.<QueueEntry>of()) {
         if (free == 0) {
           break;
         }
@@ -776,11 +779,7 @@ public final class MailQueue implements AutoCloseable {
      * @throws IllegalArgumentException when not positive
      */
     public Builder lifetime(Duration value) {
-      Objects.requireNonNull(value, "lifetime");
-      if (value.isNegative() || value.isZero()) {
-        throw new IllegalArgumentException("lifetime must be positive: " + value);
-      }
-      this.lifetime = value;
+      this.lifetime = positive(value, "lifetime");
       return this;
     }
 
@@ -813,11 +812,7 @@ public final class MailQueue implements AutoCloseable {
      * @throws IllegalArgumentException when not positive
      */
     public Builder delayWarning(Duration after) {
-      Objects.requireNonNull(after, "after");
-      if (after.isNegative() || after.isZero()) {
-        throw new IllegalArgumentException("delay warning must be positive: " + after);
-      }
-      this.delayWarning = after;
+      this.delayWarning = positive(after, "delayWarning");
       return this;
     }
 
@@ -854,6 +849,14 @@ public final class MailQueue implements AutoCloseable {
       MailQueue queue = new MailQueue(this);
       queue.pump();
       return queue;
+    }
+
+    private static Duration positive(Duration value, String name) {
+      Objects.requireNonNull(value, name);
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive: " + value);
+      }
+      return value;
     }
 
     private static int positive(int value, String name) {

@@ -3,7 +3,12 @@ package dev.mailcore.smtp.queue;
 import dev.mailcore.Content;
 import dev.mailcore.Envelope;
 import dev.mailcore.RecipientResult;
+import dev.mailcore.SendResult;
+import dev.mailcore.smtp.RenderedMessage;
+import dev.mailcore.smtp.SmtpRelay;
 import java.util.List;
+import java.util.Objects;
+import java.util.function.Function;
 
 /**
  * How a {@link MailQueue}'s delivery agent hands one transaction to the network: an envelope whose
@@ -31,4 +36,35 @@ public interface QueueTransport {
    *     failed
    */
   List<RecipientResult> deliver(Envelope envelope, Content message);
+
+  /**
+   * Returns a transport that hands every transaction to {@code relay} (the provider's submission
+   * server), streaming the stored bytes through mailcore's SMTP engine; the relay's session pool
+   * reuses connections between consecutive messages. The relay is not closed with the queue.
+   *
+   * <pre>{@code
+   * MailQueue queue = MailQueue.builder()
+   *     .store(FileQueueStore.open(spool))
+   *     .transport(QueueTransport.relay(relay))
+   *     .build();
+   * }</pre>
+   */
+  static QueueTransport relay(SmtpRelay relay) {
+    Objects.requireNonNull(relay, "relay");
+    return sending(relay::send);
+  }
+
+  /**
+   * Returns a transport over any sender of pre-rendered messages, such as {@code
+   * DirectSender::send} (MX delivery) or a router that picks a relay per domain. The function must
+   * be thread-safe.
+   *
+   * <pre>{@code
+   * QueueTransport direct = QueueTransport.sending(directSender::send);
+   * }</pre>
+   */
+  static QueueTransport sending(Function<RenderedMessage, SendResult> sender) {
+    Objects.requireNonNull(sender, "sender");
+    return (envelope, message) -> sender.apply(RenderedMessage.of(envelope, message)).recipients();
+  }
 }

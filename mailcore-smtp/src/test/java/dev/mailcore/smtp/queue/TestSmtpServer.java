@@ -43,6 +43,7 @@ final class TestSmtpServer implements AutoCloseable {
     return t;
   });
   private final List<Received> received = new ArrayList<>();
+  private final List<byte[]> dataSeen = new ArrayList<>();
   private final Map<String, Deque<String>> rcptReplies = new HashMap<>();
   private final Map<String, String> rcptAlways = new HashMap<>();
   private final Deque<String> dataReplies = new ArrayDeque<>();
@@ -88,6 +89,11 @@ final class TestSmtpServer implements AutoCloseable {
     this.holdUntil = sessions;
     this.holdTimeout = timeout;
     return this;
+  }
+
+  /** Returns the bytes of every DATA the server read, accepted or not. */
+  synchronized List<byte[]> dataSeen() {
+    return List.copyOf(dataSeen);
   }
 
   synchronized List<Received> received() {
@@ -170,6 +176,9 @@ final class TestSmtpServer implements AutoCloseable {
             return;
           }
           String reply = dataReply();
+          synchronized (this) {
+            dataSeen.add(data);
+          }
           if (reply.startsWith("2")) {
             hold(domain);
             synchronized (this) {
