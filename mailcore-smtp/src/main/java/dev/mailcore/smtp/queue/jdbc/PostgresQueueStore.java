@@ -70,6 +70,10 @@ import org.slf4j.LoggerFactory;
  * once; when a connection is lost (SQLState class 08, or the server ending the session, 57P01 to
  * 57P03), reads and writes that are safe to repeat are retried on a new connection.
  *
+ * <p>The plain {@link #due} and {@link #update(QueueEntry)} ignore leases, as single-process stores
+ * do; instances sharing the tables must take work with {@link #claim(Instant, int)} and record
+ * outcomes with the lease-taking writes, or two of them may deliver one message.
+ *
  * <p>Thread-safe. Instants are stored to the microsecond, as PostgreSQL {@code timestamptz} keeps
  * them.
  *
