@@ -16,6 +16,7 @@ import dev.mailcore.smtp.queue.RecipientState;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
@@ -491,6 +492,28 @@ class PostgresQueueStoreTest {
   }
 
   @Test
+  void aFiftyMebibyteMessageGoesBothWaysInASixtyFourMebibyteHeap() throws Exception {
+    store("a", Duration.ofMinutes(5)); // creates the schema
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process p =
+        new ProcessBuilder(
+                java,
+                "-Xmx64m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                LargeMessageRoundTrip.class.getName(),
+                String.valueOf(PostgresServer.get().port()),
+                schema,
+                "50")
+            .redirectErrorStream(true)
+            .start();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(output).isZero();
+    assertThat(output).contains("round trip of 52428800 bytes: same");
+  }
+
+  @Test
   void aMessageRemovedWhileBeingReadFailsTheReadClearly() throws Exception {
     PostgresQueueStore a = store("a", Duration.ofMinutes(5));
     long size = 3L * 1024 * 1024;
@@ -646,6 +669,24 @@ class PostgresQueueStoreTest {
                     + " r.entry_id = e.id)"))
         .isZero();
     assertThat(count("SELECT count(*) FROM $entry e WHERE chunks = 0")).isZero();
+  }
+
+  @Test
+  void acknowledgedEntriesSurviveAnImmediateDatabaseRestartAndWorkResumes() throws Exception {
+    PostgresQueueStore a = store("a", Duration.ofMinutes(5));
+    for (int i = 0; i < 20; i++) {
+      a.append(entry("r" + i, BOB), text("body " + i));
+    }
+    QueueLease held = a.claim(T0, 1).get(0);
+
+    PostgresServer.get().restartImmediately();
+
+    assertThat(a.size()).isEqualTo(20);
+    assertThat(new String(a.message(new QueueId("r7")).readAllBytes(), StandardCharsets.UTF_8))
+        .isEqualTo("body 7");
+    assertThat(a.delete(held)).isTrue();
+    a.append(entry("after", BOB), text("x"));
+    assertThat(a.claim(T0, 100)).hasSize(20);
   }
 
   /**

@@ -200,6 +200,26 @@ public final class PostgresServer
     }
   }
 
+  /**
+   * Restarts the server the hard way: {@code pg_ctl restart -m immediate}, which ends every session
+   * without a checkpoint, so the server recovers from its write-ahead log as after a crash.
+   */
+  public void restartImmediately() throws IOException {
+    run(
+        List.of(
+            bin.resolve("pg_ctl").toString(),
+            "-D",
+            data.toString(),
+            "-l",
+            dir.resolve("server.log").toString(),
+            "-w",
+            "-t",
+            "60",
+            "-m",
+            "immediate",
+            "restart"));
+  }
+
   /** Returns the port the server listens on (127.0.0.1). */
   public int port() {
     return port;
