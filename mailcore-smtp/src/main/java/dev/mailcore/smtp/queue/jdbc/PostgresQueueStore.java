@@ -42,6 +42,9 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -110,6 +113,7 @@ public final class PostgresQueueStore implements QueueStore {
   private final ArrayDeque<Pending> pending = new ArrayDeque<>();
   private boolean committing;
   private boolean closed;
+  private ExecutorService committer;
 
   /** One append waiting for a group commit. */
   private static final class Pending {
@@ -119,6 +123,7 @@ public final class PostgresQueueStore implements QueueStore {
     QueueId stored;
     RuntimeException failure;
     boolean done;
+    CompletableFuture<Void> future; // set for appendAsync only
 
     Pending(QueueEntry entry, Content message, String key) {
       this.entry = entry;
@@ -216,20 +221,72 @@ public final class PostgresQueueStore implements QueueStore {
   }
 
   /**
+   * Stores like {@link #append(QueueEntry, Content)} without waiting: the append joins the next
+   * group commit, run by a committer thread of the store's own when no caller is committing. The
+   * future completes once the entry is durable, or exceptionally with what {@code append} would
+   * have thrown.
+   */
+  @Override
+  public CompletableFuture<Void> appendAsync(QueueEntry entry, Content message) {
+    Objects.requireNonNull(entry, "entry");
+    Objects.requireNonNull(message, "message");
+    Pending p = new Pending(entry, message, null);
+    p.future = new CompletableFuture<>();
+    synchronized (groupLock) {
+      if (closed) {
+        return CompletableFuture.failedFuture(new IllegalStateException("store is closed"));
+      }
+      pending.add(p);
+      if (committer == null) {
+        committer =
+            Executors.newSingleThreadExecutor(
+                r -> {
+                  Thread t = new Thread(r, "mailcore-pg-queue-commit");
+                  t.setDaemon(true);
+                  return t;
+                });
+      }
+      committer.execute(
+          () -> {
+            while (commitNextGroup(null)) {
+              // keep committing while appends wait
+            }
+          });
+    }
+    return p.future;
+  }
+
+  /**
    * Waits until {@code p} is committed. Whoever finds no commit running becomes the committer and
    * writes every waiting append (up to the group size) in one transaction; the others wait for it,
    * so a producer waits for at most the commit in progress and its own.
    */
   private QueueId submit(Pending p) {
-    boolean interrupted = false;
     synchronized (groupLock) {
       checkOpen();
       pending.add(p);
     }
-    while (true) {
-      List<Pending> batch = new ArrayList<>();
+    while (commitNextGroup(p)) {
+      // p was not in that group: commit or wait for the next
+    }
+    if (p.failure != null) {
+      throw p.failure;
+    }
+    return p.stored;
+  }
+
+  /**
+   * Waits until no commit runs, then commits the next group of waiting appends.
+   *
+   * @param mine the caller's append, or null for the committer thread
+   * @return false when {@code mine} is done or nothing waits; true after committing a group
+   */
+  private boolean commitNextGroup(Pending mine) {
+    boolean interrupted = false;
+    List<Pending> batch = new ArrayList<>();
+    try {
       synchronized (groupLock) {
-        while (!p.done && committing) {
+        while (committing && (mine == null || !mine.done)) {
           try {
             groupLock.wait();
           } catch (InterruptedException e) {
@@ -237,8 +294,8 @@ public final class PostgresQueueStore implements QueueStore {
             interrupted = true;
           }
         }
-        if (p.done) {
-          break;
+        if ((mine != null && mine.done) || pending.isEmpty()) {
+          return false;
         }
         committing = true;
         while (!pending.isEmpty() && batch.size() < groupCommit) {
@@ -253,14 +310,15 @@ public final class PostgresQueueStore implements QueueStore {
           groupLock.notifyAll();
         }
       }
+      return true;
+    } finally {
+      if (committer != null) {
+        committer.shutdown();
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
-    if (p.failure != null) {
-      throw p.failure;
-    }
-    return p.stored;
   }
 
   private void commitGroup(List<Pending> batch) {
@@ -276,6 +334,13 @@ public final class PostgresQueueStore implements QueueStore {
     } finally {
       for (Pending p : batch) {
         p.done = true;
+        if (p.future != null) {
+          if (p.failure != null) {
+            p.future.completeExceptionally(p.failure);
+          } else {
+            p.future.complete(null);
+          }
+        }
       }
     }
   }
@@ -302,7 +367,8 @@ public final class PostgresQueueStore implements QueueStore {
           c.prepareStatement(
               "INSERT INTO " + schema.chunk + " (entry_id, seq, data) VALUES (?, ?, ?)")) {
         for (Pending p : batch) {
-          if (!inserted.contains(p.entry.id().value())) {
+          // remove: when one group holds an id twice, the first one's row is the one inserted
+          if (!inserted.remove(p.entry.id().value())) {
             out.put(p, existing(c, p, retry));
             continue;
           }
@@ -1366,6 +1432,9 @@ public final class PostgresQueueStore implements QueueStore {
         } catch (InterruptedException e) {
           interrupted = true;
         }
+      }
+      if (committer != null) {
+        committer.shutdown();
       }
       if (interrupted) {
         Thread.currentThread().interrupt();

@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
@@ -435,6 +436,23 @@ class PostgresQueueStoreTest {
     assertThat(a.size()).isEqualTo(200);
     assertThat(new String(a.message(new QueueId("p3-17")).readAllBytes(), StandardCharsets.UTF_8))
         .isEqualTo("message 3/17");
+  }
+
+  @Test
+  void asyncAppendsCompleteOnceDurableAndADuplicateFailsItsOwnFuture() throws Exception {
+    PostgresQueueStore a = store("a", Duration.ofMinutes(5));
+    List<CompletableFuture<Void>> futures = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      futures.add(a.appendAsync(entry("async" + i, BOB), text("body " + i)));
+    }
+    CompletableFuture<Void> duplicate = a.appendAsync(entry("async7", BOB), text("again"));
+    CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).get(30, TimeUnit.SECONDS);
+
+    assertThatThrownBy(() -> duplicate.get(30, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(IllegalStateException.class);
+    assertThat(a.size()).isEqualTo(50);
+    assertThat(new String(a.message(new QueueId("async7")).readAllBytes(), StandardCharsets.UTF_8))
+        .isEqualTo("body 7");
   }
 
   @Test
