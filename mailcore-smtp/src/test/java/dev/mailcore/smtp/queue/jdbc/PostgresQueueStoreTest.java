@@ -31,7 +31,6 @@ import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -480,14 +479,14 @@ class PostgresQueueStoreTest {
   void aMultiMebibyteMessageIsStoredInChunksAndStreamedBack() throws Exception {
     PostgresQueueStore a = store("a", Duration.ofMinutes(5));
     long size = 5L * 1024 * 1024 + 12345;
-    a.append(entry("big", BOB), Content.ofSource(() -> new PseudoRandomStream(42, size), size));
+    a.append(entry("big", BOB), Content.ofSource(() -> new GeneratedBytes(42, size), size));
 
     assertThat(count("SELECT count(*) FROM $chunk WHERE entry_id = 'big'")).isEqualTo(6);
     assertThat(count("SELECT max(length(data)) FROM $chunk")).isEqualTo(1 << 20);
     Content back = a.message(new QueueId("big"));
     assertThat(back.size()).hasValue(size);
     try (InputStream in = back.open()) {
-      assertThat(digest(in)).isEqualTo(digest(new PseudoRandomStream(42, size)));
+      assertThat(digest(in)).isEqualTo(digest(new GeneratedBytes(42, size)));
     }
   }
 
@@ -496,13 +495,13 @@ class PostgresQueueStoreTest {
     PostgresQueueStore a = store("a", Duration.ofMinutes(5));
     for (long size : new long[] {0, 1 << 20, 2 << 20, (2 << 20) + 1}) {
       String id = "s" + size;
-      a.append(entry(id, BOB), Content.ofSource(() -> new PseudoRandomStream(size, size), -1));
+      a.append(entry(id, BOB), Content.ofSource(() -> new GeneratedBytes(size, size), -1));
       Content back = a.message(new QueueId(id));
       assertThat(back.size()).as("size %d", size).hasValue(size);
       try (InputStream in = back.open()) {
         assertThat(digest(in))
             .as("size %d", size)
-            .isEqualTo(digest(new PseudoRandomStream(size, size)));
+            .isEqualTo(digest(new GeneratedBytes(size, size)));
       }
     }
     assertThat(count("SELECT count(*) FROM $chunk WHERE entry_id = 's2097153'")).isEqualTo(3);
@@ -535,7 +534,7 @@ class PostgresQueueStoreTest {
   void aMessageRemovedWhileBeingReadFailsTheReadClearly() throws Exception {
     PostgresQueueStore a = store("a", Duration.ofMinutes(5));
     long size = 3L * 1024 * 1024;
-    a.append(entry("big", BOB), Content.ofSource(() -> new PseudoRandomStream(7, size), size));
+    a.append(entry("big", BOB), Content.ofSource(() -> new GeneratedBytes(7, size), size));
     try (InputStream in = a.message(new QueueId("big")).open()) {
       in.readNBytes(1000);
       a.delete(new QueueId("big"));
@@ -553,39 +552,6 @@ class PostgresQueueStoreTest {
       md.update(buf, 0, n);
     }
     return md.digest();
-  }
-
-  /** {@code size} reproducible bytes, made as they are read; never held in memory. */
-  private static final class PseudoRandomStream extends InputStream {
-    private final Random random;
-    private long left;
-
-    PseudoRandomStream(long seed, long size) {
-      this.random = new Random(seed);
-      this.left = size;
-    }
-
-    @Override
-    public int read() {
-      if (left == 0) {
-        return -1;
-      }
-      left--;
-      return random.nextInt(256);
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) {
-      if (left == 0) {
-        return -1;
-      }
-      int n = (int) Math.min(len, left);
-      for (int i = 0; i < n; i++) {
-        b[off + i] = (byte) random.nextInt(256);
-      }
-      left -= n;
-      return n;
-    }
   }
 
   // ---------------------------------------------------------------- connection loss
