@@ -4,16 +4,16 @@ import dev.mailcore.Content;
 import dev.mailcore.Envelope;
 import dev.mailcore.Mailbox;
 import dev.mailcore.RecipientResult;
-import dev.mailcore.ServerReply;
 import dev.mailcore.SendResult;
+import dev.mailcore.ServerReply;
 import dev.mailcore.TlsMode;
 import dev.mailcore.smtp.RenderedMessage;
 import dev.mailcore.smtp.SmtpRelay;
 import dev.mailcore.smtp.queue.FileQueueStore;
-import dev.mailcore.smtp.queue.QueueListener;
 import dev.mailcore.smtp.queue.MailQueue;
 import dev.mailcore.smtp.queue.QueueEntry;
 import dev.mailcore.smtp.queue.QueueId;
+import dev.mailcore.smtp.queue.QueueListener;
 import dev.mailcore.smtp.queue.QueueTransport;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -29,29 +29,33 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 /**
  * Measures durable enqueue into {@link MailQueue} over a {@link FileQueueStore} (journal with group
- * commit) against the naive way to make each message durable on its own: one new file per
- * message, written, {@code fsync}ed, and its directory {@code fsync}ed (without the directory
- * sync a crash may lose the file's name; that variant is reported too). Both run in the same
- * process, in the same temporary directory's file system, from the same number of producer
- * threads, with the same message bytes. Then measures how long a queue of 100,000 entries takes to
- * open (recovery replays the journal), and the heap it holds.
+ * commit) against the naive way to make each message durable on its own: one new file per message,
+ * written, {@code fsync}ed, and its directory {@code fsync}ed (without the directory sync a crash
+ * may lose the file's name; that variant is reported too). Both run in the same process, in the
+ * same temporary directory's file system, from the same number of producer threads, with the same
+ * message bytes. Then end to end to a local SMTP sink: the queue delivering through {@code
+ * QueueTransport.relay(SmtpRelay)} against the relay alone with the same number of sessions. Last,
+ * how long a queue of 100,000 entries takes to open (recovery replays the journal), and the heap
+ * its index holds.
  *
  * <p>Deliveries are held back while enqueue is measured (the transport waits), so the numbers are
  * the enqueue path alone.
  *
  * <p>Arguments: {@code [messages [threads [bytes [openEntries]]]]}, default 20000 8 10240 100000.
- * Run (heap capped as the target says): {@code mvn -q -B -o -pl examples -am install -DskipTests}
- * then {@code java -Xmx256m -cp "$(cat cp.txt)" dev.mailcore.examples.bench.QueueBenchmark}, or
- * {@code mvn -q -o -pl examples exec:java -Dexec.mainClass=dev.mailcore.examples.bench.QueueBenchmark}.
+ * Run from the repository root, heap capped as the target says: {@code mvn -q -B -o -pl examples
+ * -am compile && mvn -q -B -o -pl examples dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt}
+ * then {@code java -Xmx256m -cp
+ * "examples/target/classes:mailcore-smtp/target/classes:mailcore-api/target/classes:$(cat
+ * /tmp/cp.txt)" dev.mailcore.examples.bench.QueueBenchmark}.
  */
 public final class QueueBenchmark {
 
@@ -75,11 +79,15 @@ public final class QueueBenchmark {
       queue(root.resolve("warm-queue"), 1000, threads, body, 1);
 
       double[][] rates = new double[4][ROUNDS];
-      for (int round = 0; round < ROUNDS; round++) { // alternate, so load from other processes hits all alike
+      for (int round = 0;
+          round < ROUNDS;
+          round++) { // alternate, so load from other processes hits all alike
         rates[0][round] = naive(root.resolve("naive-" + round), messages, threads, body, true);
-        rates[1][round] = naive(root.resolve("naive-nodir-" + round), messages, threads, body, false);
+        rates[1][round] =
+            naive(root.resolve("naive-nodir-" + round), messages, threads, body, false);
         rates[2][round] = queue(root.resolve("queue-" + round), messages, threads, body, 1);
-        rates[3][round] = queue(root.resolve("queue-async-" + round), messages, threads, body, WINDOW);
+        rates[3][round] =
+            queue(root.resolve("queue-async-" + round), messages, threads, body, WINDOW);
         for (String d : new String[] {"naive-", "naive-nodir-", "queue-", "queue-async-"}) {
           deleteTree(root.resolve(d + round));
         }
@@ -88,13 +96,28 @@ public final class QueueBenchmark {
       double naiveNoDirRate = median(rates[1]);
       double queueRate = median(rates[2]);
       double asyncRate = median(rates[3]);
-      System.out.printf(Locale.ROOT, "durable enqueue, %d x %d bytes from %d threads, median of %d alternating rounds%n",
-          messages, size, threads, ROUNDS);
-      System.out.printf(Locale.ROOT, "  naive file + fsync + dir fsync   : %8.0f msg/s%n", naiveRate);
-      System.out.printf(Locale.ROOT, "  naive file + fsync (no dir fsync): %8.0f msg/s%n", naiveNoDirRate);
-      System.out.printf(Locale.ROOT, "  MailQueue.enqueue (blocking)     : %8.0f msg/s  %5.1f x naive%n", queueRate, queueRate / naiveRate);
-      System.out.printf(Locale.ROOT, "  MailQueue.enqueueAsync (%d/thread): %8.0f msg/s  %5.1f x naive%n",
-          WINDOW, asyncRate, asyncRate / naiveRate);
+      System.out.printf(
+          Locale.ROOT,
+          "durable enqueue, %d x %d bytes from %d threads, median of %d alternating rounds%n",
+          messages,
+          size,
+          threads,
+          ROUNDS);
+      System.out.printf(
+          Locale.ROOT, "  naive file + fsync + dir fsync   : %8.0f msg/s%n", naiveRate);
+      System.out.printf(
+          Locale.ROOT, "  naive file + fsync (no dir fsync): %8.0f msg/s%n", naiveNoDirRate);
+      System.out.printf(
+          Locale.ROOT,
+          "  MailQueue.enqueue (blocking)     : %8.0f msg/s  %5.1f x naive%n",
+          queueRate,
+          queueRate / naiveRate);
+      System.out.printf(
+          Locale.ROOT,
+          "  MailQueue.enqueueAsync (%d/thread): %8.0f msg/s  %5.1f x naive%n",
+          WINDOW,
+          asyncRate,
+          asyncRate / naiveRate);
 
       endToEnd(root, messages, threads, body);
 
@@ -120,71 +143,89 @@ public final class QueueBenchmark {
   }
 
   /** One file per message: create, write, fsync, close, and (when asked) fsync the directory. */
-  private static double naive(Path dir, int messages, int threads, byte[] body, boolean syncDir) throws Exception {
+  private static double naive(Path dir, int messages, int threads, byte[] body, boolean syncDir)
+      throws Exception {
     Files.createDirectories(dir);
     AtomicInteger next = new AtomicInteger();
-    return run(threads, () -> {
-      for (int i; (i = next.getAndIncrement()) < messages; ) {
-        Path file = dir.resolve("m" + i + ".eml");
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-          ByteBuffer buf = ByteBuffer.wrap(body);
-          while (buf.hasRemaining()) {
-            ch.write(buf);
+    return run(
+        threads,
+        () -> {
+          for (int i; (i = next.getAndIncrement()) < messages; ) {
+            Path file = dir.resolve("m" + i + ".eml");
+            try (FileChannel ch =
+                FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+              ByteBuffer buf = ByteBuffer.wrap(body);
+              while (buf.hasRemaining()) {
+                ch.write(buf);
+              }
+              ch.force(true);
+            }
+            if (syncDir) {
+              try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+                d.force(true);
+              }
+            }
           }
-          ch.force(true);
-        }
-        if (syncDir) {
-          try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-          }
-        }
-      }
-      return null;
-    }, messages);
+          return null;
+        },
+        messages);
   }
 
   /**
-   * Enqueues from {@code threads} threads; each keeps up to {@code window} enqueues in flight
-   * (1: the blocking {@code enqueue}; more: {@code enqueueAsync}, acknowledged on completion).
+   * Enqueues from {@code threads} threads; each keeps up to {@code window} enqueues in flight (1:
+   * the blocking {@code enqueue}; more: {@code enqueueAsync}, acknowledged on completion).
    */
-  private static double queue(Path dir, int messages, int threads, byte[] body, int window) throws Exception {
+  private static double queue(Path dir, int messages, int threads, byte[] body, int window)
+      throws Exception {
     CountDownLatch release = new CountDownLatch(1);
-    QueueTransport held = (envelope, content) -> {
-      try {
-        release.await();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      return envelope.recipients().stream()
-          .map(r -> RecipientResult.ofReply(r, ServerReply.of(250, "2.0.0 ok"), "sink"))
-          .toList();
-    };
-    AtomicInteger next = new AtomicInteger();
-    try (MailQueue queue = MailQueue.builder().store(FileQueueStore.open(dir)).transport(held).workers(2).build()) {
-      Content content = Content.ofBytes(body);
-      double rate = run(threads, () -> {
-        Semaphore inFlight = new Semaphore(window);
-        List<CompletableFuture<QueueId>> pending = new ArrayList<>();
-        for (int i; (i = next.getAndIncrement()) < messages; ) {
-          Envelope env = Envelope.of(FROM, List.of(Mailbox.of("u" + (i % 100), "d" + (i % 7) + ".example")));
-          if (window == 1) {
-            queue.enqueue(env, content);
-          } else {
-            inFlight.acquire();
-            pending.add(queue.enqueueAsync(env, content).whenComplete((id, e) -> inFlight.release()));
+    QueueTransport held =
+        (envelope, content) -> {
+          try {
+            release.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
           }
-        }
-        for (CompletableFuture<QueueId> f : pending) {
-          f.join();
-        }
-        return null;
-      }, messages);
+          return envelope.recipients().stream()
+              .map(r -> RecipientResult.ofReply(r, ServerReply.of(250, "2.0.0 ok"), "sink"))
+              .toList();
+        };
+    AtomicInteger next = new AtomicInteger();
+    try (MailQueue queue =
+        MailQueue.builder().store(FileQueueStore.open(dir)).transport(held).workers(2).build()) {
+      Content content = Content.ofBytes(body);
+      double rate =
+          run(
+              threads,
+              () -> {
+                Semaphore inFlight = new Semaphore(window);
+                List<CompletableFuture<QueueId>> pending = new ArrayList<>();
+                for (int i; (i = next.getAndIncrement()) < messages; ) {
+                  Envelope env =
+                      Envelope.of(
+                          FROM, List.of(Mailbox.of("u" + (i % 100), "d" + (i % 7) + ".example")));
+                  if (window == 1) {
+                    queue.enqueue(env, content);
+                  } else {
+                    inFlight.acquire();
+                    pending.add(
+                        queue
+                            .enqueueAsync(env, content)
+                            .whenComplete((id, e) -> inFlight.release()));
+                  }
+                }
+                for (CompletableFuture<QueueId> f : pending) {
+                  f.join();
+                }
+                return null;
+              },
+              messages);
       release.countDown();
       return rate;
     }
   }
 
-  private static double run(int threads, java.util.concurrent.Callable<Void> work, int messages) throws Exception {
+  private static double run(int threads, java.util.concurrent.Callable<Void> work, int messages)
+      throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
       long start = System.nanoTime();
@@ -204,8 +245,8 @@ public final class QueueBenchmark {
   /**
    * End to end to a local SMTP sink: the queue (durable enqueue from {@code threads} threads,
    * delivery through {@link QueueTransport#relay} with {@value #SESSIONS} sessions, one durable
-   * deletion per delivered message) against {@link SmtpRelay#sendAllRendered} of the same
-   * messages with the same number of sessions and no queue. Rounds alternate; medians reported.
+   * deletion per delivered message) against {@link SmtpRelay#sendAllRendered} of the same messages
+   * with the same number of sessions and no queue. Rounds alternate; medians reported.
    */
   private static void endToEnd(Path root, int messages, int threads, byte[] body) throws Exception {
     double[] relayRates = new double[ROUNDS];
@@ -219,31 +260,44 @@ public final class QueueBenchmark {
             batch.add(RenderedMessage.of(envelope(i), content));
           }
           long start = System.nanoTime();
-          long delivered = relay.sendAllRendered(batch).stream().filter(SendResult::isAllDelivered).count();
+          long delivered =
+              relay.sendAllRendered(batch).stream().filter(SendResult::isAllDelivered).count();
           relayRates[round] = delivered / ((System.nanoTime() - start) / 1e9);
         }
         Path dir = root.resolve("e2e-" + round);
         CountDownLatch done = new CountDownLatch(messages);
-        QueueListener counter = new QueueListener() {
-          @Override
-          public void finished(QueueEntry entry) {
-            done.countDown();
-          }
-        };
+        QueueListener counter =
+            new QueueListener() {
+              @Override
+              public void finished(QueueEntry entry) {
+                done.countDown();
+              }
+            };
         try (SmtpRelay relay = relay(sink);
-            MailQueue queue = MailQueue.builder().store(FileQueueStore.open(dir)).transport(QueueTransport.relay(relay))
-                .workers(SESSIONS * 8).domainConcurrency(SESSIONS * 8).listener(counter).build()) {
+            MailQueue queue =
+                MailQueue.builder()
+                    .store(FileQueueStore.open(dir))
+                    .transport(QueueTransport.relay(relay))
+                    .workers(SESSIONS * 8)
+                    .domainConcurrency(SESSIONS * 8)
+                    .listener(counter)
+                    .build()) {
           AtomicInteger next = new AtomicInteger();
           long start = System.nanoTime();
-          run(threads, () -> {
-            Semaphore inFlight = new Semaphore(WINDOW);
-            for (int i; (i = next.getAndIncrement()) < messages; ) {
-              inFlight.acquire();
-              queue.enqueueAsync(envelope(i), content).whenComplete((id, e) -> inFlight.release());
-            }
-            inFlight.acquire(WINDOW);
-            return null;
-          }, messages);
+          run(
+              threads,
+              () -> {
+                Semaphore inFlight = new Semaphore(WINDOW);
+                for (int i; (i = next.getAndIncrement()) < messages; ) {
+                  inFlight.acquire();
+                  queue
+                      .enqueueAsync(envelope(i), content)
+                      .whenComplete((id, e) -> inFlight.release());
+                }
+                inFlight.acquire(WINDOW);
+                return null;
+              },
+              messages);
           done.await();
           queueRates[round] = messages / ((System.nanoTime() - start) / 1e9);
         }
@@ -252,16 +306,30 @@ public final class QueueBenchmark {
     }
     double relayRate = median(relayRates);
     double queueRate = median(queueRates);
-    System.out.printf(Locale.ROOT, "end to end, %d x %d bytes to a local SMTP sink, %d sessions, median of %d rounds%n",
-        messages, body.length, SESSIONS, ROUNDS);
-    System.out.printf(Locale.ROOT, "  SmtpRelay.sendAllRendered, no queue : %8.0f msg/s%n", relayRate);
-    System.out.printf(Locale.ROOT, "  MailQueue (durable) over SmtpRelay  : %8.0f msg/s  %5.0f %% of the relay%n",
-        queueRate, 100 * queueRate / relayRate);
+    System.out.printf(
+        Locale.ROOT,
+        "end to end, %d x %d bytes to a local SMTP sink, %d sessions, median of %d rounds%n",
+        messages,
+        body.length,
+        SESSIONS,
+        ROUNDS);
+    System.out.printf(
+        Locale.ROOT, "  SmtpRelay.sendAllRendered, no queue : %8.0f msg/s%n", relayRate);
+    System.out.printf(
+        Locale.ROOT,
+        "  MailQueue (durable) over SmtpRelay  : %8.0f msg/s  %5.0f %% of the relay%n",
+        queueRate,
+        100 * queueRate / relayRate);
   }
 
   private static SmtpRelay relay(SmtpSink sink) {
-    return SmtpRelay.builder().host("127.0.0.1").port(sink.port()).tls(TlsMode.NONE)
-        .maxConnections(SESSIONS).maxMessagesPerSession(1_000_000).build();
+    return SmtpRelay.builder()
+        .host("127.0.0.1")
+        .port(sink.port())
+        .tls(TlsMode.NONE)
+        .maxConnections(SESSIONS)
+        .maxMessagesPerSession(1_000_000)
+        .build();
   }
 
   private static Envelope envelope(int i) {
@@ -276,13 +344,18 @@ public final class QueueBenchmark {
     try (FileQueueStore store = FileQueueStore.open(dir)) {
       Content content = Content.ofBytes(small);
       Instant now = Instant.now();
-      run(64, () -> {
-        for (int i; (i = next.getAndIncrement()) < entries; ) {
-          Envelope env = Envelope.of(FROM, List.of(Mailbox.of("u" + (i % 100), "d" + (i % 7) + ".example")));
-          store.append(QueueEntry.ofNew(QueueId.parse("bench-" + i), env, now), content);
-        }
-        return null;
-      }, entries);
+      run(
+          64,
+          () -> {
+            for (int i; (i = next.getAndIncrement()) < entries; ) {
+              Envelope env =
+                  Envelope.of(
+                      FROM, List.of(Mailbox.of("u" + (i % 100), "d" + (i % 7) + ".example")));
+              store.append(QueueEntry.ofNew(QueueId.parse("bench-" + i), env, now), content);
+            }
+            return null;
+          },
+          entries);
     }
     double fillSeconds = (System.nanoTime() - fillStart) / 1e9;
     System.gc();
@@ -292,8 +365,16 @@ public final class QueueBenchmark {
       double seconds = (System.nanoTime() - start) / 1e9;
       System.gc();
       long held = usedHeap() - before;
-      System.out.printf(Locale.ROOT, "open: %d entries (%d x 1 KB filled in %.1f s) opened in %.2f s; index heap ~%d MB; max heap %d MB%n",
-          store.size(), entries, fillSeconds, seconds, held >> 20, Runtime.getRuntime().maxMemory() >> 20);
+      System.out.printf(
+          Locale.ROOT,
+          "open: %d entries (%d x 1 KB filled in %.1f s) opened in %.2f s; index heap ~%d MB; max"
+              + " heap %d MB%n",
+          store.size(),
+          entries,
+          fillSeconds,
+          seconds,
+          held >> 20,
+          Runtime.getRuntime().maxMemory() >> 20);
     }
   }
 

@@ -20,8 +20,8 @@ import java.util.Optional;
  * Writes a delivery status notification (RFC 3464) as raw RFC 5322 bytes: a {@code
  * multipart/report; report-type=delivery-status} with a human-readable part, a {@code
  * message/delivery-status} part (per-message fields, then one block per recipient) and the
- * original's headers as {@code text/rfc822-headers} (RFC 6522). The status codes follow RFC 3463;
- * a recipient failed because its lifetime ran out keeps its last temporary status, or gets 4.4.7
+ * original's headers as {@code text/rfc822-headers} (RFC 6522). The status codes follow RFC 3463; a
+ * recipient failed because its lifetime ran out keeps its last temporary status, or gets 4.4.7
  * (delivery time expired) when no server gave one.
  */
 final class BounceWriter {
@@ -42,7 +42,8 @@ final class BounceWriter {
   private static final int MAX_HEADER_BYTES = 64 * 1024;
   private static final int MAX_FIELD = 900;
   private static final DateTimeFormatter DATE =
-      DateTimeFormatter.ofPattern("EEE, d MMM yyyy HH:mm:ss Z", Locale.ROOT).withZone(ZoneOffset.UTC);
+      DateTimeFormatter.ofPattern("EEE, d MMM yyyy HH:mm:ss Z", Locale.ROOT)
+          .withZone(ZoneOffset.UTC);
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final String reportingMta;
@@ -74,9 +75,14 @@ final class BounceWriter {
     header(
         out,
         "Subject",
-        action == Action.FAILED ? "Undelivered Mail Returned to Sender" : "Delayed Mail (still being retried)");
+        action == Action.FAILED
+            ? "Undelivered Mail Returned to Sender"
+            : "Delayed Mail (still being retried)");
     header(out, "Date", DATE.format(now));
-    header(out, "Message-ID", "<" + entry.id() + "." + boundary.substring(15, 23) + ".dsn@" + reportingMta + ">");
+    header(
+        out,
+        "Message-ID",
+        "<" + entry.id() + "." + boundary.substring(15, 23) + ".dsn@" + reportingMta + ">");
     header(out, "Auto-Submitted", "auto-replied");
     header(out, "MIME-Version", "1.0");
     header(
@@ -123,13 +129,17 @@ final class BounceWriter {
     return bytes.toByteArray();
   }
 
-  private void humanText(StringBuilder out, QueueEntry entry, List<RecipientState> recipients, Action action) {
+  private void humanText(
+      StringBuilder out, QueueEntry entry, List<RecipientState> recipients, Action action) {
     out.append("This is the mail system at ").append(reportingMta).append(".\r\n\r\n");
     if (action == Action.FAILED) {
-      out.append("Your message could not be delivered to the recipients below. The mail system gave up;\r\n");
+      out.append(
+          "Your message could not be delivered to the recipients below. The mail system gave"
+              + " up;\r\n");
       out.append("the message will not be sent to them again.\r\n\r\n");
     } else {
-      out.append("Your message has not yet been delivered to the recipients below. The mail system\r\n");
+      out.append(
+          "Your message has not yet been delivered to the recipients below. The mail system\r\n");
       out.append("keeps trying; you need not resend it. You will be told if it gives up.\r\n\r\n");
     }
     for (RecipientState r : recipients) {

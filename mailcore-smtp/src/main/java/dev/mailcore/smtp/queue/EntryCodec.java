@@ -91,7 +91,8 @@ final class EntryCodec {
       QueueId id = new QueueId(readString(in));
       Instant created = readInstant(in);
       boolean delayWarned = in.readBoolean();
-      Optional<Mailbox> reversePath = in.readBoolean() ? Optional.of(readMailbox(in)) : Optional.empty();
+      Optional<Mailbox> reversePath =
+          in.readBoolean() ? Optional.of(readMailbox(in)) : Optional.empty();
       int notify = in.readUnsignedByte();
       Set<DsnOptions.Notify> notifyOn = EnumSet.noneOf(DsnOptions.Notify.class);
       for (DsnOptions.Notify n : DsnOptions.Notify.values()) {
@@ -155,7 +156,8 @@ final class EntryCodec {
     return Instant.ofEpochSecond(in.readLong(), in.readInt());
   }
 
-  private static void writeOptInstant(DataOutputStream out, Optional<Instant> t) throws IOException {
+  private static void writeOptInstant(DataOutputStream out, Optional<Instant> t)
+      throws IOException {
     out.writeBoolean(t.isPresent());
     if (t.isPresent()) {
       writeInstant(out, t.get());

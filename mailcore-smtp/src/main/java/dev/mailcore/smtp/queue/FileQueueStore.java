@@ -31,20 +31,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A {@link QueueStore} in a directory: the embedded default. Survives crashes of the process and
- * of the machine: a write is acknowledged only after {@code fsync}.
+ * A {@link QueueStore} in a directory: the embedded default. Survives crashes of the process and of
+ * the machine: a write is acknowledged only after {@code fsync}.
  *
  * <p>Layout: an append-only journal of segment files ({@code journal-0000000000000001.log}, ...,
  * rolled at 64 MiB) holding three kinds of record, each with a CRC-32C: a new entry with its
  * message bytes, a new state of an entry, and a deletion. One writer thread takes every pending
- * write from all callers, appends them, calls {@link FileChannel#force} once for the whole batch and
- * only then acknowledges them (group commit), so concurrent producers share each {@code fsync}
+ * write from all callers, appends them, calls {@link FileChannel#force} once for the whole batch
+ * and only then acknowledges them (group commit), so concurrent producers share each {@code fsync}
  * instead of paying one file, one {@code fsync} and one directory {@code fsync} per message. A
  * state change is one record, so it is atomic: after a crash the reopened store holds the last
  * acknowledged state of every entry. Opening replays the journal; a record torn by a crash (never
  * acknowledged) at the end of the last segment is cut off with a log line. A segment is deleted,
- * oldest first, once nothing in it is live; entries still queued in an old, mostly dead segment
- * are copied forward first, so long-deferred messages do not pin disk space.
+ * oldest first, once nothing in it is live; entries still queued in an old, mostly dead segment are
+ * copied forward first, so long-deferred messages do not pin disk space.
  *
  * <p>The whole index (entries, not message bytes) is kept in memory, about 1 KB per entry. A
  * directory may be opened by one store at a time; a lock file keeps a second process out.
@@ -143,7 +143,9 @@ public final class FileQueueStore implements QueueStore {
     this.directory = directory;
     this.segmentBytes = segmentBytes;
     Files.createDirectories(directory);
-    lockChannel = FileChannel.open(directory.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    lockChannel =
+        FileChannel.open(
+            directory.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     FileLock l;
     try {
       l = lockChannel.tryLock();
@@ -155,7 +157,8 @@ public final class FileQueueStore implements QueueStore {
     }
     if (l == null) {
       lockChannel.close();
-      throw new QueueStoreException("queue directory is in use by another store: " + directory, true, null);
+      throw new QueueStoreException(
+          "queue directory is in use by another store: " + directory, true, null);
     }
     fileLock = l;
     try {
@@ -174,8 +177,8 @@ public final class FileQueueStore implements QueueStore {
    * Opens (creating it when missing) the queue in {@code directory} and recovers it: every
    * acknowledged entry is back, with its last acknowledged state.
    *
-   * @throws QueueStoreException when the directory cannot be created or read, or another store
-   *     has it open
+   * @throws QueueStoreException when the directory cannot be created or read, or another store has
+   *     it open
    */
   public static FileQueueStore open(Path directory) {
     return open(directory, DEFAULT_SEGMENT_BYTES);
@@ -215,7 +218,8 @@ public final class FileQueueStore implements QueueStore {
     Objects.requireNonNull(message, "message");
     synchronized (lock) {
       if (index.contains(entry.id())) {
-        return CompletableFuture.failedFuture(new IllegalStateException("entry exists: " + entry.id()));
+        return CompletableFuture.failedFuture(
+            new IllegalStateException("entry exists: " + entry.id()));
       }
     }
     Request r = new Request(ENQUEUE, entry, entry.id(), message);
@@ -364,7 +368,8 @@ public final class FileQueueStore implements QueueStore {
       if (loc == null) {
         throw new IOException("queue entry " + id + " is gone");
       }
-      FileChannel ch = FileChannel.open(segments.get(loc.bodySegment).path, StandardOpenOption.READ);
+      FileChannel ch =
+          FileChannel.open(segments.get(loc.bodySegment).path, StandardOpenOption.READ);
       return new SegmentInputStream(ch, loc.bodyOffset, loc.bodyLength);
     }
   }
@@ -472,7 +477,8 @@ public final class FileQueueStore implements QueueStore {
         r.done.completeExceptionally(
             r.failure instanceof QueueStoreException q
                 ? q
-                : new QueueStoreException("cannot write to queue journal " + head.path, true, r.failure));
+                : new QueueStoreException(
+                    "cannot write to queue journal " + head.path, true, r.failure));
       }
     }
   }
@@ -481,7 +487,9 @@ public final class FileQueueStore implements QueueStore {
   private void write(Request r) throws IOException {
     long start = headPosition;
     byte[] meta =
-        r.type == DELETE ? r.id.value().getBytes(StandardCharsets.UTF_8) : EntryCodec.encode(r.entry);
+        r.type == DELETE
+            ? r.id.value().getBytes(StandardCharsets.UTF_8)
+            : EntryCodec.encode(r.entry);
     long bodyStart = start + HEADER + meta.length;
     CRC32C bodyCrc = new CRC32C();
     long bodyLength = 0;
@@ -508,7 +516,9 @@ public final class FileQueueStore implements QueueStore {
   private long partialEnd;
   private volatile long forces;
 
-  /** Returns how many times the journal was forced to disk: fewer than writes under group commit. */
+  /**
+   * Returns how many times the journal was forced to disk: fewer than writes under group commit.
+   */
   long forces() {
     return forces;
   }
@@ -546,7 +556,8 @@ public final class FileQueueStore implements QueueStore {
     writeFully(headChannel, buf, start);
   }
 
-  private static int metaCrc(byte type, int metaLength, long bodyLength, int bodyCrc, byte[] meta, int off) {
+  private static int metaCrc(
+      byte type, int metaLength, long bodyLength, int bodyCrc, byte[] meta, int off) {
     CRC32C crc = new CRC32C();
     ByteBuffer fields = ByteBuffer.allocate(17);
     fields.put(type).putInt(metaLength).putLong(bodyLength).putInt(bodyCrc).flip();
@@ -626,7 +637,8 @@ public final class FileQueueStore implements QueueStore {
       }
       reclaim();
     } catch (IOException | RuntimeException e) {
-      LOG.warn("queue journal maintenance failed in {}; will retry after the next write", directory, e);
+      LOG.warn(
+          "queue journal maintenance failed in {}; will retry after the next write", directory, e);
     }
   }
 
@@ -634,7 +646,8 @@ public final class FileQueueStore implements QueueStore {
     long number = head.number + 1;
     Path path = segmentPath(number);
     FileChannel ch =
-        FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        FileChannel.open(
+            path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
     syncDirectory();
     headChannel.close();
     Segment seg = new Segment(number, path);
@@ -657,7 +670,8 @@ public final class FileQueueStore implements QueueStore {
           return;
         }
         relocate = oldest.refs > 0;
-        if (relocate && oldest.liveBytes > RELOCATE_BELOW_LIVE_FRACTION * Math.max(1, oldest.size)) {
+        if (relocate
+            && oldest.liveBytes > RELOCATE_BELOW_LIVE_FRACTION * Math.max(1, oldest.size)) {
           return;
         }
       }
@@ -665,7 +679,10 @@ public final class FileQueueStore implements QueueStore {
         relocateFrom(oldest);
         synchronized (lock) {
           if (oldest.refs > 0) {
-            LOG.warn("queue segment {} still holds {} live records after relocation", oldest.path, oldest.refs);
+            LOG.warn(
+                "queue segment {} still holds {} live records after relocation",
+                oldest.path,
+                oldest.refs);
             return;
           }
         }
@@ -693,7 +710,9 @@ public final class FileQueueStore implements QueueStore {
           long offset = loc.bodyOffset;
           Content body =
               Content.ofSource(
-                  () -> new SegmentInputStream(FileChannel.open(path, StandardOpenOption.READ), offset, length),
+                  () ->
+                      new SegmentInputStream(
+                          FileChannel.open(path, StandardOpenOption.READ), offset, length),
                   length);
           moves.add(new Request(ENQUEUE, entry, id, body));
         } else if (loc.stateSegment == seg.number) {
@@ -701,7 +720,8 @@ public final class FileQueueStore implements QueueStore {
         }
       }
     }
-    LOG.debug("queue journal relocating {} live records from {}", moves.size(), seg.path.getFileName());
+    LOG.debug(
+        "queue journal relocating {} live records from {}", moves.size(), seg.path.getFileName());
     writeBatch(moves);
   }
 
@@ -726,7 +746,8 @@ public final class FileQueueStore implements QueueStore {
     for (int i = 0; i < files.size(); i++) {
       Path path = files.get(i);
       String name = path.getFileName().toString();
-      long number = Long.parseLong(name.substring("journal-".length(), name.length() - ".log".length()));
+      long number =
+          Long.parseLong(name.substring("journal-".length(), name.length() - ".log".length()));
       Segment seg = new Segment(number, path);
       segments.put(number, seg);
       boolean last = i == files.size() - 1;
@@ -751,11 +772,19 @@ public final class FileQueueStore implements QueueStore {
       head = new Segment(1, path);
       segments.put(1L, head);
       headChannel =
-          FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+          FileChannel.open(
+              path,
+              StandardOpenOption.CREATE_NEW,
+              StandardOpenOption.READ,
+              StandardOpenOption.WRITE);
       syncDirectory();
       headPosition = 0;
     }
-    LOG.info("queue opened in {}: {} entries in {} journal segments", directory, index.size(), segments.size());
+    LOG.info(
+        "queue opened in {}: {} entries in {} journal segments",
+        directory,
+        index.size(),
+        segments.size());
     reclaim();
   }
 
@@ -798,7 +827,11 @@ public final class FileQueueStore implements QueueStore {
         try {
           r = decode(type, meta);
         } catch (IOException e) {
-          LOG.warn("queue journal {}: unreadable record at offset {} skipped: {}", seg.path, pos, e.getMessage());
+          LOG.warn(
+              "queue journal {}: unreadable record at offset {} skipped: {}",
+              seg.path,
+              pos,
+              e.getMessage());
           pos = bodyStart + bodyLength;
           continue;
         }
@@ -829,7 +862,8 @@ public final class FileQueueStore implements QueueStore {
       }
       case DELETE -> {
         try {
-          yield new Request(DELETE, null, new QueueId(new String(meta, StandardCharsets.UTF_8)), null);
+          yield new Request(
+              DELETE, null, new QueueId(new String(meta, StandardCharsets.UTF_8)), null);
         } catch (IllegalArgumentException x) {
           throw new IOException("bad queue id in delete record", x);
         }
@@ -838,7 +872,8 @@ public final class FileQueueStore implements QueueStore {
     };
   }
 
-  private static boolean bodyMatches(FileChannel ch, long start, long length, int expected) throws IOException {
+  private static boolean bodyMatches(FileChannel ch, long start, long length, int expected)
+      throws IOException {
     CRC32C crc = new CRC32C();
     ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
     long pos = start;

@@ -34,8 +34,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A durable delivery queue with its own delivery agent: what makes an application its own mail
- * transfer agent. {@link #enqueue} returns only once the message bytes and its entry are durable
- * in the {@link QueueStore}; from then on worker threads deliver it through the {@link
+ * transfer agent. {@link #enqueue} returns only once the message bytes and its entry are durable in
+ * the {@link QueueStore}; from then on worker threads deliver it through the {@link
  * QueueTransport}, one transaction per destination domain, retry temporary failures on the {@link
  * RetryPolicy}'s back-off, and when a recipient fails for good (or its lifetime runs out) queue one
  * RFC 3464 delivery status notification per message for the sender, with the empty reverse-path. A
@@ -75,7 +75,8 @@ public final class MailQueue implements AutoCloseable {
   private final ScheduledExecutorService scheduler;
   private final boolean ownScheduler;
   private final ExecutorService workers;
-  private final ExecutorService events = Executors.newSingleThreadExecutor(threads("mailcore-queue-events"));
+  private final ExecutorService events =
+      Executors.newSingleThreadExecutor(threads("mailcore-queue-events"));
   private final int workerCount;
   private final RetryPolicy retry;
   private final Duration lifetime;
@@ -113,7 +114,10 @@ public final class MailQueue implements AutoCloseable {
     this.transport = Objects.requireNonNull(b.transport, "transport");
     this.clock = b.clock;
     this.ownScheduler = b.scheduler == null;
-    this.scheduler = ownScheduler ? Executors.newSingleThreadScheduledExecutor(threads("mailcore-queue-timer")) : b.scheduler;
+    this.scheduler =
+        ownScheduler
+            ? Executors.newSingleThreadScheduledExecutor(threads("mailcore-queue-timer"))
+            : b.scheduler;
     this.workerCount = b.workers;
     this.workers = Executors.newFixedThreadPool(b.workers, threads("mailcore-queue-worker"));
     this.retry = b.retry;
@@ -123,7 +127,8 @@ public final class MailQueue implements AutoCloseable {
     this.delayWarning = Optional.ofNullable(b.delayWarning);
     this.listener = b.listener;
     this.bounces = new BounceWriter(b.hostname);
-    this.overallBucket = b.rateLimit.isUnlimited() ? null : new TokenBucket(b.rateLimit, clock.instant());
+    this.overallBucket =
+        b.rateLimit.isUnlimited() ? null : new TokenBucket(b.rateLimit, clock.instant());
   }
 
   /** Returns a new builder. */
@@ -134,13 +139,12 @@ public final class MailQueue implements AutoCloseable {
   // ---------------------------------------------------------------- enqueue
 
   /**
-   * Renders {@code message} once and queues it for the recipients of {@code envelope}. Returns
-   * when the bytes and the entry are durable.
+   * Renders {@code message} once and queues it for the recipients of {@code envelope}. Returns when
+   * the bytes and the entry are durable.
    *
    * @return the new entry's id
    * @throws IllegalStateException when the queue is closed
-   * @throws QueueStoreException when the store could not make the message durable; it is not
-   *     queued
+   * @throws QueueStoreException when the store could not make the message durable; it is not queued
    * @throws java.io.UncheckedIOException when the message cannot be rendered
    */
   public QueueId enqueue(Envelope envelope, Message message) {
@@ -296,8 +300,8 @@ public final class MailQueue implements AutoCloseable {
   }
 
   /**
-   * Removes an entry without notifying its sender. An attempt in flight finishes, then the entry
-   * is removed whatever its outcome.
+   * Removes an entry without notifying its sender. An attempt in flight finishes, then the entry is
+   * removed whatever its outcome.
    *
    * @return false when there is no such entry
    * @throws QueueStoreException when the removal could not be stored
@@ -384,7 +388,8 @@ public final class MailQueue implements AutoCloseable {
       }
       Instant now = clock.instant();
       Instant wake = null;
-      int free = workerCount - (int) inFlight.values().stream().filter(f -> f.domain != null).count();
+      int free =
+          workerCount - (int) inFlight.values().stream().filter(f -> f.domain != null).count();
       heldUntil.values().removeIf(t -> !t.isAfter(now));
       // Look a little past what can start, so a domain at its cap does not stall the others, but
       // not so far that every enqueue walks a long backlog.
@@ -429,7 +434,12 @@ public final class MailQueue implements AutoCloseable {
           activePerDomain.merge(domain, 1, Integer::sum);
           inFlight.put(entry.id(), new Flight(domain));
           List<Mailbox> rcpts = d.getValue();
-          jobs.add(new Job(entry, domain, List.copyOf(rcpts.subList(0, Math.min(rcpts.size(), MAX_RECIPIENTS_PER_TRANSACTION)))));
+          jobs.add(
+              new Job(
+                  entry,
+                  domain,
+                  List.copyOf(
+                      rcpts.subList(0, Math.min(rcpts.size(), MAX_RECIPIENTS_PER_TRANSACTION)))));
           free--;
           break;
         }
@@ -519,13 +529,15 @@ public final class MailQueue implements AutoCloseable {
   // ---------------------------------------------------------------- one transaction
 
   private void run(Job job) {
-    List<RecipientResult> results = attempt(job);
     List<Consumer<QueueListener>> events = new ArrayList<>();
     try {
-      events = record(job, results);
+      events = record(job, attempt(job));
     } catch (RuntimeException e) {
       LOG.warn(
-          "cannot record the outcome of delivering {}; holding it for {}", job.entry().id(), STORE_FAILURE_PAUSE, e);
+          "cannot record the outcome of delivering {}; holding it for {}",
+          job.entry().id(),
+          STORE_FAILURE_PAUSE,
+          e);
       synchronized (lock) {
         heldUntil.put(job.entry().id(), clock.instant().plus(STORE_FAILURE_PAUSE));
       }
@@ -555,14 +567,17 @@ public final class MailQueue implements AutoCloseable {
           raw.stream()
               .filter(x -> x.recipient().sameAddress(r))
               .findFirst()
-              .orElse(RecipientResult.ofFailure(r, true, "the transport returned no result", null)));
+              .orElse(
+                  RecipientResult.ofFailure(r, true, "the transport returned no result", null)));
     }
     return results;
   }
 
   private static List<RecipientResult> failAll(Job job, boolean temporary, String why) {
     String diagnostic = why == null ? "delivery failed" : why;
-    return job.recipients().stream().map(r -> RecipientResult.ofFailure(r, temporary, diagnostic, null)).toList();
+    return job.recipients().stream()
+        .map(r -> RecipientResult.ofFailure(r, temporary, diagnostic, null))
+        .toList();
   }
 
   /** Stores the new state durably; returns the listener events to send. */
@@ -591,17 +606,33 @@ public final class MailQueue implements AutoCloseable {
     List<Mailbox> expired = new ArrayList<>();
     for (RecipientState r : current.recipients()) {
       RecipientResult result =
-          results.stream().filter(x -> x.recipient().sameAddress(r.recipient())).findFirst().orElse(null);
+          results.stream()
+              .filter(x -> x.recipient().sameAddress(r.recipient()))
+              .findFirst()
+              .orElse(null);
       if (result == null || r.isFinal()) {
         states.add(r);
         continue;
       }
       switch (result.status()) {
         case DELIVERED -> {
-          states.add(r.after(result, RecipientState.Status.DELIVERED, now, Optional.empty(), result.diagnostic()));
+          states.add(
+              r.after(
+                  result,
+                  RecipientState.Status.DELIVERED,
+                  now,
+                  Optional.empty(),
+                  result.diagnostic()));
           delivered.add(r.recipient());
         }
-        case FAILED -> states.add(r.after(result, RecipientState.Status.FAILED, now, Optional.empty(), result.diagnostic()));
+        case FAILED ->
+            states.add(
+                r.after(
+                    result,
+                    RecipientState.Status.FAILED,
+                    now,
+                    Optional.empty(),
+                    result.diagnostic()));
         case DEFERRED -> {
           if (!now.isBefore(expiry)) {
             states.add(
@@ -617,7 +648,13 @@ public final class MailQueue implements AutoCloseable {
             if (next.isAfter(expiry)) {
               next = expiry;
             }
-            states.add(r.after(result, RecipientState.Status.DEFERRED, now, Optional.of(next), result.diagnostic()));
+            states.add(
+                r.after(
+                    result,
+                    RecipientState.Status.DEFERRED,
+                    now,
+                    Optional.of(next),
+                    result.diagnostic()));
           }
         }
       }
@@ -631,7 +668,11 @@ public final class MailQueue implements AutoCloseable {
         && !now.isBefore(updated.created().plus(delayWarning.get()))) {
       warning =
           Optional.of(
-              notify(updated, updated.recipients(RecipientState.Status.DEFERRED), BounceWriter.Action.DELAYED, now));
+              notify(
+                  updated,
+                  updated.recipients(RecipientState.Status.DEFERRED),
+                  BounceWriter.Action.DELAYED,
+                  now));
       updated = updated.withDelayWarned();
     }
     QueueEntry done = updated;
@@ -648,7 +689,10 @@ public final class MailQueue implements AutoCloseable {
       Optional<QueueId> dsn = Optional.empty();
       if (!failed.isEmpty()) {
         if (done.envelope().isBounce()) {
-          LOG.info("notification {} undeliverable to {}; dropped (a bounce never bounces)", id, failed.get(0).recipient());
+          LOG.info(
+              "notification {} undeliverable to {}; dropped (a bounce never bounces)",
+              id,
+              failed.get(0).recipient());
         } else {
           dsn = Optional.of(notify(done, failed, BounceWriter.Action.FAILED, now));
         }
@@ -659,7 +703,11 @@ public final class MailQueue implements AutoCloseable {
         events.add(l -> l.bounced(done, failed, notice));
       }
       events.add(l -> l.finished(done));
-      LOG.debug("{} finished: {} delivered, {} failed", id, done.recipients(RecipientState.Status.DELIVERED).size(), failed.size());
+      LOG.debug(
+          "{} finished: {} delivered, {} failed",
+          id,
+          done.recipients(RecipientState.Status.DELIVERED).size(),
+          failed.size());
     } else {
       store.update(done);
     }
@@ -667,7 +715,8 @@ public final class MailQueue implements AutoCloseable {
   }
 
   /** Queues a delivery status notification for the sender of {@code entry}. */
-  private QueueId notify(QueueEntry entry, List<RecipientState> recipients, BounceWriter.Action action, Instant now) {
+  private QueueId notify(
+      QueueEntry entry, List<RecipientState> recipients, BounceWriter.Action action, Instant now) {
     byte[] report;
     try {
       report =
@@ -679,7 +728,8 @@ public final class MailQueue implements AutoCloseable {
               now,
               Optional.of(entry.created().plus(lifetime)));
     } catch (IOException e) {
-      throw new QueueStoreException("cannot read " + entry.id() + " to write its notification", true, e);
+      throw new QueueStoreException(
+          "cannot read " + entry.id() + " to write its notification", true, e);
     }
     Envelope envelope = Envelope.ofBounce(List.of(entry.envelope().reversePath().orElseThrow()));
     QueueId dsn = append(envelope, Content.ofBytes(report));
@@ -707,8 +757,8 @@ public final class MailQueue implements AutoCloseable {
   // ---------------------------------------------------------------- builder
 
   /**
-   * Configures a {@link MailQueue}. The store and the transport are required; everything else has
-   * a default. Not thread-safe.
+   * Configures a {@link MailQueue}. The store and the transport are required; everything else has a
+   * default. Not thread-safe.
    *
    * @since 0.1
    */
@@ -741,7 +791,10 @@ public final class MailQueue implements AutoCloseable {
       return this;
     }
 
-    /** Sets the clock for arrival times, back-off, lifetime and rate limits; default UTC system clock. */
+    /**
+     * Sets the clock for arrival times, back-off, lifetime and rate limits; default UTC system
+     * clock.
+     */
     public Builder clock(Clock value) {
       this.clock = Objects.requireNonNull(value, "clock");
       return this;
@@ -766,7 +819,10 @@ public final class MailQueue implements AutoCloseable {
       return this;
     }
 
-    /** Sets the back-off (and, unless {@link #lifetime} is set, the lifetime); default {@link RetryPolicy#ofDefaults()}. */
+    /**
+     * Sets the back-off (and, unless {@link #lifetime} is set, the lifetime); default {@link
+     * RetryPolicy#ofDefaults()}.
+     */
     public Builder retry(RetryPolicy value) {
       this.retry = Objects.requireNonNull(value, "retry");
       return this;

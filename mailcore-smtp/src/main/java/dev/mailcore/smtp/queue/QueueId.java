@@ -7,9 +7,9 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The identifier of one queued message: letters, digits and {@code -}, at most 64 characters, so
- * it is safe in file names, log lines and database keys. Identifiers made by {@link MailQueue}
- * start with the enqueue time, so they sort roughly by age.
+ * The identifier of one queued message: letters, digits and {@code -}, at most 64 characters, so it
+ * is safe in file names, log lines and database keys. Identifiers made by {@link MailQueue} start
+ * with the enqueue time, so they sort roughly by age.
  *
  * <p>Immutable and thread-safe.
  *
@@ -33,7 +33,8 @@ public record QueueId(String value) {
     }
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
-      boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+      boolean ok =
+          (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
       if (!ok) {
         throw new IllegalArgumentException("bad character in queue id at index " + i);
       }

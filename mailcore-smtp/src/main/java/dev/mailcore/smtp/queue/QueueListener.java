@@ -28,8 +28,8 @@ public interface QueueListener {
   default void attemptStarted(QueueEntry entry, List<Mailbox> recipients) {}
 
   /**
-   * A delivery attempt ended with one result per recipient tried; {@code entry} is the new,
-   * durable state.
+   * A delivery attempt ended with one result per recipient tried; {@code entry} is the new, durable
+   * state.
    */
   default void attemptFinished(QueueEntry entry, List<RecipientResult> results) {}
 
@@ -44,7 +44,8 @@ public interface QueueListener {
    * id of the delivery status notification queued for the sender, empty when the message had the
    * empty reverse-path (a bounce never bounces).
    */
-  default void bounced(QueueEntry entry, List<RecipientState> failed, Optional<QueueId> notification) {}
+  default void bounced(
+      QueueEntry entry, List<RecipientState> failed, Optional<QueueId> notification) {}
 
   /** A delay warning for the still deferred recipients was queued for the sender. */
   default void delayed(QueueEntry entry, QueueId notification) {}

@@ -13,7 +13,8 @@ package dev.mailcore.smtp.queue;
  * @param inFlight messages with a delivery attempt running now
  * @since 0.1
  */
-public record QueueStats(int entries, int pending, int deferred, int delivered, int failed, int inFlight) {
+public record QueueStats(
+    int entries, int pending, int deferred, int delivered, int failed, int inFlight) {
 
   static QueueStats of(Iterable<QueueEntry> entries, int inFlight) {
     int n = 0;

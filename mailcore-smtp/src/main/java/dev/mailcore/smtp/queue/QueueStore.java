@@ -16,10 +16,10 @@ import java.util.concurrent.CompletableFuture;
  * delivery agent knows nothing else about storage, so the embedded {@link FileQueueStore}, the
  * {@link InMemoryQueueStore} for tests, and a database store share this one small interface.
  *
- * <p>Implementations are thread-safe. A write method returns only once its change is durable (for
- * a store that claims durability), and each change is atomic: after a crash at any instant a
- * reopened store holds either the old or the new state. Opening a store recovers it: acknowledged
- * entries are there again, writes that were never acknowledged are gone.
+ * <p>Implementations are thread-safe. A write method returns only once its change is durable (for a
+ * store that claims durability), and each change is atomic: after a crash at any instant a reopened
+ * store holds either the old or the new state. Opening a store recovers it: acknowledged entries
+ * are there again, writes that were never acknowledged are gone.
  *
  * <p>A store shared by several processes (a database) hands out work by {@link QueueLease}: {@link
  * #claim(Instant, int)} marks due entries as leased to one owner, {@link #renew} extends live
@@ -40,11 +40,11 @@ public interface QueueStore extends AutoCloseable {
   void append(QueueEntry entry, Content message);
 
   /**
-   * Stores like {@link #append} without waiting: the future completes once the entry is durable,
-   * or exceptionally with the exception {@code append} would have thrown. A store with group
-   * commit lets one caller keep many appends in flight and so share each {@code fsync} among
-   * them. The content must stay readable until the future completes. The default appends on the
-   * calling thread.
+   * Stores like {@link #append} without waiting: the future completes once the entry is durable, or
+   * exceptionally with the exception {@code append} would have thrown. A store with group commit
+   * lets one caller keep many appends in flight and so share each {@code fsync} among them. The
+   * content must stay readable until the future completes. The default appends on the calling
+   * thread.
    */
   default CompletableFuture<Void> appendAsync(QueueEntry entry, Content message) {
     try {
@@ -84,7 +84,10 @@ public interface QueueStore extends AutoCloseable {
   /** Returns every entry, oldest first. May be large: meant for control and inspection. */
   List<QueueEntry> entries();
 
-  /** Returns at most {@code limit} entries with a recipient due at or before {@code now}, earliest first. */
+  /**
+   * Returns at most {@code limit} entries with a recipient due at or before {@code now}, earliest
+   * first.
+   */
   List<QueueEntry> due(Instant now, int limit);
 
   /** Returns when the earliest open recipient of any entry is due; empty when none is open. */

@@ -6,7 +6,11 @@ import dev.mailcore.RecipientResult;
 import dev.mailcore.SendResult;
 import dev.mailcore.smtp.RenderedMessage;
 import dev.mailcore.smtp.SmtpRelay;
+import java.net.IDN;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
 
@@ -66,5 +70,37 @@ public interface QueueTransport {
   static QueueTransport sending(Function<RenderedMessage, SendResult> sender) {
     Objects.requireNonNull(sender, "sender");
     return (envelope, message) -> sender.apply(RenderedMessage.of(envelope, message)).recipients();
+  }
+
+  /**
+   * Returns a transport that picks a transport by the recipients' domain (the agent gives each
+   * transaction recipients of one domain): for example a relay for the domains whose servers refuse
+   * direct delivery, direct MX delivery for the rest. Domain keys are matched without regard to
+   * case, in their ASCII (IDNA) form.
+   *
+   * <pre>{@code
+   * QueueTransport t = QueueTransport.routed(
+   *     Map.of("gmail.com", QueueTransport.relay(relay)), QueueTransport.sending(direct::send));
+   * }</pre>
+   *
+   * @throws IllegalArgumentException when a domain key is empty
+   */
+  static QueueTransport routed(Map<String, QueueTransport> byDomain, QueueTransport otherwise) {
+    Objects.requireNonNull(otherwise, "otherwise");
+    Map<String, QueueTransport> routes = new HashMap<>();
+    byDomain.forEach(
+        (domain, transport) -> {
+          if (domain.isEmpty()) {
+            throw new IllegalArgumentException("empty domain in routes");
+          }
+          routes.put(
+              IDN.toASCII(domain).toLowerCase(Locale.ROOT),
+              Objects.requireNonNull(transport, "transport for " + domain));
+        });
+    Map<String, QueueTransport> frozen = Map.copyOf(routes);
+    return (envelope, message) ->
+        frozen
+            .getOrDefault(MailQueue.domainOf(envelope.recipients().get(0)), otherwise)
+            .deliver(envelope, message);
   }
 }

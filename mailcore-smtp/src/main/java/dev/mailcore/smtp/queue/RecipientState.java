@@ -102,7 +102,12 @@ public record RecipientState(
    * @param status the new status (the result's, or FAILED when the lifetime ran out)
    * @param next the next attempt, empty for a final status
    */
-  RecipientState after(RecipientResult result, Status status, Instant at, Optional<Instant> next, String diagnostic) {
+  RecipientState after(
+      RecipientResult result,
+      Status status,
+      Instant at,
+      Optional<Instant> next,
+      String diagnostic) {
     return new RecipientState(
         recipient,
         status,
@@ -114,12 +119,21 @@ public record RecipientState(
         result.remoteHost());
   }
 
-  /** Returns a copy due at {@code due}, for an open recipient; final ones are returned as they are. */
+  /**
+   * Returns a copy due at {@code due}, for an open recipient; final ones are returned as they are.
+   */
   RecipientState dueAt(Instant due) {
     if (isFinal()) {
       return this;
     }
     return new RecipientState(
-        recipient, status, attempts, Optional.of(due), lastAttempt, lastReply, diagnostic, remoteHost);
+        recipient,
+        status,
+        attempts,
+        Optional.of(due),
+        lastAttempt,
+        lastReply,
+        diagnostic,
+        remoteHost);
   }
 }

@@ -4,11 +4,10 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * When a queue tries a deferred recipient again, and when it gives up: an exponential back-off
- * from a first delay, multiplied by a factor after each failed attempt up to a cap, and a lifetime
- * after which a message that still could not be delivered is bounced (the MTA convention, as in
- * Postfix's {@code minimal_backoff_time}, {@code maximal_backoff_time} and {@code
- * maximal_queue_lifetime}).
+ * When a queue tries a deferred recipient again, and when it gives up: an exponential back-off from
+ * a first delay, multiplied by a factor after each failed attempt up to a cap, and a lifetime after
+ * which a message that still could not be delivered is bounced (the MTA convention, as in Postfix's
+ * {@code minimal_backoff_time}, {@code maximal_backoff_time} and {@code maximal_queue_lifetime}).
  *
  * <p>Immutable and thread-safe.
  *
@@ -36,7 +35,9 @@ public final class RetryPolicy {
     this.lifetime = lifetime;
   }
 
-  /** Returns the defaults: first retry after 5 minutes, doubling to at most 1 hour, lifetime 5 days. */
+  /**
+   * Returns the defaults: first retry after 5 minutes, doubling to at most 1 hour, lifetime 5 days.
+   */
   public static RetryPolicy ofDefaults() {
     return DEFAULTS;
   }
@@ -58,7 +59,8 @@ public final class RetryPolicy {
       throw new IllegalArgumentException("factor must be at least 1: " + factor);
     }
     if (cap.compareTo(first) < 0) {
-      throw new IllegalArgumentException("cap " + cap + " is shorter than the first delay " + first);
+      throw new IllegalArgumentException(
+          "cap " + cap + " is shorter than the first delay " + first);
     }
     return new RetryPolicy(first, factor, cap, DEFAULTS.lifetime);
   }
@@ -114,6 +116,14 @@ public final class RetryPolicy {
 
   @Override
   public String toString() {
-    return "RetryPolicy{first=" + first + ", factor=" + factor + ", cap=" + cap + ", lifetime=" + lifetime + "}";
+    return "RetryPolicy{first="
+        + first
+        + ", factor="
+        + factor
+        + ", cap="
+        + cap
+        + ", lifetime="
+        + lifetime
+        + "}";
   }
 }

@@ -44,7 +44,10 @@ final class TokenBucket {
   }
 
   TokenBucket(RateLimit limit, Instant now) {
-    second = limit.secondLimit().isPresent() ? new Bucket(limit.perSecond(), NANOS_PER_SECOND, now) : null;
+    second =
+        limit.secondLimit().isPresent()
+            ? new Bucket(limit.perSecond(), NANOS_PER_SECOND, now)
+            : null;
     day = limit.dayLimit().isPresent() ? new Bucket(limit.perDay(), NANOS_PER_DAY, now) : null;
   }
 

@@ -16,10 +16,16 @@ import java.util.List;
 import java.util.Properties;
 
 /** A delivery status notification as Jakarta Mail parses it, for assertions. */
-record Dsn(MimeMessage message, String reportType, InternetHeaders perMessage, List<InternetHeaders> recipients, String originalHeaders) {
+record Dsn(
+    MimeMessage message,
+    String reportType,
+    InternetHeaders perMessage,
+    List<InternetHeaders> recipients,
+    String originalHeaders) {
 
   static Dsn parse(byte[] bytes) throws MessagingException, IOException {
-    MimeMessage m = new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(bytes));
+    MimeMessage m =
+        new MimeMessage(Session.getInstance(new Properties()), new ByteArrayInputStream(bytes));
     ContentType type = new ContentType(m.getContentType());
     if (!type.match("multipart/report")) {
       throw new AssertionError("not a multipart/report: " + type);
@@ -46,7 +52,12 @@ record Dsn(MimeMessage message, String reportType, InternetHeaders perMessage, L
     try (InputStream in = headers.getInputStream()) {
       original = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     }
-    return new Dsn(m, type.getParameter("report-type"), blocks.get(0), blocks.subList(1, blocks.size()), headers.getContentType() + "\n" + original);
+    return new Dsn(
+        m,
+        type.getParameter("report-type"),
+        blocks.get(0),
+        blocks.subList(1, blocks.size()),
+        headers.getContentType() + "\n" + original);
   }
 
   private static void skipBlankLines(PushbackInputStream in) throws IOException {

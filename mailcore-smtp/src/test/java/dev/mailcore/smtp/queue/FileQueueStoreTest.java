@@ -61,7 +61,8 @@ class FileQueueStoreTest extends QueueStoreContract {
     reopen();
 
     assertThat(store.entries()).containsExactly(aLater);
-    assertThat(store.message(a.id()).readAllBytes()).isEqualTo("message a".getBytes(StandardCharsets.UTF_8));
+    assertThat(store.message(a.id()).readAllBytes())
+        .isEqualTo("message a".getBytes(StandardCharsets.UTF_8));
   }
 
   @Test
@@ -91,7 +92,9 @@ class FileQueueStoreTest extends QueueStoreContract {
     store.close();
     Path last = segments().get(segments().size() - 1);
     try (FileChannel ch = FileChannel.open(last, StandardOpenOption.WRITE)) {
-      ch.write(ByteBuffer.wrap(new byte[] {'X'}), ch.size() - 100); // a page of b2 never reached the disk
+      ch.write(
+          ByteBuffer.wrap(new byte[] {'X'}),
+          ch.size() - 100); // a page of b2 never reached the disk
       ch.write(ByteBuffer.wrap(new byte[64]), ch.size()); // and zeros after the end
     }
 
@@ -102,13 +105,16 @@ class FileQueueStoreTest extends QueueStoreContract {
 
   @Test
   void refusesASecondStoreOnTheSameDirectory() {
-    assertThatThrownBy(() -> FileQueueStore.open(dir)).isInstanceOf(QueueStoreException.class).hasMessageContaining("in use");
+    assertThatThrownBy(() -> FileQueueStore.open(dir))
+        .isInstanceOf(QueueStoreException.class)
+        .hasMessageContaining("in use");
   }
 
   @Test
   void closedStoreRefusesWrites() {
     store.close();
-    assertThatThrownBy(() -> store.append(entry("a1", T0), bytes("x"))).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> store.append(entry("a1", T0), bytes("x")))
+        .isInstanceOf(IllegalStateException.class);
   }
 
   @Test
@@ -126,7 +132,8 @@ class FileQueueStoreTest extends QueueStoreContract {
     for (QueueEntry e : all) {
       store.delete(e.id());
     }
-    store.append(entry("last", T0), bytes("x")); // a write after the deletes lets the writer reclaim
+    store.append(
+        entry("last", T0), bytes("x")); // a write after the deletes lets the writer reclaim
 
     assertThat(segments()).hasSizeLessThanOrEqualTo(2);
     reopen();
@@ -140,7 +147,8 @@ class FileQueueStoreTest extends QueueStoreContract {
     for (int i = 0; i < 30; i++) {
       store.append(entry("m" + i, T0), bytes(body(i, 1000)));
     }
-    QueueEntry survivor = deferBob(store.entry(new QueueId("m0")).orElseThrow(), T0, T0.plusSeconds(300));
+    QueueEntry survivor =
+        deferBob(store.entry(new QueueId("m0")).orElseThrow(), T0, T0.plusSeconds(300));
     store.update(survivor);
     for (int i = 1; i < 30; i++) {
       store.delete(new QueueId("m" + i));
@@ -150,7 +158,8 @@ class FileQueueStoreTest extends QueueStoreContract {
     assertThat(segments()).hasSizeLessThanOrEqualTo(2);
     reopen();
     assertThat(store.entry(new QueueId("m0"))).contains(survivor);
-    assertThat(new String(store.message(new QueueId("m0")).readAllBytes(), StandardCharsets.UTF_8)).isEqualTo(body(0, 1000));
+    assertThat(new String(store.message(new QueueId("m0")).readAllBytes(), StandardCharsets.UTF_8))
+        .isEqualTo(body(0, 1000));
   }
 
   @Test
@@ -161,11 +170,13 @@ class FileQueueStoreTest extends QueueStoreContract {
       List<Future<?>> futures = new ArrayList<>();
       for (int t = 0; t < 8; t++) {
         int thread = t;
-        futures.add(pool.submit(() -> {
-          for (int i = 0; i < 50; i++) {
-            store.append(entry("t" + thread + "-" + i, T0), bytes(body(i, 500)));
-          }
-        }));
+        futures.add(
+            pool.submit(
+                () -> {
+                  for (int i = 0; i < 50; i++) {
+                    store.append(entry("t" + thread + "-" + i, T0), bytes(body(i, 500)));
+                  }
+                }));
       }
       for (Future<?> f : futures) {
         f.get();

@@ -57,12 +57,15 @@ final class JakartaTransport implements QueueTransport {
     } catch (MessagingException e) {
       throw new IllegalArgumentException("bad test address", e);
     }
-    try (InputStream in = message.open(); Transport t = session.getTransport("smtp")) {
+    try (InputStream in = message.open();
+        Transport t = session.getTransport("smtp")) {
       SMTPMessage msg = new SMTPMessage(session, in);
       msg.setEnvelopeFrom(envelope.reversePath().map(Mailbox::address).orElse("<>"));
       t.connect();
       t.sendMessage(msg, to);
-      ServerReply ok = reply(((SMTPTransport) t).getLastReturnCode(), ((SMTPTransport) t).getLastServerResponse());
+      ServerReply ok =
+          reply(
+              ((SMTPTransport) t).getLastReturnCode(), ((SMTPTransport) t).getLastServerResponse());
       return rcpts.stream().map(r -> RecipientResult.ofReply(r, ok, HOST)).toList();
     } catch (SendFailedException e) {
       return fromFailure(rcpts, e);
@@ -73,11 +76,14 @@ final class JakartaTransport implements QueueTransport {
 
   private static List<RecipientResult> fromFailure(List<Mailbox> rcpts, SendFailedException e) {
     Map<String, RecipientResult> byAddress = new HashMap<>();
-    for (Exception x = e; x != null; x = x instanceof MessagingException m ? m.getNextException() : null) {
+    for (Exception x = e;
+        x != null;
+        x = x instanceof MessagingException m ? m.getNextException() : null) {
       if (x instanceof SMTPAddressFailedException a) {
         Mailbox r = find(rcpts, a.getAddress().getAddress());
         if (r != null) {
-          byAddress.put(key(r), RecipientResult.ofReply(r, reply(a.getReturnCode(), a.getMessage()), HOST));
+          byAddress.put(
+              key(r), RecipientResult.ofReply(r, reply(a.getReturnCode(), a.getMessage()), HOST));
         }
       }
     }
@@ -112,7 +118,10 @@ final class JakartaTransport implements QueueTransport {
   }
 
   private static Mailbox find(List<Mailbox> rcpts, String address) {
-    return rcpts.stream().filter(r -> r.address().equalsIgnoreCase(address)).findFirst().orElse(null);
+    return rcpts.stream()
+        .filter(r -> r.address().equalsIgnoreCase(address))
+        .findFirst()
+        .orElse(null);
   }
 
   private static String key(Mailbox m) {

@@ -67,7 +67,9 @@ class MailQueueTest {
   static Content message(String subject, Mailbox from, Mailbox... to) {
     StringBuilder s = new StringBuilder();
     s.append("From: ").append(from.address()).append("\r\n");
-    s.append("To: ").append(String.join(", ", java.util.Arrays.stream(to).map(Mailbox::address).toList())).append("\r\n");
+    s.append("To: ")
+        .append(String.join(", ", java.util.Arrays.stream(to).map(Mailbox::address).toList()))
+        .append("\r\n");
     s.append("Subject: ").append(subject).append("\r\n");
     s.append("Message-ID: <").append(subject.replace(' ', '-')).append("@shop.example>\r\n");
     s.append("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n");
@@ -77,8 +79,10 @@ class MailQueueTest {
 
   /** Moves the clock to the next scheduled wake-up and runs it. */
   void advanceToNextWakeup() {
-    Instant next = scheduler.nextDueTime().orElseThrow(() -> new AssertionError("no wake-up is scheduled"));
-    scheduler.advance(next.isAfter(clock.instant()) ? Duration.between(clock.instant(), next) : Duration.ZERO);
+    Instant next =
+        scheduler.nextDueTime().orElseThrow(() -> new AssertionError("no wake-up is scheduled"));
+    scheduler.advance(
+        next.isAfter(clock.instant()) ? Duration.between(clock.instant(), next) : Duration.ZERO);
   }
 
   @Test
@@ -105,7 +109,8 @@ class MailQueueTest {
     listener.await("finished", 1);
 
     assertThat(server.received()).hasSize(1);
-    assertThat(server.received().get(0).text()).contains("Subject: twice deferred", "Hello, this is twice deferred.");
+    assertThat(server.received().get(0).text())
+        .contains("Subject: twice deferred", "Hello, this is twice deferred.");
     QueueEntry done = listener.finishedEntry(id);
     assertThat(done.recipients().get(0).status()).isEqualTo(RecipientState.Status.DELIVERED);
     assertThat(done.recipients().get(0).attempts()).isEqualTo(3);
@@ -116,10 +121,14 @@ class MailQueueTest {
 
   @Test
   void deliversTheOthersAndSendsOneReportNamingTheFailedRecipient() throws Exception {
-    server.alwaysReplyToRcpt(CAROL.address(), "550 5.1.1 <carol@example.net>: Recipient address rejected: User unknown");
+    server.alwaysReplyToRcpt(
+        CAROL.address(), "550 5.1.1 <carol@example.net>: Recipient address rejected: User unknown");
     queue = builder().build();
 
-    QueueId id = queue.enqueue(Envelope.of(ANA, List.of(BOB, CAROL, DAVE)), message("three recipients", ANA, BOB, CAROL, DAVE));
+    QueueId id =
+        queue.enqueue(
+            Envelope.of(ANA, List.of(BOB, CAROL, DAVE)),
+            message("three recipients", ANA, BOB, CAROL, DAVE));
     listener.await("finished", 2); // the message, then its notification
 
     List<TestSmtpServer.Received> got = server.received();
@@ -132,7 +141,8 @@ class MailQueueTest {
 
     Dsn dsn = Dsn.parse(bounce.data());
     assertThat(dsn.reportType()).isEqualTo("delivery-status");
-    assertThat(dsn.perMessage().getHeader("Reporting-MTA", null)).isEqualTo("dns; mta.shop.example");
+    assertThat(dsn.perMessage().getHeader("Reporting-MTA", null))
+        .isEqualTo("dns; mta.shop.example");
     assertThat(dsn.recipients()).hasSize(1);
     assertThat(dsn.field(0, "Final-Recipient")).isEqualTo("rfc822; carol@example.net");
     assertThat(dsn.field(0, "Action")).isEqualTo("failed");
@@ -168,7 +178,8 @@ class MailQueueTest {
     Dsn dsn = Dsn.parse(got.get(0).data());
     assertThat(dsn.field(0, "Action")).isEqualTo("failed");
     assertThat(dsn.field(0, "Status")).isEqualTo("4.2.2");
-    assertThat(dsn.field(0, "Diagnostic-Code")).isEqualTo("smtp; 451 4.2.2 Mailbox full, try later");
+    assertThat(dsn.field(0, "Diagnostic-Code"))
+        .isEqualTo("smtp; 451 4.2.2 Mailbox full, try later");
     assertThat(dsn.humanText()).contains("lifetime expired");
   }
 
@@ -208,8 +219,10 @@ class MailQueueTest {
     queue = builder().workers(8).domainConcurrency(2).build();
 
     for (int i = 0; i < 10; i++) {
-      queue.enqueue(Envelope.of(ANA, List.of(Mailbox.of("u" + i, "a.example"))), message("a" + i, ANA, BOB));
-      queue.enqueue(Envelope.of(ANA, List.of(Mailbox.of("u" + i, "b.example"))), message("b" + i, ANA, BOB));
+      queue.enqueue(
+          Envelope.of(ANA, List.of(Mailbox.of("u" + i, "a.example"))), message("a" + i, ANA, BOB));
+      queue.enqueue(
+          Envelope.of(ANA, List.of(Mailbox.of("u" + i, "b.example"))), message("b" + i, ANA, BOB));
     }
     listener.await("finished", 20);
 
@@ -223,7 +236,9 @@ class MailQueueTest {
     queue = builder().workers(8).domainConcurrency(8).rateLimit(RateLimit.perSecond(5)).build();
 
     for (int i = 0; i < 12; i++) {
-      queue.enqueue(Envelope.of(ANA, List.of(Mailbox.of("u" + i, "rate.example"))), message("r" + i, ANA, BOB));
+      queue.enqueue(
+          Envelope.of(ANA, List.of(Mailbox.of("u" + i, "rate.example"))),
+          message("r" + i, ANA, BOB));
     }
     listener.await("attempt", 5);
     assertThat(listener.count("started")).isEqualTo(5);
@@ -242,7 +257,9 @@ class MailQueueTest {
     queue = builder().domainRateLimit(RateLimit.perDay(3)).build();
 
     for (int i = 0; i < 5; i++) {
-      queue.enqueue(Envelope.of(ANA, List.of(Mailbox.of("u" + i, "free.example"))), message("d" + i, ANA, BOB));
+      queue.enqueue(
+          Envelope.of(ANA, List.of(Mailbox.of("u" + i, "free.example"))),
+          message("d" + i, ANA, BOB));
     }
     queue.enqueue(Envelope.of(ANA, List.of(BOB)), message("other domain", ANA, BOB));
     listener.await("attempt", 4);
@@ -335,15 +352,19 @@ class MailQueueTest {
     queue.enqueue(Envelope.of(ANA, List.of(BOB)), message("kept 2", ANA, BOB));
     listener.await("attempt", 2);
     queue.close();
-    assertThatThrownBy(() -> queue.enqueue(Envelope.of(ANA, List.of(BOB)), message("late", ANA, BOB)))
+    assertThatThrownBy(
+            () -> queue.enqueue(Envelope.of(ANA, List.of(BOB)), message("late", ANA, BOB)))
         .isInstanceOf(IllegalStateException.class);
 
     try (FileQueueStore reopened = FileQueueStore.open(dir)) {
       assertThat(reopened.entries()).hasSize(2);
-      assertThat(reopened.entries()).allSatisfy(e -> {
-        assertThat(e.recipients().get(0).status()).isEqualTo(RecipientState.Status.DEFERRED);
-        assertThat(e.recipients().get(0).attempts()).isEqualTo(1);
-      });
+      assertThat(reopened.entries())
+          .allSatisfy(
+              e -> {
+                assertThat(e.recipients().get(0).status())
+                    .isEqualTo(RecipientState.Status.DEFERRED);
+                assertThat(e.recipients().get(0).attempts()).isEqualTo(1);
+              });
     }
     queue = null;
   }
@@ -353,10 +374,11 @@ class MailQueueTest {
     GreenMail greenMail = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
     greenMail.start();
     try {
-      queue = builder()
-          .store(FileQueueStore.open(dir))
-          .transport(new JakartaTransport(greenMail.getSmtp().getPort()))
-          .build();
+      queue =
+          builder()
+              .store(FileQueueStore.open(dir))
+              .transport(new JakartaTransport(greenMail.getSmtp().getPort()))
+              .build();
       queue.enqueue(Envelope.of(ANA, List.of(BOB)), message("through greenmail", ANA, BOB));
       listener.await("finished", 1);
 
@@ -373,7 +395,8 @@ class MailQueueTest {
   void rendersAMessageOnceAtEnqueue() throws Exception {
     server.replyToData("451 4.3.0 Try again later");
     queue = builder().build();
-    Message message = Message.builder().from(ANA).to(BOB).subject("rendered once").text("Olá, Bob.").build();
+    Message message =
+        Message.builder().from(ANA).to(BOB).subject("rendered once").text("Olá, Bob.").build();
 
     QueueId id = queue.enqueue(Envelope.of(message), message);
     byte[] stored = queue.entry(id).isPresent() ? storedBytes(id) : null;
@@ -384,7 +407,8 @@ class MailQueueTest {
     assertThat(stored).isNotNull();
     String text = new String(stored, StandardCharsets.UTF_8);
     assertThat(text).contains("Subject: rendered once");
-    Message parsed = Message.parse(new java.io.ByteArrayInputStream(server.received().get(0).data()));
+    Message parsed =
+        Message.parse(new java.io.ByteArrayInputStream(server.received().get(0).data()));
     assertThat(parsed.subject()).contains("rendered once");
     assertThat(parsed.text().orElseThrow()).contains("Olá, Bob.");
   }
@@ -395,7 +419,8 @@ class MailQueueTest {
 
     List<java.util.concurrent.CompletableFuture<QueueId>> futures = new java.util.ArrayList<>();
     for (int i = 0; i < 50; i++) {
-      futures.add(queue.enqueueAsync(Envelope.of(ANA, List.of(BOB)), message("async " + i, ANA, BOB)));
+      futures.add(
+          queue.enqueueAsync(Envelope.of(ANA, List.of(BOB)), message("async " + i, ANA, BOB)));
     }
     java.util.Set<QueueId> ids = new java.util.HashSet<>();
     for (var f : futures) {
@@ -406,6 +431,28 @@ class MailQueueTest {
     assertThat(ids).hasSize(50);
     assertThat(server.received()).hasSize(50);
     assertThat(listener.count("enqueued")).isEqualTo(50);
+  }
+
+  @Test
+  void aThrowingListenerDoesNotStopDelivery() throws Exception {
+    QueueListener broken =
+        new QueueListener() {
+          @Override
+          public void enqueued(QueueEntry entry) {
+            throw new IllegalStateException("listener bug");
+          }
+
+          @Override
+          public void attemptFinished(
+              QueueEntry entry, List<dev.mailcore.RecipientResult> results) {
+            throw new IllegalStateException("listener bug");
+          }
+        };
+    queue = builder().listener(broken).build();
+
+    queue.enqueue(Envelope.of(ANA, List.of(BOB)), message("listener", ANA, BOB));
+
+    assertThat(server.awaitReceived(1, Duration.ofSeconds(10))).hasSize(1);
   }
 
   private byte[] storedBytes(QueueId id) {

@@ -29,7 +29,8 @@ final class QueueCrashChild {
     int port = Integer.parseInt(args[1]);
     String round = args[2];
     int count = Integer.parseInt(args[3]);
-    PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
+    PrintStream out =
+        new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
     MailQueue queue =
         MailQueue.builder()
             .store(FileQueueStore.open(dir))
@@ -42,16 +43,18 @@ final class QueueCrashChild {
     List<Thread> producers = new ArrayList<>();
     for (int t = 0; t < PRODUCERS; t++) {
       int thread = t;
-      Thread p = new Thread(() -> {
-        for (int i = thread; i < count; i += PRODUCERS) {
-          String token = round + "-" + i;
-          Mailbox to = Mailbox.of("u" + (i % 50), "d" + (i % 3) + ".crash.example");
-          queue.enqueue(Envelope.of(from, List.of(to)), message(token, from, to));
-          synchronized (out) {
-            out.println("ACK " + token);
-          }
-        }
-      });
+      Thread p =
+          new Thread(
+              () -> {
+                for (int i = thread; i < count; i += PRODUCERS) {
+                  String token = round + "-" + i;
+                  Mailbox to = Mailbox.of("u" + (i % 50), "d" + (i % 3) + ".crash.example");
+                  queue.enqueue(Envelope.of(from, List.of(to)), message(token, from, to));
+                  synchronized (out) {
+                    out.println("ACK " + token);
+                  }
+                }
+              });
       p.start();
       producers.add(p);
     }
@@ -64,8 +67,15 @@ final class QueueCrashChild {
 
   static Content message(String token, Mailbox from, Mailbox to) {
     String text =
-        "From: " + from.address() + "\r\nTo: " + to.address() + "\r\nSubject: crash " + token
-            + "\r\nX-Token: " + token + "\r\n\r\nA small message for the crash test.\r\n";
+        "From: "
+            + from.address()
+            + "\r\nTo: "
+            + to.address()
+            + "\r\nSubject: crash "
+            + token
+            + "\r\nX-Token: "
+            + token
+            + "\r\n\r\nA small message for the crash test.\r\n";
     return Content.ofString(text, StandardCharsets.UTF_8);
   }
 }

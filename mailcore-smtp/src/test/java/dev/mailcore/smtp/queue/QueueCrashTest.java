@@ -56,7 +56,13 @@ class QueueCrashTest {
       FileQueueStore store = FileQueueStore.open(dir);
       int left = store.size();
       try (MailQueue queue =
-          MailQueue.builder().store(store).transport(new JakartaTransport(server.port())).workers(4).domainConcurrency(4).listener(listener).build()) {
+          MailQueue.builder()
+              .store(store)
+              .transport(new JakartaTransport(server.port()))
+              .workers(4)
+              .domainConcurrency(4)
+              .listener(listener)
+              .build()) {
         awaitFinished(listener, left);
         assertThat(queue.stats().isEmpty()).isTrue();
       }
@@ -69,8 +75,17 @@ class QueueCrashTest {
       }
       List<String> lost = acked.stream().filter(t -> !counts.containsKey(t)).sorted().toList();
       int duplicates = counts.values().stream().mapToInt(c -> c - 1).sum();
-      String info = "seed " + seed + ", acked " + acked.size() + ", delivered before reopen " + delivered + ", left " + left
-          + ", duplicates " + duplicates;
+      String info =
+          "seed "
+              + seed
+              + ", acked "
+              + acked.size()
+              + ", delivered before reopen "
+              + delivered
+              + ", left "
+              + left
+              + ", duplicates "
+              + duplicates;
       System.out.println("crash test: " + info);
       assertThat(lost).as(info).isEmpty();
       assertThat(duplicates).as(info).isLessThanOrEqualTo(ROUNDS * QueueCrashChild.WORKERS);
@@ -78,29 +93,42 @@ class QueueCrashTest {
     }
   }
 
-  private List<String> runAndKill(Path dir, int port, String round, int killAfter, int n) throws Exception {
+  private List<String> runAndKill(Path dir, int port, String round, int killAfter, int n)
+      throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     ProcessBuilder pb =
         new ProcessBuilder(
-            java, "-Xmx128m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+            java,
+            "-Xmx128m",
+            "-XX:TieredStopAtLevel=1",
+            "-XX:+UseSerialGC",
             "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-            "-cp", System.getProperty("java.class.path"),
-            QueueCrashChild.class.getName(), dir.toString(), Integer.toString(port), round, Integer.toString(PER_ROUND));
+            "-cp",
+            System.getProperty("java.class.path"),
+            QueueCrashChild.class.getName(),
+            dir.toString(),
+            Integer.toString(port),
+            round,
+            Integer.toString(PER_ROUND));
     pb.redirectError(tmp.resolve("child-" + n + ".err").toFile());
     Process p = pb.start();
     List<String> lines = new ArrayList<>();
-    Thread reader = new Thread(() -> {
-      try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String line; (line = in.readLine()) != null; ) {
-          synchronized (lines) {
-            lines.add(line);
-            lines.notifyAll();
-          }
-        }
-      } catch (java.io.IOException e) {
-        // the pipe closed with the killed process; what was read is kept
-      }
-    });
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader in =
+                  new BufferedReader(
+                      new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                  synchronized (lines) {
+                    lines.add(line);
+                    lines.notifyAll();
+                  }
+                }
+              } catch (java.io.IOException e) {
+                // the pipe closed with the killed process; what was read is kept
+              }
+            });
     reader.start();
     try {
       long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();

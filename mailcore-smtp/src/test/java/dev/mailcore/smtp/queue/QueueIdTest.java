@@ -19,13 +19,17 @@ class QueueIdTest {
     }
     assertThat(ids).hasSize(10_000);
     assertThat(QueueId.next(t).value()).isLessThan(QueueId.next(t.plusMillis(1)).value());
-    assertThat(QueueId.parse(QueueId.next(t).value()).value()).matches("[0-9a-f]{11}-[0-9a-f]{8}-[0-9a-f]{8}");
+    assertThat(QueueId.parse(QueueId.next(t).value()).value())
+        .matches("[0-9a-f]{11}-[0-9a-f]{8}-[0-9a-f]{8}");
   }
 
   @Test
   void rejectsCharactersUnsafeInFileNames() {
-    assertThatThrownBy(() -> QueueId.parse("../etc")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("index 0");
+    assertThatThrownBy(() -> QueueId.parse("../etc"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("index 0");
     assertThatThrownBy(() -> QueueId.parse("")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> QueueId.parse("x".repeat(65))).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> QueueId.parse("x".repeat(65)))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -43,7 +43,10 @@ abstract class QueueStoreContract {
 
   static QueueEntry entry(String id, Instant created) {
     Envelope env =
-        new Envelope(Optional.of(ANA), List.of(BOB, CAROL), DsnOptions.notifyOn(DsnOptions.Notify.FAILURE).withEnvelopeId("env-1"));
+        new Envelope(
+            Optional.of(ANA),
+            List.of(BOB, CAROL),
+            DsnOptions.notifyOn(DsnOptions.Notify.FAILURE).withEnvelopeId("env-1"));
     return QueueEntry.ofNew(new QueueId(id), env, created);
   }
 
@@ -52,8 +55,12 @@ abstract class QueueStoreContract {
   }
 
   static QueueEntry deferBob(QueueEntry e, Instant at, Instant next) {
-    RecipientResult r = RecipientResult.ofReply(BOB, ServerReply.of(451, "4.2.2 mailbox full"), "mx.example.net");
-    RecipientState bob = e.recipients().get(0).after(r, RecipientState.Status.DEFERRED, at, Optional.of(next), r.diagnostic());
+    RecipientResult r =
+        RecipientResult.ofReply(BOB, ServerReply.of(451, "4.2.2 mailbox full"), "mx.example.net");
+    RecipientState bob =
+        e.recipients()
+            .get(0)
+            .after(r, RecipientState.Status.DEFERRED, at, Optional.of(next), r.diagnostic());
     return e.withRecipients(List.of(bob, e.recipients().get(1)));
   }
 
@@ -63,7 +70,8 @@ abstract class QueueStoreContract {
     store.append(e, bytes("Subject: hi\r\n\r\nbody\r\n"));
 
     assertThat(store.entry(e.id())).contains(e);
-    assertThat(new String(store.message(e.id()).readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("Subject: hi\r\n\r\nbody\r\n");
+    assertThat(new String(store.message(e.id()).readAllBytes(), StandardCharsets.UTF_8))
+        .isEqualTo("Subject: hi\r\n\r\nbody\r\n");
     assertThat(store.size()).isEqualTo(1);
   }
 
@@ -78,7 +86,8 @@ abstract class QueueStoreContract {
   @Test
   void appendingAnExistingIdIsRefused() {
     store.append(entry("a1", T0), bytes("x"));
-    assertThatThrownBy(() -> store.append(entry("a1", T0), bytes("y"))).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> store.append(entry("a1", T0), bytes("y")))
+        .isInstanceOf(IllegalStateException.class);
   }
 
   @Test
@@ -98,8 +107,10 @@ abstract class QueueStoreContract {
 
   @Test
   void updateOfAMissingEntryFails() {
-    assertThatThrownBy(() -> store.update(entry("nope", T0))).isInstanceOf(NoSuchElementException.class);
-    assertThatThrownBy(() -> store.message(new QueueId("nope"))).isInstanceOf(NoSuchElementException.class);
+    assertThatThrownBy(() -> store.update(entry("nope", T0)))
+        .isInstanceOf(NoSuchElementException.class);
+    assertThatThrownBy(() -> store.message(new QueueId("nope")))
+        .isInstanceOf(NoSuchElementException.class);
   }
 
   @Test
@@ -133,10 +144,16 @@ abstract class QueueStoreContract {
     QueueEntry e = entry("a1", T0);
     store.append(e, bytes("x"));
     QueueEntry deferred = deferBob(e, T0, T0.plus(Duration.ofMinutes(5)));
-    RecipientResult ok = RecipientResult.ofReply(CAROL, ServerReply.of(250, "2.0.0 ok"), "mx.example.org");
+    RecipientResult ok =
+        RecipientResult.ofReply(CAROL, ServerReply.of(250, "2.0.0 ok"), "mx.example.org");
     QueueEntry later =
         deferred.withRecipients(
-            List.of(deferred.recipients().get(0), deferred.recipients().get(1).after(ok, RecipientState.Status.DELIVERED, T0, Optional.empty(), "ok")));
+            List.of(
+                deferred.recipients().get(0),
+                deferred
+                    .recipients()
+                    .get(1)
+                    .after(ok, RecipientState.Status.DELIVERED, T0, Optional.empty(), "ok")));
     store.update(later);
 
     assertThat(store.nextDue()).contains(T0.plus(Duration.ofMinutes(5)));

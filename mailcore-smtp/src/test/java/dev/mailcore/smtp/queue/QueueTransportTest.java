@@ -30,20 +30,29 @@ class QueueTransportTest {
     ManualScheduler scheduler = new ManualScheduler(clock);
     RecordingListener listener = new RecordingListener();
     String text =
-        "From: ana@shop.example\r\nTo: bob@example.net, carol@example.net\r\nSubject: via the engine\r\n"
-            + "Message-ID: <engine-1@shop.example>\r\n\r\n.leading dot survives dot-stuffing\r\nbody\r\n";
+        "From: ana@shop.example\r\n"
+            + "To: bob@example.net, carol@example.net\r\n"
+            + "Subject: via the engine\r\n"
+            + "Message-ID: <engine-1@shop.example>\r\n\r\n"
+            + ".leading dot survives dot-stuffing\r\n"
+            + "body\r\n";
     try (TestSmtpServer server = new TestSmtpServer();
-        SmtpRelay relay = SmtpRelay.builder().host("127.0.0.1").port(server.port()).tls(TlsMode.NONE).build()) {
+        SmtpRelay relay =
+            SmtpRelay.builder().host("127.0.0.1").port(server.port()).tls(TlsMode.NONE).build()) {
       server.replyToData("451 4.3.0 Try again later");
       server.alwaysReplyToRcpt(CAROL.address(), "550 5.1.1 <carol@example.net>: User unknown");
-      try (MailQueue queue = MailQueue.builder()
-          .store(FileQueueStore.open(dir))
-          .transport(QueueTransport.relay(relay))
-          .clock(clock)
-          .scheduler(scheduler)
-          .listener(listener)
-          .build()) {
-        QueueId id = queue.enqueue(Envelope.of(ANA, List.of(BOB, CAROL)), Content.ofString(text, StandardCharsets.UTF_8));
+      try (MailQueue queue =
+          MailQueue.builder()
+              .store(FileQueueStore.open(dir))
+              .transport(QueueTransport.relay(relay))
+              .clock(clock)
+              .scheduler(scheduler)
+              .listener(listener)
+              .build()) {
+        QueueId id =
+            queue.enqueue(
+                Envelope.of(ANA, List.of(BOB, CAROL)),
+                Content.ofString(text, StandardCharsets.UTF_8));
         listener.await("attempt", 1);
         scheduler.advance(Duration.ofMinutes(5));
         listener.await("finished", 2); // the message, then the report about carol
@@ -60,6 +69,37 @@ class QueueTransportTest {
         assertThat(dsn.field(0, "Status")).isEqualTo("5.1.1");
         assertThat(dsn.field(0, "Diagnostic-Code")).contains("550 5.1.1");
       }
+    }
+  }
+
+  @Test
+  void routedTransportPicksTheRouteOfTheRecipientsDomain() throws Exception {
+    RecordingListener listener = new RecordingListener();
+    try (TestSmtpServer special = new TestSmtpServer();
+        TestSmtpServer others = new TestSmtpServer();
+        MailQueue queue =
+            MailQueue.builder()
+                .store(new InMemoryQueueStore())
+                .transport(
+                    QueueTransport.routed(
+                        java.util.Map.of("Example.NET", new JakartaTransport(special.port())),
+                        new JakartaTransport(others.port())))
+                .listener(listener)
+                .build()) {
+      queue.enqueue(
+          Envelope.of(ANA, List.of(BOB)),
+          Content.ofString("Subject: a\r\n\r\nx\r\n", StandardCharsets.UTF_8));
+      queue.enqueue(
+          Envelope.of(ANA, List.of(Mailbox.of("dora", "example.org"))),
+          Content.ofString("Subject: b\r\n\r\ny\r\n", StandardCharsets.UTF_8));
+      listener.await("finished", 2);
+
+      assertThat(special.received())
+          .extracting(r -> r.recipients().get(0))
+          .containsExactly("bob@example.net");
+      assertThat(others.received())
+          .extracting(r -> r.recipients().get(0))
+          .containsExactly("dora@example.org");
     }
   }
 }

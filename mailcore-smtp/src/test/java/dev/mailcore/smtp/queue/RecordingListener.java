@@ -30,7 +30,11 @@ final class RecordingListener implements QueueListener {
 
   @Override
   public void attemptFinished(QueueEntry entry, List<RecipientResult> results) {
-    add("attempt " + entry.id() + " " + results.stream().map(r -> r.recipient() + "=" + r.status()).toList());
+    add(
+        "attempt "
+            + entry.id()
+            + " "
+            + results.stream().map(r -> r.recipient() + "=" + r.status()).toList());
   }
 
   @Override
@@ -44,10 +48,16 @@ final class RecordingListener implements QueueListener {
   }
 
   @Override
-  public synchronized void bounced(QueueEntry entry, List<RecipientState> failed, Optional<QueueId> notification) {
+  public synchronized void bounced(
+      QueueEntry entry, List<RecipientState> failed, Optional<QueueId> notification) {
     notifications.add(notification);
-    add("bounced " + entry.id() + " " + failed.stream().map(RecipientState::recipient).toList()
-        + " dsn=" + notification.map(QueueId::value).orElse("none"));
+    add(
+        "bounced "
+            + entry.id()
+            + " "
+            + failed.stream().map(RecipientState::recipient).toList()
+            + " dsn="
+            + notification.map(QueueId::value).orElse("none"));
   }
 
   @Override
@@ -94,7 +104,8 @@ final class RecordingListener implements QueueListener {
     await(e -> e.startsWith(prefix), n, prefix);
   }
 
-  synchronized void await(Predicate<String> match, long n, String what) throws InterruptedException {
+  synchronized void await(Predicate<String> match, long n, String what)
+      throws InterruptedException {
     long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     while (events.stream().filter(match).count() < n) {
       long left = end - System.nanoTime();

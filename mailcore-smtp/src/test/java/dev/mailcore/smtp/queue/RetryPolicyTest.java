@@ -41,12 +41,15 @@ class RetryPolicyTest {
   void rejectsNonsense() {
     assertThatThrownBy(() -> RetryPolicy.exponential(Duration.ZERO, 2, Duration.ofHours(1)))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> RetryPolicy.exponential(Duration.ofMinutes(1), 0.5, Duration.ofHours(1)))
+    assertThatThrownBy(
+            () -> RetryPolicy.exponential(Duration.ofMinutes(1), 0.5, Duration.ofHours(1)))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> RetryPolicy.exponential(Duration.ofMinutes(10), 2, Duration.ofMinutes(1)))
+    assertThatThrownBy(
+            () -> RetryPolicy.exponential(Duration.ofMinutes(10), 2, Duration.ofMinutes(1)))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> RetryPolicy.ofDefaults().lifetime(Duration.ofSeconds(-1)))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> RetryPolicy.ofDefaults().delayAfter(0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> RetryPolicy.ofDefaults().delayAfter(0))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

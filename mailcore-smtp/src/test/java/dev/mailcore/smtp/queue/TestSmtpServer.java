@@ -22,10 +22,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A small SMTP server on loopback for the queue tests: scripted replies per recipient and per
- * DATA (to inject 451 and 550), a record of every accepted message, and a count of concurrent
- * sessions per recipient domain as the server sees them. Fast enough to be the sink of the crash
- * test. Thread-safe.
+ * A small SMTP server on loopback for the queue tests: scripted replies per recipient and per DATA
+ * (to inject 451 and 550), a record of every accepted message, and a count of concurrent sessions
+ * per recipient domain as the server sees them. Fast enough to be the sink of the crash test.
+ * Thread-safe.
  */
 final class TestSmtpServer implements AutoCloseable {
 
@@ -37,11 +37,13 @@ final class TestSmtpServer implements AutoCloseable {
   }
 
   private final ServerSocket server;
-  private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "test-smtp");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService threads =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "test-smtp");
+            t.setDaemon(true);
+            return t;
+          });
   private final List<Received> received = new ArrayList<>();
   private final List<byte[]> dataSeen = new ArrayList<>();
   private final Map<String, Deque<String>> rcptReplies = new HashMap<>();
@@ -65,7 +67,9 @@ final class TestSmtpServer implements AutoCloseable {
 
   /** Answers the next RCPT TO for {@code address} with each reply in turn, then 250. */
   synchronized TestSmtpServer replyToRcpt(String address, String... replies) {
-    rcptReplies.computeIfAbsent(address.toLowerCase(Locale.ROOT), k -> new ArrayDeque<>()).addAll(List.of(replies));
+    rcptReplies
+        .computeIfAbsent(address.toLowerCase(Locale.ROOT), k -> new ArrayDeque<>())
+        .addAll(List.of(replies));
     return this;
   }
 
@@ -253,7 +257,9 @@ final class TestSmtpServer implements AutoCloseable {
   private static String between(String line) {
     int a = line.indexOf('<');
     int b = line.indexOf('>', a + 1);
-    return a >= 0 && b > a ? line.substring(a + 1, b) : line.substring(line.indexOf(':') + 1).trim();
+    return a >= 0 && b > a
+        ? line.substring(a + 1, b)
+        : line.substring(line.indexOf(':') + 1).trim();
   }
 
   private static void send(OutputStream out, String reply) throws IOException {
@@ -266,7 +272,8 @@ final class TestSmtpServer implements AutoCloseable {
     for (int b; (b = in.read()) >= 0; ) {
       if (b == '\n') {
         byte[] bytes = line.toByteArray();
-        int len = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
+        int len =
+            bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
         return new String(bytes, 0, len, StandardCharsets.UTF_8);
       }
       line.write(b);
