@@ -4,12 +4,14 @@ module dev.mailcore.smtp {
   requires jakarta.mail;
   requires org.dnsjava;
   requires org.slf4j;
+  requires java.sql;
 
   exports dev.mailcore.smtp;
   exports dev.mailcore.smtp.mx;
   exports dev.mailcore.smtp.dkim;
   exports dev.mailcore.smtp.check;
   exports dev.mailcore.smtp.queue;
+  exports dev.mailcore.smtp.queue.jdbc;
 
   provides dev.mailcore.spi.MailSenderProvider with
       dev.mailcore.smtp.internal.SmtpSenderProvider;

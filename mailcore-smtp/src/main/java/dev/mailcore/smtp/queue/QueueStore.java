@@ -2,7 +2,11 @@ package dev.mailcore.smtp.queue;
 
 import dev.mailcore.Content;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -16,6 +20,12 @@ import java.util.concurrent.CompletableFuture;
  * store that claims durability), and each change is atomic: after a crash at any instant a reopened
  * store holds either the old or the new state. Opening a store recovers it: acknowledged entries
  * are there again, writes that were never acknowledged are gone.
+ *
+ * <p>A store shared by several processes (a database) hands out work by {@link QueueLease}: {@link
+ * #claim(Instant, int)} marks due entries as leased to one owner, {@link #renew} extends live
+ * leases, and the lease-taking {@link #update(QueueLease, QueueEntry)} and {@link
+ * #delete(QueueLease)} apply only while the lease is still the entry's newest. The default methods
+ * serve stores used by one process: every claim is granted, nothing expires.
  *
  * @since 0.1
  */
@@ -85,6 +95,105 @@ public interface QueueStore extends AutoCloseable {
 
   /** Returns the number of entries. */
   int size();
+
+  /**
+   * Leases at most {@code limit} entries with a recipient due at or before {@code now}, earliest
+   * first, skipping entries another owner holds. The default grants every due entry with a {@link
+   * QueueLease#local local} lease.
+   *
+   * @throws IllegalArgumentException when {@code limit} is not positive
+   * @throws QueueStoreException when the store cannot be read
+   */
+  default List<QueueLease> claim(Instant now, int limit) {
+    Objects.requireNonNull(now, "now");
+    if (limit <= 0) {
+      throw new IllegalArgumentException("limit must be positive: " + limit);
+    }
+    return due(now, limit).stream().map(QueueLease::local).toList();
+  }
+
+  /**
+   * Leases at most {@code limit} entries with a recipient of {@code domain} due at or before {@code
+   * now}: more mail for an SMTP session already open to that destination. Domains compare in
+   * their ASCII form, ignoring case.
+   *
+   * @throws IllegalArgumentException when {@code limit} is not positive
+   * @throws QueueStoreException when the store cannot be read
+   */
+  default List<QueueLease> claim(String domain, Instant now, int limit) {
+    Objects.requireNonNull(domain, "domain");
+    Objects.requireNonNull(now, "now");
+    if (limit <= 0) {
+      throw new IllegalArgumentException("limit must be positive: " + limit);
+    }
+    String wanted = domain.toLowerCase(Locale.ROOT);
+    List<QueueLease> out = new ArrayList<>();
+    for (QueueEntry e : due(now, Integer.MAX_VALUE)) {
+      boolean match =
+          e.recipients().stream()
+              .anyMatch(r -> r.isDue(now) && r.recipient().asciiDomain().toLowerCase(Locale.ROOT).equals(wanted));
+      if (match) {
+        out.add(QueueLease.local(e));
+        if (out.size() == limit) {
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Extends the leases that are still held (token unchanged, not expired); returns them with their
+   * new expiry. A lease missing from the result is lost: stop working on its entry.
+   *
+   * @throws QueueStoreException when the store cannot be written
+   */
+  default List<QueueLease> renew(Collection<QueueLease> leases) {
+    return leases.stream().filter(l -> entry(l.id()).isPresent()).toList();
+  }
+
+  /**
+   * Replaces the entry's state and ends the lease, if the lease is still held; the entry is then
+   * free for the next claim once due.
+   *
+   * @return false, changing nothing, when the lease was lost (a newer claim, or no such entry)
+   * @throws IllegalArgumentException when {@code entry} is not the leased entry
+   * @throws QueueStoreException when the change could not be made durable; the old state stands
+   */
+  default boolean update(QueueLease lease, QueueEntry entry) {
+    if (!lease.id().equals(entry.id())) {
+      throw new IllegalArgumentException("lease is for " + lease.id() + ", not " + entry.id());
+    }
+    if (entry(entry.id()).isEmpty()) {
+      return false;
+    }
+    update(entry);
+    return true;
+  }
+
+  /**
+   * Removes the leased entry and its bytes, if the lease is still held.
+   *
+   * @return false, removing nothing, when the lease was lost
+   * @throws QueueStoreException when the removal could not be made durable
+   */
+  default boolean delete(QueueLease lease) {
+    if (entry(lease.id()).isEmpty()) {
+      return false;
+    }
+    delete(lease.id());
+    return true;
+  }
+
+  /**
+   * Gives a lease back unchanged (the queue is closing, say), so another owner may claim the entry
+   * at once instead of after the lease expires. Does nothing when the lease is lost.
+   *
+   * @throws QueueStoreException when the store cannot be written
+   */
+  default void release(QueueLease lease) {
+    Objects.requireNonNull(lease, "lease");
+  }
 
   /** Releases files, threads or connections; writes in progress finish first. Idempotent. */
   @Override

@@ -1,0 +1,214 @@
+package dev.mailcore.examples.bench;
+
+import dev.mailcore.Content;
+import dev.mailcore.DsnOptions;
+import dev.mailcore.Envelope;
+import dev.mailcore.Mailbox;
+import dev.mailcore.smtp.queue.QueueEntry;
+import dev.mailcore.smtp.queue.QueueId;
+import dev.mailcore.smtp.queue.QueueLease;
+import dev.mailcore.smtp.queue.jdbc.PostgresQueueStore;
+import java.io.InputStream;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.postgresql.ds.PGPoolingDataSource;
+
+/**
+ * Measures the {@link PostgresQueueStore} against the naive way on the same database in the same
+ * run: enqueue from several producers with group commit against one message per transaction, and
+ * claim → read → complete with claims of 32 against claiming one entry at a time. Each variant
+ * works in a table prefix of its own, dropped before and after.
+ *
+ * <p>Arguments: {@code jdbcUrl [messages [threads [bytes]]]}, default 4000 8 10240; the URL names
+ * the user, e.g. {@code jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres}. Run: {@code mvn
+ * -q -B -o -pl examples -am install -DskipTests}, then {@code mvn -q -o -pl examples exec:java
+ * -Dexec.mainClass=dev.mailcore.examples.bench.PgQueueBenchmark -Dexec.args="jdbc:..."}.
+ */
+public final class PgQueueBenchmark {
+
+  private static final Mailbox FROM = Mailbox.of("bench", "shop.example");
+  private static final Mailbox TO = Mailbox.of("rcpt", "example.net");
+
+  private PgQueueBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length < 1) {
+      System.err.println("usage: PgQueueBenchmark jdbcUrl [messages [threads [bytes]]]");
+      System.exit(2);
+    }
+    int messages = args.length > 1 ? Integer.parseInt(args[1]) : 4000;
+    int threads = args.length > 2 ? Integer.parseInt(args[2]) : 8;
+    int size = args.length > 3 ? Integer.parseInt(args[3]) : 10 * 1024;
+    @SuppressWarnings("deprecation") // the driver's own small pool is enough here
+    PGPoolingDataSource pool = new PGPoolingDataSource();
+    pool.setDataSourceName("mailcore-pg-bench");
+    pool.setUrl(args[0]);
+    pool.setMaxConnections(threads * 2);
+    try {
+      printSettings(pool);
+      byte[] body = new byte[size];
+      for (int i = 0; i < size; i++) {
+        body[i] = (byte) ('a' + i % 26);
+      }
+      System.out.printf(
+          Locale.ROOT, "%d messages of %d bytes, %d threads%n", messages, size, threads);
+
+      double baseline = enqueue(pool, "bench_one_", 1, messages, threads, body);
+      double grouped = enqueue(pool, "bench_group_", 64, messages, threads, body);
+      System.out.printf(
+          Locale.ROOT, "enqueue, one message per transaction: %,10.0f msg/s%n", baseline);
+      System.out.printf(
+          Locale.ROOT,
+          "enqueue, group commit:                %,10.0f msg/s  (%.1fx)%n",
+          grouped,
+          grouped / baseline);
+
+      double one = drain(pool, "bench_one_", 1, threads);
+      double batch = drain(pool, "bench_group_", 32, threads);
+      System.out.printf(Locale.ROOT, "claim->read->complete, claim 1:       %,10.0f msg/s%n", one);
+      System.out.printf(
+          Locale.ROOT,
+          "claim->read->complete, claim 32:      %,10.0f msg/s  (%.1fx)%n",
+          batch,
+          batch / one);
+    } finally {
+      drop(pool, "bench_one_");
+      drop(pool, "bench_group_");
+      pool.close();
+    }
+  }
+
+  private static PostgresQueueStore store(PGPoolingDataSource pool, String prefix, int group) {
+    return PostgresQueueStore.builder()
+        .dataSource(pool)
+        .tablePrefix(prefix)
+        .groupCommit(group)
+        .leaseDuration(Duration.ofMinutes(5))
+        .build();
+  }
+
+  /** Appends {@code messages} from {@code threads} producers; returns messages per second. */
+  private static double enqueue(
+      PGPoolingDataSource pool, String prefix, int group, int messages, int threads, byte[] body)
+      throws Exception {
+    drop(pool, prefix);
+    try (PostgresQueueStore store = store(pool, prefix, group)) {
+      Envelope env = new Envelope(Optional.of(FROM), List.of(TO), DsnOptions.none());
+      Instant now = Instant.now();
+      AtomicInteger next = new AtomicInteger();
+      double seconds =
+          onThreads(
+              threads,
+              () -> {
+                int i;
+                while ((i = next.getAndIncrement()) < messages) {
+                  store.append(
+                      QueueEntry.ofNew(new QueueId(prefix.replace("_", "") + i), env, now),
+                      Content.ofBytes(body));
+                }
+              });
+      if (store.size() != messages) {
+        throw new IllegalStateException("stored " + store.size() + " of " + messages);
+      }
+      return messages / seconds;
+    }
+  }
+
+  /** Claims, reads every byte of, and completes everything queued; returns messages per second. */
+  private static double drain(PGPoolingDataSource pool, String prefix, int claimSize, int threads)
+      throws Exception {
+    try (PostgresQueueStore store = store(pool, prefix, 64)) {
+      int queued = store.size();
+      Instant now = Instant.now().plusSeconds(1);
+      AtomicInteger completed = new AtomicInteger();
+      double seconds =
+          onThreads(
+              threads,
+              () -> {
+                byte[] buf = new byte[8192];
+                List<QueueLease> leases;
+                while (!(leases = store.claim(now, claimSize)).isEmpty()) {
+                  for (QueueLease lease : leases) {
+                    try (InputStream in = store.message(lease.id()).open()) {
+                      while (in.read(buf) > 0) {
+                        // read as a delivery would, to the end
+                      }
+                    }
+                    if (store.delete(lease)) {
+                      completed.incrementAndGet();
+                    }
+                  }
+                }
+              });
+      if (completed.get() != queued) {
+        throw new IllegalStateException("completed " + completed.get() + " of " + queued);
+      }
+      return queued / seconds;
+    }
+  }
+
+  /** Work of one thread. */
+  @FunctionalInterface
+  private interface Work {
+    void run() throws Exception;
+  }
+
+  /** Runs {@code work} on {@code threads} threads at once; returns the seconds until all end. */
+  private static double onThreads(int threads, Work work) throws Exception {
+    ExecutorService workers = Executors.newFixedThreadPool(threads);
+    try {
+      long start = System.nanoTime();
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        done.add(
+            workers.submit(
+                () -> {
+                  work.run();
+                  return null;
+                }));
+      }
+      for (Future<?> f : done) {
+        f.get();
+      }
+      return (System.nanoTime() - start) / 1e9;
+    } finally {
+      workers.shutdown();
+    }
+  }
+
+  private static void printSettings(PGPoolingDataSource pool) throws Exception {
+    try (Connection c = pool.getConnection();
+        Statement s = c.createStatement()) {
+      StringBuilder sb = new StringBuilder("PostgreSQL");
+      for (String name :
+          List.of(
+              "server_version", "fsync", "synchronous_commit", "shared_buffers", "wal_buffers")) {
+        try (ResultSet rs = s.executeQuery("SHOW " + name)) {
+          rs.next();
+          sb.append(' ').append(name).append('=').append(rs.getString(1));
+        }
+      }
+      System.out.println(sb);
+    }
+  }
+
+  private static void drop(PGPoolingDataSource pool, String prefix) throws Exception {
+    try (Connection c = pool.getConnection();
+        Statement s = c.createStatement()) {
+      for (String t : List.of("chunk", "recipient", "entry", "schema_version")) {
+        s.execute("DROP TABLE IF EXISTS \"" + prefix + t + "\"");
+      }
+    }
+  }
+}

@@ -1,0 +1,1579 @@
+package dev.mailcore.smtp.queue.jdbc;
+
+import dev.mailcore.Content;
+import dev.mailcore.DsnOptions;
+import dev.mailcore.EnhancedStatus;
+import dev.mailcore.Envelope;
+import dev.mailcore.Mailbox;
+import dev.mailcore.ServerReply;
+import dev.mailcore.smtp.queue.QueueEntry;
+import dev.mailcore.smtp.queue.QueueId;
+import dev.mailcore.smtp.queue.QueueLease;
+import dev.mailcore.smtp.queue.QueueStore;
+import dev.mailcore.smtp.queue.QueueStoreException;
+import dev.mailcore.smtp.queue.RecipientState;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.security.SecureRandom;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTransientConnectionException;
+import java.sql.Types;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.stream.Collectors;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link QueueStore} in PostgreSQL (13 or newer), so that several instances of an application
+ * share one mail queue: a message accepted by any instance is delivered by whichever is free and
+ * survives the loss of any of them. The application supplies the {@link DataSource} (a pool, as a
+ * rule) and the JDBC driver; this class needs only {@code java.sql}.
+ *
+ * <p>The store creates and migrates its tables itself when built (a version table; safe when
+ * several instances start at once). Message bytes are kept in chunks of about 1 MiB and streamed
+ * both ways, so a large message never sits in memory whole. Work is handed out by {@link
+ * QueueLease}: {@link #claim(Instant, int)} leases due entries to this instance with one short
+ * {@code FOR UPDATE SKIP LOCKED} statement, setting the owner, a lease expiry on the database clock
+ * and a fresh lease token; {@link #renew} is the heartbeat; the lease-taking {@link
+ * #update(QueueLease, QueueEntry)} and {@link #delete(QueueLease)} apply only while no newer claim
+ * was made, so an instance that stalled past its lease cannot overwrite the work of the instance
+ * that rescued the entry. An expired lease is claimable by every instance. No transaction stays
+ * open between calls, so none is open while SMTP talks.
+ *
+ * <p>Concurrent {@link #append appends} are group-committed: while one transaction commits, the
+ * next collects every append that arrives meanwhile (up to {@link Builder#groupCommit(int)}) and
+ * commits them together. Each call takes a fresh connection from the data source and returns it at
+ * once; when a connection is lost (SQLState class 08, or the server ending the session, 57P01 to
+ * 57P03), reads and writes that are safe to repeat are retried on a new connection.
+ *
+ * <p>The plain {@link #due} and {@link #update(QueueEntry)} ignore leases, as single-process stores
+ * do; instances sharing the tables must take work with {@link #claim(Instant, int)} and record
+ * outcomes with the lease-taking writes, or two of them may deliver one message.
+ *
+ * <p>Thread-safe. Instants are stored to the microsecond, as PostgreSQL {@code timestamptz} keeps
+ * them.
+ *
+ * <pre>{@code
+ * QueueStore store = PostgresQueueStore.builder()
+ *     .dataSource(pool)
+ *     .owner("mx-1")
+ *     .leaseDuration(Duration.ofMinutes(5))
+ *     .build();
+ * }</pre>
+ *
+ * @since 0.1
+ */
+public final class PostgresQueueStore implements QueueStore {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PostgresQueueStore.class);
+  private static final int ATTEMPTS = 3;
+  private static final int DEFAULT_CHUNK = 1 << 20;
+
+  /** Messages up to this size are read with their entry's size, in one query. */
+  private static final int INLINE_MESSAGE = 64 << 10;
+
+  private final DataSource dataSource;
+  private final PostgresSchema schema;
+  private final String owner;
+  private final Duration leaseDuration;
+  private final Clock clock;
+  private final int chunkSize;
+  private final int groupCommit;
+  private final String entryColumns;
+  private final String recipientColumns;
+
+  private final Object groupLock = new Object();
+  private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+  private boolean committing;
+  private boolean closed;
+  private ExecutorService committer;
+
+  /** One append waiting for a group commit. */
+  private static final class Pending {
+    final QueueEntry entry;
+    final Content message;
+    final String key;
+    QueueId stored;
+    RuntimeException failure;
+    boolean done;
+    CompletableFuture<Void> future; // set for appendAsync only
+
+    Pending(QueueEntry entry, Content message, String key) {
+      this.entry = entry;
+      this.message = message;
+      this.key = key;
+    }
+  }
+
+  /** Work on one connection. */
+  @FunctionalInterface
+  private interface SqlWork<T> {
+    T run(Connection c, boolean retry) throws SQLException, IOException;
+  }
+
+  private PostgresQueueStore(Builder b) {
+    this.dataSource = b.dataSource;
+    this.schema = new PostgresSchema(b.schema, b.tablePrefix);
+    this.owner = b.owner != null ? b.owner : defaultOwner();
+    this.leaseDuration = b.leaseDuration;
+    this.clock = b.clock;
+    this.chunkSize = b.chunkSize;
+    this.groupCommit = b.groupCommit;
+    this.entryColumns =
+        "e.id, e.reverse_local, e.reverse_domain, e.dsn_notify, e.dsn_ret, e.dsn_envid, e.created,"
+            + " e.delay_warned";
+    this.recipientColumns =
+        "r.local_part, r.domain, r.status, r.attempts, r.next_attempt, r.last_attempt,"
+            + " r.reply_code, r.reply_status, r.reply_text, r.diagnostic, r.remote_host";
+  }
+
+  /** Returns a new builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  private static String defaultOwner() {
+    byte[] random = new byte[4];
+    new SecureRandom().nextBytes(random);
+    StringBuilder sb = new StringBuilder("pid").append(ProcessHandle.current().pid()).append('-');
+    for (byte x : random) {
+      sb.append(String.format(Locale.ROOT, "%02x", x));
+    }
+    return sb.toString();
+  }
+
+  /** Returns the owner id this instance claims leases under. */
+  public String owner() {
+    return owner;
+  }
+
+  /** Returns how many appends wait for the next group commit; for tests. */
+  int pendingAppends() {
+    synchronized (groupLock) {
+      return pending.size();
+    }
+  }
+
+  /** Returns how long a claim or a renewal leases an entry. */
+  public Duration leaseDuration() {
+    return leaseDuration;
+  }
+
+  // ---------------------------------------------------------------- append
+
+  @Override
+  public void append(QueueEntry entry, Content message) {
+    Objects.requireNonNull(entry, "entry");
+    Objects.requireNonNull(message, "message");
+    QueueId stored = submit(new Pending(entry, message, null));
+    if (!stored.equals(entry.id())) {
+      throw new IllegalStateException("entry exists: " + entry.id());
+    }
+  }
+
+  /**
+   * Stores a new entry unless an entry with the same {@code idempotencyKey} was stored before, so a
+   * producer that retries an enqueue (after a time-out, say) stores the message once. The key is
+   * kept while the entry is queued.
+   *
+   * @return the id of the stored entry: {@code entry}'s, or the earlier entry's with this key
+   * @throws IllegalArgumentException when the key is empty or longer than 200 characters
+   * @throws IllegalStateException when another entry with {@code entry}'s id exists, or the store
+   *     is closed
+   * @throws QueueStoreException when the entry could not be made durable; nothing is stored
+   */
+  public QueueId append(QueueEntry entry, Content message, String idempotencyKey) {
+    Objects.requireNonNull(entry, "entry");
+    Objects.requireNonNull(message, "message");
+    Objects.requireNonNull(idempotencyKey, "idempotencyKey");
+    if (idempotencyKey.isEmpty() || idempotencyKey.length() > 200) {
+      throw new IllegalArgumentException(
+          "idempotency key must have 1 to 200 characters: " + idempotencyKey.length());
+    }
+    return submit(new Pending(entry, message, idempotencyKey));
+  }
+
+  /**
+   * Stores like {@link #append(QueueEntry, Content)} without waiting: the append joins the next
+   * group commit, run by a committer thread of the store's own when no caller is committing. The
+   * future completes once the entry is durable, or exceptionally with what {@code append} would
+   * have thrown.
+   */
+  @Override
+  public CompletableFuture<Void> appendAsync(QueueEntry entry, Content message) {
+    Objects.requireNonNull(entry, "entry");
+    Objects.requireNonNull(message, "message");
+    Pending p = new Pending(entry, message, null);
+    p.future = new CompletableFuture<>();
+    synchronized (groupLock) {
+      if (closed) {
+        return CompletableFuture.failedFuture(new IllegalStateException("store is closed"));
+      }
+      pending.add(p);
+      if (committer == null) {
+        committer =
+            Executors.newSingleThreadExecutor(
+                r -> {
+                  Thread t = new Thread(r, "mailcore-pg-queue-commit");
+                  t.setDaemon(true);
+                  return t;
+                });
+      }
+      committer.execute(
+          () -> {
+            while (commitNextGroup(null)) {
+              // keep committing while appends wait
+            }
+          });
+    }
+    return p.future;
+  }
+
+  /**
+   * Waits until {@code p} is committed. Whoever finds no commit running becomes the committer and
+   * writes every waiting append (up to the group size) in one transaction; the others wait for it,
+   * so a producer waits for at most the commit in progress and its own.
+   */
+  private QueueId submit(Pending p) {
+    synchronized (groupLock) {
+      checkOpen();
+      pending.add(p);
+    }
+    while (commitNextGroup(p)) {
+      // p was not in that group: commit or wait for the next
+    }
+    if (p.failure != null) {
+      throw p.failure;
+    }
+    return p.stored;
+  }
+
+  /**
+   * Waits until no commit runs, then commits the next group of waiting appends.
+   *
+   * @param mine the caller's append, or null for the committer thread
+   * @return false when {@code mine} is done or nothing waits; true after committing a group
+   */
+  private boolean commitNextGroup(Pending mine) {
+    boolean interrupted = false;
+    List<Pending> batch = new ArrayList<>();
+    try {
+      synchronized (groupLock) {
+        while (committing && (mine == null || !mine.done)) {
+          try {
+            groupLock.wait();
+          } catch (InterruptedException e) {
+            // the append may be in the transaction being committed: wait for its outcome
+            interrupted = true;
+          }
+        }
+        if ((mine != null && mine.done) || pending.isEmpty()) {
+          return false;
+        }
+        committing = true;
+        while (!pending.isEmpty() && batch.size() < groupCommit) {
+          batch.add(pending.poll());
+        }
+      }
+      try {
+        commitGroup(batch);
+      } finally {
+        synchronized (groupLock) {
+          committing = false;
+          groupLock.notifyAll();
+        }
+      }
+      return true;
+    } finally {
+      if (committer != null) {
+        committer.shutdown();
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private void commitGroup(List<Pending> batch) {
+    try {
+      Map<Pending, QueueId> result = run("append", true, (c, retry) -> writeGroup(c, batch, retry));
+      for (Pending p : batch) {
+        p.stored = result.get(p);
+      }
+    } catch (RuntimeException e) {
+      for (Pending p : batch) {
+        p.failure = e;
+      }
+    } finally {
+      for (Pending p : batch) {
+        p.done = true;
+        if (p.future != null) {
+          if (p.failure != null) {
+            p.future.completeExceptionally(p.failure);
+          } else {
+            p.future.complete(null);
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Writes a group in one transaction; returns the stored id of each append. However many appends
+   * the group holds, the entries take one statement, the recipients one, and the messages that fit
+   * in one chunk one per {@link #SMALL_CHUNKS_BYTES}; only larger messages take a statement per
+   * chunk.
+   */
+  private Map<Pending, QueueId> writeGroup(Connection c, List<Pending> batch, boolean retry)
+      throws SQLException {
+    c.setAutoCommit(false);
+    Map<Pending, QueueId> out = new HashMap<>();
+    try {
+      for (Pending p : batch) {
+        p.failure = null; // a repeat after a lost connection starts afresh
+      }
+      Set<String> inserted = insertEntries(c, batch);
+      List<Pending> written = new ArrayList<>();
+      SmallChunks small = new SmallChunks();
+      List<Object[]> sizes = new ArrayList<>();
+      try (PreparedStatement insChunk =
+          c.prepareStatement(
+              "INSERT INTO " + schema.chunk + " (entry_id, seq, data) VALUES (?, ?, ?)")) {
+        for (Pending p : batch) {
+          // remove: when one group holds an id twice, the first one's row is the one inserted
+          if (!inserted.remove(p.entry.id().value())) {
+            out.put(p, existing(c, p, retry));
+            continue;
+          }
+          long size = writeChunks(c, insChunk, small, p);
+          if (size < 0) {
+            continue; // the content failed; its rows are gone, the others commit
+          }
+          if (size != declaredSize(p)) {
+            sizes.add(new Object[] {p.entry.id().value(), size, chunkCount(size)});
+          }
+          written.add(p);
+          out.put(p, p.entry.id());
+        }
+      }
+      small.flush(c);
+      if (!sizes.isEmpty()) {
+        try (PreparedStatement u =
+            c.prepareStatement(
+                "UPDATE "
+                    + schema.entry
+                    + " e SET size = v.size, chunks = v.chunks FROM unnest(?::text[], ?::bigint[],"
+                    + " ?::int[]) AS v(id, size, chunks) WHERE e.id = v.id")) {
+          u.setArray(1, c.createArrayOf("text", sizes.stream().map(x -> x[0]).toArray()));
+          u.setArray(2, c.createArrayOf("int8", sizes.stream().map(x -> x[1]).toArray()));
+          u.setArray(3, c.createArrayOf("int4", sizes.stream().map(x -> x[2]).toArray()));
+          u.executeUpdate();
+        }
+      }
+      if (!written.isEmpty()) {
+        RecipientRows rows = new RecipientRows();
+        written.forEach(p -> rows.add(p.entry));
+        try (PreparedStatement ins = c.prepareStatement(insertRecipientSql())) {
+          rows.bind(c, ins);
+          ins.executeUpdate();
+        }
+      }
+      c.commit();
+      LOG.debug("committed {} appends in one transaction", batch.size());
+      return out;
+    } catch (SQLException | RuntimeException e) {
+      rollbackQuietly(c, e);
+      throw e;
+    }
+  }
+
+  /** The size the content says it has, or -1. */
+  private static long declaredSize(Pending p) {
+    return p.message.size().orElse(-1);
+  }
+
+  private int chunkCount(long size) {
+    return (int) ((size + chunkSize - 1) / chunkSize);
+  }
+
+  /** Inserts the group's entries in one statement, in order; returns the ids that were new. */
+  private Set<String> insertEntries(Connection c, List<Pending> batch) throws SQLException {
+    int n = batch.size();
+    Object[][] cols = new Object[12][n];
+    for (int i = 0; i < n; i++) {
+      Pending p = batch.get(i);
+      QueueEntry e = p.entry;
+      Envelope env = e.envelope();
+      long size = Math.max(0, declaredSize(p));
+      cols[0][i] = e.id().value();
+      cols[1][i] = p.key;
+      cols[2][i] = env.reversePath().map(Mailbox::localPart).orElse(null);
+      cols[3][i] = env.reversePath().map(Mailbox::domain).orElse(null);
+      cols[4][i] =
+          env.dsn().notifyOn().stream().map(Enum::name).sorted().collect(Collectors.joining(","));
+      cols[5][i] = env.dsn().ret().map(Enum::name).orElse(null);
+      cols[6][i] = env.dsn().envelopeId().orElse(null);
+      cols[7][i] = e.created().toString();
+      cols[8][i] = e.delayWarned();
+      cols[9][i] = e.nextAttempt().map(Instant::toString).orElse(null);
+      cols[10][i] = size;
+      cols[11][i] = chunkCount(size);
+    }
+    String[] types = {
+      "text", "text", "text", "text", "text", "text", "text", "text", "bool", "text", "int8", "int4"
+    };
+    String sql =
+        "INSERT INTO "
+            + schema.entry
+            + " (id, idempotency_key, reverse_local, reverse_domain, dsn_notify, dsn_ret,"
+            + " dsn_envid, created, delay_warned, next_due, size, chunks) SELECT id, k, rl, rd, dn,"
+            + " dr, de, cr, dw, nd, sz, ch FROM unnest(?::text[], ?::text[], ?::text[], ?::text[],"
+            + " ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::boolean[], ?::timestamptz[],"
+            + " ?::bigint[], ?::int[]) WITH ORDINALITY AS v(id, k, rl, rd, dn, dr, de, cr, dw, nd,"
+            + " sz, ch, o) ORDER BY o ON CONFLICT DO NOTHING RETURNING id";
+    Set<String> inserted = new java.util.HashSet<>();
+    try (PreparedStatement s = c.prepareStatement(sql)) {
+      for (int i = 0; i < cols.length; i++) {
+        s.setArray(i + 1, c.createArrayOf(types[i], cols[i]));
+      }
+      try (ResultSet rs = s.executeQuery()) {
+        while (rs.next()) {
+          inserted.add(rs.getString(1));
+        }
+      }
+    }
+    return inserted;
+  }
+
+  /** The most bytes of one-chunk messages held before they are written together. */
+  private static final int SMALL_CHUNKS_BYTES = 8 << 20;
+
+  /** One-chunk messages of a group, written in one statement. */
+  private final class SmallChunks {
+    private final List<String> ids = new ArrayList<>();
+    private final List<byte[]> data = new ArrayList<>();
+    private long bytes;
+
+    void add(Connection c, String id, byte[] chunk) throws SQLException {
+      ids.add(id);
+      data.add(chunk);
+      bytes += chunk.length;
+      if (bytes >= SMALL_CHUNKS_BYTES) {
+        flush(c);
+      }
+    }
+
+    void flush(Connection c) throws SQLException {
+      if (ids.isEmpty()) {
+        return;
+      }
+      try (PreparedStatement s =
+          c.prepareStatement(
+              "INSERT INTO "
+                  + schema.chunk
+                  + " (entry_id, seq, data)"
+                  + " SELECT id, 0, data FROM unnest(?::text[], ?::bytea[]) AS v(id, data)")) {
+        s.setArray(1, c.createArrayOf("text", ids.toArray()));
+        s.setArray(2, c.createArrayOf("bytea", data.toArray(new byte[0][])));
+        s.executeUpdate();
+      }
+      ids.clear();
+      data.clear();
+      bytes = 0;
+    }
+  }
+
+  /** Returns the id an append stored before, or fails when its id is taken by another entry. */
+  private QueueId existing(Connection c, Pending p, boolean retry) throws SQLException {
+    if (p.key != null) {
+      try (PreparedStatement q =
+          c.prepareStatement("SELECT id FROM " + schema.entry + " WHERE idempotency_key = ?")) {
+        q.setString(1, p.key);
+        try (ResultSet rs = q.executeQuery()) {
+          if (rs.next()) {
+            return new QueueId(rs.getString(1));
+          }
+        }
+      }
+    }
+    if (retry) {
+      // a retry after a lost connection: the first attempt committed this very entry
+      return p.entry.id();
+    }
+    p.failure = new IllegalStateException("entry exists: " + p.entry.id());
+    return new QueueId("-");
+  }
+
+  /**
+   * Streams the message into chunk rows; returns its size, or -1 when the content could not be read
+   * (then the append fails alone, and its rows are removed again within the transaction). A message
+   * that fits in one chunk goes to {@code small}, to be written with the others.
+   */
+  private long writeChunks(Connection c, PreparedStatement insChunk, SmallChunks small, Pending p)
+      throws SQLException {
+    try (InputStream in = p.message.open()) {
+      byte[] chunk = in.readNBytes(chunkSize);
+      byte[] next = chunk.length < chunkSize ? new byte[0] : in.readNBytes(chunkSize);
+      if (next.length == 0) {
+        if (chunk.length > 0) {
+          small.add(c, p.entry.id().value(), chunk);
+        }
+        return chunk.length;
+      }
+      long size = 0;
+      int seq = 0;
+      while (chunk.length > 0) {
+        insChunk.setString(1, p.entry.id().value());
+        insChunk.setInt(2, seq++);
+        insChunk.setBytes(3, chunk);
+        insChunk.executeUpdate();
+        size += chunk.length;
+        chunk = next;
+        next = chunk.length < chunkSize ? new byte[0] : in.readNBytes(chunkSize);
+      }
+      return size;
+    } catch (IOException | UncheckedIOException e) {
+      p.failure =
+          new QueueStoreException("cannot read the message to store for " + p.entry.id(), true, e);
+      try (PreparedStatement del =
+          c.prepareStatement("DELETE FROM " + schema.entry + " WHERE id = ?")) {
+        del.setString(1, p.entry.id().value());
+        del.executeUpdate();
+      }
+      return -1;
+    }
+  }
+
+  private static final String RECIPIENT_ROWS =
+      "unnest(?::text[], ?::int[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[],"
+          + " ?::timestamptz[], ?::timestamptz[], ?::int[], ?::text[], ?::text[], ?::text[],"
+          + " ?::text[]) AS v(entry_id, idx, local_part, domain, ascii_domain, status, attempts,"
+          + " next_attempt, last_attempt, reply_code, reply_status, reply_text, diagnostic,"
+          + " remote_host)";
+
+  private String insertRecipientSql() {
+    return "INSERT INTO "
+        + schema.recipient
+        + " (entry_id, idx, local_part, domain, ascii_domain, status, attempts, next_attempt,"
+        + " last_attempt, reply_code, reply_status, reply_text, diagnostic, remote_host) SELECT *"
+        + " FROM "
+        + RECIPIENT_ROWS;
+  }
+
+  private String updateRecipientSql() {
+    return "UPDATE "
+        + schema.recipient
+        + " r SET local_part = v.local_part, domain = v.domain, ascii_domain = v.ascii_domain,"
+        + " status = v.status, attempts = v.attempts, next_attempt = v.next_attempt, last_attempt ="
+        + " v.last_attempt, reply_code = v.reply_code, reply_status = v.reply_status, reply_text ="
+        + " v.reply_text, diagnostic = v.diagnostic, remote_host = v.remote_host FROM "
+        + RECIPIENT_ROWS
+        + " WHERE r.entry_id = v.entry_id AND r.idx = v.idx";
+  }
+
+  /**
+   * Recipient rows as one array per column, so one statement writes the recipients of a whole group
+   * (and no JDBC batch is needed).
+   */
+  private static final class RecipientRows {
+    private final List<List<Object>> columns = new ArrayList<>();
+    private static final String[] TYPES = {
+      "text", "int4", "text", "text", "text", "text", "int4", "text", "text", "int4", "text",
+      "text", "text", "text"
+    };
+
+    RecipientRows() {
+      for (int i = 0; i < TYPES.length; i++) {
+        columns.add(new ArrayList<>());
+      }
+    }
+
+    void add(QueueEntry e) {
+      for (int i = 0; i < e.recipients().size(); i++) {
+        RecipientState r = e.recipients().get(i);
+        Optional<ServerReply> reply = r.lastReply();
+        Object[] row = {
+          e.id().value(),
+          i,
+          r.recipient().localPart(),
+          r.recipient().domain(),
+          r.recipient().asciiDomain().toLowerCase(Locale.ROOT),
+          r.status().name(),
+          r.attempts(),
+          r.nextAttempt().map(Instant::toString).orElse(null),
+          r.lastAttempt().map(Instant::toString).orElse(null),
+          reply.map(ServerReply::code).orElse(null),
+          reply.flatMap(ServerReply::status).map(EnhancedStatus::toString).orElse(null),
+          reply.map(x -> String.join("\n", x.lines())).orElse(null),
+          r.diagnostic().orElse(null),
+          r.remoteHost().orElse(null)
+        };
+        for (int c = 0; c < row.length; c++) {
+          columns.get(c).add(row[c]);
+        }
+      }
+    }
+
+    boolean isEmpty() {
+      return columns.get(0).isEmpty();
+    }
+
+    void bind(Connection c, PreparedStatement s) throws SQLException {
+      for (int i = 0; i < TYPES.length; i++) {
+        s.setArray(i + 1, c.createArrayOf(TYPES[i], columns.get(i).toArray()));
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- message bytes
+
+  @Override
+  public Content message(QueueId id) {
+    Objects.requireNonNull(id, "id");
+    Object[] shape =
+        queryOne(
+            "read message",
+            "SELECT e.size, e.chunks, CASE WHEN e.size <= ? THEN k.data END FROM "
+                + schema.entry
+                + " e LEFT JOIN "
+                + schema.chunk
+                + " k ON k.entry_id = e.id AND k.seq = 0 WHERE e.id = ?",
+            q -> {
+              q.setInt(1, INLINE_MESSAGE);
+              q.setString(2, id.value());
+            },
+            rs -> new Object[] {rs.getLong(1), rs.getInt(2), rs.getBytes(3)});
+    if (shape == null) {
+      throw new NoSuchElementException("no queue entry " + id);
+    }
+    long size = (Long) shape[0];
+    int chunks = (Integer) shape[1];
+    if (size <= INLINE_MESSAGE && chunks <= 1) {
+      // small: the one query brought the bytes along, so a delivery needs no second round trip
+      return Content.ofBytes(shape[2] == null ? new byte[0] : (byte[]) shape[2]);
+    }
+    return Content.ofSource(() -> new ChunkStream(id, chunks), size);
+  }
+
+  /** Reads a message chunk by chunk, each on a connection of its own; holds one chunk at a time. */
+  private final class ChunkStream extends InputStream {
+    private final QueueId id;
+    private final int chunks;
+    private int nextSeq;
+    private byte[] current = new byte[0];
+    private int pos;
+
+    ChunkStream(QueueId id, int chunks) {
+      this.id = id;
+      this.chunks = chunks;
+    }
+
+    private boolean fill() throws IOException {
+      while (pos >= current.length) {
+        if (nextSeq >= chunks) {
+          return false;
+        }
+        int seq = nextSeq;
+        byte[] data;
+        try {
+          data = run("read message chunk", true, (c, retry) -> chunk(c, seq));
+        } catch (QueueStoreException e) {
+          throw new IOException("cannot read chunk " + seq + " of " + id, e);
+        }
+        if (data == null) {
+          throw new IOException("message " + id + " was removed while being read");
+        }
+        current = data;
+        pos = 0;
+        nextSeq++;
+      }
+      return true;
+    }
+
+    private byte[] chunk(Connection c, int seq) throws SQLException {
+      try (PreparedStatement q =
+          c.prepareStatement(
+              "SELECT data FROM " + schema.chunk + " WHERE entry_id = ? AND seq = ?")) {
+        q.setString(1, id.value());
+        q.setInt(2, seq);
+        try (ResultSet rs = q.executeQuery()) {
+          return rs.next() ? rs.getBytes(1) : null;
+        }
+      }
+    }
+
+    @Override
+    public int read() throws IOException {
+      return fill() ? current[pos++] & 0xff : -1;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      Objects.checkFromIndexSize(off, len, b.length);
+      if (len == 0) {
+        return 0;
+      }
+      if (!fill()) {
+        return -1;
+      }
+      int n = Math.min(len, current.length - pos);
+      System.arraycopy(current, pos, b, off, n);
+      pos += n;
+      return n;
+    }
+
+    @Override
+    public int available() {
+      return current.length - pos;
+    }
+  }
+
+  // ---------------------------------------------------------------- plain state
+
+  @Override
+  public void update(QueueEntry entry) {
+    Objects.requireNonNull(entry, "entry");
+    checkOpenNow();
+    boolean found = run("update", true, (c, retry) -> writeState(c, entry, OptionalToken.NONE));
+    if (!found) {
+      throw new NoSuchElementException("no queue entry " + entry.id());
+    }
+  }
+
+  @Override
+  public void delete(QueueId id) {
+    Objects.requireNonNull(id, "id");
+    checkOpenNow();
+    run("delete", true, (c, retry) -> deleteRow(c, id, OptionalToken.NONE));
+  }
+
+  /** A lease token a write must match, or none. */
+  private record OptionalToken(long token, boolean present) {
+    static final OptionalToken NONE = new OptionalToken(0, false);
+
+    static OptionalToken of(long token) {
+      return new OptionalToken(token, true);
+    }
+  }
+
+  /** Replaces the state; with a token, only while it matches, ending the lease. */
+  private boolean writeState(Connection c, QueueEntry entry, OptionalToken token)
+      throws SQLException {
+    c.setAutoCommit(false);
+    try {
+      String sql =
+          "UPDATE "
+              + schema.entry
+              + " SET delay_warned = ?, next_due = ?"
+              + (token.present()
+                  ? ", lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_token = ?"
+                  : " WHERE id = ?");
+      try (PreparedStatement u = c.prepareStatement(sql)) {
+        u.setBoolean(1, entry.delayWarned());
+        setTime(u, 2, entry.nextAttempt());
+        u.setString(3, entry.id().value());
+        if (token.present()) {
+          u.setLong(4, token.token());
+        }
+        if (u.executeUpdate() == 0) {
+          c.rollback();
+          return false;
+        }
+      }
+      try (PreparedStatement r = c.prepareStatement(updateRecipientSql())) {
+        RecipientRows rows = new RecipientRows();
+        rows.add(entry);
+        rows.bind(c, r);
+        r.executeUpdate();
+      }
+      c.commit();
+      return true;
+    } catch (SQLException | RuntimeException e) {
+      rollbackQuietly(c, e);
+      throw e;
+    }
+  }
+
+  private boolean deleteRow(Connection c, QueueId id, OptionalToken token) throws SQLException {
+    String sql =
+        "DELETE FROM "
+            + schema.entry
+            + " WHERE id = ?"
+            + (token.present() ? " AND lease_token = ?" : "");
+    try (PreparedStatement d = c.prepareStatement(sql)) {
+      d.setString(1, id.value());
+      if (token.present()) {
+        d.setLong(2, token.token());
+      }
+      return d.executeUpdate() > 0;
+    }
+  }
+
+  @Override
+  public Optional<QueueEntry> entry(QueueId id) {
+    Objects.requireNonNull(id, "id");
+    List<QueueEntry> found = select("e.id = ?", "", s -> s.setString(1, id.value()));
+    return found.stream().findFirst();
+  }
+
+  @Override
+  public List<QueueEntry> entries() {
+    return select("true", " ORDER BY e.seq", s -> {});
+  }
+
+  @Override
+  public List<QueueEntry> due(Instant now, int limit) {
+    Objects.requireNonNull(now, "now");
+    if (limit <= 0) {
+      return List.of();
+    }
+    return run(
+        "due",
+        true,
+        (c, retry) -> {
+          String sql =
+              "WITH d AS (SELECT id, next_due FROM "
+                  + schema.entry
+                  + " WHERE next_due <= ? ORDER BY next_due, id LIMIT ?)"
+                  + " SELECT "
+                  + entryColumns
+                  + ", "
+                  + recipientColumns
+                  + " FROM d JOIN "
+                  + schema.entry
+                  + " e ON e.id = d.id JOIN "
+                  + schema.recipient
+                  + " r ON r.entry_id = e.id ORDER BY d.next_due, d.id, r.idx";
+          try (PreparedStatement q = c.prepareStatement(sql)) {
+            q.setObject(1, timestamp(now));
+            q.setInt(2, limit);
+            try (ResultSet rs = q.executeQuery()) {
+              return List.copyOf(readEntries(rs, null).values());
+            }
+          }
+        });
+  }
+
+  /** Binds parameters of a query. */
+  @FunctionalInterface
+  private interface Binder {
+    void bind(PreparedStatement s) throws SQLException;
+  }
+
+  private List<QueueEntry> select(String where, String order, Binder binder) {
+    return run(
+        "read entries",
+        true,
+        (c, retry) -> {
+          String sql =
+              "SELECT "
+                  + entryColumns
+                  + ", "
+                  + recipientColumns
+                  + " FROM "
+                  + schema.entry
+                  + " e JOIN "
+                  + schema.recipient
+                  + " r ON r.entry_id = e.id WHERE "
+                  + where
+                  + (order.isEmpty() ? " ORDER BY e.id, r.idx" : order + ", r.idx");
+          try (PreparedStatement q = c.prepareStatement(sql)) {
+            binder.bind(q);
+            try (ResultSet rs = q.executeQuery()) {
+              return List.copyOf(readEntries(rs, null).values());
+            }
+          }
+        });
+  }
+
+  @Override
+  public Optional<Instant> nextDue() {
+    return queryOne(
+        "next due", "SELECT min(next_due) FROM " + schema.entry, q -> {}, rs -> time(rs, 1));
+  }
+
+  @Override
+  public int size() {
+    return queryOne("size", "SELECT count(*) FROM " + schema.entry, q -> {}, rs -> rs.getInt(1));
+  }
+
+  // ---------------------------------------------------------------- leases
+
+  /**
+   * Leases due entries to this instance, earliest first, skipping entries another instance holds
+   * (or is claiming this very moment) and rescuing entries whose lease expired. One statement: the
+   * due rows are picked {@code FOR UPDATE SKIP LOCKED}, marked with this owner, a lease expiry of
+   * {@code now()} plus the lease duration on the database clock and the next lease token, and
+   * returned.
+   *
+   * @param now the queue's time (the clock next attempts are computed with)
+   * @throws IllegalArgumentException when {@code limit} is not positive
+   * @throws QueueStoreException when the database cannot be reached
+   */
+  @Override
+  public List<QueueLease> claim(Instant now, int limit) {
+    return claim(Optional.empty(), now, limit);
+  }
+
+  /**
+   * Tops up an open SMTP session to {@code domain}: leases at most {@code limit} due entries with a
+   * recipient of that domain due, as {@link #claim(Instant, int)} does.
+   *
+   * @throws IllegalArgumentException when {@code limit} is not positive
+   * @throws QueueStoreException when the database cannot be reached
+   */
+  @Override
+  public List<QueueLease> claim(String domain, Instant now, int limit) {
+    Objects.requireNonNull(domain, "domain");
+    return claim(Optional.of(domain.toLowerCase(Locale.ROOT)), now, limit);
+  }
+
+  /** Claims what is due by this store's clock; see {@link #claim(Instant, int)}. */
+  public List<QueueLease> claim(int limit) {
+    return claim(clock.instant(), limit);
+  }
+
+  private List<QueueLease> claim(Optional<String> domain, Instant now, int limit) {
+    Objects.requireNonNull(now, "now");
+    if (limit <= 0) {
+      throw new IllegalArgumentException("limit must be positive: " + limit);
+    }
+    checkOpenNow();
+    String sql =
+        "WITH picked AS (SELECT id FROM "
+            + schema.entry
+            + " p"
+            + " WHERE next_due <= ? AND (lease_until IS NULL OR lease_until < now())"
+            + (domain.isPresent()
+                ? " AND EXISTS (SELECT 1 FROM "
+                    + schema.recipient
+                    + " x WHERE x.entry_id = p.id"
+                    + " AND x.ascii_domain = ? AND x.next_attempt <= ?)"
+                : "")
+            + " ORDER BY next_due, id LIMIT ? FOR UPDATE SKIP LOCKED),"
+            + " claimed AS (UPDATE "
+            + schema.entry
+            + " u SET lease_owner = ?, lease_token = u.lease_token + 1,"
+            + " lease_until = now() + make_interval(secs => ?) FROM picked WHERE u.id = picked.id"
+            + " RETURNING u.*)"
+            + " SELECT "
+            + entryColumns
+            + ", "
+            + recipientColumns
+            + ", e.lease_owner, e.lease_token, e.lease_until"
+            + " FROM claimed e JOIN "
+            + schema.recipient
+            + " r ON r.entry_id = e.id"
+            + " ORDER BY e.next_due, e.id, r.idx";
+    return run(
+        "claim",
+        true,
+        (c, retry) -> {
+          try (PreparedStatement q = c.prepareStatement(sql)) {
+            int i = 1;
+            q.setObject(i++, timestamp(now));
+            if (domain.isPresent()) {
+              q.setString(i++, domain.get());
+              q.setObject(i++, timestamp(now));
+            }
+            q.setInt(i++, limit);
+            q.setString(i++, owner);
+            q.setDouble(i, leaseDuration.toNanos() / 1e9);
+            Map<QueueId, QueueLease> leases = new LinkedHashMap<>();
+            try (ResultSet rs = q.executeQuery()) {
+              readEntries(rs, leases);
+            }
+            return List.copyOf(leases.values());
+          }
+        });
+  }
+
+  /**
+   * Extends the leases still held by their token (the heartbeat): each gets a new expiry of the
+   * database's {@code now()} plus the lease duration. One statement for all of them.
+   *
+   * @return the renewed leases; a lease missing here was taken over by a newer claim or its entry
+   *     is gone
+   * @throws QueueStoreException when the database cannot be reached
+   */
+  @Override
+  public List<QueueLease> renew(Collection<QueueLease> leases) {
+    Objects.requireNonNull(leases, "leases");
+    if (leases.isEmpty()) {
+      return List.of();
+    }
+    checkOpenNow();
+    Map<String, QueueLease> byId = new LinkedHashMap<>();
+    for (QueueLease l : leases) {
+      byId.put(l.id().value(), l);
+    }
+    return run(
+        "renew",
+        true,
+        (c, retry) -> {
+          String sql =
+              "UPDATE "
+                  + schema.entry
+                  + " e SET lease_until = now() + make_interval(secs => ?)"
+                  + " FROM unnest(?::text[], ?::bigint[]) AS l(id, token)"
+                  + " WHERE e.id = l.id AND e.lease_token = l.token RETURNING e.id, e.lease_until";
+          try (PreparedStatement u = c.prepareStatement(sql)) {
+            Array ids = c.createArrayOf("text", byId.keySet().toArray());
+            Array tokens =
+                c.createArrayOf("bigint", byId.values().stream().map(QueueLease::token).toArray());
+            u.setDouble(1, leaseDuration.toNanos() / 1e9);
+            u.setArray(2, ids);
+            u.setArray(3, tokens);
+            List<QueueLease> out = new ArrayList<>();
+            try (ResultSet rs = u.executeQuery()) {
+              while (rs.next()) {
+                out.add(byId.get(rs.getString(1)).renewedUntil(time(rs, 2).orElseThrow()));
+              }
+            }
+            return List.copyOf(out);
+          }
+        });
+  }
+
+  /**
+   * Records the outcome of an attempt and ends the lease, only while no newer claim of the entry
+   * was made (the lease token still matches); a late write of an instance whose lease was rescued
+   * by another is refused.
+   *
+   * @return false, changing nothing, when the lease was superseded or the entry is gone
+   * @throws IllegalArgumentException when {@code entry} is not the leased entry
+   * @throws QueueStoreException when the change could not be made durable; the old state stands
+   */
+  @Override
+  public boolean update(QueueLease lease, QueueEntry entry) {
+    Objects.requireNonNull(lease, "lease");
+    Objects.requireNonNull(entry, "entry");
+    if (!lease.id().equals(entry.id())) {
+      throw new IllegalArgumentException("lease is for " + lease.id() + ", not " + entry.id());
+    }
+    checkOpenNow();
+    // repeating after a lost commit is harmless: the token still matches and the values are the
+    // same
+    return run(
+        "complete", true, (c, retry) -> writeState(c, entry, OptionalToken.of(lease.token())));
+  }
+
+  /**
+   * Removes a finished entry and its bytes, only while no newer claim was made.
+   *
+   * @return false, removing nothing, when the lease was superseded
+   * @throws QueueStoreException when the removal could not be made durable
+   */
+  @Override
+  public boolean delete(QueueLease lease) {
+    Objects.requireNonNull(lease, "lease");
+    checkOpenNow();
+    return run(
+        "delete leased",
+        true,
+        (c, retry) -> {
+          if (deleteRow(c, lease.id(), OptionalToken.of(lease.token()))) {
+            return true;
+          }
+          // after a lost commit, a repeat finds the row gone: that was this delete
+          return retry && !exists(c, lease.id());
+        });
+  }
+
+  @Override
+  public void release(QueueLease lease) {
+    Objects.requireNonNull(lease, "lease");
+    updateOne(
+        "release",
+        "UPDATE "
+            + schema.entry
+            + " SET lease_owner = NULL, lease_until = NULL"
+            + " WHERE id = ? AND lease_token = ?",
+        u -> {
+          u.setString(1, lease.id().value());
+          u.setLong(2, lease.token());
+        });
+  }
+
+  /**
+   * Frees every expired lease in one conditional update, so the entries show as unleased; claims
+   * take expired entries anyway, so calling this is optional (for monitoring, say). The lease token
+   * is kept: the late owner's write still applies until another claim is made.
+   *
+   * @return how many leases had expired
+   * @throws QueueStoreException when the database cannot be reached
+   */
+  public int rescueExpired() {
+    int n =
+        updateOne(
+            "rescue",
+            "UPDATE "
+                + schema.entry
+                + " SET lease_owner = NULL, lease_until = NULL"
+                + " WHERE lease_until < now()",
+            u -> {});
+    if (n > 0) {
+      LOG.info("freed {} expired queue leases", n);
+    }
+    return n;
+  }
+
+  /** Reads one row. */
+  @FunctionalInterface
+  private interface Row<T> {
+    T read(ResultSet rs) throws SQLException;
+  }
+
+  /** Runs one query, repeatable; returns what {@code row} makes of its first row, null if none. */
+  private <T> T queryOne(String what, String sql, Binder binder, Row<T> row) {
+    return run(
+        what,
+        true,
+        (c, retry) -> {
+          try (PreparedStatement q = c.prepareStatement(sql)) {
+            binder.bind(q);
+            try (ResultSet rs = q.executeQuery()) {
+              return rs.next() ? row.read(rs) : null;
+            }
+          }
+        });
+  }
+
+  /** Runs one statement that is safe to repeat; returns its row count. */
+  private int updateOne(String what, String sql, Binder binder) {
+    return run(
+        what,
+        true,
+        (c, retry) -> {
+          try (PreparedStatement u = c.prepareStatement(sql)) {
+            binder.bind(u);
+            return u.executeUpdate();
+          }
+        });
+  }
+
+  private boolean exists(Connection c, QueueId id) throws SQLException {
+    try (PreparedStatement q =
+        c.prepareStatement("SELECT 1 FROM " + schema.entry + " WHERE id = ?")) {
+      q.setString(1, id.value());
+      try (ResultSet rs = q.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- reading rows
+
+  /**
+   * Groups joined entry and recipient rows (ordered by entry) into entries; with {@code leases},
+   * also reads the three lease columns after the recipient columns.
+   */
+  private Map<QueueId, QueueEntry> readEntries(ResultSet rs, Map<QueueId, QueueLease> leases)
+      throws SQLException {
+    Map<QueueId, QueueEntry> out = new LinkedHashMap<>();
+    QueueId id = null;
+    ResultRow head = null;
+    List<RecipientState> states = new ArrayList<>();
+    while (rs.next()) {
+      QueueId rowId = new QueueId(rs.getString(1));
+      if (!rowId.equals(id)) {
+        if (head != null) {
+          finish(head, states, out, leases);
+        }
+        id = rowId;
+        head = new ResultRow(rs, leases != null);
+        states = new ArrayList<>();
+      }
+      states.add(recipient(rs, 9));
+    }
+    if (head != null) {
+      finish(head, states, out, leases);
+    }
+    return out;
+  }
+
+  /** The entry columns of the first row of an entry. */
+  private static final class ResultRow {
+    final QueueId id;
+    final Optional<Mailbox> reversePath;
+    final DsnOptions dsn;
+    final Instant created;
+    final boolean delayWarned;
+    final String leaseOwner;
+    final long leaseToken;
+    final Instant leaseUntil;
+
+    ResultRow(ResultSet rs, boolean lease) throws SQLException {
+      id = new QueueId(rs.getString(1));
+      String local = rs.getString(2);
+      reversePath =
+          local == null ? Optional.empty() : Optional.of(Mailbox.of(local, rs.getString(3)));
+      Set<DsnOptions.Notify> notify = EnumSet.noneOf(DsnOptions.Notify.class);
+      String names = rs.getString(4);
+      if (!names.isEmpty()) {
+        for (String n : names.split(",")) {
+          notify.add(DsnOptions.Notify.valueOf(n));
+        }
+      }
+      Optional<DsnOptions.Ret> ret =
+          Optional.ofNullable(rs.getString(5)).map(DsnOptions.Ret::valueOf);
+      dsn = new DsnOptions(notify, ret, Optional.ofNullable(rs.getString(6)));
+      created = time(rs, 7).orElseThrow();
+      delayWarned = rs.getBoolean(8);
+      if (lease) {
+        leaseOwner = rs.getString(20);
+        leaseToken = rs.getLong(21);
+        leaseUntil = time(rs, 22).orElseThrow();
+      } else {
+        leaseOwner = null;
+        leaseToken = 0;
+        leaseUntil = null;
+      }
+    }
+  }
+
+  private static void finish(
+      ResultRow head,
+      List<RecipientState> states,
+      Map<QueueId, QueueEntry> out,
+      Map<QueueId, QueueLease> leases) {
+    List<Mailbox> rcpts = states.stream().map(RecipientState::recipient).toList();
+    QueueEntry e =
+        new QueueEntry(
+            head.id,
+            new Envelope(head.reversePath, rcpts, head.dsn),
+            head.created,
+            states,
+            head.delayWarned);
+    out.put(head.id, e);
+    if (leases != null) {
+      leases.put(head.id, new QueueLease(e, head.leaseOwner, head.leaseToken, head.leaseUntil));
+    }
+  }
+
+  private static RecipientState recipient(ResultSet rs, int at) throws SQLException {
+    Mailbox m = Mailbox.of(rs.getString(at), rs.getString(at + 1));
+    RecipientState.Status status = RecipientState.Status.valueOf(rs.getString(at + 2));
+    int attempts = rs.getInt(at + 3);
+    Optional<Instant> next = time(rs, at + 4);
+    Optional<Instant> last = time(rs, at + 5);
+    int code = rs.getInt(at + 6);
+    Optional<ServerReply> reply = Optional.empty();
+    if (!rs.wasNull()) {
+      Optional<EnhancedStatus> es =
+          Optional.ofNullable(rs.getString(at + 7)).map(EnhancedStatus::parse);
+      reply = Optional.of(new ServerReply(code, es, List.of(rs.getString(at + 8).split("\n", -1))));
+    }
+    return new RecipientState(
+        m,
+        status,
+        attempts,
+        next,
+        last,
+        reply,
+        Optional.ofNullable(rs.getString(at + 9)),
+        Optional.ofNullable(rs.getString(at + 10)));
+  }
+
+  private static OffsetDateTime timestamp(Instant t) {
+    return OffsetDateTime.ofInstant(t, ZoneOffset.UTC);
+  }
+
+  private static void setTime(PreparedStatement s, int index, Optional<Instant> t)
+      throws SQLException {
+    if (t.isPresent()) {
+      s.setObject(index, timestamp(t.get()));
+    } else {
+      s.setNull(index, Types.TIMESTAMP_WITH_TIMEZONE);
+    }
+  }
+
+  private static Optional<Instant> time(ResultSet rs, int index) throws SQLException {
+    OffsetDateTime t = rs.getObject(index, OffsetDateTime.class);
+    return t == null ? Optional.empty() : Optional.of(t.toInstant());
+  }
+
+  // ---------------------------------------------------------------- connections
+
+  /**
+   * Runs {@code work} on a fresh connection; when the connection is lost and the work is safe to
+   * repeat, runs it again on another (the work is told it is a repeat).
+   */
+  private <T> T run(String what, boolean repeatable, SqlWork<T> work) {
+    SQLException last = null;
+    for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      try (Connection c = dataSource.getConnection()) {
+        // a pool may hand the connection back as the last user left it; every failed
+        // transaction here was rolled back, so this switch commits nothing
+        if (!c.getAutoCommit()) {
+          c.setAutoCommit(true);
+        }
+        T result = work.run(c, attempt > 1);
+        if (!c.getAutoCommit()) {
+          c.setAutoCommit(true);
+        }
+        return result;
+      } catch (SQLException e) {
+        last = e;
+        if (!repeatable || !isConnectionLoss(e)) {
+          break;
+        }
+        LOG.debug(
+            "queue store {}: connection lost (SQLState {}), attempt {} of {}",
+            what,
+            e.getSQLState(),
+            attempt,
+            ATTEMPTS,
+            e);
+      } catch (IOException e) {
+        throw new QueueStoreException(
+            "queue store " + what + " failed: " + e.getMessage(), true, e);
+      }
+    }
+    throw new QueueStoreException(
+        "queue store "
+            + what
+            + " failed: "
+            + last.getMessage()
+            + " (SQLState "
+            + last.getSQLState()
+            + ")",
+        isTemporary(last),
+        last);
+  }
+
+  /** Returns true when {@code e} says the session is gone, so a new connection may succeed. */
+  static boolean isConnectionLoss(SQLException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLRecoverableException || t instanceof SQLTransientConnectionException) {
+        return true;
+      }
+      if (t instanceof SQLException s && s.getSQLState() != null) {
+        String state = s.getSQLState();
+        if (state.startsWith("08")
+            || state.equals("57P01")
+            || state.equals("57P02")
+            || state.equals("57P03")) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Connection loss, serialization failures, deadlocks, lack of resources pass; the rest needs a
+   * fix.
+   */
+  static boolean isTemporary(SQLException e) {
+    String state = e.getSQLState();
+    return isConnectionLoss(e)
+        || (state != null
+            && (state.startsWith("40") || state.startsWith("53") || state.startsWith("57")));
+  }
+
+  private static void rollbackQuietly(Connection c, Exception cause) {
+    try {
+      c.rollback();
+    } catch (SQLException e) {
+      // the connection is likely gone; the transaction ends with it, so nothing is left half-done
+      cause.addSuppressed(e);
+    }
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("store is closed");
+    }
+  }
+
+  private void checkOpenNow() {
+    synchronized (groupLock) {
+      checkOpen();
+    }
+  }
+
+  /** Stops taking writes; appends being committed finish first. Idempotent. */
+  @Override
+  public void close() {
+    synchronized (groupLock) {
+      closed = true;
+      boolean interrupted = false;
+      while (committing || !pending.isEmpty()) {
+        try {
+          groupLock.wait();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (committer != null) {
+        committer.shutdown();
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- builder
+
+  /**
+   * Configures a {@link PostgresQueueStore}. The data source is required. Not thread-safe.
+   *
+   * @since 0.1
+   */
+  public static final class Builder {
+    private DataSource dataSource;
+    private String schema = "public";
+    private String tablePrefix = "mailcore_queue_";
+    private String owner;
+    private Duration leaseDuration = Duration.ofMinutes(5);
+    private Clock clock = Clock.systemUTC();
+    private int chunkSize = DEFAULT_CHUNK;
+    private int groupCommit = 64;
+
+    private Builder() {}
+
+    /** Sets where connections come from, one per operation; a pool as a rule. Required. */
+    public Builder dataSource(DataSource value) {
+      this.dataSource = Objects.requireNonNull(value, "dataSource");
+      return this;
+    }
+
+    /**
+     * Sets the schema of the tables, created when missing; default {@code public}.
+     *
+     * @throws IllegalArgumentException when not 1 to 40 of a-z, 0-9 and _, starting with a letter
+     *     or _
+     */
+    public Builder schema(String value) {
+      this.schema = PostgresSchema.checkName(Objects.requireNonNull(value, "schema"), "schema");
+      return this;
+    }
+
+    /**
+     * Sets the prefix of the table names, so several queues share a schema; default {@code
+     * mailcore_queue_} (tables {@code mailcore_queue_entry}, {@code _recipient}, {@code _chunk},
+     * {@code _schema_version}).
+     *
+     * @throws IllegalArgumentException when not empty and not 1 to 40 of a-z, 0-9 and _
+     */
+    public Builder tablePrefix(String value) {
+      Objects.requireNonNull(value, "tablePrefix");
+      if (!value.isEmpty()) {
+        PostgresSchema.checkName(value, "table prefix");
+      }
+      this.tablePrefix = value;
+      return this;
+    }
+
+    /**
+     * Sets this instance's id, as leases name it; unique per running instance. Default: the process
+     * id and a random part.
+     *
+     * @throws IllegalArgumentException when empty or longer than 200 characters
+     */
+    public Builder owner(String value) {
+      Objects.requireNonNull(value, "owner");
+      if (value.isEmpty() || value.length() > 200) {
+        throw new IllegalArgumentException(
+            "owner must have 1 to 200 characters: " + value.length());
+      }
+      this.owner = value;
+      return this;
+    }
+
+    /**
+     * Sets how long a claim leases an entry before another instance may rescue it; renew well
+     * within it. Default 5 minutes.
+     *
+     * @throws IllegalArgumentException when not positive
+     */
+    public Builder leaseDuration(Duration value) {
+      Objects.requireNonNull(value, "leaseDuration");
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException("lease duration must be positive: " + value);
+      }
+      this.leaseDuration = value;
+      return this;
+    }
+
+    /**
+     * Sets the Java-side clock, the {@code now} of {@link PostgresQueueStore#claim(int)}; lease
+     * expiry is on the database clock. Default UTC system clock.
+     */
+    public Builder clock(Clock value) {
+      this.clock = Objects.requireNonNull(value, "clock");
+      return this;
+    }
+
+    /**
+     * Sets the size of the chunks message bytes are stored in; default 1 MiB.
+     *
+     * @throws IllegalArgumentException when below 1 KiB or above 64 MiB
+     */
+    public Builder chunkSize(int bytes) {
+      if (bytes < 1024 || bytes > 64 << 20) {
+        throw new IllegalArgumentException("chunk size must be 1 KiB to 64 MiB: " + bytes);
+      }
+      this.chunkSize = bytes;
+      return this;
+    }
+
+    /**
+     * Sets the most appends committed in one transaction; 1 turns group commit off. Default 64.
+     *
+     * @throws IllegalArgumentException when not positive
+     */
+    public Builder groupCommit(int maxMessages) {
+      if (maxMessages <= 0) {
+        throw new IllegalArgumentException("group commit size must be positive: " + maxMessages);
+      }
+      this.groupCommit = maxMessages;
+      return this;
+    }
+
+    /**
+     * Builds the store, creating or migrating its tables first.
+     *
+     * @throws IllegalStateException when the data source is missing, or the database holds a newer
+     *     schema than this library knows
+     * @throws QueueStoreException when the database cannot be reached or the tables not created
+     */
+    public PostgresQueueStore build() {
+      if (dataSource == null) {
+        throw new IllegalStateException("a PostgreSQL queue store needs a data source");
+      }
+      PostgresQueueStore store = new PostgresQueueStore(this);
+      store.run("migrate schema", true, (c, retry) -> store.schema.migrate(c));
+      return store;
+    }
+  }
+}

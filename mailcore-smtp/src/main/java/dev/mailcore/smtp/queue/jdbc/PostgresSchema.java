@@ -1,0 +1,228 @@
+package dev.mailcore.smtp.queue.jdbc;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The queue's tables and their migrations. Every migration runs in one transaction that first takes
+ * a transaction-scoped advisory lock named after the schema and prefix, so instances starting at
+ * the same moment apply each step once and the others find it done; DDL in PostgreSQL is
+ * transactional, so a failed step leaves nothing behind.
+ */
+final class PostgresSchema {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PostgresSchema.class);
+  private static final Pattern NAME = Pattern.compile("[a-z_][a-z0-9_]{0,39}");
+
+  /** One step: the version it brings the schema to, what it does, its statements. */
+  private record Migration(int version, String description, List<String> statements) {}
+
+  final String schema;
+  final String prefix;
+  final String entry;
+  final String recipient;
+  final String chunk;
+  final String version;
+
+  PostgresSchema(String schema, String prefix) {
+    this.schema = checkName(schema, "schema");
+    if (!prefix.isEmpty()) {
+      checkName(prefix, "table prefix");
+    }
+    this.prefix = prefix;
+    this.entry = table("entry");
+    this.recipient = table("recipient");
+    this.chunk = table("chunk");
+    this.version = table("schema_version");
+  }
+
+  /** Returns true when {@code name} is a lower-case SQL identifier this store accepts. */
+  static String checkName(String name, String what) {
+    if (!NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException(
+          what + " must be 1 to 40 of a-z, 0-9 and _, not starting with a digit: " + name);
+    }
+    return name;
+  }
+
+  private String table(String name) {
+    return "\"" + schema + "\".\"" + prefix + name + "\"";
+  }
+
+  /** The newest version this library knows. */
+  int latest() {
+    List<Migration> all = migrations();
+    return all.get(all.size() - 1).version();
+  }
+
+  private List<Migration> migrations() {
+    String p = prefix;
+    return List.of(
+        new Migration(
+            1,
+            "entries, recipients, message chunks",
+            List.of(
+                "CREATE TABLE "
+                    + entry
+                    + " ("
+                    + " id text COLLATE \"C\" PRIMARY KEY,"
+                    + " seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,"
+                    + " idempotency_key text UNIQUE,"
+                    + " reverse_local text, reverse_domain text,"
+                    + " dsn_notify text NOT NULL, dsn_ret text, dsn_envid text,"
+                    + " created timestamptz NOT NULL,"
+                    + " delay_warned boolean NOT NULL,"
+                    + " next_due timestamptz,"
+                    + " size bigint NOT NULL DEFAULT 0,"
+                    + " chunks integer NOT NULL DEFAULT 0,"
+                    + " lease_owner text,"
+                    + " lease_token bigint NOT NULL DEFAULT 0,"
+                    + " lease_until timestamptz,"
+                    + " stored_at timestamptz NOT NULL DEFAULT now())",
+                "CREATE INDEX \""
+                    + p
+                    + "entry_due\" ON "
+                    + entry
+                    + " (next_due, id) WHERE next_due IS NOT NULL",
+                "CREATE INDEX \""
+                    + p
+                    + "entry_lease\" ON "
+                    + entry
+                    + " (lease_until) WHERE lease_until IS NOT NULL",
+                "CREATE TABLE "
+                    + recipient
+                    + " ("
+                    + " entry_id text COLLATE \"C\" NOT NULL REFERENCES "
+                    + entry
+                    + " (id) ON DELETE CASCADE, idx integer NOT NULL, local_part text NOT NULL,"
+                    + " domain text NOT NULL, ascii_domain text NOT NULL, status text NOT NULL"
+                    + " CHECK (status IN ('PENDING', 'DELIVERED', 'DEFERRED', 'FAILED')), attempts"
+                    + " integer NOT NULL, next_attempt timestamptz, last_attempt timestamptz,"
+                    + " reply_code integer, reply_status text, reply_text text, diagnostic text,"
+                    + " remote_host text, PRIMARY KEY (entry_id, idx))",
+                "CREATE INDEX \""
+                    + p
+                    + "recipient_due\" ON "
+                    + recipient
+                    + " (ascii_domain, next_attempt) WHERE next_attempt IS NOT NULL",
+                "CREATE TABLE "
+                    + chunk
+                    + " ("
+                    + " entry_id text COLLATE \"C\" NOT NULL REFERENCES "
+                    + entry
+                    + " (id) ON DELETE CASCADE,"
+                    + " seq integer NOT NULL,"
+                    + " data bytea NOT NULL,"
+                    + " PRIMARY KEY (entry_id, seq))")));
+  }
+
+  /**
+   * Brings the schema to {@link #latest()}; safe to run from several instances at once.
+   *
+   * @return the versions applied by this call (empty when the schema was current)
+   * @throws SQLException when a step fails; the schema stays at the last complete version
+   * @throws IllegalStateException when the database holds a newer schema than this library knows
+   */
+  List<Integer> migrate(Connection c) throws SQLException {
+    boolean auto = c.getAutoCommit();
+    c.setAutoCommit(false);
+    try {
+      List<Integer> applied = new java.util.ArrayList<>();
+      try (Statement s = c.createStatement()) {
+        lock(c);
+        boolean hasSchema;
+        try (PreparedStatement q =
+            c.prepareStatement("SELECT 1 FROM pg_namespace WHERE nspname = ?")) {
+          q.setString(1, schema);
+          try (ResultSet rs = q.executeQuery()) {
+            hasSchema = rs.next();
+          }
+        }
+        if (!hasSchema) {
+          s.execute("CREATE SCHEMA \"" + schema + "\"");
+        }
+        s.execute(
+            "CREATE TABLE IF NOT EXISTS "
+                + version
+                + " (version integer PRIMARY KEY,"
+                + " description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
+        c.commit();
+      }
+      for (Migration m : migrations()) {
+        lock(c);
+        int current = current(c);
+        if (current > latest()) {
+          throw new IllegalStateException(
+              "queue schema "
+                  + schema
+                  + "."
+                  + prefix
+                  + " is at version "
+                  + current
+                  + ", newer than this library's "
+                  + latest()
+                  + "; upgrade mailcore");
+        }
+        if (current >= m.version()) {
+          c.commit();
+          continue;
+        }
+        try (Statement s = c.createStatement()) {
+          for (String sql : m.statements()) {
+            s.execute(sql);
+          }
+        }
+        try (PreparedStatement ins =
+            c.prepareStatement(
+                "INSERT INTO " + version + " (version, description) VALUES (?, ?)")) {
+          ins.setInt(1, m.version());
+          ins.setString(2, m.description());
+          ins.executeUpdate();
+        }
+        c.commit();
+        applied.add(m.version());
+        LOG.info(
+            "queue schema {}.{} migrated to version {}: {}",
+            schema,
+            prefix,
+            m.version(),
+            m.description());
+      }
+      return List.copyOf(applied);
+    } catch (SQLException | RuntimeException e) {
+      c.rollback();
+      throw e;
+    } finally {
+      c.setAutoCommit(auto);
+    }
+  }
+
+  /** Returns the schema version in the database, 0 when none was applied. */
+  int current(Connection c) throws SQLException {
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT coalesce(max(version), 0) FROM " + version)) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  private void lock(Connection c) throws SQLException {
+    try (PreparedStatement s = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+      s.setLong(1, lockKey());
+      s.execute();
+    }
+  }
+
+  /** A stable key per schema and prefix: String.hashCode is specified, so every JVM agrees. */
+  long lockKey() {
+    return 0x6d63_0000_0000_0000L
+        | (("mailcore-queue:" + schema + "." + prefix).hashCode() & 0xffff_ffffL);
+  }
+}

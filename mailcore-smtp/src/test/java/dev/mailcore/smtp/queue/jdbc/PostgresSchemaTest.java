@@ -1,0 +1,152 @@
+package dev.mailcore.smtp.queue.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(PostgresServer.class)
+@Timeout(60)
+class PostgresSchemaTest {
+
+  private final String schemaName = PostgresServer.newSchema();
+  private final ExecutorService pool = Executors.newFixedThreadPool(4);
+
+  @AfterEach
+  void tearDown() {
+    pool.shutdownNow();
+  }
+
+  /** Builds (so migrates) and closes a store with {@code prefix} in this test's schema. */
+  private void buildStore(String prefix) {
+    PostgresQueueStore.builder()
+        .dataSource(PostgresServer.get().admin())
+        .schema(schemaName)
+        .tablePrefix(prefix)
+        .build()
+        .close();
+  }
+
+  private List<String> tables() throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (Connection c = PostgresServer.get().connect();
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = '"
+                    + schemaName
+                    + "' ORDER BY table_name")) {
+      while (rs.next()) {
+        out.add(rs.getString(1));
+      }
+    }
+    return out;
+  }
+
+  private List<Integer> versions(String prefix) throws SQLException {
+    List<Integer> out = new ArrayList<>();
+    try (Connection c = PostgresServer.get().connect();
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT version FROM \""
+                    + schemaName
+                    + "\".\""
+                    + prefix
+                    + "schema_version\" ORDER BY version")) {
+      while (rs.next()) {
+        out.add(rs.getInt(1));
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void migrationRunConcurrentlyFromFourThreadsAppliesEachVersionOnce() throws Exception {
+    PostgresSchema schema = new PostgresSchema(schemaName, "q_");
+    CyclicBarrier start = new CyclicBarrier(4);
+    List<Future<List<Integer>>> runs = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      runs.add(
+          pool.submit(
+              () -> {
+                try (Connection c = PostgresServer.get().dataSource("migrate").getConnection()) {
+                  start.await();
+                  return schema.migrate(c);
+                }
+              }));
+    }
+    List<List<Integer>> applied = new ArrayList<>();
+    for (Future<List<Integer>> f : runs) {
+      applied.add(f.get(30, TimeUnit.SECONDS));
+    }
+
+    assertThat(applied).filteredOn(a -> !a.isEmpty()).containsExactly(List.of(1));
+    assertThat(versions("q_")).containsExactly(1);
+    assertThat(tables()).containsExactly("q_chunk", "q_entry", "q_recipient", "q_schema_version");
+  }
+
+  @Test
+  void buildingAStoreOnACurrentSchemaChangesNothing() throws Exception {
+    buildStore("mailcore_queue_");
+    PostgresSchema schema = new PostgresSchema(schemaName, "mailcore_queue_");
+
+    try (Connection c = PostgresServer.get().connect()) {
+      assertThat(schema.migrate(c)).isEmpty();
+      assertThat(schema.current(c)).isEqualTo(schema.latest());
+    }
+    assertThat(versions("mailcore_queue_")).containsExactly(1);
+  }
+
+  @Test
+  void twoPrefixesInOneSchemaKeepSeparateTables() throws Exception {
+    buildStore("a_");
+    buildStore("b_");
+
+    assertThat(tables()).contains("a_entry", "b_entry", "a_schema_version", "b_schema_version");
+  }
+
+  @Test
+  void aSchemaNewerThanTheLibraryIsRefused() throws Exception {
+    buildStore("mailcore_queue_");
+    try (Connection c = PostgresServer.get().connect();
+        Statement s = c.createStatement()) {
+      s.executeUpdate(
+          "INSERT INTO \""
+              + schemaName
+              + "\".mailcore_queue_schema_version (version, description) VALUES (99, 'future')");
+    }
+
+    assertThatThrownBy(
+            () ->
+                PostgresQueueStore.builder()
+                    .dataSource(PostgresServer.get().admin())
+                    .schema(schemaName)
+                    .build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("version 99");
+  }
+
+  @Test
+  void aBadSchemaNameIsRefusedBeforeAnySql() {
+    assertThatThrownBy(() -> PostgresQueueStore.builder().schema("x\"; DROP TABLE y; --"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("schema");
+    assertThatThrownBy(() -> PostgresQueueStore.builder().tablePrefix("Bad-Prefix"))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+}
