@@ -23,6 +23,18 @@ public final class Demo {
   public static void main(String[] args) throws Exception {
     Message message = demoMessage();
     showStructure(message);
+
+    System.out.println("== 2. Send through a relay with STARTTLS and AUTH ==");
+    SendViaRelay.main(args);
+    System.out.println();
+
+    try (SendDirect direct = new SendDirect()) {
+      direct.sendDirect();
+      direct.queueAndDrain();
+      direct.readBack();
+    }
+
+    Deliverability.run();
   }
 
   /** The message the demo sends: text, HTML, an inline image and an attachment. */

@@ -3,6 +3,8 @@ package dev.mailcore.examples;
 import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
 import dev.mailcore.Envelope;
+import dev.mailcore.MailStore;
+import dev.mailcore.SyncState;
 import dev.mailcore.Mailbox;
 import dev.mailcore.Message;
 import dev.mailcore.RecipientResult;
@@ -118,6 +120,7 @@ public final class SendDirect implements AutoCloseable {
     try (SendDirect demo = new SendDirect()) {
       demo.sendDirect();
       demo.queueAndDrain();
+      demo.readBack();
     }
   }
 
@@ -247,9 +250,17 @@ public final class SendDirect implements AutoCloseable {
     System.out.println();
   }
 
-  /** Returns bob's mailbox server (SMTP on 127.0.0.2, IMAP and POP3 on 127.0.0.1). */
-  GreenMail bobsServer() {
-    return exampleOrg;
+  /** Reads bob's mailbox back over IMAP and over POP3, through the same MailStore code. */
+  public void readBack() {
+    System.out.println("== 5. Read the mail back: IMAP and POP3 behind one MailStore interface ==");
+    String host = "127.0.0.1";
+    try (MailStore imap = FetchImap.open(host, exampleOrg.getImap().getPort(), "bob", "bob-secret")) {
+      ReadMailbox.show("IMAP", imap, SyncState.initial());
+    }
+    try (MailStore pop3 = FetchPop3.open(host, exampleOrg.getPop3().getPort(), "bob", "bob-secret")) {
+      ReadMailbox.show("POP3", pop3, SyncState.initial());
+    }
+    System.out.println();
   }
 
   private GreenMail greenMail(String ip) {

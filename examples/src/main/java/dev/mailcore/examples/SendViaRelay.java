@@ -22,6 +22,7 @@ import dev.mailcore.smtp.testing.TestCertificates;
 public final class SendViaRelay {
   private SendViaRelay() {}
 
+  /** Runs the example. */
   public static void main(String[] args) throws Exception {
     try (ScriptedSmtpServer server = ScriptedSmtpServer.builder()
             .hostname("smtp.demo.test")
