@@ -53,7 +53,7 @@ public final class Deliverability {
             // RFC 5782 §5: every IPv4 list lists 127.0.0.2, for tests like this one
             .zone("bl.example", "2.0.0.127 A 127.0.0.2\n2.0.0.127 TXT \"test entry\"\n")
             .start()) {
-      System.out.println("== Deliverability ==");
+      System.out.println("== 6. Deliverability: DKIM, preflight, blocklists ==");
       MessageSigner signer =
           MessageSigner.all(
               List.of(
