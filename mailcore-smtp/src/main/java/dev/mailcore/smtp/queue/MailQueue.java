@@ -6,6 +6,8 @@ import dev.mailcore.MailException;
 import dev.mailcore.Mailbox;
 import dev.mailcore.Message;
 import dev.mailcore.RecipientResult;
+import dev.mailcore.smtp.dkim.MessageSigner;
+import dev.mailcore.smtp.internal.SignedRendering;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -21,6 +23,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -85,6 +88,7 @@ public final class MailQueue implements AutoCloseable {
   private final Optional<Duration> delayWarning;
   private final QueueListener listener;
   private final BounceWriter bounces;
+  private final MessageSigner signer;
 
   private final Object lock = new Object();
   private final Map<QueueId, Flight> inFlight = new HashMap<>();
@@ -95,6 +99,7 @@ public final class MailQueue implements AutoCloseable {
   private ScheduledFuture<?> wakeup;
   private Instant wakeupAt;
   private boolean closed;
+  private int running; // transactions started and not yet recorded; guarded by lock
 
   /** An entry being worked on; at most one per entry. */
   private static final class Flight {
@@ -107,7 +112,8 @@ public final class MailQueue implements AutoCloseable {
   }
 
   /** One transaction: recipients of one domain of one entry. */
-  private record Job(QueueEntry entry, String domain, List<Mailbox> recipients) {}
+  private record Job(
+      QueueEntry entry, String domain, List<Mailbox> recipients, List<QueueId> notices) {}
 
   private MailQueue(Builder b) {
     this.store = Objects.requireNonNull(b.store, "store");
@@ -127,6 +133,7 @@ public final class MailQueue implements AutoCloseable {
     this.delayWarning = Optional.ofNullable(b.delayWarning);
     this.listener = b.listener;
     this.bounces = new BounceWriter(b.hostname);
+    this.signer = b.signer;
     this.overallBucket =
         b.rateLimit.isUnlimited() ? null : new TokenBucket(b.rateLimit, clock.instant());
   }
@@ -150,6 +157,11 @@ public final class MailQueue implements AutoCloseable {
   public QueueId enqueue(Envelope envelope, Message message) {
     Objects.requireNonNull(envelope, "envelope");
     Objects.requireNonNull(message, "message");
+    if (signer != null) {
+      try (SignedRendering signed = SignedRendering.of(message, signer)) {
+        return enqueue(envelope, signed.content()); // read into the store before it is deleted
+      }
+    }
     RenderBuffer buffer = new RenderBuffer();
     message.writeTo(buffer);
     return enqueue(envelope, buffer.content());
@@ -207,6 +219,17 @@ public final class MailQueue implements AutoCloseable {
   public CompletableFuture<QueueId> enqueueAsync(Envelope envelope, Message message) {
     Objects.requireNonNull(envelope, "envelope");
     Objects.requireNonNull(message, "message");
+    if (signer != null) {
+      SignedRendering signed = SignedRendering.of(message, signer);
+      CompletableFuture<QueueId> queued;
+      try {
+        queued = enqueueAsync(envelope, signed.content());
+      } catch (RuntimeException e) {
+        signed.close();
+        throw e;
+      }
+      return queued.whenComplete((id, e) -> signed.close());
+    }
     RenderBuffer buffer = new RenderBuffer();
     message.writeTo(buffer);
     return enqueueAsync(envelope, buffer.content());
@@ -259,7 +282,7 @@ public final class MailQueue implements AutoCloseable {
   public QueueStats stats() {
     int flying;
     synchronized (lock) {
-      flying = (int) inFlight.values().stream().filter(f -> f.domain != null).count();
+      flying = running;
     }
     return QueueStats.of(store.entries(), flying);
   }
@@ -346,18 +369,32 @@ public final class MailQueue implements AutoCloseable {
         wakeup.cancel(false);
       }
     }
-    workers.shutdown();
     boolean interrupted = false;
-    while (true) {
+    synchronized (lock) {
+      while (running > 0 && !interrupted) {
+        try {
+          lock.wait(TimeUnit.MINUTES.toMillis(1));
+          if (running > 0) {
+            LOG.info("queue close: still waiting for {} transactions in flight", running);
+          }
+        } catch (InterruptedException e) {
+          interrupted = true; // stop waiting; what is in flight is redelivered after a restart
+        }
+      }
+    }
+    workers.shutdown();
+    while (!interrupted) {
       try {
         if (workers.awaitTermination(1, TimeUnit.MINUTES)) {
           break;
         }
-        LOG.info("queue close: still waiting for transactions in flight");
+        LOG.info("queue close: still waiting for worker threads");
       } catch (InterruptedException e) {
         interrupted = true;
-        workers.shutdownNow();
       }
+    }
+    if (interrupted) {
+      workers.shutdownNow();
     }
     if (ownScheduler) {
       scheduler.shutdownNow();
@@ -388,8 +425,7 @@ public final class MailQueue implements AutoCloseable {
       }
       Instant now = clock.instant();
       Instant wake = null;
-      int free =
-          workerCount - (int) inFlight.values().stream().filter(f -> f.domain != null).count();
+      int free = workerCount - running;
       heldUntil.values().removeIf(t -> !t.isAfter(now));
       // Look a little past what can start, so a domain at its cap does not stall the others, but
       // not so far that every enqueue walks a long backlog.
@@ -433,13 +469,15 @@ public final class MailQueue implements AutoCloseable {
           }
           activePerDomain.merge(domain, 1, Integer::sum);
           inFlight.put(entry.id(), new Flight(domain));
+          running++;
           List<Mailbox> rcpts = d.getValue();
           jobs.add(
               new Job(
                   entry,
                   domain,
                   List.copyOf(
-                      rcpts.subList(0, Math.min(rcpts.size(), MAX_RECIPIENTS_PER_TRANSACTION)))));
+                      rcpts.subList(0, Math.min(rcpts.size(), MAX_RECIPIENTS_PER_TRANSACTION))),
+                  new ArrayList<>()));
           free--;
           break;
         }
@@ -523,41 +561,74 @@ public final class MailQueue implements AutoCloseable {
     synchronized (lock) {
       inFlight.remove(job.entry().id());
       activePerDomain.computeIfPresent(job.domain(), (k, v) -> v <= 1 ? null : v - 1);
+      running--;
+      lock.notifyAll();
     }
   }
 
   // ---------------------------------------------------------------- one transaction
 
+  /**
+   * Starts one transaction on a worker thread and returns once the transport has it: the outcome
+   * is recorded when the transport completes, through the store's group commit, and the listener
+   * hears of it only once it is durable. The transaction keeps its slot (and the entry stays in
+   * flight, so it is not dispatched twice) until then; a crash before the outcome is durable
+   * redelivers it, never loses it.
+   */
   private void run(Job job) {
-    List<Consumer<QueueListener>> events = new ArrayList<>();
+    Envelope envelope = job.entry().envelope().withRecipients(job.recipients());
+    CompletableFuture<List<RecipientResult>> delivery;
     try {
-      events = record(job, attempt(job));
+      delivery = transport.deliverAsync(envelope, store.message(job.entry().id()));
     } catch (RuntimeException e) {
+      delivery = CompletableFuture.failedFuture(e);
+    }
+    delivery
+        .handleAsync((raw, failure) -> results(job, raw, failure), workers)
+        .thenCompose(results -> record(job, results))
+        .whenCompleteAsync((events, failure) -> finish(job, events, failure), workers);
+  }
+
+  private void finish(Job job, List<Consumer<QueueListener>> events, Throwable failure) {
+    if (failure != null) {
       LOG.warn(
           "cannot record the outcome of delivering {}; holding it for {}",
           job.entry().id(),
           STORE_FAILURE_PAUSE,
-          e);
+          unwrap(failure));
       synchronized (lock) {
         heldUntil.put(job.entry().id(), clock.instant().plus(STORE_FAILURE_PAUSE));
       }
-    } finally {
-      release(job);
     }
+    release(job);
     pump();
-    for (Consumer<QueueListener> event : events) {
-      tell(event);
+    if (events != null) {
+      for (Consumer<QueueListener> event : events) {
+        tell(event);
+      }
+    }
+    if (!job.notices().isEmpty()) {
+      synchronized (lock) {
+        job.notices().forEach(inFlight::remove);
+      }
+      pump();
     }
   }
 
-  private List<RecipientResult> attempt(Job job) {
-    Envelope envelope = job.entry().envelope().withRecipients(job.recipients());
-    List<RecipientResult> raw;
-    try {
-      raw = transport.deliver(envelope, store.message(job.entry().id()));
-    } catch (MailException e) {
-      return failAll(job, e.isTemporary(), e.getMessage());
-    } catch (RuntimeException e) {
+  private static Throwable unwrap(Throwable t) {
+    Throwable e = t;
+    while (e instanceof CompletionException && e.getCause() != null) {
+      e = e.getCause();
+    }
+    return e;
+  }
+
+  private List<RecipientResult> results(Job job, List<RecipientResult> raw, Throwable failure) {
+    if (failure != null) {
+      Throwable e = unwrap(failure);
+      if (e instanceof MailException me) {
+        return failAll(job, me.isTemporary(), me.getMessage());
+      }
       LOG.debug("transport failed for {}", job.entry().id(), e);
       return failAll(job, true, "delivery failed: " + e);
     }
@@ -580,13 +651,26 @@ public final class MailQueue implements AutoCloseable {
         .toList();
   }
 
-  /** Stores the new state durably; returns the listener events to send. */
-  private List<Consumer<QueueListener>> record(Job job, List<RecipientResult> results) {
+  /**
+   * Stores the new state; the future completes with the listener events to send once it is
+   * durable.
+   */
+  private CompletableFuture<List<Consumer<QueueListener>>> record(
+      Job job, List<RecipientResult> results) {
+    try {
+      return recordNow(job, results);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private CompletableFuture<List<Consumer<QueueListener>>> recordNow(
+      Job job, List<RecipientResult> results) {
     QueueId id = job.entry().id();
     List<Consumer<QueueListener>> events = new ArrayList<>();
     Optional<QueueEntry> stored = store.entry(id);
     if (stored.isEmpty()) {
-      return events;
+      return CompletableFuture.completedFuture(events);
     }
     QueueEntry current = stored.get();
     boolean cancelled;
@@ -595,9 +679,8 @@ public final class MailQueue implements AutoCloseable {
       cancelled = f != null && f.cancelled;
     }
     if (cancelled) {
-      store.delete(id);
       events.add(l -> l.cancelled(current));
-      return events;
+      return store.deleteAsync(id).thenApply(v -> events);
     }
     Instant now = clock.instant();
     Instant expiry = current.created().plus(lifetime);
@@ -669,6 +752,7 @@ public final class MailQueue implements AutoCloseable {
       warning =
           Optional.of(
               notify(
+                  job,
                   updated,
                   updated.recipients(RecipientState.Status.DEFERRED),
                   BounceWriter.Action.DELAYED,
@@ -694,10 +778,10 @@ public final class MailQueue implements AutoCloseable {
               id,
               failed.get(0).recipient());
         } else {
-          dsn = Optional.of(notify(done, failed, BounceWriter.Action.FAILED, now));
+          dsn = Optional.of(notify(job, done, failed, BounceWriter.Action.FAILED, now));
         }
       }
-      store.delete(id);
+      CompletableFuture<Void> write = store.deleteAsync(id);
       if (!failed.isEmpty()) {
         Optional<QueueId> notice = dsn;
         events.add(l -> l.bounced(done, failed, notice));
@@ -708,15 +792,21 @@ public final class MailQueue implements AutoCloseable {
           id,
           done.recipients(RecipientState.Status.DELIVERED).size(),
           failed.size());
-    } else {
-      store.update(done);
+      return write.thenApply(v -> events);
     }
-    return events;
+    return store.updateAsync(done).thenApply(v -> events);
   }
 
-  /** Queues a delivery status notification for the sender of {@code entry}. */
+  /**
+   * Queues a delivery status notification for the sender of {@code entry}, durably. It is held
+   * back from delivery until the listener has heard the outcome that caused it.
+   */
   private QueueId notify(
-      QueueEntry entry, List<RecipientState> recipients, BounceWriter.Action action, Instant now) {
+      Job job,
+      QueueEntry entry,
+      List<RecipientState> recipients,
+      BounceWriter.Action action,
+      Instant now) {
     byte[] report;
     try {
       report =
@@ -732,7 +822,14 @@ public final class MailQueue implements AutoCloseable {
           "cannot read " + entry.id() + " to write its notification", true, e);
     }
     Envelope envelope = Envelope.ofBounce(List.of(entry.envelope().reversePath().orElseThrow()));
-    QueueId dsn = append(envelope, Content.ofBytes(report));
+    QueueEntry notice = QueueEntry.ofNew(QueueId.next(now), envelope, now);
+    synchronized (lock) {
+      inFlight.put(notice.id(), new Flight(null));
+    }
+    job.notices().add(notice.id());
+    store.append(notice, Content.ofBytes(report));
+    tell(l -> l.enqueued(notice));
+    QueueId dsn = notice.id();
     LOG.debug("{} notification {} queued for {}", action.field, dsn, entry.id());
     return dsn;
   }
@@ -776,8 +873,21 @@ public final class MailQueue implements AutoCloseable {
     private Duration delayWarning;
     private QueueListener listener = QueueListener.NONE;
     private String hostname = "localhost";
+    private MessageSigner signer;
 
     private Builder() {}
+
+    /**
+     * Signs every message given to {@link MailQueue#enqueue(Envelope, Message)} or {@link
+     * MailQueue#enqueueAsync(Envelope, Message)} once, at enqueue (for example {@link
+     * dev.mailcore.smtp.dkim.DkimSigner}): the store keeps the signed bytes, so every attempt
+     * sends exactly what was signed. Pre-rendered {@link Content} is stored as given, and
+     * notifications are not signed. Default: no signing.
+     */
+    public Builder signer(MessageSigner value) {
+      this.signer = Objects.requireNonNull(value, "signer");
+      return this;
+    }
 
     /** Sets where messages are kept; the queue closes it on {@link MailQueue#close()}. Required. */
     public Builder store(QueueStore value) {
@@ -810,7 +920,10 @@ public final class MailQueue implements AutoCloseable {
     }
 
     /**
-     * Sets the number of worker threads, which bounds transactions in flight overall; default 8.
+     * Sets the number of worker threads, which is also the most transactions in flight overall
+     * (started and not yet durably recorded); default 8. A transport with asynchronous delivery
+     * ({@link QueueTransport#relay}) frees the thread as soon as it has the transaction, so its
+     * sessions can stream many of them.
      *
      * @throws IllegalArgumentException when not positive
      */

@@ -46,6 +46,34 @@ public interface QueueStore extends AutoCloseable {
   }
 
   /**
+   * Replaces an entry's state like {@link #update} without waiting: the future completes once the
+   * change is durable, or exceptionally with the exception {@code update} would have thrown. A
+   * store with group commit shares one {@code fsync} among many such changes. The default updates
+   * on the calling thread.
+   */
+  default CompletableFuture<Void> updateAsync(QueueEntry entry) {
+    try {
+      update(entry);
+      return CompletableFuture.completedFuture(null);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * Removes an entry like {@link #delete} without waiting: the future completes once the removal
+   * is durable. The default deletes on the calling thread.
+   */
+  default CompletableFuture<Void> deleteAsync(QueueId id) {
+    try {
+      delete(id);
+      return CompletableFuture.completedFuture(null);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
    * Returns the stored bytes of a message; each {@link Content#open()} streams them afresh.
    *
    * @throws java.util.NoSuchElementException when there is no such entry
