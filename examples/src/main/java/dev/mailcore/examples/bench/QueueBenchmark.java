@@ -50,7 +50,8 @@ import java.util.stream.Stream;
  * <p>Deliveries are held back while enqueue is measured (the transport waits), so the numbers are
  * the enqueue path alone.
  *
- * <p>Arguments: {@code [messages [threads [bytes [openEntries]]]]}, default 20000 8 10240 100000.
+ * <p>Arguments: {@code [messages [threads [bytes [openEntries [part]]]]]}, default 20000 8 10240
+ * 100000 all; part {@code e2e} runs the end-to-end comparison alone (for profiling).
  * Run from the repository root, heap capped as the target says: {@code mvn -q -B -o -pl examples
  * -am compile && mvn -q -B -o -pl examples dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt}
  * then {@code java -Xmx256m -cp
@@ -71,9 +72,14 @@ public final class QueueBenchmark {
     int threads = args.length > 1 ? Integer.parseInt(args[1]) : 8;
     int size = args.length > 2 ? Integer.parseInt(args[2]) : 10 * 1024;
     int openEntries = args.length > 3 ? Integer.parseInt(args[3]) : 100_000;
+    String part = args.length > 4 ? args[4] : "all";
     Path root = Files.createTempDirectory("mailcore-queue-bench");
     try {
       byte[] body = body(size);
+      if (part.equals("e2e")) {
+        endToEnd(root, messages, threads, body);
+        return;
+      }
       // warm-up of both paths
       naive(root.resolve("warm-naive"), 1000, threads, body, true);
       queue(root.resolve("warm-queue"), 1000, threads, body, 1);
@@ -278,7 +284,7 @@ public final class QueueBenchmark {
                 MailQueue.builder()
                     .store(FileQueueStore.open(dir))
                     .transport(QueueTransport.relay(relay))
-                    .workers(SESSIONS * 8)
+                    .workers(Integer.getInteger("bench.workers", SESSIONS * 8))
                     .domainConcurrency(SESSIONS * 8)
                     .listener(counter)
                     .build()) {

@@ -15,10 +15,10 @@ import java.util.TreeSet;
  */
 final class EntryIndex {
 
-  private record DueKey(Instant due, String id) {}
+  private record DueKey(Instant due, QueueId id) {}
 
   private static final Comparator<DueKey> ORDER =
-      Comparator.comparing(DueKey::due).thenComparing(DueKey::id);
+      Comparator.comparing(DueKey::due).thenComparing(k -> k.id().value());
 
   private final Map<QueueId, QueueEntry> entries = new LinkedHashMap<>();
   private final TreeSet<DueKey> due = new TreeSet<>(ORDER);
@@ -27,16 +27,16 @@ final class EntryIndex {
   void put(QueueEntry entry) {
     QueueEntry old = entries.put(entry.id(), entry);
     if (old != null) {
-      old.nextAttempt().ifPresent(t -> due.remove(new DueKey(t, old.id().value())));
+      old.nextAttempt().ifPresent(t -> due.remove(new DueKey(t, old.id())));
     }
-    entry.nextAttempt().ifPresent(t -> due.add(new DueKey(t, entry.id().value())));
+    entry.nextAttempt().ifPresent(t -> due.add(new DueKey(t, entry.id())));
   }
 
   /** Removes an entry; returns it, when there was one. */
   Optional<QueueEntry> remove(QueueId id) {
     QueueEntry old = entries.remove(id);
     if (old != null) {
-      old.nextAttempt().ifPresent(t -> due.remove(new DueKey(t, old.id().value())));
+      old.nextAttempt().ifPresent(t -> due.remove(new DueKey(t, old.id())));
     }
     return Optional.ofNullable(old);
   }
@@ -63,7 +63,7 @@ final class EntryIndex {
       if (k.due().isAfter(now) || out.size() >= limit) {
         break;
       }
-      out.add(entries.get(new QueueId(k.id())));
+      out.add(entries.get(k.id()));
     }
     return out;
   }

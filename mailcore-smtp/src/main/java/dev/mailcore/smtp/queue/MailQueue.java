@@ -99,7 +99,9 @@ public final class MailQueue implements AutoCloseable {
   private ScheduledFuture<?> wakeup;
   private Instant wakeupAt;
   private boolean closed;
-  private int running; // transactions started and not yet recorded; guarded by lock
+  // guarded by lock: transactions at the transport, and those not yet durably recorded
+  private int sending;
+  private int unfinished;
 
   /** An entry being worked on; at most one per entry. */
   private static final class Flight {
@@ -282,7 +284,7 @@ public final class MailQueue implements AutoCloseable {
   public QueueStats stats() {
     int flying;
     synchronized (lock) {
-      flying = running;
+      flying = sending;
     }
     return QueueStats.of(store.entries(), flying);
   }
@@ -371,11 +373,11 @@ public final class MailQueue implements AutoCloseable {
     }
     boolean interrupted = false;
     synchronized (lock) {
-      while (running > 0 && !interrupted) {
+      while (unfinished > 0 && !interrupted) {
         try {
           lock.wait(TimeUnit.MINUTES.toMillis(1));
-          if (running > 0) {
-            LOG.info("queue close: still waiting for {} transactions in flight", running);
+          if (unfinished > 0) {
+            LOG.info("queue close: still waiting for {} transactions in flight", unfinished);
           }
         } catch (InterruptedException e) {
           interrupted = true; // stop waiting; what is in flight is redelivered after a restart
@@ -425,7 +427,7 @@ public final class MailQueue implements AutoCloseable {
       }
       Instant now = clock.instant();
       Instant wake = null;
-      int free = workerCount - running;
+      int free = workerCount - sending;
       heldUntil.values().removeIf(t -> !t.isAfter(now));
       // Look a little past what can start, so a domain at its cap does not stall the others, but
       // not so far that every enqueue walks a long backlog.
@@ -469,7 +471,8 @@ public final class MailQueue implements AutoCloseable {
           }
           activePerDomain.merge(domain, 1, Integer::sum);
           inFlight.put(entry.id(), new Flight(domain));
-          running++;
+          sending++;
+          unfinished++;
           List<Mailbox> rcpts = d.getValue();
           jobs.add(
               new Job(
@@ -497,6 +500,7 @@ public final class MailQueue implements AutoCloseable {
       } catch (RuntimeException e) {
         // rejected: the queue is closing; the entry stays queued as it is
         LOG.debug("queue closing, {} stays queued", job.entry().id());
+        transportDone(job);
         release(job);
       }
     }
@@ -557,11 +561,22 @@ public final class MailQueue implements AutoCloseable {
     }
   }
 
+  /**
+   * Frees the transaction's slot once the transport is done with it, so the next one starts while
+   * this outcome waits for the disk; the entry itself stays in flight until {@link #release}.
+   */
+  private void transportDone(Job job) {
+    synchronized (lock) {
+      activePerDomain.computeIfPresent(job.domain(), (k, v) -> v <= 1 ? null : v - 1);
+      sending--;
+    }
+    pump();
+  }
+
   private void release(Job job) {
     synchronized (lock) {
       inFlight.remove(job.entry().id());
-      activePerDomain.computeIfPresent(job.domain(), (k, v) -> v <= 1 ? null : v - 1);
-      running--;
+      unfinished--;
       lock.notifyAll();
     }
   }
@@ -584,7 +599,15 @@ public final class MailQueue implements AutoCloseable {
       delivery = CompletableFuture.failedFuture(e);
     }
     delivery
-        .handleAsync((raw, failure) -> results(job, raw, failure), workers)
+        .handleAsync(
+            (raw, failure) -> {
+              try {
+                return results(job, raw, failure);
+              } finally {
+                transportDone(job);
+              }
+            },
+            workers)
         .thenCompose(results -> record(job, results))
         .whenCompleteAsync((events, failure) -> finish(job, events, failure), workers);
   }
