@@ -321,6 +321,21 @@ public final class FileQueueStore implements QueueStore {
   }
 
   @Override
+  public boolean claim(QueueId id) {
+    synchronized (lock) {
+      index.claim(id);
+      return true;
+    }
+  }
+
+  @Override
+  public void unclaim(QueueId id) {
+    synchronized (lock) {
+      index.unclaim(id);
+    }
+  }
+
+  @Override
   public Optional<Instant> nextDue() {
     synchronized (lock) {
       return index.nextDue();

@@ -30,6 +30,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -89,6 +91,7 @@ public final class MailQueue implements AutoCloseable {
   private final QueueListener listener;
   private final BounceWriter bounces;
   private final MessageSigner signer;
+  private final AtomicBoolean pumpScheduled = new AtomicBoolean();
 
   private final Object lock = new Object();
   private final Map<QueueId, Flight> inFlight = new HashMap<>();
@@ -102,11 +105,13 @@ public final class MailQueue implements AutoCloseable {
   // guarded by lock: transactions at the transport, and those not yet durably recorded
   private int sending;
   private int unfinished;
+  private int claimed; // entries in flight that the store leaves out of its due scan
 
   /** An entry being worked on; at most one per entry. */
   private static final class Flight {
     final String domain;
     volatile boolean cancelled;
+    boolean claimed; // guarded by lock
 
     Flight(String domain) {
       this.domain = domain;
@@ -205,7 +210,7 @@ public final class MailQueue implements AutoCloseable {
         .thenApplyAsync(
             done -> {
               tell(l -> l.enqueued(entry));
-              pump();
+              pumpSoon();
               return entry.id();
             },
             events);
@@ -418,6 +423,32 @@ public final class MailQueue implements AutoCloseable {
 
   // ---------------------------------------------------------------- dispatch
 
+  /**
+   * Pumps on the event thread, once for every burst of requests: a batch of enqueues made durable
+   * by one group commit, or of transactions finishing together, scans the due entries once.
+   */
+  private void pumpSoon() {
+    if (!pumpScheduled.compareAndSet(false, true)) {
+      return; // a pump is queued and has not started yet: it sees this request's change too
+    }
+    try {
+      events.execute(
+          () -> {
+            pumpScheduled.set(false);
+            try {
+              pump();
+            } catch (RuntimeException e) {
+              LOG.warn("queue dispatch failed; retrying in {}", STORE_FAILURE_PAUSE, e);
+              retryPumpLater();
+            }
+          });
+    } catch (RejectedExecutionException e) {
+      // the queue is closed and its event thread gone: there is nothing left to dispatch
+      pumpScheduled.set(false);
+      LOG.debug("queue closed; dispatch request dropped");
+    }
+  }
+
   /** Starts what is due and allowed; schedules a wake-up for the rest. */
   private void pump() {
     List<Job> jobs = new ArrayList<>();
@@ -431,7 +462,7 @@ public final class MailQueue implements AutoCloseable {
       heldUntil.values().removeIf(t -> !t.isAfter(now));
       // Look a little past what can start, so a domain at its cap does not stall the others, but
       // not so far that every enqueue walks a long backlog.
-      int limit = free > 0 ? Math.min(DUE_SCAN_LIMIT, inFlight.size() + free * 16) : 0;
+      int limit = free > 0 ? Math.min(DUE_SCAN_LIMIT, inFlight.size() - claimed + free * 16) : 0;
       scan:
       for (QueueEntry entry : limit > 0 ? store.due(now, limit) : List.<QueueEntry>of()) {
         if (free == 0) {
@@ -470,7 +501,12 @@ public final class MailQueue implements AutoCloseable {
             overallBucket.take();
           }
           activePerDomain.merge(domain, 1, Integer::sum);
-          inFlight.put(entry.id(), new Flight(domain));
+          Flight flight = new Flight(domain);
+          inFlight.put(entry.id(), flight);
+          if (store.claim(entry.id())) {
+            flight.claimed = true;
+            claimed++;
+          }
           sending++;
           unfinished++;
           List<Mailbox> rcpts = d.getValue();
@@ -552,11 +588,15 @@ public final class MailQueue implements AutoCloseable {
       pump();
     } catch (RuntimeException e) {
       LOG.warn("queue dispatch failed; retrying in {}", STORE_FAILURE_PAUSE, e);
-      synchronized (lock) {
-        if (!closed) {
-          Instant now = clock.instant();
-          scheduleWakeup(now.plus(STORE_FAILURE_PAUSE), now);
-        }
+      retryPumpLater();
+    }
+  }
+
+  private void retryPumpLater() {
+    synchronized (lock) {
+      if (!closed) {
+        Instant now = clock.instant();
+        scheduleWakeup(now.plus(STORE_FAILURE_PAUSE), now);
       }
     }
   }
@@ -570,12 +610,16 @@ public final class MailQueue implements AutoCloseable {
       activePerDomain.computeIfPresent(job.domain(), (k, v) -> v <= 1 ? null : v - 1);
       sending--;
     }
-    pump();
+    pumpSoon();
   }
 
   private void release(Job job) {
     synchronized (lock) {
-      inFlight.remove(job.entry().id());
+      Flight f = inFlight.remove(job.entry().id());
+      if (f != null && f.claimed) {
+        claimed--;
+        store.unclaim(job.entry().id()); // a no-op when the outcome replaced the state
+      }
       unfinished--;
       lock.notifyAll();
     }

@@ -108,6 +108,20 @@ public interface QueueStore extends AutoCloseable {
    */
   List<QueueEntry> due(Instant now, int limit);
 
+  /**
+   * Leaves the entry out of {@link #due} and {@link #nextDue} until its state is next replaced or
+   * it is deleted, or {@link #unclaim} is called: the queue claims an entry while a transaction for
+   * it is in flight, so the due scan does not walk every entry in flight each time. A claim is not
+   * stored (a reopened store has none). Returns false when the store does not support claims (the
+   * default), in which case {@link #due} goes on returning the entry.
+   */
+  default boolean claim(QueueId id) {
+    return false;
+  }
+
+  /** Ends a claim made with {@link #claim} on an entry whose state did not change. */
+  default void unclaim(QueueId id) {}
+
   /** Returns when the earliest open recipient of any entry is due; empty when none is open. */
   Optional<Instant> nextDue();
 
