@@ -51,7 +51,9 @@ import java.util.stream.Stream;
  * the enqueue path alone.
  *
  * <p>Arguments: {@code [messages [threads [bytes [openEntries [part]]]]]}, default 20000 8 10240
- * 100000 all; part {@code e2e} runs the end-to-end comparison alone (for profiling).
+ * 100000 all; part {@code e2e} runs the end-to-end comparison alone (for profiling). The queue
+ * keeps sessions x 16 transactions in flight (the relay's window); {@code -Dbench.workers=N}
+ * overrides it.
  * Run from the repository root, heap capped as the target says: {@code mvn -q -B -o -pl examples
  * -am compile && mvn -q -B -o -pl examples dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt}
  * then {@code java -Xmx256m -cp
@@ -63,6 +65,8 @@ public final class QueueBenchmark {
   private static final int WINDOW = 32;
   private static final int ROUNDS = 3;
   private static final int SESSIONS = 4;
+  /** The relay's default unacknowledged transactions per session; the queue keeps as many. */
+  private static final int WINDOW_PER_SESSION = 16;
   private static final Mailbox FROM = Mailbox.of("bench", "shop.example");
 
   private QueueBenchmark() {}
@@ -284,8 +288,8 @@ public final class QueueBenchmark {
                 MailQueue.builder()
                     .store(FileQueueStore.open(dir))
                     .transport(QueueTransport.relay(relay))
-                    .workers(Integer.getInteger("bench.workers", SESSIONS * 8))
-                    .domainConcurrency(SESSIONS * 8)
+                    .workers(Integer.getInteger("bench.workers", SESSIONS * WINDOW_PER_SESSION))
+                    .domainConcurrency(SESSIONS * WINDOW_PER_SESSION)
                     .listener(counter)
                     .build()) {
           AtomicInteger next = new AtomicInteger();

@@ -74,6 +74,7 @@ public final class FileQueueStore implements QueueStore {
   private static final int MAX_BATCH = 512;
   private static final double RELOCATE_BELOW_LIVE_FRACTION = 0.3;
   private static final long PREALLOCATE_CHUNK = 8L << 20;
+  private static final int RELOCATE_RETRY_PASSES = 1024;
 
   /** A journal segment and what in it is still needed. */
   private static final class Segment {
@@ -82,6 +83,8 @@ public final class FileQueueStore implements QueueStore {
     long size;
     int refs;
     long liveBytes;
+    int relocateAgainAt = Integer.MAX_VALUE; // refs at or below which relocation is tried again
+    int passesSinceRelocation; // maintenance passes since, to retry now and then anyway
 
     Segment(long number, Path path) {
       this.number = number;
@@ -764,7 +767,9 @@ public final class FileQueueStore implements QueueStore {
         }
         relocate = oldest.refs > 0;
         if (relocate
-            && oldest.liveBytes > RELOCATE_BELOW_LIVE_FRACTION * Math.max(1, oldest.size)) {
+            && (oldest.liveBytes > RELOCATE_BELOW_LIVE_FRACTION * Math.max(1, oldest.size)
+                || (oldest.refs > oldest.relocateAgainAt
+                    && ++oldest.passesSinceRelocation < RELOCATE_RETRY_PASSES))) {
           return;
         }
       }
@@ -772,8 +777,11 @@ public final class FileQueueStore implements QueueStore {
         relocateFrom(oldest);
         synchronized (lock) {
           if (oldest.refs > 0) {
-            LOG.warn(
-                "queue segment {} still holds {} live records after relocation",
+            // what is left waits for its first attempt: deleted soon, not worth copying
+            oldest.relocateAgainAt = oldest.refs / 2;
+            oldest.passesSinceRelocation = 0;
+            LOG.debug(
+                "queue segment {} keeps {} records of entries not yet attempted",
                 oldest.path,
                 oldest.refs);
             return;
@@ -789,7 +797,11 @@ public final class FileQueueStore implements QueueStore {
     }
   }
 
-  /** Copies every live entry of {@code seg} to the head (bytes and current state), durably. */
+  /**
+   * Copies the live entries of {@code seg} that were deferred at least once to the head (bytes and
+   * current state), durably, and the current states kept in it. Entries not yet attempted stay: they
+   * are about to be delivered, and copying a backlog would only double the writes.
+   */
   private void relocateFrom(Segment seg) {
     List<Request> moves = new ArrayList<>();
     synchronized (lock) {
@@ -797,6 +809,9 @@ public final class FileQueueStore implements QueueStore {
         Location loc = e.getValue();
         QueueEntry entry = index.get(e.getKey()).orElseThrow();
         if (loc.bodySegment == seg.number) {
+          if (entry.recipients().stream().allMatch(r -> r.attempts() == 0)) {
+            continue;
+          }
           QueueId id = e.getKey();
           long length = loc.bodyLength;
           Path path = seg.path;

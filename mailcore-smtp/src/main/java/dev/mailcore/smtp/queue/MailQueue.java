@@ -256,7 +256,7 @@ public final class MailQueue implements AutoCloseable {
     store.append(entry, bytes);
     LOG.debug("queued {} for {} recipients", entry.id(), envelope.recipients().size());
     tell(l -> l.enqueued(entry));
-    pump();
+    pumpSoon();
     return entry.id();
   }
 

@@ -280,4 +280,26 @@ class FileQueueStoreTest extends QueueStoreContract {
       assertThat(reopened.entries()).extracting(e -> e.id().value()).containsExactly("a1", "d4");
     }
   }
+
+  @Test
+  void leavesAnEntryNotYetAttemptedInItsSegmentUntilItIsGone() throws Exception {
+    store.close();
+    store = FileQueueStore.open(dir, 8192);
+    for (int i = 0; i < 30; i++) {
+      store.append(entry("m" + i, T0), bytes(body(i, 1000)));
+    }
+    Path first = segments().get(0);
+    for (int i = 1; i < 30; i++) {
+      store.delete(new QueueId("m" + i));
+    }
+    store.append(entry("tail", T0), bytes("x"));
+
+    assertThat(segments()).as("m0 is about to be delivered: not copied").contains(first);
+    assertThat(new String(store.message(new QueueId("m0")).readAllBytes(), StandardCharsets.UTF_8))
+        .isEqualTo(body(0, 1000));
+
+    store.delete(new QueueId("m0"));
+    store.append(entry("tail2", T0), bytes("y"));
+    assertThat(segments()).doesNotContain(first).hasSizeLessThanOrEqualTo(2);
+  }
 }
