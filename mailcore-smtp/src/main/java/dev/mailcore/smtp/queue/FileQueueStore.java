@@ -41,10 +41,15 @@ import org.slf4j.LoggerFactory;
  * and only then acknowledges them (group commit), so concurrent producers share each {@code fsync}
  * instead of paying one file, one {@code fsync} and one directory {@code fsync} per message. A
  * state change is one record, so it is atomic: after a crash the reopened store holds the last
- * acknowledged state of every entry. Opening replays the journal; a record torn by a crash (never
- * acknowledged) at the end of the last segment is cut off with a log line. A segment is deleted,
- * oldest first, once nothing in it is live; entries still queued in an old, mostly dead segment are
- * copied forward first, so long-deferred messages do not pin disk space.
+ * acknowledged state of every entry. The head segment is preallocated ahead of the writer in
+ * chunks of zeros, written and synced once, so the group commits overwrite allocated blocks in place
+ * and {@code force(false)} (fdatasync) commits no file-system metadata. Opening replays the journal
+ * up to the first record whose header or CRC does not check out (the zero tail, or a record torn by
+ * a crash, never acknowledged); everything after it is overwritten with zeros, with a log line when
+ * it was not all zeros, so no stale record can ever follow the records written next. A clean close
+ * drops the zero tail. A segment is deleted, oldest first, once nothing in it is live; entries
+ * deferred at least once that are still queued in an old, mostly dead segment are copied forward
+ * first, so long-deferred messages do not pin disk space.
  *
  * <p>The whole index (entries, not message bytes) is kept in memory, about 1 KB per entry. A
  * directory may be opened by one store at a time; a lock file keeps a second process out.
