@@ -723,18 +723,21 @@ public final class FileQueueStore implements QueueStore {
     long from = Math.max(preallocatedEnd, headPosition);
     long to = Math.min(from + chunk, segmentBytes);
     try {
-      ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(chunk, 1 << 20));
-      for (long pos = from; pos < to; ) {
-        zeros.clear();
-        zeros.limit((int) Math.min(zeros.capacity(), to - pos));
-        int n = headChannel.write(zeros, pos);
-        pos += n;
-      }
+      writeZeros(headChannel, from, to);
       headChannel.force(true);
       preallocatedEnd = to;
     } catch (IOException e) {
       // Only speed depends on it: later batches grow the file and force its metadata instead.
       LOG.warn("cannot preallocate queue journal {}; writes go on without", head.path, e);
+    }
+  }
+
+  private static void writeZeros(FileChannel ch, long from, long to) throws IOException {
+    ByteBuffer zeros = ByteBuffer.allocate((int) Math.max(1, Math.min(to - from, 1 << 20)));
+    for (long pos = from; pos < to; ) {
+      zeros.clear();
+      zeros.limit((int) Math.min(zeros.capacity(), to - pos));
+      pos += ch.write(zeros, pos);
     }
   }
 
@@ -877,12 +880,7 @@ public final class FileQueueStore implements QueueStore {
               "queue journal {}: discarded {} bytes of unacknowledged writes cut off by a crash",
               name,
               dirty - end);
-          ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(dirty - end, 1 << 20));
-          for (long pos = end; pos < dirty; ) {
-            zeros.clear();
-            zeros.limit((int) Math.min(zeros.capacity(), dirty - pos));
-            pos += headChannel.write(zeros, pos);
-          }
+          writeZeros(headChannel, end, dirty);
           headChannel.force(true);
         }
         headPosition = end;
