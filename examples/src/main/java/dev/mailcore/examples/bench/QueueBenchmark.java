@@ -50,7 +50,10 @@ import java.util.stream.Stream;
  * <p>Deliveries are held back while enqueue is measured (the transport waits), so the numbers are
  * the enqueue path alone.
  *
- * <p>Arguments: {@code [messages [threads [bytes [openEntries]]]]}, default 20000 8 10240 100000.
+ * <p>Arguments: {@code [messages [threads [bytes [openEntries [part]]]]]}, default 20000 8 10240
+ * 100000 all; part {@code e2e} runs the end-to-end comparison alone (for profiling). The queue
+ * keeps sessions x 16 transactions in flight (the relay's window); {@code -Dbench.workers=N}
+ * overrides it.
  * Run from the repository root, heap capped as the target says: {@code mvn -q -B -o -pl examples
  * -am compile && mvn -q -B -o -pl examples dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt}
  * then {@code java -Xmx256m -cp
@@ -62,6 +65,8 @@ public final class QueueBenchmark {
   private static final int WINDOW = 32;
   private static final int ROUNDS = 3;
   private static final int SESSIONS = 4;
+  /** The relay's default unacknowledged transactions per session; the queue keeps as many. */
+  private static final int WINDOW_PER_SESSION = 16;
   private static final Mailbox FROM = Mailbox.of("bench", "shop.example");
 
   private QueueBenchmark() {}
@@ -71,9 +76,14 @@ public final class QueueBenchmark {
     int threads = args.length > 1 ? Integer.parseInt(args[1]) : 8;
     int size = args.length > 2 ? Integer.parseInt(args[2]) : 10 * 1024;
     int openEntries = args.length > 3 ? Integer.parseInt(args[3]) : 100_000;
+    String part = args.length > 4 ? args[4] : "all";
     Path root = Files.createTempDirectory("mailcore-queue-bench");
     try {
       byte[] body = body(size);
+      if (part.equals("e2e")) {
+        endToEnd(root, messages, threads, body);
+        return;
+      }
       // warm-up of both paths
       naive(root.resolve("warm-naive"), 1000, threads, body, true);
       queue(root.resolve("warm-queue"), 1000, threads, body, 1);
@@ -278,8 +288,8 @@ public final class QueueBenchmark {
                 MailQueue.builder()
                     .store(FileQueueStore.open(dir))
                     .transport(QueueTransport.relay(relay))
-                    .workers(SESSIONS * 8)
-                    .domainConcurrency(SESSIONS * 8)
+                    .workers(Integer.getInteger("bench.workers", SESSIONS * WINDOW_PER_SESSION))
+                    .domainConcurrency(SESSIONS * WINDOW_PER_SESSION)
                     .listener(counter)
                     .build()) {
           AtomicInteger next = new AtomicInteger();

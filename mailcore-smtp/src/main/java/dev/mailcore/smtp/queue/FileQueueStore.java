@@ -41,10 +41,15 @@ import org.slf4j.LoggerFactory;
  * and only then acknowledges them (group commit), so concurrent producers share each {@code fsync}
  * instead of paying one file, one {@code fsync} and one directory {@code fsync} per message. A
  * state change is one record, so it is atomic: after a crash the reopened store holds the last
- * acknowledged state of every entry. Opening replays the journal; a record torn by a crash (never
- * acknowledged) at the end of the last segment is cut off with a log line. A segment is deleted,
- * oldest first, once nothing in it is live; entries still queued in an old, mostly dead segment are
- * copied forward first, so long-deferred messages do not pin disk space.
+ * acknowledged state of every entry. The head segment is preallocated ahead of the writer in
+ * chunks of zeros, written and synced once, so the group commits overwrite allocated blocks in place
+ * and {@code force(false)} (fdatasync) commits no file-system metadata. Opening replays the journal
+ * up to the first record whose header or CRC does not check out (the zero tail, or a record torn by
+ * a crash, never acknowledged); everything after it is overwritten with zeros, with a log line when
+ * it was not all zeros, so no stale record can ever follow the records written next. A clean close
+ * drops the zero tail. A segment is deleted, oldest first, once nothing in it is live; entries
+ * deferred at least once that are still queued in an old, mostly dead segment are copied forward
+ * first, so long-deferred messages do not pin disk space.
  *
  * <p>The whole index (entries, not message bytes) is kept in memory, about 1 KB per entry. A
  * directory may be opened by one store at a time; a lock file keeps a second process out.
@@ -73,6 +78,8 @@ public final class FileQueueStore implements QueueStore {
   private static final int MAX_META = 16 << 20;
   private static final int MAX_BATCH = 512;
   private static final double RELOCATE_BELOW_LIVE_FRACTION = 0.3;
+  private static final long PREALLOCATE_CHUNK = 8L << 20;
+  private static final int RELOCATE_RETRY_PASSES = 1024;
 
   /** A journal segment and what in it is still needed. */
   private static final class Segment {
@@ -81,6 +88,8 @@ public final class FileQueueStore implements QueueStore {
     long size;
     int refs;
     long liveBytes;
+    int relocateAgainAt = Integer.MAX_VALUE; // refs at or below which relocation is tried again
+    int passesSinceRelocation; // maintenance passes since, to retry now and then anyway
 
     Segment(long number, Path path) {
       this.number = number;
@@ -222,7 +231,38 @@ public final class FileQueueStore implements QueueStore {
             new IllegalStateException("entry exists: " + entry.id()));
       }
     }
-    Request r = new Request(ENQUEUE, entry, entry.id(), message);
+    return submitAsync(new Request(ENQUEUE, entry, entry.id(), message));
+  }
+
+  /**
+   * Replaces an entry's state like {@link #update} without waiting: the future completes once the
+   * new state is durable (shared {@code fsync} with every other write of the batch).
+   */
+  @Override
+  public CompletableFuture<Void> updateAsync(QueueEntry entry) {
+    Objects.requireNonNull(entry, "entry");
+    synchronized (lock) {
+      if (!index.contains(entry.id())) {
+        return CompletableFuture.failedFuture(
+            new NoSuchElementException("no queue entry " + entry.id()));
+      }
+    }
+    return submitAsync(new Request(STATE, entry, entry.id(), null));
+  }
+
+  /** Removes an entry like {@link #delete} without waiting for the disk. */
+  @Override
+  public CompletableFuture<Void> deleteAsync(QueueId id) {
+    Objects.requireNonNull(id, "id");
+    synchronized (lock) {
+      if (!index.contains(id)) {
+        return CompletableFuture.completedFuture(null);
+      }
+    }
+    return submitAsync(new Request(DELETE, null, id, null));
+  }
+
+  private CompletableFuture<Void> submitAsync(Request r) {
     try {
       enqueueRequest(r);
     } catch (IllegalStateException e) {
@@ -289,6 +329,21 @@ public final class FileQueueStore implements QueueStore {
   }
 
   @Override
+  public boolean claim(QueueId id) {
+    synchronized (lock) {
+      index.claim(id);
+      return true;
+    }
+  }
+
+  @Override
+  public void unclaim(QueueId id) {
+    synchronized (lock) {
+      index.unclaim(id);
+    }
+  }
+
+  @Override
   public Optional<Instant> nextDue() {
     synchronized (lock) {
       return index.nextDue();
@@ -324,6 +379,10 @@ public final class FileQueueStore implements QueueStore {
     }
     try {
       if (headChannel != null) {
+        if (headChannel.size() > headPosition) {
+          headChannel.truncate(headPosition); // drop the preallocated zeros
+          headChannel.force(true);
+        }
         headChannel.close();
       }
       fileLock.release();
@@ -435,6 +494,7 @@ public final class FileQueueStore implements QueueStore {
       writeBatch(batch);
       if (!stop) {
         maintain();
+        preallocate();
       }
     }
     for (Request r; (r = requests.poll()) != null; ) {
@@ -454,7 +514,13 @@ public final class FileQueueStore implements QueueStore {
       }
     }
     try {
-      headChannel.force(false);
+      // Inside the preallocated (zero-written, synced) part of the segment an fsync changes no
+      // metadata: fdatasync writes the data blocks only and skips the file system's journal.
+      boolean grew = headPosition > preallocatedEnd;
+      headChannel.force(grew);
+      if (grew) {
+        preallocatedEnd = headPosition;
+      }
       forces++;
     } catch (IOException e) {
       for (Request r : batch) {
@@ -514,6 +580,7 @@ public final class FileQueueStore implements QueueStore {
   }
 
   private long partialEnd;
+  private long preallocatedEnd;
   private volatile long forces;
 
   /**
@@ -642,6 +709,42 @@ public final class FileQueueStore implements QueueStore {
     }
   }
 
+  /**
+   * Keeps zero-written, synced space ahead of the head, so the group commits that follow overwrite
+   * allocated blocks in place instead of growing the file (each growth costs a metadata journal
+   * commit). Zeros are written for real: a sparse {@code setLength} or unwritten extents would still
+   * need metadata on the first write. Writer thread only, between batches, one chunk at a time.
+   */
+  private void preallocate() {
+    long chunk = preallocateChunk();
+    if (preallocatedEnd - headPosition >= chunk / 2 || preallocatedEnd >= segmentBytes) {
+      return;
+    }
+    long from = Math.max(preallocatedEnd, headPosition);
+    long to = Math.min(from + chunk, segmentBytes);
+    try {
+      writeZeros(headChannel, from, to);
+      headChannel.force(true);
+      preallocatedEnd = to;
+    } catch (IOException e) {
+      // Only speed depends on it: later batches grow the file and force its metadata instead.
+      LOG.warn("cannot preallocate queue journal {}; writes go on without", head.path, e);
+    }
+  }
+
+  private static void writeZeros(FileChannel ch, long from, long to) throws IOException {
+    ByteBuffer zeros = ByteBuffer.allocate((int) Math.max(1, Math.min(to - from, 1 << 20)));
+    for (long pos = from; pos < to; ) {
+      zeros.clear();
+      zeros.limit((int) Math.min(zeros.capacity(), to - pos));
+      pos += ch.write(zeros, pos);
+    }
+  }
+
+  private long preallocateChunk() {
+    return Math.max(64 << 10, Math.min(PREALLOCATE_CHUNK, segmentBytes / 4));
+  }
+
   private void roll() throws IOException {
     long number = head.number + 1;
     Path path = segmentPath(number);
@@ -657,6 +760,7 @@ public final class FileQueueStore implements QueueStore {
     head = seg;
     headChannel = ch;
     headPosition = 0;
+    preallocatedEnd = 0;
     LOG.debug("queue journal rolled to {}", path.getFileName());
   }
 
@@ -671,7 +775,9 @@ public final class FileQueueStore implements QueueStore {
         }
         relocate = oldest.refs > 0;
         if (relocate
-            && oldest.liveBytes > RELOCATE_BELOW_LIVE_FRACTION * Math.max(1, oldest.size)) {
+            && (oldest.liveBytes > RELOCATE_BELOW_LIVE_FRACTION * Math.max(1, oldest.size)
+                || (oldest.refs > oldest.relocateAgainAt
+                    && ++oldest.passesSinceRelocation < RELOCATE_RETRY_PASSES))) {
           return;
         }
       }
@@ -679,8 +785,11 @@ public final class FileQueueStore implements QueueStore {
         relocateFrom(oldest);
         synchronized (lock) {
           if (oldest.refs > 0) {
-            LOG.warn(
-                "queue segment {} still holds {} live records after relocation",
+            // what is left waits for its first attempt: deleted soon, not worth copying
+            oldest.relocateAgainAt = oldest.refs / 2;
+            oldest.passesSinceRelocation = 0;
+            LOG.debug(
+                "queue segment {} keeps {} records of entries not yet attempted",
                 oldest.path,
                 oldest.refs);
             return;
@@ -696,7 +805,11 @@ public final class FileQueueStore implements QueueStore {
     }
   }
 
-  /** Copies every live entry of {@code seg} to the head (bytes and current state), durably. */
+  /**
+   * Copies the live entries of {@code seg} that were deferred at least once to the head (bytes and
+   * current state), durably, and the current states kept in it. Entries not yet attempted stay: they
+   * are about to be delivered, and copying a backlog would only double the writes.
+   */
   private void relocateFrom(Segment seg) {
     List<Request> moves = new ArrayList<>();
     synchronized (lock) {
@@ -704,6 +817,9 @@ public final class FileQueueStore implements QueueStore {
         Location loc = e.getValue();
         QueueEntry entry = index.get(e.getKey()).orElseThrow();
         if (loc.bodySegment == seg.number) {
+          if (entry.recipients().stream().allMatch(r -> r.attempts() == 0)) {
+            continue;
+          }
           QueueId id = e.getKey();
           long length = loc.bodyLength;
           Path path = seg.path;
@@ -756,15 +872,19 @@ public final class FileQueueStore implements QueueStore {
         head = seg;
         headChannel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
         long size = headChannel.size();
-        if (end < size) {
+        long dirty = lastNonZero(headChannel, end, size);
+        if (dirty > end) {
+          // Overwrite rather than truncate: the zeros after it stay preallocated, and no stale
+          // record can follow the records written from here on.
           LOG.info(
               "queue journal {}: discarded {} bytes of unacknowledged writes cut off by a crash",
               name,
-              size - end);
-          headChannel.truncate(end);
+              dirty - end);
+          writeZeros(headChannel, end, dirty);
           headChannel.force(true);
         }
         headPosition = end;
+        preallocatedEnd = size;
       }
     }
     if (head == null) {
@@ -843,7 +963,7 @@ public final class FileQueueStore implements QueueStore {
         pos = bodyStart + bodyLength;
       }
       seg.size = pos;
-      if (!last && pos < size) {
+      if (!last && lastNonZero(ch, pos, size) > pos) {
         LOG.warn(
             "queue journal {} is damaged at offset {}: {} bytes skipped; entries there are lost",
             seg.path,
@@ -852,6 +972,31 @@ public final class FileQueueStore implements QueueStore {
       }
       return pos;
     }
+  }
+
+  /**
+   * Returns the end of the last non-zero byte in {@code [from, to)}, or {@code from} when the range
+   * is all zeros (the preallocated tail of a segment).
+   */
+  private static long lastNonZero(FileChannel ch, long from, long to) throws IOException {
+    ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+    long last = from;
+    for (long pos = from; pos < to; ) {
+      buf.clear();
+      buf.limit((int) Math.min(buf.capacity(), to - pos));
+      int n = ch.read(buf, pos);
+      if (n <= 0) {
+        break;
+      }
+      for (int i = n - 1; i >= 0; i--) {
+        if (buf.get(i) != 0) {
+          last = pos + i + 1;
+          break;
+        }
+      }
+      pos += n;
+    }
+    return last;
   }
 
   private static Request decode(byte type, byte[] meta) throws IOException {

@@ -87,6 +87,17 @@ public final class InMemoryQueueStore implements QueueStore {
   }
 
   @Override
+  public synchronized boolean claim(QueueId id) {
+    index.claim(id);
+    return true;
+  }
+
+  @Override
+  public synchronized void unclaim(QueueId id) {
+    index.unclaim(id);
+  }
+
+  @Override
   public synchronized Optional<Instant> nextDue() {
     return index.nextDue();
   }

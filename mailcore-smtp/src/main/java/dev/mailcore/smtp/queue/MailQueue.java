@@ -6,6 +6,8 @@ import dev.mailcore.MailException;
 import dev.mailcore.Mailbox;
 import dev.mailcore.Message;
 import dev.mailcore.RecipientResult;
+import dev.mailcore.smtp.dkim.MessageSigner;
+import dev.mailcore.smtp.internal.SignedRendering;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -21,12 +23,15 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -85,6 +90,8 @@ public final class MailQueue implements AutoCloseable {
   private final Optional<Duration> delayWarning;
   private final QueueListener listener;
   private final BounceWriter bounces;
+  private final MessageSigner signer;
+  private final AtomicBoolean pumpScheduled = new AtomicBoolean();
 
   private final Object lock = new Object();
   private final Map<QueueId, Flight> inFlight = new HashMap<>();
@@ -95,11 +102,16 @@ public final class MailQueue implements AutoCloseable {
   private ScheduledFuture<?> wakeup;
   private Instant wakeupAt;
   private boolean closed;
+  // guarded by lock: transactions at the transport, and those not yet durably recorded
+  private int sending;
+  private int unfinished;
+  private int claimed; // entries in flight that the store leaves out of its due scan
 
   /** An entry being worked on; at most one per entry. */
   private static final class Flight {
     final String domain;
     volatile boolean cancelled;
+    boolean claimed; // guarded by lock
 
     Flight(String domain) {
       this.domain = domain;
@@ -107,7 +119,8 @@ public final class MailQueue implements AutoCloseable {
   }
 
   /** One transaction: recipients of one domain of one entry. */
-  private record Job(QueueEntry entry, String domain, List<Mailbox> recipients) {}
+  private record Job(
+      QueueEntry entry, String domain, List<Mailbox> recipients, List<QueueId> notices) {}
 
   private MailQueue(Builder b) {
     this.store = Objects.requireNonNull(b.store, "store");
@@ -127,6 +140,7 @@ public final class MailQueue implements AutoCloseable {
     this.delayWarning = Optional.ofNullable(b.delayWarning);
     this.listener = b.listener;
     this.bounces = new BounceWriter(b.hostname);
+    this.signer = b.signer;
     this.overallBucket =
         b.rateLimit.isUnlimited() ? null : new TokenBucket(b.rateLimit, clock.instant());
   }
@@ -150,6 +164,11 @@ public final class MailQueue implements AutoCloseable {
   public QueueId enqueue(Envelope envelope, Message message) {
     Objects.requireNonNull(envelope, "envelope");
     Objects.requireNonNull(message, "message");
+    if (signer != null) {
+      try (SignedRendering signed = SignedRendering.of(message, signer)) {
+        return enqueue(envelope, signed.content()); // read into the store before it is deleted
+      }
+    }
     RenderBuffer buffer = new RenderBuffer();
     message.writeTo(buffer);
     return enqueue(envelope, buffer.content());
@@ -191,7 +210,7 @@ public final class MailQueue implements AutoCloseable {
         .thenApplyAsync(
             done -> {
               tell(l -> l.enqueued(entry));
-              pump();
+              pumpSoon();
               return entry.id();
             },
             events);
@@ -207,6 +226,17 @@ public final class MailQueue implements AutoCloseable {
   public CompletableFuture<QueueId> enqueueAsync(Envelope envelope, Message message) {
     Objects.requireNonNull(envelope, "envelope");
     Objects.requireNonNull(message, "message");
+    if (signer != null) {
+      SignedRendering signed = SignedRendering.of(message, signer);
+      CompletableFuture<QueueId> queued;
+      try {
+        queued = enqueueAsync(envelope, signed.content());
+      } catch (RuntimeException e) {
+        signed.close();
+        throw e;
+      }
+      return queued.whenComplete((id, e) -> signed.close());
+    }
     RenderBuffer buffer = new RenderBuffer();
     message.writeTo(buffer);
     return enqueueAsync(envelope, buffer.content());
@@ -226,7 +256,7 @@ public final class MailQueue implements AutoCloseable {
     store.append(entry, bytes);
     LOG.debug("queued {} for {} recipients", entry.id(), envelope.recipients().size());
     tell(l -> l.enqueued(entry));
-    pump();
+    pumpSoon();
     return entry.id();
   }
 
@@ -259,7 +289,7 @@ public final class MailQueue implements AutoCloseable {
   public QueueStats stats() {
     int flying;
     synchronized (lock) {
-      flying = (int) inFlight.values().stream().filter(f -> f.domain != null).count();
+      flying = sending;
     }
     return QueueStats.of(store.entries(), flying);
   }
@@ -346,18 +376,32 @@ public final class MailQueue implements AutoCloseable {
         wakeup.cancel(false);
       }
     }
-    workers.shutdown();
     boolean interrupted = false;
-    while (true) {
+    synchronized (lock) {
+      while (unfinished > 0 && !interrupted) {
+        try {
+          lock.wait(TimeUnit.MINUTES.toMillis(1));
+          if (unfinished > 0) {
+            LOG.info("queue close: still waiting for {} transactions in flight", unfinished);
+          }
+        } catch (InterruptedException e) {
+          interrupted = true; // stop waiting; what is in flight is redelivered after a restart
+        }
+      }
+    }
+    workers.shutdown();
+    while (!interrupted) {
       try {
         if (workers.awaitTermination(1, TimeUnit.MINUTES)) {
           break;
         }
-        LOG.info("queue close: still waiting for transactions in flight");
+        LOG.info("queue close: still waiting for worker threads");
       } catch (InterruptedException e) {
         interrupted = true;
-        workers.shutdownNow();
       }
+    }
+    if (interrupted) {
+      workers.shutdownNow();
     }
     if (ownScheduler) {
       scheduler.shutdownNow();
@@ -379,6 +423,32 @@ public final class MailQueue implements AutoCloseable {
 
   // ---------------------------------------------------------------- dispatch
 
+  /**
+   * Pumps on the event thread, once for every burst of requests: a batch of enqueues made durable
+   * by one group commit, or of transactions finishing together, scans the due entries once.
+   */
+  private void pumpSoon() {
+    if (!pumpScheduled.compareAndSet(false, true)) {
+      return; // a pump is queued and has not started yet: it sees this request's change too
+    }
+    try {
+      events.execute(
+          () -> {
+            pumpScheduled.set(false);
+            try {
+              pump();
+            } catch (RuntimeException e) {
+              LOG.warn("queue dispatch failed; retrying in {}", STORE_FAILURE_PAUSE, e);
+              retryPumpLater();
+            }
+          });
+    } catch (RejectedExecutionException e) {
+      // the queue is closed and its event thread gone: there is nothing left to dispatch
+      pumpScheduled.set(false);
+      LOG.debug("queue closed; dispatch request dropped");
+    }
+  }
+
   /** Starts what is due and allowed; schedules a wake-up for the rest. */
   private void pump() {
     List<Job> jobs = new ArrayList<>();
@@ -388,12 +458,11 @@ public final class MailQueue implements AutoCloseable {
       }
       Instant now = clock.instant();
       Instant wake = null;
-      int free =
-          workerCount - (int) inFlight.values().stream().filter(f -> f.domain != null).count();
+      int free = workerCount - sending;
       heldUntil.values().removeIf(t -> !t.isAfter(now));
       // Look a little past what can start, so a domain at its cap does not stall the others, but
       // not so far that every enqueue walks a long backlog.
-      int limit = free > 0 ? Math.min(DUE_SCAN_LIMIT, inFlight.size() + free * 16) : 0;
+      int limit = free > 0 ? Math.min(DUE_SCAN_LIMIT, inFlight.size() - claimed + free * 16) : 0;
       scan:
       for (QueueEntry entry : limit > 0 ? store.due(now, limit) : List.<QueueEntry>of()) {
         if (free == 0) {
@@ -432,14 +501,22 @@ public final class MailQueue implements AutoCloseable {
             overallBucket.take();
           }
           activePerDomain.merge(domain, 1, Integer::sum);
-          inFlight.put(entry.id(), new Flight(domain));
+          Flight flight = new Flight(domain);
+          inFlight.put(entry.id(), flight);
+          if (store.claim(entry.id())) {
+            flight.claimed = true;
+            claimed++;
+          }
+          sending++;
+          unfinished++;
           List<Mailbox> rcpts = d.getValue();
           jobs.add(
               new Job(
                   entry,
                   domain,
                   List.copyOf(
-                      rcpts.subList(0, Math.min(rcpts.size(), MAX_RECIPIENTS_PER_TRANSACTION)))));
+                      rcpts.subList(0, Math.min(rcpts.size(), MAX_RECIPIENTS_PER_TRANSACTION))),
+                  new ArrayList<>()));
           free--;
           break;
         }
@@ -459,6 +536,7 @@ public final class MailQueue implements AutoCloseable {
       } catch (RuntimeException e) {
         // rejected: the queue is closing; the entry stays queued as it is
         LOG.debug("queue closing, {} stays queued", job.entry().id());
+        transportDone(job);
         release(job);
       }
     }
@@ -510,54 +588,114 @@ public final class MailQueue implements AutoCloseable {
       pump();
     } catch (RuntimeException e) {
       LOG.warn("queue dispatch failed; retrying in {}", STORE_FAILURE_PAUSE, e);
-      synchronized (lock) {
-        if (!closed) {
-          Instant now = clock.instant();
-          scheduleWakeup(now.plus(STORE_FAILURE_PAUSE), now);
-        }
+      retryPumpLater();
+    }
+  }
+
+  private void retryPumpLater() {
+    synchronized (lock) {
+      if (!closed) {
+        Instant now = clock.instant();
+        scheduleWakeup(now.plus(STORE_FAILURE_PAUSE), now);
       }
     }
   }
 
+  /**
+   * Frees the transaction's slot once the transport is done with it, so the next one starts while
+   * this outcome waits for the disk; the entry itself stays in flight until {@link #release}.
+   */
+  private void transportDone(Job job) {
+    synchronized (lock) {
+      activePerDomain.computeIfPresent(job.domain(), (k, v) -> v <= 1 ? null : v - 1);
+      sending--;
+    }
+    pumpSoon();
+  }
+
   private void release(Job job) {
     synchronized (lock) {
-      inFlight.remove(job.entry().id());
-      activePerDomain.computeIfPresent(job.domain(), (k, v) -> v <= 1 ? null : v - 1);
+      Flight f = inFlight.remove(job.entry().id());
+      if (f != null && f.claimed) {
+        claimed--;
+        store.unclaim(job.entry().id()); // a no-op when the outcome replaced the state
+      }
+      unfinished--;
+      lock.notifyAll();
     }
   }
 
   // ---------------------------------------------------------------- one transaction
 
+  /**
+   * Starts one transaction on a worker thread and returns once the transport has it: the outcome
+   * is recorded when the transport completes, through the store's group commit, and the listener
+   * hears of it only once it is durable. The transaction keeps its slot (and the entry stays in
+   * flight, so it is not dispatched twice) until then; a crash before the outcome is durable
+   * redelivers it, never loses it.
+   */
   private void run(Job job) {
-    List<Consumer<QueueListener>> events = new ArrayList<>();
+    Envelope envelope = job.entry().envelope().withRecipients(job.recipients());
+    CompletableFuture<List<RecipientResult>> delivery;
     try {
-      events = record(job, attempt(job));
+      delivery = transport.deliverAsync(envelope, store.message(job.entry().id()));
     } catch (RuntimeException e) {
+      delivery = CompletableFuture.failedFuture(e);
+    }
+    delivery
+        .handleAsync(
+            (raw, failure) -> {
+              try {
+                return results(job, raw, failure);
+              } finally {
+                transportDone(job);
+              }
+            },
+            workers)
+        .thenCompose(results -> record(job, results))
+        .whenCompleteAsync((events, failure) -> finish(job, events, failure), workers);
+  }
+
+  private void finish(Job job, List<Consumer<QueueListener>> events, Throwable failure) {
+    if (failure != null) {
       LOG.warn(
           "cannot record the outcome of delivering {}; holding it for {}",
           job.entry().id(),
           STORE_FAILURE_PAUSE,
-          e);
+          unwrap(failure));
       synchronized (lock) {
         heldUntil.put(job.entry().id(), clock.instant().plus(STORE_FAILURE_PAUSE));
       }
-    } finally {
-      release(job);
     }
+    release(job);
     pump();
-    for (Consumer<QueueListener> event : events) {
-      tell(event);
+    if (events != null) {
+      for (Consumer<QueueListener> event : events) {
+        tell(event);
+      }
+    }
+    if (!job.notices().isEmpty()) {
+      synchronized (lock) {
+        job.notices().forEach(inFlight::remove);
+      }
+      pump();
     }
   }
 
-  private List<RecipientResult> attempt(Job job) {
-    Envelope envelope = job.entry().envelope().withRecipients(job.recipients());
-    List<RecipientResult> raw;
-    try {
-      raw = transport.deliver(envelope, store.message(job.entry().id()));
-    } catch (MailException e) {
-      return failAll(job, e.isTemporary(), e.getMessage());
-    } catch (RuntimeException e) {
+  private static Throwable unwrap(Throwable t) {
+    Throwable e = t;
+    while (e instanceof CompletionException && e.getCause() != null) {
+      e = e.getCause();
+    }
+    return e;
+  }
+
+  private List<RecipientResult> results(Job job, List<RecipientResult> raw, Throwable failure) {
+    if (failure != null) {
+      Throwable e = unwrap(failure);
+      if (e instanceof MailException me) {
+        return failAll(job, me.isTemporary(), me.getMessage());
+      }
       LOG.debug("transport failed for {}", job.entry().id(), e);
       return failAll(job, true, "delivery failed: " + e);
     }
@@ -580,13 +718,26 @@ public final class MailQueue implements AutoCloseable {
         .toList();
   }
 
-  /** Stores the new state durably; returns the listener events to send. */
-  private List<Consumer<QueueListener>> record(Job job, List<RecipientResult> results) {
+  /**
+   * Stores the new state; the future completes with the listener events to send once it is
+   * durable.
+   */
+  private CompletableFuture<List<Consumer<QueueListener>>> record(
+      Job job, List<RecipientResult> results) {
+    try {
+      return recordNow(job, results);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private CompletableFuture<List<Consumer<QueueListener>>> recordNow(
+      Job job, List<RecipientResult> results) {
     QueueId id = job.entry().id();
     List<Consumer<QueueListener>> events = new ArrayList<>();
     Optional<QueueEntry> stored = store.entry(id);
     if (stored.isEmpty()) {
-      return events;
+      return CompletableFuture.completedFuture(events);
     }
     QueueEntry current = stored.get();
     boolean cancelled;
@@ -595,9 +746,8 @@ public final class MailQueue implements AutoCloseable {
       cancelled = f != null && f.cancelled;
     }
     if (cancelled) {
-      store.delete(id);
       events.add(l -> l.cancelled(current));
-      return events;
+      return store.deleteAsync(id).thenApply(v -> events);
     }
     Instant now = clock.instant();
     Instant expiry = current.created().plus(lifetime);
@@ -669,6 +819,7 @@ public final class MailQueue implements AutoCloseable {
       warning =
           Optional.of(
               notify(
+                  job,
                   updated,
                   updated.recipients(RecipientState.Status.DEFERRED),
                   BounceWriter.Action.DELAYED,
@@ -694,10 +845,10 @@ public final class MailQueue implements AutoCloseable {
               id,
               failed.get(0).recipient());
         } else {
-          dsn = Optional.of(notify(done, failed, BounceWriter.Action.FAILED, now));
+          dsn = Optional.of(notify(job, done, failed, BounceWriter.Action.FAILED, now));
         }
       }
-      store.delete(id);
+      CompletableFuture<Void> write = store.deleteAsync(id);
       if (!failed.isEmpty()) {
         Optional<QueueId> notice = dsn;
         events.add(l -> l.bounced(done, failed, notice));
@@ -708,15 +859,21 @@ public final class MailQueue implements AutoCloseable {
           id,
           done.recipients(RecipientState.Status.DELIVERED).size(),
           failed.size());
-    } else {
-      store.update(done);
+      return write.thenApply(v -> events);
     }
-    return events;
+    return store.updateAsync(done).thenApply(v -> events);
   }
 
-  /** Queues a delivery status notification for the sender of {@code entry}. */
+  /**
+   * Queues a delivery status notification for the sender of {@code entry}, durably. It is held
+   * back from delivery until the listener has heard the outcome that caused it.
+   */
   private QueueId notify(
-      QueueEntry entry, List<RecipientState> recipients, BounceWriter.Action action, Instant now) {
+      Job job,
+      QueueEntry entry,
+      List<RecipientState> recipients,
+      BounceWriter.Action action,
+      Instant now) {
     byte[] report;
     try {
       report =
@@ -732,7 +889,14 @@ public final class MailQueue implements AutoCloseable {
           "cannot read " + entry.id() + " to write its notification", true, e);
     }
     Envelope envelope = Envelope.ofBounce(List.of(entry.envelope().reversePath().orElseThrow()));
-    QueueId dsn = append(envelope, Content.ofBytes(report));
+    QueueEntry notice = QueueEntry.ofNew(QueueId.next(now), envelope, now);
+    synchronized (lock) {
+      inFlight.put(notice.id(), new Flight(null));
+    }
+    job.notices().add(notice.id());
+    store.append(notice, Content.ofBytes(report));
+    tell(l -> l.enqueued(notice));
+    QueueId dsn = notice.id();
     LOG.debug("{} notification {} queued for {}", action.field, dsn, entry.id());
     return dsn;
   }
@@ -776,8 +940,21 @@ public final class MailQueue implements AutoCloseable {
     private Duration delayWarning;
     private QueueListener listener = QueueListener.NONE;
     private String hostname = "localhost";
+    private MessageSigner signer;
 
     private Builder() {}
+
+    /**
+     * Signs every message given to {@link MailQueue#enqueue(Envelope, Message)} or {@link
+     * MailQueue#enqueueAsync(Envelope, Message)} once, at enqueue (for example {@link
+     * dev.mailcore.smtp.dkim.DkimSigner}): the store keeps the signed bytes, so every attempt
+     * sends exactly what was signed. Pre-rendered {@link Content} is stored as given, and
+     * notifications are not signed. Default: no signing.
+     */
+    public Builder signer(MessageSigner value) {
+      this.signer = Objects.requireNonNull(value, "signer");
+      return this;
+    }
 
     /** Sets where messages are kept; the queue closes it on {@link MailQueue#close()}. Required. */
     public Builder store(QueueStore value) {
@@ -810,7 +987,10 @@ public final class MailQueue implements AutoCloseable {
     }
 
     /**
-     * Sets the number of worker threads, which bounds transactions in flight overall; default 8.
+     * Sets the number of worker threads, which is also the most transactions in flight overall
+     * (started and not yet durably recorded); default 8. A transport with asynchronous delivery
+     * ({@link QueueTransport#relay}) frees the thread as soon as it has the transaction, so its
+     * sessions can stream many of them.
      *
      * @throws IllegalArgumentException when not positive
      */

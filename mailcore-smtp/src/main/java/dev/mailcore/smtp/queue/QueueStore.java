@@ -56,6 +56,34 @@ public interface QueueStore extends AutoCloseable {
   }
 
   /**
+   * Replaces an entry's state like {@link #update} without waiting: the future completes once the
+   * change is durable, or exceptionally with the exception {@code update} would have thrown. A
+   * store with group commit shares one {@code fsync} among many such changes. The default updates
+   * on the calling thread.
+   */
+  default CompletableFuture<Void> updateAsync(QueueEntry entry) {
+    try {
+      update(entry);
+      return CompletableFuture.completedFuture(null);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * Removes an entry like {@link #delete} without waiting: the future completes once the removal
+   * is durable. The default deletes on the calling thread.
+   */
+  default CompletableFuture<Void> deleteAsync(QueueId id) {
+    try {
+      delete(id);
+      return CompletableFuture.completedFuture(null);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
    * Returns the stored bytes of a message; each {@link Content#open()} streams them afresh.
    *
    * @throws java.util.NoSuchElementException when there is no such entry
@@ -89,6 +117,20 @@ public interface QueueStore extends AutoCloseable {
    * first.
    */
   List<QueueEntry> due(Instant now, int limit);
+
+  /**
+   * Leaves the entry out of {@link #due} and {@link #nextDue} until its state is next replaced or
+   * it is deleted, or {@link #unclaim} is called: the queue claims an entry while a transaction for
+   * it is in flight, so the due scan does not walk every entry in flight each time. A claim is not
+   * stored (a reopened store has none). Returns false when the store does not support claims (the
+   * default), in which case {@link #due} goes on returning the entry.
+   */
+  default boolean claim(QueueId id) {
+    return false;
+  }
+
+  /** Ends a claim made with {@link #claim} on an entry whose state did not change. */
+  default void unclaim(QueueId id) {}
 
   /** Returns when the earliest open recipient of any entry is due; empty when none is open. */
   Optional<Instant> nextDue();

@@ -4,6 +4,7 @@ import dev.mailcore.Content;
 import dev.mailcore.Envelope;
 import dev.mailcore.RecipientResult;
 import dev.mailcore.SendResult;
+import dev.mailcore.smtp.DirectSender;
 import dev.mailcore.smtp.RenderedMessage;
 import dev.mailcore.smtp.SmtpRelay;
 import java.net.IDN;
@@ -12,6 +13,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 
 /**
@@ -42,6 +45,22 @@ public interface QueueTransport {
   List<RecipientResult> deliver(Envelope envelope, Content message);
 
   /**
+   * Starts delivering {@code message} and returns at once: the future completes with what {@link
+   * #deliver} would return, or exceptionally with what it would throw. The agent keeps many
+   * transactions in flight through a transport whose sessions stream them (such as {@link
+   * #relay(SmtpRelay)}, up to the relay's unacknowledged-transaction window per session) without a
+   * thread for each. The default calls {@link #deliver} on the calling thread.
+   */
+  default CompletableFuture<List<RecipientResult>> deliverAsync(
+      Envelope envelope, Content message) {
+    try {
+      return CompletableFuture.completedFuture(deliver(envelope, message));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
    * Returns a transport that hands every transaction to {@code relay} (the provider's submission
    * server), streaming the stored bytes through mailcore's SMTP engine; the relay's session pool
    * reuses connections between consecutive messages. The relay is not closed with the queue.
@@ -55,7 +74,54 @@ public interface QueueTransport {
    */
   static QueueTransport relay(SmtpRelay relay) {
     Objects.requireNonNull(relay, "relay");
-    return sending(relay::send);
+    return sendingAsync(relay::sendAsync);
+  }
+
+  /**
+   * Returns a transport that delivers every transaction straight to the recipient domain's mail
+   * exchangers ({@link DirectSender}: MX lookup, null MX, fallback between hosts, opportunistic
+   * TLS). A temporary failure at every exchanger comes back as deferred recipients, which the queue
+   * retries on its back-off. The sender is not closed with the queue.
+   *
+   * <pre>{@code
+   * MailQueue queue = MailQueue.builder()
+   *     .store(FileQueueStore.open(spool))
+   *     .transport(QueueTransport.direct(DirectSender.builder().ehloName("mx.example.com").build()))
+   *     .build();
+   * }</pre>
+   */
+  static QueueTransport direct(DirectSender sender) {
+    Objects.requireNonNull(sender, "sender");
+    return sending(sender::send);
+  }
+
+  /**
+   * Returns a transport over an asynchronous sender of pre-rendered messages, such as {@code
+   * SmtpRelay::sendAsync}: {@link #deliverAsync} hands the transaction over without blocking, and
+   * {@link #deliver} waits for it. The function must be thread-safe.
+   */
+  static QueueTransport sendingAsync(
+      Function<RenderedMessage, CompletableFuture<SendResult>> sender) {
+    Objects.requireNonNull(sender, "sender");
+    return new QueueTransport() {
+      @Override
+      public List<RecipientResult> deliver(Envelope envelope, Content message) {
+        try {
+          return deliverAsync(envelope, message).join();
+        } catch (CompletionException e) {
+          if (e.getCause() instanceof RuntimeException re) {
+            throw re;
+          }
+          throw e;
+        }
+      }
+
+      @Override
+      public CompletableFuture<List<RecipientResult>> deliverAsync(
+          Envelope envelope, Content message) {
+        return sender.apply(RenderedMessage.of(envelope, message)).thenApply(SendResult::recipients);
+      }
+    };
   }
 
   /**
@@ -64,7 +130,7 @@ public interface QueueTransport {
    * be thread-safe.
    *
    * <pre>{@code
-   * QueueTransport direct = QueueTransport.sending(directSender::send);
+   * QueueTransport t = QueueTransport.sending(router::send);
    * }</pre>
    */
   static QueueTransport sending(Function<RenderedMessage, SendResult> sender) {
@@ -80,7 +146,7 @@ public interface QueueTransport {
    *
    * <pre>{@code
    * QueueTransport t = QueueTransport.routed(
-   *     Map.of("gmail.com", QueueTransport.relay(relay)), QueueTransport.sending(direct::send));
+   *     Map.of("gmail.com", QueueTransport.relay(relay)), QueueTransport.direct(direct));
    * }</pre>
    *
    * @throws IllegalArgumentException when a domain key is empty
@@ -98,9 +164,21 @@ public interface QueueTransport {
               Objects.requireNonNull(transport, "transport for " + domain));
         });
     Map<String, QueueTransport> frozen = Map.copyOf(routes);
-    return (envelope, message) ->
-        frozen
-            .getOrDefault(MailQueue.domainOf(envelope.recipients().get(0)), otherwise)
-            .deliver(envelope, message);
+    return new QueueTransport() {
+      private QueueTransport route(Envelope envelope) {
+        return frozen.getOrDefault(MailQueue.domainOf(envelope.recipients().get(0)), otherwise);
+      }
+
+      @Override
+      public List<RecipientResult> deliver(Envelope envelope, Content message) {
+        return route(envelope).deliver(envelope, message);
+      }
+
+      @Override
+      public CompletableFuture<List<RecipientResult>> deliverAsync(
+          Envelope envelope, Content message) {
+        return route(envelope).deliverAsync(envelope, message);
+      }
+    };
   }
 }

@@ -3,21 +3,35 @@ package dev.mailcore.smtp.dkim;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.mailcore.Content;
+import dev.mailcore.Envelope;
+import dev.mailcore.RecipientResult;
 import dev.mailcore.Message;
 import dev.mailcore.SendResult;
 import dev.mailcore.TlsMode;
 import dev.mailcore.smtp.DirectSender;
 import dev.mailcore.smtp.SmtpRelay;
 import dev.mailcore.smtp.mx.StaticRoutes;
+import dev.mailcore.smtp.queue.FileQueueStore;
+import dev.mailcore.smtp.queue.MailQueue;
+import dev.mailcore.smtp.queue.QueueEntry;
+import dev.mailcore.smtp.queue.QueueId;
+import dev.mailcore.smtp.queue.QueueListener;
+import dev.mailcore.smtp.queue.QueueTransport;
 import dev.mailcore.smtp.testing.RecordedTransaction;
 import dev.mailcore.smtp.testing.ScriptedSmtpServer;
+import dev.mailcore.smtp.testing.SmtpStep;
+import dev.mailcore.testing.ManualClock;
+import dev.mailcore.testing.ManualScheduler;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
+import java.time.Duration;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -107,4 +121,74 @@ class SignedSendingTest {
           .contains("a=ed25519-sha256");
     }
   }
+
+  @Test
+  void queueSignsOnceAtEnqueueAndEveryAttemptSendsTheStoredSignedBytes() throws Exception {
+    KeyPair keys = TestKeys.rsa();
+    ManualClock clock = ManualClock.ofDefaults();
+    ManualScheduler scheduler = new ManualScheduler(clock);
+    CountDownLatch firstAttempt = new CountDownLatch(1);
+    CountDownLatch finished = new CountDownLatch(1);
+    QueueListener listener =
+        new QueueListener() {
+          @Override
+          public void attemptFinished(QueueEntry entry, List<RecipientResult> results) {
+            firstAttempt.countDown();
+          }
+
+          @Override
+          public void finished(QueueEntry entry) {
+            finished.countDown();
+          }
+        };
+    try (ScriptedSmtpServer server =
+            ScriptedSmtpServer.builder()
+                .start()
+                .reply(SmtpStep.END_OF_DATA, 1, "451 4.3.0 Try again later");
+        SmtpRelay relay =
+            SmtpRelay.builder().host("127.0.0.1").port(server.port()).tls(TlsMode.NONE).build()) {
+      Message m = message(null);
+      QueueId id;
+      byte[] stored;
+      try (MailQueue queue =
+          MailQueue.builder()
+              .store(FileQueueStore.open(dir.resolve("spool")))
+              .transport(QueueTransport.relay(relay))
+              .signer(signer(keys))
+              .clock(clock)
+              .scheduler(scheduler)
+              .listener(listener)
+              .build()) {
+        id = queue.enqueue(Envelope.of(m), m);
+        assertThat(firstAttempt.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(queue.entry(id)).isPresent(); // deferred, waiting for its retry
+        stored = storedBytes(dir.resolve("spool"));
+        scheduler.advance(Duration.ofMinutes(5));
+        assertThat(finished.await(10, TimeUnit.SECONDS)).isTrue();
+      }
+
+      assertThat(server.transactions()).hasSize(2); // deferred once, then accepted
+      assertThat(server.transactions().get(1).data()).isEqualTo(server.transactions().get(0).data());
+      assertVerifies(server.transactions().get(1), keys);
+      assertThat(latin1(stored))
+          .as("the journal holds the signed bytes")
+          .contains(latin1(server.transactions().get(0).data()));
+    }
+  }
+
+  private static String latin1(byte[] bytes) {
+    return new String(bytes, StandardCharsets.ISO_8859_1);
+  }
+
+  /** The bytes of the queue's journal segments, concatenated. */
+  private static byte[] storedBytes(Path spool) throws IOException {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    try (var files = Files.list(spool)) {
+      for (Path p : files.filter(f -> f.getFileName().toString().startsWith("journal-")).sorted().toList()) {
+        out.write(Files.readAllBytes(p));
+      }
+    }
+    return out.toByteArray();
+  }
+
 }

@@ -205,4 +205,89 @@ class FileQueueStoreTest extends QueueStoreContract {
     reopen();
     assertThat(store.size()).isEqualTo(200);
   }
+
+  /** Copies the journal as a crash would leave it: what the open store has written so far. */
+  private Path crashCopy() throws IOException {
+    Path copy = Files.createDirectories(dir.resolve("crashed"));
+    for (Path p : segments()) {
+      Files.copy(p, copy.resolve(p.getFileName()));
+    }
+    return copy;
+  }
+
+
+  @Test
+  void recoversFromAPreallocatedZeroTailAndWritesOnInPlace() throws Exception {
+    QueueEntry a = entry("a1", T0);
+    QueueEntry b = entry("b2", T0);
+    store.append(a, bytes("message a"));
+    store.appendAsync(b, bytes("message b")).get();
+    QueueEntry aLater = deferBob(a, T0.plusSeconds(1), T0.plusSeconds(301));
+    store.updateAsync(aLater).get();
+    store.deleteAsync(b.id()).get();
+    Path copy = crashCopy();
+    Path head = copy.resolve(segments().get(0).getFileName());
+    long preallocated = Files.size(head);
+    assertThat(preallocated).as("the head is preallocated").isGreaterThanOrEqualTo(64 << 10);
+
+    try (FileQueueStore crashed = FileQueueStore.open(copy)) {
+      assertThat(crashed.entries()).containsExactly(aLater);
+      assertThat(Files.size(head)).as("the zeros stay, to be overwritten").isEqualTo(preallocated);
+      crashed.append(entry("c3", T0), bytes("after the crash"));
+    }
+    assertThat(Files.size(head)).as("a clean close drops the zeros").isLessThan(1024);
+    try (FileQueueStore reopened = FileQueueStore.open(copy)) {
+      assertThat(reopened.entries()).extracting(e -> e.id().value()).containsExactly("a1", "c3");
+      assertThat(reopened.message(new QueueId("c3")).readAllBytes())
+          .isEqualTo("after the crash".getBytes(StandardCharsets.UTF_8));
+    }
+  }
+
+  @Test
+  void zeroesEverythingAfterATornRecordSoNoStaleRecordCanFollowNewOnes() throws Exception {
+    store.append(entry("a1", T0), bytes("message a"));
+    store.append(entry("b2", T0), bytes("message b, torn"));
+    store.append(entry("c3", T0), bytes("message c, written after b"));
+    Path copy = crashCopy();
+    Path head = copy.resolve(segments().get(0).getFileName());
+    byte[] journal = Files.readAllBytes(head);
+    int torn = new String(journal, StandardCharsets.ISO_8859_1).indexOf("message b, torn");
+    try (FileChannel ch = FileChannel.open(head, StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.wrap(new byte[] {'X'}), torn); // a page of b never reached the disk
+    }
+
+    try (FileQueueStore crashed = FileQueueStore.open(copy)) {
+      assertThat(crashed.entries()).extracting(e -> e.id().value()).containsExactly("a1");
+      byte[] after = Files.readAllBytes(head);
+      assertThat(new String(after, StandardCharsets.ISO_8859_1))
+          .as("the valid record after the torn one is gone")
+          .doesNotContain("message c");
+      crashed.append(entry("d4", T0), bytes("d"));
+    }
+    try (FileQueueStore reopened = FileQueueStore.open(copy)) {
+      assertThat(reopened.entries()).extracting(e -> e.id().value()).containsExactly("a1", "d4");
+    }
+  }
+
+  @Test
+  void leavesAnEntryNotYetAttemptedInItsSegmentUntilItIsGone() throws Exception {
+    store.close();
+    store = FileQueueStore.open(dir, 8192);
+    for (int i = 0; i < 30; i++) {
+      store.append(entry("m" + i, T0), bytes(body(i, 1000)));
+    }
+    Path first = segments().get(0);
+    for (int i = 1; i < 30; i++) {
+      store.delete(new QueueId("m" + i));
+    }
+    store.append(entry("tail", T0), bytes("x"));
+
+    assertThat(segments()).as("m0 is about to be delivered: not copied").contains(first);
+    assertThat(new String(store.message(new QueueId("m0")).readAllBytes(), StandardCharsets.UTF_8))
+        .isEqualTo(body(0, 1000));
+
+    store.delete(new QueueId("m0"));
+    store.append(entry("tail2", T0), bytes("y"));
+    assertThat(segments()).doesNotContain(first).hasSizeLessThanOrEqualTo(2);
+  }
 }
