@@ -190,7 +190,7 @@ public final class SendDirect implements AutoCloseable {
         MailQueue queue =
             MailQueue.builder()
                 .store(FileQueueStore.open(dir))
-                .transport(QueueTransport.sending(sender::send))
+                .transport(QueueTransport.direct(sender))
                 .scheduler(scheduler)
                 // demo-sized back-off; the default is 5 minutes doubling to an hour
                 .retry(RetryPolicy.exponential(Duration.ofSeconds(1), 2, Duration.ofSeconds(4)))
