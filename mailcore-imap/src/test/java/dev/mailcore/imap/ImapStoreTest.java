@@ -142,6 +142,25 @@ class ImapStoreTest {
     }
 
     @Test
+    void messageCountDropsTheMessagesMovedAway() {
+      // Angus numbers a message expunged by a MOVE until this client EXPUNGEs: Dovecot showed
+      // a count one too high after every moveTo
+      server.deliver(message("Stays"));
+      server.deliver(message("Goes"));
+      store.createFolder("Archive");
+      try (Folder inbox = store.inbox()) {
+        StoredMessage goes = inbox.list().filter(m -> m.subject().orElse("").equals("Goes")).findFirst().orElseThrow();
+        inbox.moveTo(List.of(goes.uid()), "Archive");
+
+        assertThat(inbox.messageCount()).isEqualTo(1);
+        assertThat(inbox.list().map(m -> m.subject().orElseThrow())).containsExactly("Stays");
+      }
+      try (Folder archive = store.open("Archive")) {
+        assertThat(archive.messageCount()).isEqualTo(1);
+      }
+    }
+
+    @Test
     void idsAreUidValidityAndUid() {
       server.deliver(message("One"));
       try (Folder inbox = store.inbox(); Stream<StoredMessage> s = inbox.list()) {
@@ -507,6 +526,44 @@ class ImapStoreTest {
               HostileImapServers.loginThen((c, tag, cmd) -> c.send(tag + " NO [CANNOT] not today\r\n")),
               s -> s.createFolder("X"));
       assertThat(e).isInstanceOf(dev.mailcore.MailCommandException.class).hasMessageContaining("not today");
+    }
+
+    @Test
+    void deleteFindsAMessageTheServerAnnouncesOnlyAfterTheLookup() throws IOException {
+      // Dovecot: a message another session appended after SELECT is invisible to UID FETCH,
+      // which answers only "* 2 EXISTS"; the delete used to find nothing and silently keep it
+      List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+      boolean[] announced = {false};
+      FaultServer.Script script =
+          HostileImapServers.loginThen(
+              (c, tag, cmd) -> {
+                seen.add(cmd);
+                String verb = cmd.toUpperCase(java.util.Locale.ROOT);
+                if (verb.startsWith("LIST")) {
+                  c.send("* LIST () \"/\" INBOX\r\n" + tag + " OK done\r\n");
+                } else if (verb.startsWith("SELECT")) {
+                  c.send("* FLAGS (\\Deleted \\Seen)\r\n* 1 EXISTS\r\n* 0 RECENT\r\n"
+                      + "* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 3] ok\r\n" + tag + " OK [READ-WRITE] done\r\n");
+                } else if (verb.startsWith("UID FETCH") && !announced[0]) {
+                  announced[0] = true;
+                  c.send("* 2 EXISTS\r\n" + tag + " OK done\r\n");
+                } else if (verb.startsWith("UID FETCH")) {
+                  c.send("* 2 FETCH (UID 2)\r\n" + tag + " OK done\r\n");
+                } else if (verb.contains("STORE")) {
+                  c.send("* 2 FETCH (UID 2 FLAGS (\\Deleted))\r\n" + tag + " OK done\r\n");
+                } else if (verb.contains("EXPUNGE")) {
+                  c.send("* 2 EXPUNGE\r\n" + tag + " OK done\r\n");
+                } else {
+                  c.send(tag + " OK done\r\n");
+                }
+              });
+      try (FaultServer server = new FaultServer(script); ImapStore store = store(server); Folder inbox = store.inbox()) {
+        inbox.delete(List.of(dev.mailcore.MessageUid.of("7:2")));
+
+        assertThat(seen).anyMatch(cmd -> cmd.toUpperCase(java.util.Locale.ROOT).contains("STORE 2 +FLAGS (\\DELETED)"));
+        assertThat(seen).anyMatch(cmd -> cmd.toUpperCase(java.util.Locale.ROOT).contains("EXPUNGE"));
+        assertThat(server.failures()).isEmpty();
+      }
     }
 
     @Test
