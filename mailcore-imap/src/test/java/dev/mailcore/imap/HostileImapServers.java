@@ -16,6 +16,11 @@ final class HostileImapServers {
 
   /** Greets, accepts LOGIN, then lets {@code after} answer every further command. */
   static FaultServer.Script loginThen(Answer after) {
+    return loginThen((c, tag, command) -> c.send(tag + " OK done\r\n"), after);
+  }
+
+  /** As {@link #loginThen(Answer)}, with {@code noop} answering NOOP. */
+  static FaultServer.Script loginThen(Answer noop, Answer after) {
     return c -> {
       c.send("* OK [CAPABILITY IMAP4rev1] hostile test server ready\r\n");
       String line;
@@ -26,7 +31,7 @@ final class HostileImapServers {
         switch (verb) {
           case "CAPABILITY" -> c.send("* CAPABILITY IMAP4rev1\r\n" + tag + " OK done\r\n");
           case "LOGIN" -> c.send(tag + " OK [CAPABILITY IMAP4rev1] logged in\r\n");
-          case "NOOP" -> c.send(tag + " OK done\r\n");
+          case "NOOP" -> noop.answer(c, tag, command);
           case "LOGOUT" -> {
             c.send("* BYE bye\r\n" + tag + " OK done\r\n");
             return;

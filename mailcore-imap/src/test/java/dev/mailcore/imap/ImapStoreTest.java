@@ -567,6 +567,58 @@ class ImapStoreTest {
     }
 
     @Test
+    void fetchNewOnAnOpenFolderPollsForMailTheServerHasNotAnnouncedYet() throws IOException {
+      // Dovecot announces what its LDA wrote into the Maildir only on NOOP (or IDLE), and answers
+      // UID FETCH n:* with the old last message: an open folder's fetchNew never saw new mail
+      java.util.concurrent.atomic.AtomicBoolean delivered = new java.util.concurrent.atomic.AtomicBoolean();
+      java.util.concurrent.atomic.AtomicInteger announced = new java.util.concurrent.atomic.AtomicInteger(1);
+      FaultServer.Script script =
+          HostileImapServers.loginThen(
+              (c, tag, cmd) -> {
+                if (delivered.get() && announced.get() == 1) {
+                  announced.set(2);
+                  c.send("* 2 EXISTS\r\n* 1 RECENT\r\n");
+                }
+                c.send(tag + " OK done\r\n");
+              },
+              (c, tag, cmd) -> {
+                String verb = cmd.toUpperCase(java.util.Locale.ROOT);
+                if (verb.startsWith("LIST")) {
+                  c.send("* LIST () \"/\" INBOX\r\n" + tag + " OK done\r\n");
+                } else if (verb.startsWith("SELECT")) {
+                  c.send("* FLAGS (\\Seen)\r\n* 1 EXISTS\r\n* 0 RECENT\r\n"
+                      + "* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 2] ok\r\n" + tag + " OK [READ-WRITE] done\r\n");
+                } else if (verb.contains("FETCH")) {
+                  StringBuilder b = new StringBuilder();
+                  for (int i = 1; i <= announced.get(); i++) {
+                    String header = "Subject: Msg " + i + "\r\n\r\n";
+                    b.append("* ").append(i).append(" FETCH (UID ").append(i)
+                        .append(" FLAGS () RFC822.SIZE 40 INTERNALDATE \"01-Dec-2026 09:00:00 +0000\" ENVELOPE (")
+                        .append("\"Tue, 1 Dec 2026 09:00:00 +0000\" \"Msg ").append(i)
+                        .append("\" ((NIL NIL \"ana\" \"shop.test\")) NIL NIL ((NIL NIL \"bob\" \"example.test\"))")
+                        .append(" NIL NIL NIL \"<").append(i).append("@shop.test>\") BODY[HEADER] {")
+                        .append(header.length()).append("}\r\n").append(header).append(")\r\n");
+                  }
+                  c.send(b + tag + " OK done\r\n");
+                } else {
+                  c.send(tag + " OK done\r\n");
+                }
+              });
+      try (FaultServer server = new FaultServer(script); ImapStore store = store(server); Folder inbox = store.inbox()) {
+        SyncResult first = inbox.fetchNew(SyncState.initial());
+        assertThat(first.messages()).extracting(m -> m.uid().value()).containsExactly("7:1");
+
+        delivered.set(true);
+        SyncResult second = inbox.fetchNew(first.next());
+
+        assertThat(second.messages()).extracting(m -> m.uid().value()).containsExactly("7:2");
+        assertThat(second.messages().get(0).subject()).contains("Msg 2");
+        assertThat(inbox.fetchNew(second.next()).messages()).isEmpty();
+        assertThat(server.failures()).isEmpty();
+      }
+    }
+
+    @Test
     void listsSpecialUseRolesFromListAttributes() throws IOException {
       FaultServer.Script script =
           HostileImapServers.loginThen(

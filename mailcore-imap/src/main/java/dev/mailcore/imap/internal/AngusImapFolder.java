@@ -113,6 +113,9 @@ final class AngusImapFolder implements Folder {
   public SyncResult fetchNew(SyncState state) {
     UidSyncState old = UidSyncState.parse(Objects.requireNonNull(state, "state"));
     try {
+      // Dovecot announces mail that its LDA put into the Maildir only on NOOP, CHECK or IDLE, not
+      // on UID FETCH n:*: without this poll an open folder's fetchNew never saw new mail
+      poll();
       long validity = folder.getUIDValidity();
       boolean fresh = old.isInitial() || old.uidValidity() != validity;
       Message[] candidates =
@@ -296,6 +299,15 @@ final class AngusImapFolder implements Folder {
   }
 
   /** Returns the live messages for ids of the current UIDVALIDITY, in one UID FETCH. */
+  /** Sends NOOP, the poll for new messages (RFC 3501 §6.1.2), and takes its EXISTS and EXPUNGE. */
+  private void poll() throws MessagingException {
+    folder.doCommand(
+        p -> {
+          p.noop();
+          return null;
+        });
+  }
+
   private List<Message> present(long[] uids) throws MessagingException {
     List<Message> out = new ArrayList<>(uids.length);
     for (Message m : folder.getMessagesByUID(uids)) {
@@ -324,11 +336,7 @@ final class AngusImapFolder implements Folder {
         // a message that another session appended after this one selected the folder stays
         // invisible until the server announces it (Dovecot answers that UID FETCH with no
         // FETCH, only "* n EXISTS"): a NOOP takes the announcements, then look once more
-        folder.doCommand(
-            p -> {
-              p.noop();
-              return null;
-            });
+        poll();
         out = present(wanted);
       }
       return out.toArray(Message[]::new);
