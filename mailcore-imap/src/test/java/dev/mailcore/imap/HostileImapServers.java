@@ -16,6 +16,29 @@ final class HostileImapServers {
 
   /** Greets, accepts LOGIN, then lets {@code after} answer every further command. */
   static FaultServer.Script loginThen(Answer after) {
+    return loginThen((c, tag, command) -> c.send(tag + " OK done\r\n"), after);
+  }
+
+  /**
+   * Answers LIST and SELECT for an INBOX of one message (UIDVALIDITY 7, UIDNEXT {@code uidNext});
+   * returns false for any other command, for the caller to answer.
+   */
+  static boolean inboxOfOne(Conversation c, String tag, String command, long uidNext) throws IOException {
+    String verb = command.toUpperCase(java.util.Locale.ROOT);
+    if (verb.startsWith("LIST")) {
+      c.send("* LIST () \"/\" INBOX\r\n" + tag + " OK done\r\n");
+      return true;
+    }
+    if (verb.startsWith("SELECT")) {
+      c.send("* FLAGS (\\Deleted \\Seen)\r\n* 1 EXISTS\r\n* 0 RECENT\r\n* OK [UIDVALIDITY 7] ok\r\n"
+          + "* OK [UIDNEXT " + uidNext + "] ok\r\n" + tag + " OK [READ-WRITE] done\r\n");
+      return true;
+    }
+    return false;
+  }
+
+  /** As {@link #loginThen(Answer)}, with {@code noop} answering NOOP. */
+  static FaultServer.Script loginThen(Answer noop, Answer after) {
     return c -> {
       c.send("* OK [CAPABILITY IMAP4rev1] hostile test server ready\r\n");
       String line;
@@ -26,7 +49,7 @@ final class HostileImapServers {
         switch (verb) {
           case "CAPABILITY" -> c.send("* CAPABILITY IMAP4rev1\r\n" + tag + " OK done\r\n");
           case "LOGIN" -> c.send(tag + " OK [CAPABILITY IMAP4rev1] logged in\r\n");
-          case "NOOP" -> c.send(tag + " OK done\r\n");
+          case "NOOP" -> noop.answer(c, tag, command);
           case "LOGOUT" -> {
             c.send("* BYE bye\r\n" + tag + " OK done\r\n");
             return;

@@ -142,6 +142,25 @@ class ImapStoreTest {
     }
 
     @Test
+    void messageCountDropsTheMessagesMovedAway() {
+      // Angus numbers a message expunged by a MOVE until this client EXPUNGEs: Dovecot showed
+      // a count one too high after every moveTo
+      server.deliver(message("Stays"));
+      server.deliver(message("Goes"));
+      store.createFolder("Archive");
+      try (Folder inbox = store.inbox()) {
+        StoredMessage goes = inbox.list().filter(m -> m.subject().orElse("").equals("Goes")).findFirst().orElseThrow();
+        inbox.moveTo(List.of(goes.uid()), "Archive");
+
+        assertThat(inbox.messageCount()).isEqualTo(1);
+        assertThat(inbox.list().map(m -> m.subject().orElseThrow())).containsExactly("Stays");
+      }
+      try (Folder archive = store.open("Archive")) {
+        assertThat(archive.messageCount()).isEqualTo(1);
+      }
+    }
+
+    @Test
     void idsAreUidValidityAndUid() {
       server.deliver(message("One"));
       try (Folder inbox = store.inbox(); Stream<StoredMessage> s = inbox.list()) {
@@ -507,6 +526,91 @@ class ImapStoreTest {
               HostileImapServers.loginThen((c, tag, cmd) -> c.send(tag + " NO [CANNOT] not today\r\n")),
               s -> s.createFolder("X"));
       assertThat(e).isInstanceOf(dev.mailcore.MailCommandException.class).hasMessageContaining("not today");
+    }
+
+    @Test
+    void deleteFindsAMessageTheServerAnnouncesOnlyAfterTheLookup() throws IOException {
+      // Dovecot: a message another session appended after SELECT is invisible to UID FETCH,
+      // which answers only "* 2 EXISTS"; the delete used to find nothing and silently keep it
+      List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+      boolean[] announced = {false};
+      FaultServer.Script script =
+          HostileImapServers.loginThen(
+              (c, tag, cmd) -> {
+                seen.add(cmd);
+                String verb = cmd.toUpperCase(java.util.Locale.ROOT);
+                if (HostileImapServers.inboxOfOne(c, tag, cmd, 3)) {
+                  return;
+                }
+                if (verb.startsWith("UID FETCH") && !announced[0]) {
+                  announced[0] = true;
+                  c.send("* 2 EXISTS\r\n" + tag + " OK done\r\n");
+                } else if (verb.startsWith("UID FETCH")) {
+                  c.send("* 2 FETCH (UID 2)\r\n" + tag + " OK done\r\n");
+                } else if (verb.contains("STORE")) {
+                  c.send("* 2 FETCH (UID 2 FLAGS (\\Deleted))\r\n" + tag + " OK done\r\n");
+                } else if (verb.contains("EXPUNGE")) {
+                  c.send("* 2 EXPUNGE\r\n" + tag + " OK done\r\n");
+                } else {
+                  c.send(tag + " OK done\r\n");
+                }
+              });
+      try (FaultServer server = new FaultServer(script); ImapStore store = store(server); Folder inbox = store.inbox()) {
+        inbox.delete(List.of(dev.mailcore.MessageUid.of("7:2")));
+
+        assertThat(seen).anyMatch(cmd -> cmd.toUpperCase(java.util.Locale.ROOT).contains("STORE 2 +FLAGS (\\DELETED)"));
+        assertThat(seen).anyMatch(cmd -> cmd.toUpperCase(java.util.Locale.ROOT).contains("EXPUNGE"));
+        assertThat(server.failures()).isEmpty();
+      }
+    }
+
+    @Test
+    void fetchNewOnAnOpenFolderPollsForMailTheServerHasNotAnnouncedYet() throws IOException {
+      // Dovecot announces what its LDA wrote into the Maildir only on NOOP (or IDLE), and answers
+      // UID FETCH n:* with the old last message: an open folder's fetchNew never saw new mail
+      java.util.concurrent.atomic.AtomicBoolean delivered = new java.util.concurrent.atomic.AtomicBoolean();
+      java.util.concurrent.atomic.AtomicInteger announced = new java.util.concurrent.atomic.AtomicInteger(1);
+      FaultServer.Script script =
+          HostileImapServers.loginThen(
+              (c, tag, cmd) -> {
+                if (delivered.get() && announced.get() == 1) {
+                  announced.set(2);
+                  c.send("* 2 EXISTS\r\n* 1 RECENT\r\n");
+                }
+                c.send(tag + " OK done\r\n");
+              },
+              (c, tag, cmd) -> {
+                if (HostileImapServers.inboxOfOne(c, tag, cmd, 2)) {
+                  return;
+                }
+                if (cmd.toUpperCase(java.util.Locale.ROOT).contains("FETCH")) {
+                  StringBuilder b = new StringBuilder();
+                  for (int i = 1; i <= announced.get(); i++) {
+                    String header = "Subject: Msg " + i + "\r\n\r\n";
+                    b.append("* ").append(i).append(" FETCH (UID ").append(i)
+                        .append(" FLAGS () RFC822.SIZE 40 INTERNALDATE \"01-Dec-2026 09:00:00 +0000\" ENVELOPE (")
+                        .append("\"Tue, 1 Dec 2026 09:00:00 +0000\" \"Msg ").append(i)
+                        .append("\" ((NIL NIL \"ana\" \"shop.test\")) NIL NIL ((NIL NIL \"bob\" \"example.test\"))")
+                        .append(" NIL NIL NIL \"<").append(i).append("@shop.test>\") BODY[HEADER] {")
+                        .append(header.length()).append("}\r\n").append(header).append(")\r\n");
+                  }
+                  c.send(b + tag + " OK done\r\n");
+                } else {
+                  c.send(tag + " OK done\r\n");
+                }
+              });
+      try (FaultServer server = new FaultServer(script); ImapStore store = store(server); Folder inbox = store.inbox()) {
+        SyncResult first = inbox.fetchNew(SyncState.initial());
+        assertThat(first.messages()).extracting(m -> m.uid().value()).containsExactly("7:1");
+
+        delivered.set(true);
+        SyncResult second = inbox.fetchNew(first.next());
+
+        assertThat(second.messages()).extracting(m -> m.uid().value()).containsExactly("7:2");
+        assertThat(second.messages().get(0).subject()).contains("Msg 2");
+        assertThat(inbox.fetchNew(second.next()).messages()).isEmpty();
+        assertThat(server.failures()).isEmpty();
+      }
     }
 
     @Test

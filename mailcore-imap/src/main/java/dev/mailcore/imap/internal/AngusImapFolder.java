@@ -60,6 +60,23 @@ final class AngusImapFolder implements Folder {
   @Override
   public int messageCount() {
     try {
+      // Angus keeps a message that the server expunged without this client's EXPUNGE (a MOVE,
+      // another client's delete) in its numbering, so getMessageCount() still counts it
+      int total = folder.getMessageCount();
+      int gone = 0;
+      for (Message m : folder.getMessages()) {
+        if (m.isExpunged()) {
+          gone++;
+        }
+      }
+      return total - gone;
+    } catch (MessagingException e) {
+      throw fail("count messages", e);
+    }
+  }
+
+  private int numbered() {
+    try {
       return folder.getMessageCount();
     } catch (MessagingException e) {
       throw fail("count messages", e);
@@ -68,7 +85,7 @@ final class AngusImapFolder implements Folder {
 
   @Override
   public Stream<StoredMessage> list() {
-    int count = messageCount();
+    int count = numbered(); // message numbers, expunged ones included: load skips those
     return Batches.stream(
         count,
         batchSize,
@@ -96,6 +113,9 @@ final class AngusImapFolder implements Folder {
   public SyncResult fetchNew(SyncState state) {
     UidSyncState old = UidSyncState.parse(Objects.requireNonNull(state, "state"));
     try {
+      // Dovecot announces mail that its LDA put into the Maildir only on NOOP, CHECK or IDLE, not
+      // on UID FETCH n:*: without this poll an open folder's fetchNew never saw new mail
+      poll();
       long validity = folder.getUIDValidity();
       boolean fresh = old.isInitial() || old.uidValidity() != validity;
       Message[] candidates =
@@ -279,6 +299,25 @@ final class AngusImapFolder implements Folder {
   }
 
   /** Returns the live messages for ids of the current UIDVALIDITY, in one UID FETCH. */
+  /** Sends NOOP, the poll for new messages (RFC 3501 §6.1.2), and takes its EXISTS and EXPUNGE. */
+  private void poll() throws MessagingException {
+    folder.doCommand(
+        p -> {
+          p.noop();
+          return null;
+        });
+  }
+
+  private List<Message> present(long[] uids) throws MessagingException {
+    List<Message> out = new ArrayList<>(uids.length);
+    for (Message m : folder.getMessagesByUID(uids)) {
+      if (m != null && !m.isExpunged()) {
+        out.add(m);
+      }
+    }
+    return out;
+  }
+
   private Message[] byUids(Collection<MessageUid> uids) {
     Objects.requireNonNull(uids, "uids");
     try {
@@ -292,11 +331,13 @@ final class AngusImapFolder implements Folder {
       if (wanted.length == 0) {
         return new Message[0];
       }
-      List<Message> out = new ArrayList<>(wanted.length);
-      for (Message m : folder.getMessagesByUID(wanted)) {
-        if (m != null && !m.isExpunged()) {
-          out.add(m);
-        }
+      List<Message> out = present(wanted);
+      if (out.size() < wanted.length) {
+        // a message that another session appended after this one selected the folder stays
+        // invisible until the server announces it (Dovecot answers that UID FETCH with no
+        // FETCH, only "* n EXISTS"): a NOOP takes the announcements, then look once more
+        poll();
+        out = present(wanted);
       }
       return out.toArray(Message[]::new);
     } catch (MessagingException e) {

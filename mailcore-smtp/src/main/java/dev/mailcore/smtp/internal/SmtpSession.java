@@ -692,7 +692,10 @@ public final class SmtpSession implements Closeable {
   private String mailFrom(SmtpTransaction tx, OptionalLong size) {
     Envelope envelope = tx.envelope();
     StringBuilder b = new StringBuilder(64).append("MAIL FROM:<");
-    envelope.reversePath().ifPresent(m -> b.append(tx.smtpUtf8() ? m.address() : m.asciiAddress()));
+    // A-label domains always: servers match their domain tables (Postfix mydestination, relay
+    // domains) byte for byte and none normalises U-labels, so the DNS form is the one that is
+    // found; RFC 6531 §3.2 allows either form, a UTF-8 local part goes as it is
+    envelope.reversePath().ifPresent(m -> b.append(m.asciiAddress()));
     b.append('>');
     if (capabilities.has("SIZE") && size.isPresent()) {
       b.append(" SIZE=").append(size.getAsLong());
@@ -713,7 +716,7 @@ public final class SmtpSession implements Closeable {
 
   private String rcptTo(Mailbox recipient, SmtpTransaction tx) {
     StringBuilder b = new StringBuilder(64).append("RCPT TO:<");
-    b.append(tx.smtpUtf8() ? recipient.address() : recipient.asciiAddress()).append('>');
+    b.append(recipient.asciiAddress()).append('>'); // A-label domain, as in mailFrom
     DsnOptions dsn = tx.envelope().dsn();
     if (capabilities.has("DSN") && !dsn.notifyOn().isEmpty()) {
       b.append(" NOTIFY=");

@@ -583,6 +583,29 @@ class SmtpSessionTest {
   }
 
   @Test
+  void envelopeCarriesIdnDomainsAsALabelsInSmtpUtf8TransactionsToo() throws Exception {
+    // Postfix matches mydestination byte for byte: with xn--bcher-kva.test listed, a
+    // RCPT TO:<bob@bücher.test> is refused "550 5.1.1 Recipient address rejected: bücher.test"
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().smtpUtf8(true).eightBitMime(true));
+    SmtpSession session = open(server, plain().build());
+    Mailbox jorg = Mailbox.of("jörg", "bücher.test");
+    Mailbox bob = Mailbox.of("bob", "bücher.test");
+    SmtpTransaction utf8 = SmtpTransaction.of(Envelope.of(jorg, List.of(bob, jorg)),
+        MessageSource.of(Content.ofString(message(1), StandardCharsets.UTF_8)));
+    SmtpTransaction ascii = SmtpTransaction.of(Envelope.of(FROM, List.of(bob)),
+        MessageSource.of(Content.ofString(message(2), StandardCharsets.UTF_8)));
+
+    session.send(utf8);
+    session.send(ascii);
+
+    assertThat(server.transactions()).extracting(RecordedTransaction::mailFrom)
+        .containsExactly("<jörg@xn--bcher-kva.test> BODY=8BITMIME SMTPUTF8", "<ana@shop.test> BODY=8BITMIME");
+    assertThat(server.transactions().get(0).recipientAddresses())
+        .containsExactly("bob@xn--bcher-kva.test", "jörg@xn--bcher-kva.test");
+    assertThat(server.transactions().get(1).recipientAddresses()).containsExactly("bob@xn--bcher-kva.test");
+  }
+
+  @Test
   void sendsDsnParametersWhenOffered() throws Exception {
     ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().dsn(true).eightBitMime(false));
     SmtpSession session = open(server, plain().build());
