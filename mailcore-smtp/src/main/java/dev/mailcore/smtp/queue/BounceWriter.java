@@ -165,8 +165,13 @@ final class BounceWriter {
   }
 
   private static Optional<String> diagnosticCode(RecipientState r) {
-    if (r.lastReply().isPresent()) {
+    // "smtp;" claims the words came from a remote SMTP server (RFC 3464 §2.3.6); a reply made up
+    // locally for a failure no server reported (null MX, no such domain) is not one
+    if (r.lastReply().isPresent() && r.remoteHost().isPresent()) {
       return Optional.of("smtp; " + clean(r.lastReply().get().toString()));
+    }
+    if (r.lastReply().isPresent()) {
+      return Optional.of("X-mailcore; " + clean(r.lastReply().get().toString()));
     }
     return r.diagnostic().map(d -> "X-mailcore; " + clean(d));
   }

@@ -44,6 +44,32 @@ class BounceWriterTest {
   }
 
   @Test
+  void aReplyMadeUpLocallyIsNotPresentedAsTheWordsOfAnSmtpServer() throws Exception {
+    // DirectSender answers a null MX itself: no server said this, so no "smtp;" and no Remote-MTA
+    RecipientState bob =
+        failed(
+            BOB,
+            RecipientResult.ofReply(
+                BOB, ServerReply.of(550, "5.1.10 domain example.net accepts no mail"), null),
+            "550 5.1.10 domain example.net accepts no mail");
+
+    Dsn dsn =
+        Dsn.parse(
+            writer.write(
+                entry(),
+                List.of(bob),
+                BounceWriter.Action.FAILED,
+                ORIGINAL,
+                T0.plusSeconds(61),
+                Optional.empty()));
+
+    assertThat(dsn.field(0, "Status")).isEqualTo("5.1.10");
+    assertThat(dsn.field(0, "Remote-MTA")).isNull();
+    assertThat(dsn.field(0, "Diagnostic-Code"))
+        .isEqualTo("X-mailcore; 550 5.1.10 domain example.net accepts no mail");
+  }
+
+  @Test
   void reportsEachFailedRecipientWithStatusRemoteMtaAndReply() throws Exception {
     RecipientState bob =
         failed(
