@@ -5,6 +5,8 @@
 module dev.mailcore {
   requires jakarta.mail;
   requires org.slf4j;
+  // TCP_QUICKACK for store sockets (dev.mailcore.internal.QuickAckInput)
+  requires jdk.net;
 
   exports dev.mailcore;
   exports dev.mailcore.spi;

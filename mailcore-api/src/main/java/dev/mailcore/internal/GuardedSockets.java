@@ -20,7 +20,8 @@ import javax.net.ssl.SSLSocketFactory;
  * Socket factories for Angus Mail whose sockets read through a {@link ResponseGuard}, so that a
  * hostile server cannot exhaust memory. Plain sockets are ordinary sockets with a guarded input
  * stream; TLS sockets wrap the JDK's and stay {@link SSLSocket}s, so Angus's host-name check,
- * STARTTLS and everything else work as before. Thread-safe.
+ * STARTTLS and everything else work as before. Reads re-arm {@code TCP_QUICKACK} where the OS
+ * has it ({@link QuickAckInput}). Thread-safe.
  */
 public final class GuardedSockets {
   private GuardedSockets() {}
@@ -49,7 +50,7 @@ public final class GuardedSockets {
     @Override
     public synchronized InputStream getInputStream() throws IOException {
       if (guarded == null) {
-        guarded = new ResponseGuard(super.getInputStream(), imap);
+        guarded = new ResponseGuard(new QuickAckInput(super.getInputStream(), this), imap);
       }
       return guarded;
     }
@@ -171,7 +172,7 @@ public final class GuardedSockets {
     @Override
     public synchronized InputStream getInputStream() throws IOException {
       if (guarded == null) {
-        guarded = new ResponseGuard(d.getInputStream(), imap);
+        guarded = new ResponseGuard(new QuickAckInput(d.getInputStream(), d), imap);
       }
       return guarded;
     }

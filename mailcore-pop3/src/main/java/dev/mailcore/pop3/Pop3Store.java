@@ -127,6 +127,7 @@ public final class Pop3Store implements MailStore {
     private final StoreSettings settings = new StoreSettings();
     private boolean deleteAfterDownload;
     private int fetchBatchSize = 100;
+    private long prefetchBodies;
     private Duration pollInterval = Duration.ofMinutes(1);
 
     private Builder() {}
@@ -215,6 +216,24 @@ public final class Pop3Store implements MailStore {
     }
 
     /**
+     * Fetches whole messages of at most {@code maxBytes} (by LIST size) while listing, with one
+     * RETR each whose headers are taken from the same download instead of a TOP first; their
+     * content is then read from a temporary file without another round trip. Larger messages
+     * get TOP for headers and RETR when opened. 0 (the default) turns prefetching off: listing
+     * costs one TOP per message and each body a RETR when opened. Use it when most bodies will
+     * be read; memory stays bounded because bodies are spooled to disk.
+     *
+     * @throws IllegalArgumentException when negative
+     */
+    public Builder prefetchBodies(long maxBytes) {
+      if (maxBytes < 0) {
+        throw new IllegalArgumentException("prefetch limit must not be negative: " + maxBytes);
+      }
+      this.prefetchBodies = maxBytes;
+      return this;
+    }
+
+    /**
      * Sets the polling interval of watches; 1 minute by default.
      *
      * @throws IllegalArgumentException when not positive
@@ -239,7 +258,8 @@ public final class Pop3Store implements MailStore {
     }
 
     private Pop3Config config() {
-      return new Pop3Config(settings.copy(), deleteAfterDownload, fetchBatchSize, pollInterval);
+      return new Pop3Config(
+          settings.copy(), deleteAfterDownload, fetchBatchSize, prefetchBodies, pollInterval);
     }
   }
 }

@@ -125,6 +125,88 @@ class Pop3StoreTest {
       }
     }
 
+    private String drain(StoredMessage m) {
+      try (var in = m.openContent()) {
+        return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+
+    @Test
+    void listingReadsUidlAndListOnceAndTopsEachMessageThenRetrievesOnOpen() throws IOException {
+      server.deliver(message("One"));
+      server.deliver(message("Two"));
+      try (CommandRecorder wire = new CommandRecorder(server.pop3Port());
+          Pop3Store store = server.plain(wire.port()).build();
+          Folder inbox = store.inbox()) {
+        List<StoredMessage> all;
+        try (Stream<StoredMessage> s = inbox.list()) {
+          all = s.toList();
+        }
+        assertThat(all).extracting(m -> m.subject().orElse("")).containsExactly("One", "Two");
+        assertThat(inbox.find(all.get(0).uid())).isPresent();
+        assertThat(wire.count("UIDL")).isEqualTo(1);
+        assertThat(wire.count("LIST")).isEqualTo(1);
+        assertThat(wire.count("TOP")).isEqualTo(3);
+        assertThat(wire.count("RETR")).isZero();
+        assertThat(drain(all.get(1))).contains("text of Two");
+        assertThat(wire.count("RETR")).isEqualTo(1);
+      }
+    }
+
+    @Test
+    void prefetchBodiesRetrievesEachMessageOnceWithoutTop() throws IOException {
+      server.deliver(message("One"));
+      server.deliver(message("Two"));
+      try (CommandRecorder wire = new CommandRecorder(server.pop3Port());
+          Pop3Store store = server.plain(wire.port()).prefetchBodies(64 * 1024).build();
+          Folder inbox = store.inbox();
+          Stream<StoredMessage> s = inbox.list()) {
+        List<String> texts = s.map(m -> m.subject().orElse("") + ":" + drain(m)).toList();
+        assertThat(texts).hasSize(2);
+        assertThat(texts.get(0)).startsWith("One:").contains("Subject: One", "text of One");
+        assertThat(texts.get(1)).startsWith("Two:").contains("text of Two");
+        assertThat(wire.count("RETR")).isEqualTo(2);
+        assertThat(wire.count("TOP")).isZero();
+        assertThat(wire.count("UIDL")).isEqualTo(1);
+        assertThat(wire.count("LIST")).isEqualTo(1);
+      }
+    }
+
+    @Test
+    void prefetchBodiesTopsMessagesLargerThanTheLimit() throws IOException {
+      server.deliver(message("Small"));
+      server.deliver(
+          Message.builder()
+              .from(Mailbox.of("ana", "shop.example"))
+              .to(Mailbox.of("bob", "example.org"))
+              .subject("Large")
+              .text("line of a large message\r\n".repeat(400))
+              .build());
+      try (CommandRecorder wire = new CommandRecorder(server.pop3Port());
+          Pop3Store store = server.plain(wire.port()).prefetchBodies(4096).build();
+          Folder inbox = store.inbox()) {
+        List<StoredMessage> all;
+        try (Stream<StoredMessage> s = inbox.list()) {
+          all = s.toList();
+        }
+        assertThat(all).extracting(m -> m.subject().orElse("")).containsExactly("Small", "Large");
+        assertThat(wire.count("RETR")).isEqualTo(1);
+        assertThat(wire.count("TOP")).isEqualTo(1);
+        assertThat(drain(all.get(0))).contains("text of Small");
+        assertThat(drain(all.get(1))).contains("line of a large message");
+        assertThat(wire.count("RETR")).isEqualTo(2);
+      }
+    }
+
+    @Test
+    void negativePrefetchLimitIsRejected() {
+      assertThatThrownBy(() -> Pop3Store.builder().prefetchBodies(-1))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("-1");
+    }
+
     @Test
     void idsAreTheServersUidls() {
       server.deliver(message("One"));

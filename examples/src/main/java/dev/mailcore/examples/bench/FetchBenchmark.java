@@ -21,6 +21,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -32,81 +36,128 @@ import java.util.Random;
 import java.util.stream.Stream;
 
 /**
- * Compares fetching a mailbox of 5,000 messages of about 10 KB from an in-process GreenMail on
- * loopback, header listing then whole bodies, over IMAP and POP3: the naive Angus Mail loop (one
- * FETCH, TOP or RETR per message, each waiting for its reply) against mailcore's stores in the
- * same run (IMAP: one batched {@code FETCH (ENVELOPE FLAGS UID ...)} per 100 messages, and for
- * bodies {@code prefetchBodies} fetching whole messages with the batch; POP3: one UIDL and one
- * LIST for the mailbox, then TOP/RETR per message as POP3 without pipelining must).
+ * Compares fetching a mailbox of about 10 KB messages from an in-process GreenMail, header listing
+ * then whole bodies, over IMAP and POP3: the naive Angus Mail loop (one FETCH, TOP or RETR per
+ * message, each waiting for its reply) against mailcore's stores in the same run (IMAP: one batched
+ * {@code FETCH (ENVELOPE FLAGS UID ...)} per 100 messages, and for bodies {@code prefetchBodies}
+ * fetching whole messages with the batch; POP3: one UIDL and one LIST for the mailbox, TOP per
+ * message for headers, and for bodies {@code prefetchBodies}: one RETR per message and no TOP).
+ *
+ * <p>Two settings in one run: loopback, on a mailbox of {@code messages} (default 1000), and
+ * through a {@link LatencyProxy} adding 25 ms each way (50 ms round trip) on a second mailbox of
+ * {@code wanMessages} (default 200). GreenMail sends a multi-line reply in several writes with
+ * Nagle's algorithm on, so each one waits for the client's delayed ACK (about 40 ms); a naive loop
+ * therefore costs about 45 ms a message on loopback, and on loopback the naive loops read only the
+ * first {@code naiveLimit} messages (default 300), every other case the whole mailbox. Rates are
+ * messages per second, so the ratios compare like with like. At 5000 messages GreenMail itself
+ * becomes the bottleneck (its IMAP answered about 1 message a second to the naive loop with a
+ * 256 MB heap), so the default is 1000.
  *
  * <p>Rounds alternate between the cases so that noise from other processes hits all alike; the
- * median of the rounds is reported with the ratio to its naive baseline. Arguments: {@code
- * [messages [rounds]]}, default 5000 3.
+ * median of the rounds (after a warm-up round) is reported with the ratio to its naive baseline,
+ * with the peak heap of each case (sum of the heap pools' peaks, an upper bound; GreenMail's
+ * mailboxes live in the same heap). Arguments: {@code [messages [rounds [wanMessages
+ * [naiveLimit]]]]}, default 1000 2 200 300.
  *
  * <p>Run: {@code mvn -q -B -o -pl examples -am install -DskipTests} then {@code mvn -q -o -pl
- * examples exec:exec -Dexec.executable=java -Dexec.args="-Xmx1g -cp %classpath
+ * examples exec:exec -Dexec.executable=java -Dexec.args="-Xmx256m -cp %classpath
  * dev.mailcore.examples.bench.FetchBenchmark"}.
  */
 public final class FetchBenchmark {
-  private static final String USER = "bob";
   private static final String PASSWORD = "secret";
 
   private final GreenMail greenMail;
-  private final int count;
+  private final int naiveLimit;
 
-  private FetchBenchmark(int count) {
-    this.count = count;
+  /** One mailbox reached on given ports (GreenMail's own, or a latency proxy's). */
+  private record Target(String user, int messages, int imapPort, int pop3Port, int naiveLimit) {}
+
+  private FetchBenchmark(int naiveLimit) {
+    this.naiveLimit = naiveLimit;
     this.greenMail =
         new GreenMail(
             new ServerSetup[] {ServerSetupTest.IMAP.dynamicPort(), ServerSetupTest.POP3.dynamicPort()});
   }
 
   public static void main(String[] args) throws Exception {
-    int messages = args.length > 0 ? Integer.parseInt(args[0]) : 5000;
-    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
-    FetchBenchmark b = new FetchBenchmark(messages);
+    int messages = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
+    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 2;
+    int wanMessages = args.length > 2 ? Integer.parseInt(args[2]) : 200;
+    int naiveLimit = args.length > 3 ? Integer.parseInt(args[3]) : 300;
+    FetchBenchmark b = new FetchBenchmark(naiveLimit);
     try {
-      b.run(rounds);
+      b.run(messages, wanMessages, rounds);
     } finally {
       b.greenMail.stop();
     }
   }
 
-  private void run(int rounds) throws Exception {
+  private void run(int messages, int wanMessages, int rounds) throws Exception {
     greenMail.start();
-    GreenMailUser user = greenMail.setUser("bob@example.org", USER, PASSWORD);
+    fill("bob", messages);
+    fill("wan", wanMessages);
+    int imap = greenMail.getImap().getPort();
+    int pop3 = greenMail.getPop3().getPort();
+    System.gc();
+    MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+    System.out.printf(
+        "GreenMail: %d + %d messages of ~10 KB; heap used after GC %d MB of max %d MB%n",
+        messages, wanMessages, heap.getUsed() >> 20, heap.getMax() >> 20);
+    try (LatencyProxy imapWan = new LatencyProxy(imap, Duration.ofMillis(25));
+        LatencyProxy pop3Wan = new LatencyProxy(pop3, Duration.ofMillis(25))) {
+      Target loopback = new Target("bob", messages, imap, pop3, Math.min(naiveLimit, messages));
+      Target wan = new Target("wan", wanMessages, imapWan.port(), pop3Wan.port(), wanMessages);
+      Map<String, Case> cases = new LinkedHashMap<>();
+      for (Target t : List.of(loopback, wan)) {
+        String where = t == loopback ? "loopback: " : "50 ms RTT: ";
+        cases.put(where + "IMAP headers, naive Angus loop", () -> naive("imap", t, false));
+        cases.put(where + "IMAP headers, mailcore list()", () -> list(imap(t).build(), false));
+        cases.put(where + "IMAP bodies, naive Angus loop", () -> naive("imap", t, true));
+        cases.put(
+            where + "IMAP bodies, mailcore prefetchBodies",
+            () -> list(imap(t).prefetchBodies(64 * 1024).build(), true));
+        cases.put(where + "POP3 headers, naive Angus loop", () -> naive("pop3", t, false));
+        cases.put(where + "POP3 headers, mailcore list()", () -> list(pop3(t).build(), false));
+        cases.put(where + "POP3 bodies, naive Angus loop", () -> naive("pop3", t, true));
+        cases.put(
+            where + "POP3 bodies, mailcore prefetchBodies",
+            () -> list(pop3(t).prefetchBodies(64 * 1024).build(), true));
+      }
+      measure(cases, rounds);
+    }
+  }
+
+  private void fill(String user, int count) throws MessagingException {
+    GreenMailUser u = greenMail.setUser(user + "@example.org", user, PASSWORD);
     Session plain = Session.getInstance(new Properties());
     Random random = new Random(42);
     for (int i = 0; i < count; i++) {
-      user.deliver(message(plain, random, i));
+      u.deliver(message(plain, random, i));
     }
-    System.out.printf("%d messages of ~10 KB in GreenMail (IMAP %d, POP3 %d)%n",
-        count, greenMail.getImap().getPort(), greenMail.getPop3().getPort());
+  }
 
-    Map<String, Case> cases = new LinkedHashMap<>();
-    cases.put("IMAP headers, naive Angus loop", this::imapHeadersNaive);
-    cases.put("IMAP headers, mailcore list()", this::imapHeadersMailcore);
-    cases.put("IMAP bodies, naive Angus loop", this::imapBodiesNaive);
-    cases.put("IMAP bodies, mailcore list()+prefetchBodies", this::imapBodiesMailcore);
-    cases.put("POP3 headers, naive Angus loop", this::pop3HeadersNaive);
-    cases.put("POP3 headers, mailcore list()", this::pop3HeadersMailcore);
-    cases.put("POP3 bodies, naive Angus loop", this::pop3BodiesNaive);
-    cases.put("POP3 bodies, mailcore list()+openContent", this::pop3BodiesMailcore);
-
+  private static void measure(Map<String, Case> cases, int rounds) throws Exception {
     Map<String, List<Double>> rates = new LinkedHashMap<>();
+    Map<String, Long> peaks = new LinkedHashMap<>();
     cases.keySet().forEach(k -> rates.put(k, new ArrayList<>()));
+    List<MemoryPoolMXBean> pools =
+        ManagementFactory.getMemoryPoolMXBeans().stream()
+            .filter(p -> p.getType() == MemoryType.HEAP)
+            .toList();
     for (int r = 0; r <= rounds; r++) {
       for (Map.Entry<String, Case> c : cases.entrySet()) {
+        pools.forEach(MemoryPoolMXBean::resetPeakUsage);
         long start = System.nanoTime();
         long done = c.getValue().run();
         double seconds = (System.nanoTime() - start) / 1e9;
-        if (done != count) {
-          throw new IllegalStateException(c.getKey() + " saw " + done + " of " + count);
-        }
+        long peak = pools.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
+        peaks.merge(c.getKey(), peak, Math::max);
         if (r > 0) { // round 0 warms up
-          rates.get(c.getKey()).add(count / seconds);
+          rates.get(c.getKey()).add(done / seconds);
         }
-        System.out.printf("  round %d: %-48s %8.0f msg/s%n", r, c.getKey(), count / seconds);
+        System.out.printf(
+            "  round %d: %-50s %6d msgs %9.0f msg/s  peak heap %4d MB%n",
+            r, c.getKey(), done, done / seconds, peak >> 20);
       }
     }
     double baseline = 0;
@@ -116,7 +167,8 @@ public final class FetchBenchmark {
       if (naive) {
         baseline = median;
       }
-      System.out.printf("%-48s %9.0f msg/s%s%n", e.getKey(), median,
+      System.out.printf("%-50s %9.0f msg/s  peak heap %4d MB%s%n", e.getKey(), median,
+          peaks.get(e.getKey()) >> 20,
           naive ? "" : String.format("  (%.2fx the naive loop)", median / baseline));
     }
   }
@@ -147,21 +199,23 @@ public final class FetchBenchmark {
 
   // ---- naive Angus loops ---------------------------------------------------------------------
 
-  private Store angus(String protocol, int port) throws MessagingException {
+  private static Store angus(String protocol, Target t) throws MessagingException {
     Properties p = new Properties();
     p.setProperty("mail." + protocol + ".connectiontimeout", "30000");
     p.setProperty("mail." + protocol + ".timeout", "60000");
     Store store = Session.getInstance(p).getStore(protocol);
-    store.connect("127.0.0.1", port, USER, PASSWORD);
+    store.connect("127.0.0.1", protocol.equals("imap") ? t.imapPort() : t.pop3Port(), t.user(),
+        PASSWORD);
     return store;
   }
 
-  private long naive(String protocol, int port, boolean bodies) throws Exception {
-    Store store = angus(protocol, port);
+  /** Reads the first {@code t.naiveLimit()} messages one by one; returns how many. */
+  private static long naive(String protocol, Target t, boolean bodies) throws Exception {
+    Store store = angus(protocol, t);
     try {
       jakarta.mail.Folder inbox = store.getFolder("INBOX");
       inbox.open(jakarta.mail.Folder.READ_ONLY);
-      int n = inbox.getMessageCount();
+      int n = Math.min(inbox.getMessageCount(), t.naiveLimit());
       long seen = 0;
       for (int i = 1; i <= n; i++) {
         Message m = inbox.getMessage(i);
@@ -174,56 +228,48 @@ public final class FetchBenchmark {
         seen++;
       }
       inbox.close(false);
+      check(seen, t.naiveLimit());
       return seen;
     } finally {
       store.close();
     }
   }
 
-  private long imapHeadersNaive() throws Exception {
-    return naive("imap", greenMail.getImap().getPort(), false);
-  }
-
-  private long imapBodiesNaive() throws Exception {
-    return naive("imap", greenMail.getImap().getPort(), true);
-  }
-
-  private long pop3HeadersNaive() throws Exception {
-    return naive("pop3", greenMail.getPop3().getPort(), false);
-  }
-
-  private long pop3BodiesNaive() throws Exception {
-    return naive("pop3", greenMail.getPop3().getPort(), true);
+  private static void check(long seen, int expected) {
+    if (seen != expected) {
+      throw new IllegalStateException("saw " + seen + " of " + expected + " messages");
+    }
   }
 
   // ---- mailcore --------------------------------------------------------------------------------
 
-  private ImapStore.Builder imap() {
+  private static ImapStore.Builder imap(Target t) {
     return ImapStore.builder()
         .host("127.0.0.1")
-        .port(greenMail.getImap().getPort())
+        .port(t.imapPort())
         .tls(TlsMode.NONE)
         .allowPlaintext(true)
-        .credentials(Credentials.password(USER, PASSWORD))
+        .credentials(Credentials.password(t.user(), PASSWORD))
         .readTimeout(Duration.ofSeconds(60));
   }
 
-  private Pop3Store pop3() {
+  private static Pop3Store.Builder pop3(Target t) {
     return Pop3Store.builder()
         .host("127.0.0.1")
-        .port(greenMail.getPop3().getPort())
+        .port(t.pop3Port())
         .tls(TlsMode.NONE)
         .allowPlaintext(true)
-        .credentials(Credentials.password(USER, PASSWORD))
-        .readTimeout(Duration.ofSeconds(60))
-        .build();
+        .credentials(Credentials.password(t.user(), PASSWORD))
+        .readTimeout(Duration.ofSeconds(60));
   }
 
   private static long list(MailStore store, boolean bodies) {
     try (store;
         Folder inbox = store.inbox();
         Stream<StoredMessage> s = inbox.list()) {
-      return s.mapToLong(m -> bodies ? drain(m) : headers(m)).sum();
+      long seen = s.mapToLong(m -> bodies ? drain(m) : headers(m)).sum();
+      check(seen, inbox.messageCount());
+      return seen;
     }
   }
 
@@ -240,22 +286,6 @@ public final class FetchBenchmark {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-  }
-
-  private long imapHeadersMailcore() {
-    return list(imap().build(), false);
-  }
-
-  private long imapBodiesMailcore() {
-    return list(imap().prefetchBodies(64 * 1024).build(), true);
-  }
-
-  private long pop3HeadersMailcore() {
-    return list(pop3(), false);
-  }
-
-  private long pop3BodiesMailcore() {
-    return list(pop3(), true);
   }
 
   private static double median(List<Double> values) {

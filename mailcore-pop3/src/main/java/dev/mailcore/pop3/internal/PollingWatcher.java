@@ -103,8 +103,12 @@ final class PollingWatcher implements Watch {
       if (report && !fresh.isEmpty()) {
         List<StoredMessage> news =
             Pop3Messages.loadAll(
-                session.session(), folder, fresh, session.config().fetchBatchSize(),
-                Pop3Messages.sizes(folder));
+                session.session(),
+                folder,
+                fresh,
+                session.config().fetchBatchSize(),
+                Pop3Messages.sizes(folder),
+                session.config().prefetchBodies());
         listener.newMail(news);
       }
     } catch (MessagingException e) {

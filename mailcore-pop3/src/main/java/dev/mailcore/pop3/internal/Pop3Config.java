@@ -10,10 +10,15 @@ import java.util.Objects;
  * @param settings connection settings shared with IMAP
  * @param deleteAfterDownload whether fetched messages are deleted at QUIT
  * @param fetchBatchSize messages per header batch
+ * @param prefetchBodies largest message fetched whole (RETR, no TOP) while listing; 0 for none
  * @param pollInterval watch polling interval
  */
 public record Pop3Config(
-    StoreSettings settings, boolean deleteAfterDownload, int fetchBatchSize, Duration pollInterval) {
+    StoreSettings settings,
+    boolean deleteAfterDownload,
+    int fetchBatchSize,
+    long prefetchBodies,
+    Duration pollInterval) {
   /** Validates. */
   public Pop3Config {
     Objects.requireNonNull(settings, "settings");

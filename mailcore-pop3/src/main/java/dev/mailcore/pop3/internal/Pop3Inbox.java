@@ -98,7 +98,8 @@ final class Pop3Inbox implements Folder {
 
   private List<StoredMessage> load(List<Message> messages) {
     try {
-      return Pop3Messages.loadAll(session.session(), folder, messages, batchSize, sizes);
+      return Pop3Messages.loadAll(
+          session.session(), folder, messages, batchSize, sizes, session.config().prefetchBodies());
     } catch (MessagingException e) {
       throw fail("fetch headers", e);
     } catch (IllegalStateException e) {

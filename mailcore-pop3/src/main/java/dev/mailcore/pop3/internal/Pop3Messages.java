@@ -19,8 +19,9 @@ import org.eclipse.angus.mail.pop3.POP3Message;
 
 /**
  * Turns Angus POP3 messages into {@link StoredMessage}s. UIDL and LIST run once for the whole
- * mailbox; headers come from TOP n 0 for each message of a batch (POP3 has nothing better);
- * bodies from RETR when the content is opened, spooled to a temporary file.
+ * mailbox; headers come from TOP n 0 for each message of a batch (POP3 without pipelining has
+ * nothing better), bodies from RETR when the content is opened, spooled to a temporary file;
+ * with prefetching, small messages come whole from one RETR each instead.
  */
 final class Pop3Messages {
   private static final FetchProfile IDS = ids();
@@ -49,10 +50,14 @@ final class Pop3Messages {
   }
 
   /**
-   * Fetches the headers of {@code batch} (ids already fetched) with TOP n 0 and maps them. TOP
-   * is asked directly: with the file cache on, Angus would load headers with a whole RETR.
+   * Fetches the headers of {@code batch} (ids already fetched) and maps them. A message of at
+   * most {@code prefetch} bytes (by LIST size; 0 turns this off) is fetched whole with one RETR,
+   * which Angus spools to its file cache and takes the headers from, so it costs no TOP and
+   * opening its content later costs no round trip. Others get TOP n 0, asked directly: with the
+   * file cache on, Angus would load headers with a whole RETR.
    */
-  static List<StoredMessage> load(Session session, POP3Folder folder, Message[] batch, int[] sizes)
+  static List<StoredMessage> load(
+      Session session, POP3Folder folder, Message[] batch, int[] sizes, long prefetch)
       throws MessagingException {
     List<StoredMessage> out = new ArrayList<>(batch.length);
     for (Message m : batch) {
@@ -60,10 +65,14 @@ final class Pop3Messages {
       int n = pm.getMessageNumber();
       long size = n >= 1 && n <= sizes.length ? Math.max(0, sizes[n - 1]) : 0;
       MimeMessage headers;
-      try (InputStream top = pm.top(0)) {
-        headers = new MimeMessage(session, top);
-      } catch (IOException e) {
-        throw new MessagingException("cannot read headers of message " + pm.getMessageNumber(), e);
+      if (size > 0 && size <= prefetch) {
+        headers = retrieve(pm);
+      } else {
+        try (InputStream top = pm.top(0)) {
+          headers = new MimeMessage(session, top);
+        } catch (IOException e) {
+          throw new MessagingException("cannot read headers of message " + n, e);
+        }
       }
       out.add(
           StoredMessage.builder(MessageUid.of(folder.getUID(pm)))
@@ -75,13 +84,28 @@ final class Pop3Messages {
     return out;
   }
 
+  /** RETRs {@code m} into the file cache; its headers are then parsed from that download. */
+  private static MimeMessage retrieve(POP3Message m) throws MessagingException {
+    try (InputStream whole = m.getMimeStream()) {
+      // opening is the download; the stream is a view of the cache file, read again on open()
+      return m;
+    } catch (IOException e) {
+      throw new MessagingException("cannot retrieve message " + m.getMessageNumber(), e);
+    }
+  }
+
   static List<StoredMessage> loadAll(
-      Session session, POP3Folder folder, List<Message> messages, int batchSize, int[] sizes)
+      Session session,
+      POP3Folder folder,
+      List<Message> messages,
+      int batchSize,
+      int[] sizes,
+      long prefetch)
       throws MessagingException {
     List<StoredMessage> out = new ArrayList<>(messages.size());
     for (int i = 0; i < messages.size(); i += batchSize) {
       List<Message> part = messages.subList(i, Math.min(messages.size(), i + batchSize));
-      out.addAll(load(session, folder, part.toArray(Message[]::new), sizes));
+      out.addAll(load(session, folder, part.toArray(Message[]::new), sizes, prefetch));
     }
     return out;
   }
