@@ -484,6 +484,11 @@ public final class MailQueue implements AutoCloseable {
               f.lease = l;
             }
           }
+          // a transaction that finished meanwhile ended its lease itself
+          held.values().removeIf(l -> {
+            Flight f = inFlight.get(l.id());
+            return f == null || f.lease == null || f.lease.token() != l.token();
+          });
         }
         for (QueueLease lost : held.values()) {
           LOG.warn("lease on {} (token {}) could not be renewed; it was lost", lost.id(), lost.token());
@@ -864,6 +869,7 @@ public final class MailQueue implements AutoCloseable {
     List<Consumer<QueueListener>> events = new ArrayList<>();
     Optional<QueueEntry> stored = store.entry(id);
     if (stored.isEmpty()) {
+      LOG.debug("{} is gone (cancelled, or finished by another instance); outcome dropped", id);
       return CompletableFuture.completedFuture(events);
     }
     QueueEntry current = stored.get();

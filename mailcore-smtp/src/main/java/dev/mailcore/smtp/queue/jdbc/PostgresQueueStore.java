@@ -1047,7 +1047,8 @@ public final class PostgresQueueStore implements QueueStore {
                   + schema.entry
                   + " e SET lease_until = now() + make_interval(secs => ?)"
                   + " FROM unnest(?::text[], ?::bigint[]) AS l(id, token)"
-                  + " WHERE e.id = l.id AND e.lease_token = l.token RETURNING e.id, e.lease_until";
+                  + " WHERE e.id = l.id AND e.lease_token = l.token AND e.lease_owner IS NOT NULL"
+                  + " RETURNING e.id, e.lease_until";
           try (PreparedStatement u = c.prepareStatement(sql)) {
             Array ids = c.createArrayOf("text", byId.keySet().toArray());
             Array tokens =
