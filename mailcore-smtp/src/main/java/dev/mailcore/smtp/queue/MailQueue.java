@@ -646,7 +646,7 @@ public final class MailQueue implements AutoCloseable {
         // rejected: the queue is closing; the entry stays queued as it is
         LOG.debug("queue closing, {} stays queued", job.entry().id());
         transportDone(job);
-        giveBack(leaseOf(job).stream().toList());
+        giveBack(takeLease(job).stream().toList());
         release(job);
       }
     }
@@ -667,10 +667,16 @@ public final class MailQueue implements AutoCloseable {
     }
   }
 
-  private Optional<QueueLease> leaseOf(Job job) {
+  /** Takes the lease off the job's flight: its outcome ends it, so the heartbeat stops renewing. */
+  private Optional<QueueLease> takeLease(Job job) {
     synchronized (lock) {
       Flight f = inFlight.get(job.entry().id());
-      return f == null ? Optional.empty() : Optional.ofNullable(f.lease);
+      if (f == null || f.lease == null) {
+        return Optional.empty();
+      }
+      QueueLease lease = f.lease;
+      f.lease = null;
+      return Optional.of(lease);
     }
   }
 
@@ -1007,7 +1013,7 @@ public final class MailQueue implements AutoCloseable {
   private CompletableFuture<List<Consumer<QueueListener>>> writeOutcome(
       Job job, QueueEntry done, boolean finished, List<Consumer<QueueListener>> events) {
     QueueId id = done.id();
-    Optional<QueueLease> lease = leased ? leaseOf(job) : Optional.empty();
+    Optional<QueueLease> lease = leased ? takeLease(job) : Optional.empty();
     if (lease.isEmpty()) {
       CompletableFuture<Void> write = finished ? store.deleteAsync(id) : store.updateAsync(done);
       return write.thenApply(v -> events);
