@@ -160,6 +160,11 @@ class MailQueueSharedStoreTest {
     Map<String, Integer> counts = countsByMessageId();
     assertThat(counts).hasSize(n);
     assertThat(counts.entrySet()).allSatisfy(e -> assertThat(e.getValue()).as(e.getKey()).isOne());
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (heardA.count("delivered") + heardB.count("delivered") < n
+        && System.nanoTime() < end) {
+      Thread.sleep(10); // a listener hears of a delivery just after it is recorded
+    }
     assertThat(heardA.count("delivered") + heardB.count("delivered")).isEqualTo(n);
     assertThat(heardA.count("delivered")).isPositive();
     assertThat(heardB.count("delivered")).isPositive();
