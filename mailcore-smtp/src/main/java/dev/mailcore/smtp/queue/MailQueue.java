@@ -51,8 +51,17 @@ import org.slf4j.LoggerFactory;
  * per domain and overall. All timing comes from the injected {@link Clock} and {@link
  * ScheduledExecutorService}, so tests drive it with a manual clock.
  *
+ * <p>On a store shared by several instances ({@link QueueStore#supportsLeases()}, such as {@code
+ * jdbc.PostgresQueueStore}) the agent takes work only by {@link QueueLease}: it claims what it can
+ * start, gives the rest back, renews the leases of its transactions every third of the store's
+ * lease duration, and records each outcome only while its lease is still the entry's newest; an
+ * outcome refused because the lease ran out and another instance took the entry over is dropped
+ * (logged at WARN), since the other instance's attempt is the one that counts. It polls the store
+ * every {@link Builder#pollInterval poll interval} for mail other instances queued and for leases
+ * that expired (an instance that died). Rate limits count only this instance's messages.
+ *
  * <p>Thread-safe. {@link #close()} lets transactions in flight finish, leaves everything else
- * queued for the next start, and closes the store.
+ * queued for the next start, gives back any lease still held, and closes the store.
  *
  * <pre>{@code
  * try (MailQueue queue = MailQueue.builder()

@@ -125,7 +125,9 @@ public interface QueueStore extends AutoCloseable {
    * it is deleted, or {@link #unclaim} is called: the queue claims an entry while a transaction for
    * it is in flight, so the due scan does not walk every entry in flight each time. A claim is not
    * stored (a reopened store has none). Returns false when the store does not support claims (the
-   * default), in which case {@link #due} goes on returning the entry.
+   * default), in which case {@link #due} goes on returning the entry. This is a hint within one
+   * process, not a lease: a store shared between processes excludes entries in flight by {@link
+   * QueueLease} instead (see {@link #supportsLeases()}).
    */
   default boolean claim(QueueId id) {
     return false;

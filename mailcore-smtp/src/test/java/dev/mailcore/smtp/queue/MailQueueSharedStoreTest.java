@@ -123,30 +123,26 @@ class MailQueueSharedStoreTest {
     }
   }
 
+  /** An instance of the shared queue, polling often, with four workers. */
+  MailQueue instance(String owner, RecordingListener listener) {
+    return keep(
+        MailQueue.builder()
+            .store(store(owner, Duration.ofSeconds(30)))
+            .transport(new JakartaTransport(server.port()))
+            .workers(4)
+            .domainConcurrency(4)
+            .pollInterval(Duration.ofMillis(50))
+            .listener(listener)
+            .build());
+  }
+
   @Test
   void twoInstancesDeliverEveryMessageExactlyOnce() throws Exception {
     int n = 500; // each database call opens a connection (no pool in the tests): about 30 per second
     RecordingListener heardA = new RecordingListener();
     RecordingListener heardB = new RecordingListener();
-    MailQueue a =
-        keep(
-            MailQueue.builder()
-                .store(store("a", Duration.ofSeconds(30)))
-                .transport(new JakartaTransport(server.port()))
-                .workers(4)
-                .domainConcurrency(4)
-                .pollInterval(Duration.ofMillis(50))
-                .listener(heardA)
-                .build());
-    keep(
-        MailQueue.builder()
-            .store(store("b", Duration.ofSeconds(30)))
-            .transport(new JakartaTransport(server.port()))
-            .workers(4)
-            .domainConcurrency(4)
-            .pollInterval(Duration.ofMillis(50))
-            .listener(heardB)
-            .build());
+    MailQueue a = instance("a", heardA);
+    instance("b", heardB);
 
     List<CompletableFuture<QueueId>> queued = new ArrayList<>();
     for (int i = 0; i < n; i++) {

@@ -96,17 +96,9 @@ class SharedQueueCrashTest {
   }
 
   private Process start(String schema, int smtpPort) throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     ProcessBuilder pb =
-        new ProcessBuilder(
-            java,
-            "-Xmx128m",
-            "-XX:TieredStopAtLevel=1",
-            "-XX:+UseSerialGC",
-            "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-            "-cp",
-            System.getProperty("java.class.path"),
-            SharedQueueCrashChild.class.getName(),
+        QueueCrashTest.childJvm(
+            SharedQueueCrashChild.class,
             Integer.toString(PostgresServer.get().port()),
             schema,
             Integer.toString(smtpPort));
