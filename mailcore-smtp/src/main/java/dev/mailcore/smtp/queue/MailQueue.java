@@ -573,6 +573,8 @@ public final class MailQueue implements AutoCloseable {
             // this queue's own lease ran out while the transaction went on, and it claimed the
             // entry again: the transaction in flight now holds the new lease
             running.lease = lease;
+          } else {
+            unused.add(lease); // control work on it (a notification held back, say): give it back
           }
           continue;
         }
