@@ -51,8 +51,17 @@ import org.slf4j.LoggerFactory;
  * per domain and overall. All timing comes from the injected {@link Clock} and {@link
  * ScheduledExecutorService}, so tests drive it with a manual clock.
  *
+ * <p>On a store shared by several instances ({@link QueueStore#supportsLeases()}, such as {@code
+ * jdbc.PostgresQueueStore}) the agent takes work only by {@link QueueLease}: it claims what it can
+ * start, gives the rest back, renews the leases of its transactions every third of the store's
+ * lease duration, and records each outcome only while its lease is still the entry's newest; an
+ * outcome refused because the lease ran out and another instance took the entry over is dropped
+ * (logged at WARN), since the other instance's attempt is the one that counts. It polls the store
+ * every {@link Builder#pollInterval poll interval} for mail other instances queued and for leases
+ * that expired (an instance that died). Rate limits count only this instance's messages.
+ *
  * <p>Thread-safe. {@link #close()} lets transactions in flight finish, leaves everything else
- * queued for the next start, and closes the store.
+ * queued for the next start, gives back any lease still held, and closes the store.
  *
  * <pre>{@code
  * try (MailQueue queue = MailQueue.builder()
@@ -92,6 +101,8 @@ public final class MailQueue implements AutoCloseable {
   private final BounceWriter bounces;
   private final MessageSigner signer;
   private final AtomicBoolean pumpScheduled = new AtomicBoolean();
+  private final boolean leased; // the store is shared: leases expire and may be superseded
+  private final Duration pollInterval;
 
   private final Object lock = new Object();
   private final Map<QueueId, Flight> inFlight = new HashMap<>();
@@ -101,7 +112,9 @@ public final class MailQueue implements AutoCloseable {
   private final TokenBucket overallBucket;
   private ScheduledFuture<?> wakeup;
   private Instant wakeupAt;
+  private ScheduledFuture<?> heartbeat;
   private boolean closed;
+  private boolean stopped; // closed, and nothing left in flight: no more renewals
   // guarded by lock: transactions at the transport, and those not yet durably recorded
   private int sending;
   private int unfinished;
@@ -112,6 +125,7 @@ public final class MailQueue implements AutoCloseable {
     final String domain;
     volatile boolean cancelled;
     boolean claimed; // guarded by lock
+    QueueLease lease; // guarded by lock; null for control work (retryNow, cancel, notifications)
 
     Flight(String domain) {
       this.domain = domain;
@@ -143,6 +157,8 @@ public final class MailQueue implements AutoCloseable {
     this.signer = b.signer;
     this.overallBucket =
         b.rateLimit.isUnlimited() ? null : new TokenBucket(b.rateLimit, clock.instant());
+    this.leased = store.supportsLeases();
+    this.pollInterval = b.pollInterval;
   }
 
   /** Returns a new builder. */
@@ -389,6 +405,19 @@ public final class MailQueue implements AutoCloseable {
         }
       }
     }
+    List<QueueLease> held = new ArrayList<>();
+    synchronized (lock) {
+      stopped = true;
+      if (heartbeat != null) {
+        heartbeat.cancel(false);
+      }
+      for (Flight f : inFlight.values()) {
+        if (f.lease != null) {
+          held.add(f.lease);
+        }
+      }
+    }
+    giveBack(held); // what was not finished is free for other instances at once
     workers.shutdown();
     while (!interrupted) {
       try {
@@ -418,6 +447,67 @@ public final class MailQueue implements AutoCloseable {
     LOG.info("queue closed");
     if (interrupted) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  // ---------------------------------------------------------------- leases
+
+  /** Starts renewing the leases in flight, every third of the store's lease duration. */
+  private void startHeartbeat() {
+    if (leased) {
+      scheduleHeartbeat();
+    }
+  }
+
+  private void scheduleHeartbeat() {
+    long period = Math.max(1, store.leaseDuration().toNanos() / 3);
+    synchronized (lock) {
+      if (!stopped) {
+        heartbeat = scheduler.schedule(this::renewLeases, period, TimeUnit.NANOSECONDS);
+      }
+    }
+  }
+
+  /**
+   * Extends the leases of the transactions in flight. A lease the store does not renew was lost
+   * (it ran out and another instance claimed the entry): the transaction goes on, but its outcome
+   * will be refused.
+   */
+  private void renewLeases() {
+    try {
+      Map<QueueId, QueueLease> held = new HashMap<>();
+      synchronized (lock) {
+        for (Flight f : inFlight.values()) {
+          if (f.lease != null) {
+            held.put(f.lease.id(), f.lease);
+          }
+        }
+      }
+      if (!held.isEmpty()) {
+        List<QueueLease> renewed = store.renew(held.values());
+        synchronized (lock) {
+          for (QueueLease l : renewed) {
+            held.remove(l.id());
+            Flight f = inFlight.get(l.id());
+            if (f != null && f.lease != null && f.lease.token() == l.token()) {
+              f.lease = l;
+            }
+          }
+          // a transaction that finished meanwhile ended its lease itself
+          held.values().removeIf(l -> {
+            Flight f = inFlight.get(l.id());
+            return f == null || f.lease == null || f.lease.token() != l.token();
+          });
+        }
+        for (QueueLease lost : held.values()) {
+          LOG.warn("lease on {} (token {}) could not be renewed; it was lost", lost.id(), lost.token());
+        }
+      }
+    } catch (RuntimeException e) {
+      // the next beat tries again; until the lease runs out nothing is lost
+      LOG.warn("cannot renew queue leases; retrying at the next heartbeat", e);
+    } finally {
+      scheduleHeartbeat();
     }
   }
 
@@ -452,6 +542,7 @@ public final class MailQueue implements AutoCloseable {
   /** Starts what is due and allowed; schedules a wake-up for the rest. */
   private void pump() {
     List<Job> jobs = new ArrayList<>();
+    List<QueueLease> unused = new ArrayList<>();
     synchronized (lock) {
       if (closed) {
         return;
@@ -461,21 +552,39 @@ public final class MailQueue implements AutoCloseable {
       int free = workerCount - sending;
       heldUntil.values().removeIf(t -> !t.isAfter(now));
       // Look a little past what can start, so a domain at its cap does not stall the others, but
-      // not so far that every enqueue walks a long backlog.
-      int limit = free > 0 ? Math.min(DUE_SCAN_LIMIT, inFlight.size() - claimed + free * 16) : 0;
-      scan:
-      for (QueueEntry entry : limit > 0 ? store.due(now, limit) : List.<QueueEntry>of()) {
+      // not so far that every enqueue walks a long backlog. A shared store leases what it returns
+      // and skips what this queue holds, so there only what can start is taken.
+      int limit =
+          free <= 0
+              ? 0
+              : leased
+                  ? Math.min(DUE_SCAN_LIMIT, free)
+                  : Math.min(DUE_SCAN_LIMIT, inFlight.size() - claimed + free * 16);
+      List<QueueLease> offered = limit > 0 ? store.claim(now, limit) : List.of();
+      for (QueueLease lease : offered) {
+        QueueEntry entry = lease.entry();
         if (free == 0) {
-          break;
+          unused.add(lease);
+          continue;
         }
-        if (inFlight.containsKey(entry.id())) {
+        Flight running = inFlight.get(entry.id());
+        if (running != null) {
+          if (leased && running.lease != null) {
+            // this queue's own lease ran out while the transaction went on, and it claimed the
+            // entry again: the transaction in flight now holds the new lease
+            running.lease = lease;
+          } else {
+            unused.add(lease); // control work on it (a notification held back, say): give it back
+          }
           continue;
         }
         Instant held = heldUntil.get(entry.id());
         if (held != null) {
           wake = earlier(wake, held);
+          unused.add(lease);
           continue;
         }
+        boolean started = false;
         for (Map.Entry<String, List<Mailbox>> d : dueByDomain(entry, now).entrySet()) {
           String domain = d.getKey();
           if (activePerDomain.getOrDefault(domain, 0) >= domainConcurrency) {
@@ -485,7 +594,8 @@ public final class MailQueue implements AutoCloseable {
             Optional<Instant> blocked = overallBucket.blockedUntil(now);
             if (blocked.isPresent()) {
               wake = earlier(wake, blocked.get());
-              break scan;
+              free = 0; // give back the rest of what was claimed
+              break;
             }
           }
           TokenBucket bucket = domainBucket(domain, now);
@@ -502,6 +612,7 @@ public final class MailQueue implements AutoCloseable {
           }
           activePerDomain.merge(domain, 1, Integer::sum);
           Flight flight = new Flight(domain);
+          flight.lease = lease;
           inFlight.put(entry.id(), flight);
           if (store.claim(entry.id())) {
             flight.claimed = true;
@@ -518,17 +629,26 @@ public final class MailQueue implements AutoCloseable {
                       rcpts.subList(0, Math.min(rcpts.size(), MAX_RECIPIENTS_PER_TRANSACTION))),
                   new ArrayList<>()));
           free--;
+          started = true;
           break;
+        }
+        if (!started) {
+          unused.add(lease);
         }
       }
       Optional<Instant> next = store.nextDue();
       if (next.isPresent() && next.get().isAfter(now)) {
         wake = earlier(wake, next.get());
       }
+      if (leased) {
+        // other instances queue work and free leases without telling this one
+        wake = earlier(wake, now.plus(pollInterval));
+      }
       if (wake != null) {
         scheduleWakeup(wake, now);
       }
     }
+    giveBack(unused);
     for (Job job : jobs) {
       tell(l -> l.attemptStarted(job.entry(), job.recipients()));
       try {
@@ -537,8 +657,37 @@ public final class MailQueue implements AutoCloseable {
         // rejected: the queue is closing; the entry stays queued as it is
         LOG.debug("queue closing, {} stays queued", job.entry().id());
         transportDone(job);
+        giveBack(takeLease(job).stream().toList());
         release(job);
       }
+    }
+  }
+
+  /** Returns leases this queue will not work on now, so other instances may claim them at once. */
+  private void giveBack(List<QueueLease> leases) {
+    if (!leased) {
+      return;
+    }
+    for (QueueLease lease : leases) {
+      try {
+        store.release(lease);
+      } catch (RuntimeException e) {
+        // safe to drop: an unreleased lease only delays the entry until the lease expires
+        LOG.warn("cannot give back the lease on {}; it expires on its own", lease.id(), e);
+      }
+    }
+  }
+
+  /** Takes the lease off the job's flight: its outcome ends it, so the heartbeat stops renewing. */
+  private Optional<QueueLease> takeLease(Job job) {
+    synchronized (lock) {
+      Flight f = inFlight.get(job.entry().id());
+      if (f == null || f.lease == null) {
+        return Optional.empty();
+      }
+      QueueLease lease = f.lease;
+      f.lease = null;
+      return Optional.of(lease);
     }
   }
 
@@ -737,6 +886,7 @@ public final class MailQueue implements AutoCloseable {
     List<Consumer<QueueListener>> events = new ArrayList<>();
     Optional<QueueEntry> stored = store.entry(id);
     if (stored.isEmpty()) {
+      LOG.debug("{} is gone (cancelled, or finished by another instance); outcome dropped", id);
       return CompletableFuture.completedFuture(events);
     }
     QueueEntry current = stored.get();
@@ -848,7 +998,8 @@ public final class MailQueue implements AutoCloseable {
           dsn = Optional.of(notify(job, done, failed, BounceWriter.Action.FAILED, now));
         }
       }
-      CompletableFuture<Void> write = store.deleteAsync(id);
+      CompletableFuture<List<Consumer<QueueListener>>> write =
+          writeOutcome(job, done, true, events);
       if (!failed.isEmpty()) {
         Optional<QueueId> notice = dsn;
         events.add(l -> l.bounced(done, failed, notice));
@@ -859,9 +1010,38 @@ public final class MailQueue implements AutoCloseable {
           id,
           done.recipients(RecipientState.Status.DELIVERED).size(),
           failed.size());
+      return write;
+    }
+    return writeOutcome(job, done, false, events);
+  }
+
+  /**
+   * Writes the outcome of an attempt: on a shared store only while this queue still holds the
+   * entry's lease. A refused write means the lease ran out and another instance took the entry
+   * over; the outcome is then dropped, with the events and the notifications it caused, since the
+   * new holder's attempt is the one that counts.
+   */
+  private CompletableFuture<List<Consumer<QueueListener>>> writeOutcome(
+      Job job, QueueEntry done, boolean finished, List<Consumer<QueueListener>> events) {
+    QueueId id = done.id();
+    Optional<QueueLease> lease = leased ? takeLease(job) : Optional.empty();
+    if (lease.isEmpty()) {
+      CompletableFuture<Void> write = finished ? store.deleteAsync(id) : store.updateAsync(done);
       return write.thenApply(v -> events);
     }
-    return store.updateAsync(done).thenApply(v -> events);
+    boolean applied = finished ? store.delete(lease.get()) : store.update(lease.get(), done);
+    if (applied) {
+      return CompletableFuture.completedFuture(events);
+    }
+    LOG.warn(
+        "lease on {} (token {}) was lost to another instance; this attempt's outcome is dropped",
+        id,
+        lease.get().token());
+    for (QueueId notice : job.notices()) {
+      LOG.debug("dropping notification {} of the dropped outcome of {}", notice, id);
+      store.delete(notice);
+    }
+    return CompletableFuture.completedFuture(new ArrayList<>());
   }
 
   /**
@@ -941,8 +1121,21 @@ public final class MailQueue implements AutoCloseable {
     private QueueListener listener = QueueListener.NONE;
     private String hostname = "localhost";
     private MessageSigner signer;
+    private Duration pollInterval = Duration.ofSeconds(1);
 
     private Builder() {}
+
+    /**
+     * Sets how often the queue looks for work on a store shared with other instances ({@link
+     * QueueStore#supportsLeases()}): mail they queued, leases they gave back or let run out;
+     * default 1 second. Unused with a store of one process, which tells the queue of every change.
+     *
+     * @throws IllegalArgumentException when not positive
+     */
+    public Builder pollInterval(Duration value) {
+      this.pollInterval = positive(value, "pollInterval");
+      return this;
+    }
 
     /**
      * Signs every message given to {@link MailQueue#enqueue(Envelope, Message)} or {@link
@@ -1084,6 +1277,7 @@ public final class MailQueue implements AutoCloseable {
       }
       MailQueue queue = new MailQueue(this);
       queue.pump();
+      queue.startHeartbeat();
       return queue;
     }
 

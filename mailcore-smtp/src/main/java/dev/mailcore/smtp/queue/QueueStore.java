@@ -1,7 +1,9 @@
 package dev.mailcore.smtp.queue;
 
 import dev.mailcore.Content;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -123,7 +125,9 @@ public interface QueueStore extends AutoCloseable {
    * it is deleted, or {@link #unclaim} is called: the queue claims an entry while a transaction for
    * it is in flight, so the due scan does not walk every entry in flight each time. A claim is not
    * stored (a reopened store has none). Returns false when the store does not support claims (the
-   * default), in which case {@link #due} goes on returning the entry.
+   * default), in which case {@link #due} goes on returning the entry. This is a hint within one
+   * process, not a lease: a store shared between processes excludes entries in flight by {@link
+   * QueueLease} instead (see {@link #supportsLeases()}).
    */
   default boolean claim(QueueId id) {
     return false;
@@ -137,6 +141,28 @@ public interface QueueStore extends AutoCloseable {
 
   /** Returns the number of entries. */
   int size();
+
+  /**
+   * Returns true when this store is shared between processes, so its leases expire and may be
+   * superseded: a {@link MailQueue} on it then takes work only through {@link #claim(Instant,
+   * int)}, renews the leases of its transactions in flight every third of {@link
+   * #leaseDuration()}, records outcomes with the lease-taking {@link #update(QueueLease,
+   * QueueEntry)} and {@link #delete(QueueLease)}, gives back leases it cannot start at once, and
+   * polls for work other processes queued. The default is false: leases are {@link
+   * QueueLease#local local} and never lost.
+   */
+  default boolean supportsLeases() {
+    return false;
+  }
+
+  /**
+   * Returns how long a claim or a renewal leases an entry, for a store that {@link
+   * #supportsLeases() supports leases}. The default, for stores whose leases never expire, is the
+   * longest {@link Duration}.
+   */
+  default Duration leaseDuration() {
+    return ChronoUnit.FOREVER.getDuration();
+  }
 
   /**
    * Leases at most {@code limit} entries with a recipient due at or before {@code now}, earliest

@@ -95,17 +95,9 @@ class QueueCrashTest {
 
   private List<String> runAndKill(Path dir, int port, String round, int killAfter, int n)
       throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     ProcessBuilder pb =
-        new ProcessBuilder(
-            java,
-            "-Xmx128m",
-            "-XX:TieredStopAtLevel=1",
-            "-XX:+UseSerialGC",
-            "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-            "-cp",
-            System.getProperty("java.class.path"),
-            QueueCrashChild.class.getName(),
+        childJvm(
+            QueueCrashChild.class,
             dir.toString(),
             Integer.toString(port),
             round,
@@ -150,6 +142,23 @@ class QueueCrashTest {
       assertThat(lines).as("child %s started (see child-%s.err)", round, n).contains("READY");
       return List.copyOf(lines);
     }
+  }
+
+  /** A small JVM on this test class path running {@code main} with {@code args}. */
+  static ProcessBuilder childJvm(Class<?> main, String... args) {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(
+        List.of(
+            "-Xmx128m",
+            "-XX:TieredStopAtLevel=1",
+            "-XX:+UseSerialGC",
+            "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+            "-cp",
+            System.getProperty("java.class.path"),
+            main.getName()));
+    command.addAll(List.of(args));
+    return new ProcessBuilder(command);
   }
 
   private static void awaitFinished(RecordingListener listener, int n) throws InterruptedException {

@@ -169,6 +169,12 @@ public final class PostgresQueueStore implements QueueStore {
     return sb.toString();
   }
 
+  /** Returns true: instances sharing the tables take work by lease. */
+  @Override
+  public boolean supportsLeases() {
+    return true;
+  }
+
   /** Returns the owner id this instance claims leases under. */
   public String owner() {
     return owner;
@@ -182,6 +188,7 @@ public final class PostgresQueueStore implements QueueStore {
   }
 
   /** Returns how long a claim or a renewal leases an entry. */
+  @Override
   public Duration leaseDuration() {
     return leaseDuration;
   }
@@ -312,9 +319,6 @@ public final class PostgresQueueStore implements QueueStore {
       }
       return true;
     } finally {
-      if (committer != null) {
-        committer.shutdown();
-      }
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
@@ -1043,7 +1047,8 @@ public final class PostgresQueueStore implements QueueStore {
                   + schema.entry
                   + " e SET lease_until = now() + make_interval(secs => ?)"
                   + " FROM unnest(?::text[], ?::bigint[]) AS l(id, token)"
-                  + " WHERE e.id = l.id AND e.lease_token = l.token RETURNING e.id, e.lease_until";
+                  + " WHERE e.id = l.id AND e.lease_token = l.token AND e.lease_owner IS NOT NULL"
+                  + " RETURNING e.id, e.lease_until";
           try (PreparedStatement u = c.prepareStatement(sql)) {
             Array ids = c.createArrayOf("text", byId.keySet().toArray());
             Array tokens =

@@ -1,0 +1,109 @@
+package dev.mailcore.smtp.queue;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.mailcore.Envelope;
+import dev.mailcore.Mailbox;
+import dev.mailcore.smtp.queue.jdbc.PostgresQueueStore;
+import dev.mailcore.smtp.queue.jdbc.PostgresServer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * SIGKILLs a child JVM delivering from PostgreSQL mid-delivery: its leases run out and this
+ * process's queue, on the same schema, delivers the rest.
+ */
+@ExtendWith(PostgresServer.class)
+@Timeout(120)
+class SharedQueueCrashTest {
+
+  static final int MESSAGES = 300;
+
+  @TempDir Path tmp;
+
+  @Test
+  void anotherInstanceDeliversWhatAKilledInstanceHeld() throws Exception {
+    String schema = PostgresServer.newSchema();
+    try (TestSmtpServer server = new TestSmtpServer();
+        PostgresQueueStore seed = store(schema, "seed")) {
+      Mailbox from = Mailbox.of("ana", "shop.example");
+      Mailbox to = Mailbox.of("bob", "example.net");
+      Instant now = Instant.now();
+      for (int i = 0; i < MESSAGES; i++) {
+        QueueEntry e = QueueEntry.ofNew(QueueId.next(now), Envelope.of(from, List.of(to)), now);
+        seed.append(e, MailQueueSharedStoreTest.message("crash" + i));
+      }
+
+      Process child = start(schema, server.port());
+      try {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (server.received().size() < MESSAGES / 5 && System.nanoTime() < end) {
+          assertThat(child.isAlive()).as("child alive (see child.err)").isTrue();
+          Thread.sleep(5);
+        }
+      } finally {
+        child.destroyForcibly(); // SIGKILL, in the middle of its transactions
+        child.waitFor();
+      }
+      int beforeTakeover = server.received().size();
+      assertThat(beforeTakeover).isLessThan(MESSAGES);
+
+      RecordingListener heard = new RecordingListener();
+      try (MailQueue takeover =
+          MailQueue.builder()
+              .store(store(schema, "parent"))
+              .transport(new JakartaTransport(server.port()))
+              .workers(4)
+              .domainConcurrency(4)
+              .pollInterval(Duration.ofMillis(50))
+              .listener(heard)
+              .build()) {
+        server.awaitReceived(MESSAGES, Duration.ofSeconds(60));
+        MailQueueSharedStoreTest.awaitEmpty(seed);
+      }
+
+      Map<String, Integer> counts = new HashMap<>();
+      for (TestSmtpServer.Received r : server.received()) {
+        java.util.regex.Matcher m = MailQueueSharedStoreTest.MESSAGE_ID.matcher(r.text());
+        assertThat(m.find()).isTrue();
+        counts.merge(m.group(1), 1, Integer::sum);
+      }
+      int duplicates = counts.values().stream().mapToInt(c -> c - 1).sum();
+      String info = "delivered before the kill " + beforeTakeover + ", duplicates " + duplicates;
+      System.out.println("shared queue crash test: " + info);
+      assertThat(counts).as(info).hasSize(MESSAGES);
+      assertThat(duplicates).as(info).isLessThanOrEqualTo(SharedQueueCrashChild.WORKERS);
+      assertThat(heard.count("delivered")).as(info).isPositive();
+    }
+  }
+
+  private static PostgresQueueStore store(String schema, String owner) {
+    return PostgresQueueStore.builder()
+        .dataSource(PostgresServer.get().dataSource("queue-" + owner))
+        .schema(schema)
+        .owner(owner)
+        .leaseDuration(Duration.ofSeconds(30))
+        .build();
+  }
+
+  private Process start(String schema, int smtpPort) throws Exception {
+    ProcessBuilder pb =
+        QueueCrashTest.childJvm(
+            SharedQueueCrashChild.class,
+            Integer.toString(PostgresServer.get().port()),
+            schema,
+            Integer.toString(smtpPort));
+    pb.redirectError(tmp.resolve("child.err").toFile());
+    pb.redirectOutput(tmp.resolve("child.out").toFile());
+    return pb.start();
+  }
+}
