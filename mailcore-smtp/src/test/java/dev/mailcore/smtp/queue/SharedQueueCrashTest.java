@@ -56,6 +56,25 @@ class SharedQueueCrashTest {
       }
       int beforeTakeover = server.received().size();
       assertThat(beforeTakeover).isLessThan(MESSAGES);
+      // What may be sent twice: messages the server took from the child whose outcome the store had
+      // not yet recorded at the kill (transactions in flight, and outcomes delivered but not durable)
+      java.util.Set<String> receivedFromChild = new java.util.HashSet<>();
+      for (TestSmtpServer.Received r : server.received()) {
+        java.util.regex.Matcher m = MailQueueSharedStoreTest.MESSAGE_ID.matcher(r.text());
+        assertThat(m.find()).isTrue();
+        receivedFromChild.add(m.group(1));
+      }
+      int unrecorded = 0;
+      for (QueueEntry e : seed.entries()) {
+        try (java.io.InputStream in = seed.message(e.id()).open()) {
+          java.util.regex.Matcher m =
+              MailQueueSharedStoreTest.MESSAGE_ID.matcher(
+                  new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII));
+          if (m.find() && receivedFromChild.contains(m.group(1))) {
+            unrecorded++;
+          }
+        }
+      }
 
       RecordingListener heard = new RecordingListener();
       try (MailQueue takeover =
@@ -78,10 +97,14 @@ class SharedQueueCrashTest {
         counts.merge(m.group(1), 1, Integer::sum);
       }
       int duplicates = counts.values().stream().mapToInt(c -> c - 1).sum();
-      String info = "delivered before the kill " + beforeTakeover + ", duplicates " + duplicates;
+      String info =
+          "delivered before the kill " + beforeTakeover + ", unrecorded at the kill " + unrecorded
+              + ", duplicates " + duplicates;
       System.out.println("shared queue crash test: " + info);
       assertThat(counts).as(info).hasSize(MESSAGES);
-      assertThat(duplicates).as(info).isLessThanOrEqualTo(SharedQueueCrashChild.WORKERS);
+      assertThat(duplicates).as(info).isLessThanOrEqualTo(unrecorded);
+      // outcomes are written by group commit right after each transaction: the window stays small
+      assertThat(unrecorded).as(info).isLessThanOrEqualTo(4 * SharedQueueCrashChild.WORKERS);
       assertThat(heard.count("delivered")).as(info).isPositive();
     }
   }
