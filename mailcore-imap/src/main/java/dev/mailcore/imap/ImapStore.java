@@ -10,10 +10,12 @@ import dev.mailcore.Watch;
 import dev.mailcore.imap.internal.ImapConfig;
 import dev.mailcore.imap.internal.ImapSession;
 import dev.mailcore.internal.StoreSettings;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
 import javax.net.ssl.SSLContext;
 
 /**
@@ -153,6 +155,10 @@ public final class ImapStore implements MailStore {
     private Duration pollInterval = Duration.ofMinutes(1);
     private Duration reconnectDelay = Duration.ofSeconds(1);
     private Duration maxReconnectDelay = Duration.ofMinutes(5);
+    private int prefetchBatchMessages = 1000;
+    private long prefetchBatchBytes = 8L << 20;
+    private Clock clock = Clock.systemUTC();
+    private ScheduledExecutorService scheduler;
 
     private Builder() {}
 
@@ -228,10 +234,11 @@ public final class ImapStore implements MailStore {
     }
 
     /**
-     * Fetches whole messages of at most {@code maxBytes} with each listed batch (one more round
-     * trip per batch instead of one per message), holding them in memory until the listed
-     * message is dropped; larger ones are still streamed on demand. Off (0) by default: use it
-     * when every listed message will be read.
+     * Fetches whole messages of at most {@code maxBytes} while listing, with their listed fields,
+     * in batches of {@link #prefetchBatch} (one round trip per batch instead of one per message);
+     * larger ones are still streamed on demand. A listed message holds its bytes until it is
+     * dropped, so a listing holds at most one batch of bodies the caller has not yet passed.
+     * Off (0) by default: use it when every listed message will be read.
      *
      * @throws IllegalArgumentException when negative
      */
@@ -240,6 +247,24 @@ public final class ImapStore implements MailStore {
         throw new IllegalArgumentException("prefetch limit must not be negative: " + maxBytes);
       }
       this.prefetchBodies = maxBytes;
+      return this;
+    }
+
+    /**
+     * Bounds one batch of {@link #prefetchBodies prefetched} bodies: at most {@code maxMessages}
+     * messages and about {@code maxBytes} bytes (by the sizes the server reports; a batch always
+     * takes at least one message); 1000 messages and 8 MiB by default.
+     *
+     * @throws IllegalArgumentException when either is not positive
+     */
+    public Builder prefetchBatch(int maxMessages, long maxBytes) {
+      if (maxMessages < 1 || maxBytes < 1) {
+        throw new IllegalArgumentException(
+            "prefetch batch limits must be positive: " + maxMessages + " messages, " + maxBytes
+                + " bytes");
+      }
+      this.prefetchBatchMessages = maxMessages;
+      this.prefetchBatchBytes = maxBytes;
       return this;
     }
 
@@ -275,7 +300,9 @@ public final class ImapStore implements MailStore {
 
     /**
      * Sets the first delay before a watch reconnects (doubling after each failure) and its cap;
-     * 1 s and 5 minutes by default.
+     * 1 s and 5 minutes by default. The delay starts again from {@code first} only after a
+     * connection stayed up for {@code max}: a server that accepts and drops at once is not
+     * retried every {@code first}.
      *
      * @throws IllegalArgumentException when not positive or first exceeds max
      */
@@ -287,6 +314,26 @@ public final class ImapStore implements MailStore {
       }
       this.reconnectDelay = first;
       this.maxReconnectDelay = max;
+      return this;
+    }
+
+    /**
+     * Sets the clock that measures how long a watch's connection stayed up (see {@link
+     * #reconnectDelay}); the system UTC clock by default.
+     */
+    public Builder clock(Clock value) {
+      this.clock = Objects.requireNonNull(value, "clock");
+      return this;
+    }
+
+    /**
+     * Sets the scheduler that runs watches' timed work: the keep-alive NOOP that re-arms IDLE and
+     * detects a dead connection, polls without IDLE, and the reconnect attempts after a drop
+     * (which block for up to the connect time-out, so give it a thread per busy watch). The store
+     * does not shut it down. Default: a daemon thread of each watch's own.
+     */
+    public Builder scheduler(ScheduledExecutorService value) {
+      this.scheduler = Objects.requireNonNull(value, "scheduler");
       return this;
     }
 
@@ -309,7 +356,11 @@ public final class ImapStore implements MailStore {
           idleRearm,
           pollInterval,
           reconnectDelay,
-          maxReconnectDelay);
+          maxReconnectDelay,
+          prefetchBatchMessages,
+          prefetchBatchBytes,
+          clock,
+          scheduler);
     }
   }
 }

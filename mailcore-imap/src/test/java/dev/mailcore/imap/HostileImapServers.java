@@ -29,7 +29,7 @@ final class HostileImapServers {
       c.send("* LIST () \"/\" INBOX\r\n" + tag + " OK done\r\n");
       return true;
     }
-    if (verb.startsWith("SELECT")) {
+    if (verb.startsWith("SELECT") || verb.startsWith("EXAMINE")) {
       c.send("* FLAGS (\\Deleted \\Seen)\r\n* 1 EXISTS\r\n* 0 RECENT\r\n* OK [UIDVALIDITY 7] ok\r\n"
           + "* OK [UIDNEXT " + uidNext + "] ok\r\n" + tag + " OK [READ-WRITE] done\r\n");
       return true;
@@ -39,16 +39,21 @@ final class HostileImapServers {
 
   /** As {@link #loginThen(Answer)}, with {@code noop} answering NOOP. */
   static FaultServer.Script loginThen(Answer noop, Answer after) {
+    return loginThen("IMAP4rev1", noop, after);
+  }
+
+  /** As {@link #loginThen(Answer, Answer)}, advertising {@code capabilities}. */
+  static FaultServer.Script loginThen(String capabilities, Answer noop, Answer after) {
     return c -> {
-      c.send("* OK [CAPABILITY IMAP4rev1] hostile test server ready\r\n");
+      c.send("* OK [CAPABILITY " + capabilities + "] hostile test server ready\r\n");
       String line;
       while ((line = c.readLine()) != null) {
         String tag = Conversation.tag(line);
         String command = line.substring(Math.min(line.length(), tag.length() + 1));
         String verb = command.split(" ", 2)[0].toUpperCase(java.util.Locale.ROOT);
         switch (verb) {
-          case "CAPABILITY" -> c.send("* CAPABILITY IMAP4rev1\r\n" + tag + " OK done\r\n");
-          case "LOGIN" -> c.send(tag + " OK [CAPABILITY IMAP4rev1] logged in\r\n");
+          case "CAPABILITY" -> c.send("* CAPABILITY " + capabilities + "\r\n" + tag + " OK done\r\n");
+          case "LOGIN" -> c.send(tag + " OK [CAPABILITY " + capabilities + "] logged in\r\n");
           case "NOOP" -> noop.answer(c, tag, command);
           case "LOGOUT" -> {
             c.send("* BYE bye\r\n" + tag + " OK done\r\n");

@@ -23,6 +23,8 @@ import dev.mailcore.Watch;
 import dev.mailcore.MailProtocolException;
 import dev.mailcore.testnet.FaultServer;
 import dev.mailcore.testnet.TcpProxy;
+import dev.mailcore.testing.ManualClock;
+import dev.mailcore.testing.ManualScheduler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -30,7 +32,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -305,10 +309,111 @@ class ImapStoreTest {
           assertThat(lost.await(10, TimeUnit.SECONDS)).as("connection loss noticed").isTrue();
           assertThat(back.await(10, TimeUnit.SECONDS)).as("reconnected by itself").isTrue();
           server.deliver(message("After cut"));
-          assertThat(mail.await(5, TimeUnit.SECONDS)).as("mail after reconnect").isTrue();
+          assertThat(mail.await(2, TimeUnit.SECONDS)).as("mail after reconnect within 2 s").isTrue();
           assertThat(watch.isActive()).isTrue();
           assertThat(causes.get(0)).isInstanceOf(MailException.class);
         }
+      }
+    }
+
+    /** A watch on {@code proxy} whose timed work runs on {@code scheduler}; events in {@code events}. */
+    private ImapStore manuallyTimed(TcpProxy proxy, ManualScheduler scheduler) {
+      return server.plain(proxy.port())
+          .readTimeout(Duration.ofSeconds(30)) // keep-alive NOOPs run only when the test says
+          .reconnectDelay(Duration.ofSeconds(1), Duration.ofSeconds(4))
+          .clock(scheduler.clock())
+          .scheduler(scheduler)
+          .build();
+    }
+
+    private Watch.Listener recording(BlockingQueue<String> events) {
+      return new Watch.Listener() {
+        @Override
+        public void newMail(List<StoredMessage> messages) {
+          events.add("mail");
+        }
+
+        @Override
+        public void connectionLost(MailException cause) {
+          events.add("lost");
+        }
+
+        @Override
+        public void reconnected() {
+          events.add("back");
+        }
+      };
+    }
+
+    /** Steps the manual time until the watch's next connection attempt reaches the proxy. */
+    private Duration untilNextAttempt(ManualScheduler scheduler, TcpProxy proxy) {
+      int before = proxy.accepted();
+      java.time.Instant start = scheduler.clock().instant();
+      for (int i = 0; i < 600 && proxy.accepted() == before; i++) {
+        scheduler.advance(Duration.ofMillis(100)); // the attempt runs on this thread
+      }
+      assertThat(proxy.accepted()).as("an attempt within a minute").isGreaterThan(before);
+      return Duration.between(start, scheduler.clock().instant());
+    }
+
+    private static String next(BlockingQueue<String> events) throws InterruptedException {
+      String e;
+      do {
+        e = events.poll(10, TimeUnit.SECONDS);
+      } while ("mail".equals(e));
+      return e;
+    }
+
+    @Test
+    void watchReconnectBackOffDoublesUpToItsCap() throws Exception {
+      ManualScheduler scheduler = new ManualScheduler(ManualClock.ofDefaults());
+      BlockingQueue<String> events = new LinkedBlockingQueue<>();
+      try (TcpProxy proxy = new TcpProxy(server.imapPort());
+          ImapStore viaProxy = manuallyTimed(proxy, scheduler);
+          Watch watch = viaProxy.watch(MailStore.INBOX, recording(events))) {
+        proxy.refuse(true);
+        proxy.cut();
+        assertThat(next(events)).isEqualTo("lost");
+
+        List<Duration> waits = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+          waits.add(untilNextAttempt(scheduler, proxy));
+        }
+        assertThat(waits)
+            .containsExactly(
+                Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(4), Duration.ofSeconds(4));
+
+        proxy.refuse(false);
+        assertThat(untilNextAttempt(scheduler, proxy)).isEqualTo(Duration.ofSeconds(4));
+        assertThat(next(events)).isEqualTo("back");
+        assertThat(watch.isActive()).isTrue();
+      }
+    }
+
+    @Test
+    void watchBackOffStartsOverOnlyAfterAConnectionThatLasted() throws Exception {
+      ManualScheduler scheduler = new ManualScheduler(ManualClock.ofDefaults());
+      BlockingQueue<String> events = new LinkedBlockingQueue<>();
+      try (TcpProxy proxy = new TcpProxy(server.imapPort());
+          ImapStore viaProxy = manuallyTimed(proxy, scheduler);
+          Watch watch = viaProxy.watch(MailStore.INBOX, recording(events))) {
+        proxy.cut();
+        assertThat(next(events)).isEqualTo("lost");
+        assertThat(untilNextAttempt(scheduler, proxy)).isEqualTo(Duration.ofSeconds(1));
+        assertThat(next(events)).isEqualTo("back");
+
+        // dropped again at once: a server that accepts and drops is not retried every second
+        proxy.cut();
+        assertThat(next(events)).isEqualTo("lost");
+        assertThat(untilNextAttempt(scheduler, proxy)).isEqualTo(Duration.ofSeconds(2));
+        assertThat(next(events)).isEqualTo("back");
+
+        // up for the maximum delay: the next drop starts over from the first delay
+        scheduler.advance(Duration.ofSeconds(4));
+        proxy.cut();
+        assertThat(next(events)).isEqualTo("lost");
+        assertThat(untilNextAttempt(scheduler, proxy)).isEqualTo(Duration.ofSeconds(1));
+        assertThat(next(events)).isEqualTo("back");
       }
     }
 
@@ -647,6 +752,66 @@ class ImapStoreTest {
             .containsEntry("Starred", java.util.Optional.of(FolderInfo.Role.FLAGGED))
             .containsEntry("Projects", java.util.Optional.empty());
       }
+    }
+  
+    @Test
+    void watchKeepAliveReArmsIdleBeforeTheTwentyNineMinuteLimit() throws Exception {
+      BlockingQueue<String> commands = new LinkedBlockingQueue<>();
+      FaultServer.Script script =
+          HostileImapServers.loginThen(
+              "IMAP4rev1 IDLE",
+              (c, tag, cmd) -> {
+                commands.add("NOOP");
+                c.send(tag + " OK done\r\n");
+              },
+              (c, tag, cmd) -> {
+                if (HostileImapServers.inboxOfOne(c, tag, cmd, 2)) {
+                  return;
+                }
+                String verb = cmd.toUpperCase(java.util.Locale.ROOT);
+                if (verb.startsWith("IDLE")) {
+                  commands.add("IDLE");
+                  c.send("+ idling\r\n");
+                  commands.add(c.readLine()); // DONE
+                  c.send(tag + " OK idle done\r\n");
+                } else if (verb.startsWith("UID FETCH")) {
+                  c.send("* 1 FETCH (UID 1)\r\n" + tag + " OK done\r\n");
+                } else {
+                  c.send(tag + " OK done\r\n");
+                }
+              });
+      ManualScheduler scheduler = new ManualScheduler(ManualClock.ofDefaults());
+      try (FaultServer server = new FaultServer(script);
+          ImapStore store =
+              ImapStore.builder()
+                  .host("127.0.0.1")
+                  .port(server.port())
+                  .tls(TlsMode.NONE)
+                  .allowPlaintext(true)
+                  .credentials(Credentials.password("bob", "secret"))
+                  .readTimeout(Duration.ofHours(1)) // so the re-arm interval alone sets the pace
+                  .idleRearm(Duration.ofMinutes(25))
+                  .clock(scheduler.clock())
+                  .scheduler(scheduler)
+                  .build();
+          Watch watch = store.watch(MailStore.INBOX, msgs -> {})) {
+        assertThat(commands.poll(5, TimeUnit.SECONDS)).isEqualTo("IDLE");
+        scheduler.advance(Duration.ofSeconds(1)); // the settle NOOP after the first IDLE
+        assertThat(List.of(next(commands), next(commands), next(commands)))
+            .containsExactly("DONE", "NOOP", "IDLE");
+
+        scheduler.advance(Duration.ofMinutes(25).minusSeconds(2));
+        assertThat(commands.poll(300, TimeUnit.MILLISECONDS)).as("IDLE runs on").isNull();
+        scheduler.advance(Duration.ofSeconds(1)); // 25 minutes after connecting
+        assertThat(List.of(next(commands), next(commands), next(commands)))
+            .containsExactly("DONE", "NOOP", "IDLE");
+        assertThat(watch.isActive()).isTrue();
+        assertThat(server.failures()).isEmpty();
+      }
+    }
+
+    private String next(BlockingQueue<String> q) throws InterruptedException {
+      return q.poll(5, TimeUnit.SECONDS);
     }
   }
 }

@@ -8,12 +8,17 @@ import jakarta.mail.Folder;
 import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
 import jakarta.mail.UIDFolder;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.angus.mail.imap.IMAPFolder;
@@ -24,12 +29,13 @@ import org.slf4j.LoggerFactory;
 /**
  * Watches one folder on a store connection of its own (RFC 2177 IDLE, or NOOP polling).
  *
- * <p>Two threads: the watch thread blocks in IDLE and reports new mail; the keep-alive thread
- * interrupts IDLE with a NOOP every {@link ImapConfig#keepAlive()}, which re-arms it before the
- * 29-minute limit and, on a dead connection, fails within the read time-out. Either failure
- * closes the connection; the watch thread then reconnects with doubling back-off. New mail is
- * everything above the highest UID seen, so what arrives during an outage is reported after the
- * reconnect. Thread-safe.
+ * <p>The watch thread blocks in IDLE and reports new mail. Everything timed runs on the
+ * scheduler (the store's, or a thread of the watch's own): the keep-alive NOOP every {@link
+ * ImapConfig#keepAlive()}, which ends IDLE (re-armed before the 29-minute limit) and, on a dead
+ * connection, fails within the read time-out; the poll without IDLE; and the reconnect attempts
+ * after a drop, with doubling back-off. A loss ends the watch thread's loop; a successful attempt
+ * starts it again. New mail is everything above the highest UID seen, so what arrives during an
+ * outage is reported after the reconnect. Thread-safe.
  */
 final class IdleWatcher implements Watch {
   private static final Logger log = LoggerFactory.getLogger(IdleWatcher.class);
@@ -40,31 +46,46 @@ final class IdleWatcher implements Watch {
   private final String folderName;
   private final Listener listener;
   private final ImapConfig config;
-  private final ScheduledExecutorService threads;
+  private final Clock clock;
+  private final ExecutorService worker;
+  private final ScheduledExecutorService scheduler;
+  private final boolean ownScheduler;
   private volatile boolean active = true;
   private volatile IMAPStore store;
   private volatile IMAPFolder folder;
   private volatile ScheduledFuture<?> keepAlive;
+  private volatile ScheduledFuture<?> attempt;
   private long uidValidity;
   private long lastUid;
-  private Duration delay;
   private boolean useIdle;
+  // back-off state, guarded by this
+  private Duration delay;
+  private Instant connectedAt;
+  // polls signalled by the scheduler and not yet taken by the watch thread, guarded by this
+  private int polls;
 
   IdleWatcher(ImapSession session, String folderName, Listener listener) {
     this.session = session;
     this.folderName = folderName;
     this.listener = listener;
     this.config = session.config();
+    this.clock = config.clock();
     this.delay = config.reconnectDelay();
     int n = COUNT.incrementAndGet();
-    this.threads =
-        Executors.newScheduledThreadPool(
-            2,
-            r -> {
-              Thread t = new Thread(r, "mailcore-imap-watch-" + n + "-" + folderName);
-              t.setDaemon(true);
-              return t;
-            });
+    this.worker = Executors.newSingleThreadExecutor(daemon("mailcore-imap-watch-" + n + "-" + folderName));
+    this.ownScheduler = config.scheduler() == null;
+    this.scheduler =
+        ownScheduler
+            ? Executors.newSingleThreadScheduledExecutor(daemon("mailcore-imap-watch-timer-" + n))
+            : config.scheduler();
+  }
+
+  private static ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   /** Connects (failing the caller when the folder cannot be opened) and starts the threads. */
@@ -75,15 +96,13 @@ final class IdleWatcher implements Watch {
       lastUid = next > 0 ? next - 1 : highestUid();
     } catch (MessagingException e) {
       disconnect();
-      threads.shutdownNow();
-      active = false;
+      stop();
       throw ImapFailures.translate("watch " + folderName + " on " + session.host(), e);
     } catch (RuntimeException e) {
-      threads.shutdownNow();
-      active = false;
+      stop();
       throw e;
     }
-    threads.execute(this::run);
+    worker.execute(() -> run(false));
   }
 
   private void connect() throws MessagingException {
@@ -101,9 +120,12 @@ final class IdleWatcher implements Watch {
       lastUid = next > 0 ? next - 1 : highestUid();
     }
     uidValidity = validity;
+    synchronized (this) {
+      connectedAt = clock.instant();
+    }
     Duration every = useIdle ? config.keepAlive() : config.pollInterval();
     keepAlive =
-        threads.scheduleWithFixedDelay(
+        scheduler.scheduleWithFixedDelay(
             this::noop, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
   }
 
@@ -112,8 +134,15 @@ final class IdleWatcher implements Watch {
     return count == 0 ? 0 : folder.getUID(folder.getMessage(count));
   }
 
-  /** The watch thread: IDLE, report, repeat; reconnect after failures. */
-  private void run() {
+  /** The watch thread: IDLE, report, repeat, until the connection is lost or the watch closed. */
+  private void run(boolean reconnected) {
+    if (reconnected) {
+      try {
+        listener.reconnected();
+      } catch (RuntimeException e) {
+        log.warn("watch listener for {} threw in reconnected; ignoring", folderName, e);
+      }
+    }
     boolean settle = true;
     while (active) {
       try {
@@ -123,19 +152,17 @@ final class IdleWatcher implements Watch {
             // mail that arrives between the last FETCH and the server's acceptance of IDLE is
             // not announced by every server (GreenMail keeps it until the next command): one
             // NOOP shortly after IDLE starts picks it up
-            threads.schedule(this::noop, SETTLE.toMillis(), TimeUnit.MILLISECONDS);
+            scheduler.schedule(this::noop, SETTLE.toMillis(), TimeUnit.MILLISECONDS);
             settle = false;
           }
           folder.idle(true); // returns on the first untagged response or the NOOP's DONE
         } else {
-          synchronized (this) {
-            wait(config.pollInterval().toMillis()); // woken by the poll's NOOP
-          }
+          awaitPoll();
         }
         if (!folder.isOpen()) {
           throw new jakarta.mail.FolderClosedException(folder, "connection closed while idle");
         }
-      } catch (MessagingException | IllegalStateException e) {
+      } catch (MessagingException | IllegalStateException | RejectedExecutionException e) {
         if (!active) {
           return;
         }
@@ -144,15 +171,27 @@ final class IdleWatcher implements Watch {
                 ? ImapFailures.translate("watch " + folderName + " on " + session.host(), m)
                 : new MailConnectionException("watch " + folderName + " lost: " + e.getMessage(), true, e);
         lost(cause);
-        if (!reconnect()) {
-          return;
-        }
-        settle = true;
+        return;
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
       }
     }
+  }
+
+  /** Waits until the scheduler's poll NOOP (or a failure, or close) wakes the watch thread. */
+  private synchronized void awaitPoll() throws InterruptedException {
+    while (polls == 0 && active && folder.isOpen()) {
+      wait();
+    }
+    polls = 0;
+  }
+
+  private synchronized void wake(boolean poll) {
+    if (poll) {
+      polls++;
+    }
+    notifyAll();
   }
 
   /** Reports messages above the last seen UID; true when there were any. */
@@ -195,24 +234,33 @@ final class IdleWatcher implements Watch {
         return null;
       });
       if (!useIdle) {
-        synchronized (this) {
-          notifyAll();
-        }
+        wake(true);
       }
     } catch (MessagingException e) {
       // the watch thread sees the same broken connection and reconnects; closing here makes
       // sure it does not wait in IDLE on a connection that no longer answers
       log.debug("keep-alive NOOP on {} failed; closing the connection", folderName, e);
       disconnect();
-      synchronized (this) {
-        notifyAll();
-      }
+      wake(false);
     }
   }
 
+  /**
+   * Disconnects, schedules the first reconnect attempt, then tells the listener. The back-off
+   * starts over only when the lost connection had stayed up for the maximum delay.
+   */
   private void lost(MailException cause) {
     log.info("watch of {} lost its connection: {}", folderName, cause.getMessage());
     disconnect();
+    Duration wait;
+    synchronized (this) {
+      if (connectedAt != null
+          && !clock.instant().isBefore(connectedAt.plus(config.maxReconnectDelay()))) {
+        delay = config.reconnectDelay();
+      }
+      wait = delay;
+    }
+    scheduleAttempt(wait);
     try {
       listener.connectionLost(cause);
     } catch (RuntimeException e) {
@@ -220,38 +268,47 @@ final class IdleWatcher implements Watch {
     }
   }
 
-  /** Reconnects with doubling back-off; false when the watch was closed meanwhile. */
-  private boolean reconnect() {
-    while (active) {
-      try {
-        synchronized (this) {
-          wait(delay.toMillis());
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      }
-      if (!active) {
-        return false;
-      }
-      try {
-        connect();
-        delay = config.reconnectDelay();
-        log.info("watch of {} reconnected", folderName);
-        try {
-          listener.reconnected();
-        } catch (RuntimeException e) {
-          log.warn("watch listener for {} threw in reconnected; ignoring", folderName, e);
-        }
-        return true;
-      } catch (MessagingException | MailException e) {
-        log.debug("watch of {} could not reconnect; next try in {}", folderName, delay, e);
-        disconnect();
-        Duration doubled = delay.multipliedBy(2);
-        delay = doubled.compareTo(config.maxReconnectDelay()) > 0 ? config.maxReconnectDelay() : doubled;
-      }
+  private void scheduleAttempt(Duration wait) {
+    if (!active) {
+      return;
     }
-    return false;
+    try {
+      attempt = scheduler.schedule(this::reconnect, wait.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      // the caller's scheduler was shut down: nothing can run the watch any more
+      log.warn("watch of {} stops: its scheduler refused the reconnect attempt", folderName, e);
+      stop();
+    }
+  }
+
+  /** One reconnect attempt, on the scheduler; on success the watch thread runs again. */
+  private void reconnect() {
+    if (!active) {
+      return;
+    }
+    Duration next;
+    try {
+      connect();
+      synchronized (this) {
+        delay = doubled(delay); // what the next drop waits, unless this connection lasts
+      }
+      log.info("watch of {} reconnected", folderName);
+      worker.execute(() -> run(true));
+      return;
+    } catch (MessagingException | MailException | RejectedExecutionException e) {
+      disconnect();
+      synchronized (this) {
+        delay = doubled(delay);
+        next = delay;
+      }
+      log.debug("watch of {} could not reconnect; next try in {}", folderName, next, e);
+    }
+    scheduleAttempt(next);
+  }
+
+  private Duration doubled(Duration d) {
+    Duration twice = d.multipliedBy(2);
+    return twice.compareTo(config.maxReconnectDelay()) > 0 ? config.maxReconnectDelay() : twice;
   }
 
   private void disconnect() {
@@ -280,13 +337,22 @@ final class IdleWatcher implements Watch {
     if (!active) {
       return;
     }
-    active = false;
-    synchronized (this) {
-      notifyAll();
-    }
+    stop();
     disconnect();
-    threads.shutdownNow();
     session.forget(this);
+  }
+
+  private void stop() {
+    active = false;
+    ScheduledFuture<?> a = attempt;
+    if (a != null) {
+      a.cancel(false);
+    }
+    wake(false);
+    worker.shutdownNow();
+    if (ownScheduler) {
+      scheduler.shutdownNow();
+    }
   }
 
   @Override

@@ -1,8 +1,10 @@
 package dev.mailcore.imap.internal;
 
 import dev.mailcore.internal.StoreSettings;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * The frozen configuration of one {@code ImapStore}.
@@ -15,6 +17,11 @@ import java.util.Objects;
  * @param pollInterval NOOP polling interval of watches without IDLE
  * @param reconnectDelay first back-off delay of a watch after a drop
  * @param maxReconnectDelay cap of the back-off
+ * @param prefetchBatchMessages most messages whose bodies one prefetching FETCH asks for
+ * @param prefetchBatchBytes most bytes of bodies one prefetching FETCH asks for
+ * @param clock the clock that tells how long a watch's connection stayed up
+ * @param scheduler runs watches' keep-alive NOOPs and reconnect attempts; null for a thread of
+ *     each watch's own
  */
 public record ImapConfig(
     StoreSettings settings,
@@ -24,7 +31,11 @@ public record ImapConfig(
     Duration idleRearm,
     Duration pollInterval,
     Duration reconnectDelay,
-    Duration maxReconnectDelay) {
+    Duration maxReconnectDelay,
+    int prefetchBatchMessages,
+    long prefetchBatchBytes,
+    Clock clock,
+    ScheduledExecutorService scheduler) {
 
   /** Validates. */
   public ImapConfig {
@@ -33,6 +44,7 @@ public record ImapConfig(
     Objects.requireNonNull(pollInterval, "pollInterval");
     Objects.requireNonNull(reconnectDelay, "reconnectDelay");
     Objects.requireNonNull(maxReconnectDelay, "maxReconnectDelay");
+    Objects.requireNonNull(clock, "clock");
   }
 
   /**

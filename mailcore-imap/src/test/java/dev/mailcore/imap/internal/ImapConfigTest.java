@@ -11,7 +11,8 @@ class ImapConfigTest {
   private static ImapConfig config(Duration readTimeout, Duration rearm) {
     StoreSettings s = new StoreSettings();
     s.readTimeout(readTimeout);
-    return new ImapConfig(s, 100, 0, true, rearm, Duration.ofMinutes(1), Duration.ofSeconds(1), Duration.ofMinutes(5));
+    return new ImapConfig(s, 100, 0, true, rearm, Duration.ofMinutes(1), Duration.ofSeconds(1), Duration.ofMinutes(5),
+        1000, 8 << 20, java.time.Clock.systemUTC(), null);
   }
 
   @Test
