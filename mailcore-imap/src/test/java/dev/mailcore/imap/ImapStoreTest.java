@@ -261,6 +261,108 @@ class ImapStoreTest {
       }
     }
 
+    private static long fetches(TcpProxy proxy, String contains) {
+      return proxy.clientLines().stream()
+          .map(l -> l.toUpperCase(java.util.Locale.ROOT))
+          .filter(l -> l.contains("FETCH") && l.contains(contains))
+          .count();
+    }
+
+    private static String text(StoredMessage m) {
+      try (InputStream in = m.openContent()) {
+        return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+
+    @Test
+    void headerListingIsOneFetchPerBatch() throws Exception {
+      for (int i = 0; i < 7; i++) {
+        server.deliver(message("M" + i));
+      }
+      try (TcpProxy proxy = new TcpProxy(server.imapPort());
+          ImapStore small = server.plain(proxy.port()).fetchBatchSize(3).build();
+          Folder inbox = small.inbox();
+          Stream<StoredMessage> s = inbox.list()) {
+        assertThat(s.map(m -> m.subject().orElse("")).toList()).hasSize(7);
+        assertThat(fetches(proxy, "ENVELOPE")).isEqualTo(3);
+        assertThat(fetches(proxy, "")).isEqualTo(3);
+      }
+    }
+
+    @Test
+    void prefetchingListingBringsManyBodiesInOneFetch() throws Exception {
+      for (int i = 0; i < 30; i++) {
+        server.deliver(message("M" + i));
+      }
+      try (TcpProxy proxy = new TcpProxy(server.imapPort());
+          ImapStore prefetching = server.plain(proxy.port()).fetchBatchSize(5).prefetchBodies(1 << 20).build();
+          Folder inbox = prefetching.inbox();
+          Stream<StoredMessage> s = inbox.list()) {
+        List<StoredMessage> listed = s.toList();
+        long before = proxy.clientLines().size();
+        assertThat(listed).hasSize(30);
+        for (int i = 0; i < 30; i++) {
+          StoredMessage m = listed.get(i);
+          assertThat(m.subject()).contains("M" + i);
+          assertThat(m.from()).containsExactly(Mailbox.of("ana", "shop.example"));
+          assertThat(m.size()).isEqualTo(text(m).length());
+          assertThat(text(m)).contains("Subject: M" + i + "\r\n").contains("text of M" + i);
+        }
+        // one FETCH of the sizes, one of the 30 whole messages: no round trip per message
+        assertThat(fetches(proxy, "(UID RFC822.SIZE)")).isEqualTo(1);
+        assertThat(fetches(proxy, "BODY.PEEK[]")).isEqualTo(1);
+        assertThat(proxy.clientLines()).hasSize((int) before); // content read without the server
+      }
+    }
+
+    @Test
+    void prefetchBatchesAreBoundedByBytes() throws Exception {
+      for (int i = 0; i < 12; i++) {
+        server.deliver(message("M" + i));
+      }
+      long size;
+      try (Folder inbox = store.inbox(); Stream<StoredMessage> s = inbox.list()) {
+        size = s.mapToLong(StoredMessage::size).max().orElseThrow();
+      }
+      try (TcpProxy proxy = new TcpProxy(server.imapPort());
+          ImapStore prefetching =
+              server.plain(proxy.port()).prefetchBodies(1 << 20).prefetchBatch(1000, 3 * size).build();
+          Folder inbox = prefetching.inbox();
+          Stream<StoredMessage> s = inbox.list()) {
+        assertThat(s.map(m -> m.subject().orElse("")).toList()).hasSize(12);
+        assertThat(fetches(proxy, "BODY.PEEK[]")).isEqualTo(4); // three messages' bytes each
+      }
+      try (TcpProxy proxy = new TcpProxy(server.imapPort());
+          ImapStore prefetching = server.plain(proxy.port()).prefetchBodies(1 << 20).prefetchBatch(5, 1 << 30).build();
+          Folder inbox = prefetching.inbox();
+          Stream<StoredMessage> s = inbox.list()) {
+        assertThat(s.count()).isEqualTo(12);
+        assertThat(fetches(proxy, "BODY.PEEK[]")).isEqualTo(3); // five messages each
+      }
+    }
+
+    @Test
+    void prefetchingListingStreamsMessagesAboveTheLimit() throws Exception {
+      String big = "0123456789abcdef\r\n".repeat(10_000);
+      server.deliver(message("Small 1"));
+      server.deliver(Message.builder().from(Mailbox.of("ana", "shop.example")).to(Mailbox.of("bob", "example.org"))
+          .subject("Big").text(big).build());
+      server.deliver(message("Small 2"));
+      try (TcpProxy proxy = new TcpProxy(server.imapPort());
+          ImapStore prefetching = server.plain(proxy.port()).prefetchBodies(64 * 1024).build();
+          Folder inbox = prefetching.inbox();
+          Stream<StoredMessage> s = inbox.list()) {
+        List<StoredMessage> listed = s.toList();
+        assertThat(listed).extracting(m -> m.subject().orElse("")).containsExactly("Small 1", "Big", "Small 2");
+        assertThat(fetches(proxy, "BODY.PEEK[]")).isEqualTo(1);
+        assertThat(proxy.clientLines()).anyMatch(l -> l.contains("UID FETCH 1,3 ("));
+        assertThat(text(listed.get(1))).contains(big.substring(0, 1000));
+        assertThat(listed.get(1).size()).isGreaterThan(160_000);
+      }
+    }
+
     @Test
     void idleWatchHearsMailSentOverSmtpWithinTwoSeconds() throws Exception {
       CountDownLatch arrived = new CountDownLatch(1);

@@ -86,6 +86,9 @@ final class AngusImapFolder implements Folder {
   @Override
   public Stream<StoredMessage> list() {
     int count = numbered(); // message numbers, expunged ones included: load skips those
+    if (prefetch > 0) {
+      return FetchBatcher.stream(folder, session.session(), count, session.config());
+    }
     return Batches.stream(
         count,
         batchSize,
