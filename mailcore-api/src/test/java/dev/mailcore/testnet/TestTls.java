@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -46,6 +47,23 @@ public final class TestTls {
     System.setProperty("greenmail.tls.keystore.file", keystoreFile().toString());
     System.setProperty("greenmail.tls.keystore.password", PASSWORD);
     System.setProperty("greenmail.tls.key.password", PASSWORD);
+  }
+
+  /** Returns a server context that presents this certificate (for in-process TLS servers). */
+  public static SSLContext serverContext() {
+    try (InputStream in = Files.newInputStream(keystoreFile())) {
+      KeyStore keys = KeyStore.getInstance("PKCS12");
+      keys.load(in, PASSWORD.toCharArray());
+      KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      kmf.init(keys, PASSWORD.toCharArray());
+      SSLContext ctx = SSLContext.getInstance("TLS");
+      ctx.init(kmf.getKeyManagers(), null, null);
+      return ctx;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** Returns a client context that trusts exactly this certificate. */

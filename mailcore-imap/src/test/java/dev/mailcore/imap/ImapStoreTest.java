@@ -22,7 +22,9 @@ import dev.mailcore.TlsMode;
 import dev.mailcore.Watch;
 import dev.mailcore.MailProtocolException;
 import dev.mailcore.testnet.FaultServer;
+import dev.mailcore.testnet.StartTlsFront;
 import dev.mailcore.testnet.TcpProxy;
+import dev.mailcore.testnet.TestTls;
 import dev.mailcore.testing.ManualClock;
 import dev.mailcore.testing.ManualScheduler;
 import java.io.IOException;
@@ -620,6 +622,115 @@ class ImapStoreTest {
       assertThatThrownBy(() -> ImapStore.builder().host("h").build())
           .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("credentials");
+    }
+  }
+
+  /**
+   * STARTTLS (RFC 3501 §6.2.1) through a {@link StartTlsFront} before GreenMail's plain IMAP port:
+   * GreenMail 2.1 offers no STARTTLS of its own.
+   */
+  @Nested
+  class StartTls {
+    private GreenMailImap server;
+
+    @BeforeEach
+    void start() {
+      server = new GreenMailImap();
+    }
+
+    @AfterEach
+    void stop() {
+      server.close();
+    }
+
+    private StartTlsFront front(StartTlsFront.Behaviour behaviour) throws IOException {
+      return new StartTlsFront(StartTlsFront.Protocol.IMAP, behaviour, server.imapPort());
+    }
+
+    private ImapStore.Builder via(String host, StartTlsFront front, TlsMode mode) {
+      return ImapStore.builder()
+          .host(host)
+          .port(front.port())
+          .tls(mode)
+          .sslContext(TestTls.clientContext())
+          .credentials(Credentials.password(GreenMailImap.USER, GreenMailImap.PASSWORD))
+          .connectTimeout(Duration.ofSeconds(5))
+          .readTimeout(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void upgradesToTlsBeforeLoggingIn() throws IOException {
+      server.deliver(Message.builder().from(Mailbox.of("ana", "shop.example")).to(Mailbox.of("bob", "example.org"))
+          .subject("Over STARTTLS").text("hello").build());
+      try (StartTlsFront front = front(StartTlsFront.Behaviour.UPGRADE);
+          ImapStore store = via("localhost", front, TlsMode.STARTTLS).build();
+          Folder inbox = store.inbox();
+          Stream<StoredMessage> s = inbox.list()) {
+        assertThat(s.map(m -> m.subject().orElse(""))).containsExactly("Over STARTTLS");
+        assertThat(front.upgrades()).isPositive();
+        assertThat(front.plainLines()).anyMatch(l -> l.toUpperCase(java.util.Locale.ROOT).endsWith("STARTTLS"));
+        assertThat(front.sawPlainCredentials()).isFalse();
+      }
+    }
+
+    @Test
+    void untrustedCertificateFailsAndNeverFallsBackToPlainText() throws IOException {
+      try (StartTlsFront front = front(StartTlsFront.Behaviour.UPGRADE);
+          ImapStore store =
+              ImapStore.builder() // the JDK's default trust: the test certificate is unknown
+                  .host("localhost")
+                  .port(front.port())
+                  .tls(TlsMode.STARTTLS)
+                  .credentials(Credentials.password(GreenMailImap.USER, GreenMailImap.PASSWORD))
+                  .connectTimeout(Duration.ofSeconds(5))
+                  .readTimeout(Duration.ofSeconds(5))
+                  .build()) {
+        assertThatThrownBy(store::capabilities)
+            .isInstanceOf(MailConnectionException.class)
+            .satisfies(e -> assertThat(((MailException) e).isPermanent()).isTrue())
+            .hasMessageContaining("TLS handshake failed");
+        assertThat(front.upgrades()).isZero();
+        assertThat(front.sawPlainCredentials()).isFalse();
+      }
+    }
+
+    @Test
+    void certificateForAnotherHostFailsTheUpgrade() throws IOException {
+      // the certificate names localhost and 127.0.0.1; 127.0.0.2 is loopback too, but not named
+      java.net.InetAddress other = java.net.InetAddress.getByName("127.0.0.2");
+      try (StartTlsFront front =
+              new StartTlsFront(StartTlsFront.Protocol.IMAP, StartTlsFront.Behaviour.UPGRADE, server.imapPort(), other);
+          ImapStore store = via("127.0.0.2", front, TlsMode.STARTTLS).build()) {
+        assertThatThrownBy(store::capabilities)
+            .isInstanceOf(MailConnectionException.class)
+            .satisfies(e -> assertThat(((MailException) e).isPermanent()).isTrue());
+        assertThat(front.sawPlainCredentials()).isFalse();
+      }
+    }
+
+    @Test
+    void serverWithoutStartTlsIsRefusedWhenTlsIsRequired() throws IOException {
+      for (TlsMode mode : List.of(TlsMode.STARTTLS, TlsMode.STARTTLS_IF_OFFERED)) {
+        try (StartTlsFront front = front(StartTlsFront.Behaviour.NOT_OFFERED);
+            ImapStore store = via("localhost", front, mode).build()) {
+          assertThatThrownBy(store::capabilities)
+              .as(mode.toString())
+              .isInstanceOf(MailException.class)
+              .hasMessageContaining("STARTTLS");
+          assertThat(front.sawPlainCredentials()).as(mode + ": no downgrade").isFalse();
+        }
+      }
+    }
+
+    @Test
+    void startTlsAnsweredWithAnErrorFailsClearly() throws IOException {
+      try (StartTlsFront front = front(StartTlsFront.Behaviour.REFUSE);
+          ImapStore store = via("localhost", front, TlsMode.STARTTLS).build()) {
+        assertThatThrownBy(store::capabilities)
+            .isInstanceOf(MailException.class)
+            .hasMessageContaining("not available now");
+        assertThat(front.sawPlainCredentials()).isFalse();
+      }
     }
   }
 
