@@ -366,6 +366,64 @@ class ImapStoreTest {
     }
 
     @Test
+    void keywordsAreStoredAndListedBack() {
+      server.deliver(message("Tagged"));
+      dev.mailcore.Flag label = dev.mailcore.Flag.keyword("$Invoice");
+      try (Folder inbox = store.inbox()) {
+        StoredMessage m = inbox.list().findFirst().orElseThrow();
+        inbox.addFlags(List.of(m.uid()), java.util.Set.of(label, dev.mailcore.Flag.FLAGGED));
+        assertThat(inbox.find(m.uid()).orElseThrow().flags()).contains(label, dev.mailcore.Flag.FLAGGED);
+        inbox.removeFlags(List.of(m.uid()), java.util.Set.of(label));
+        assertThat(inbox.find(m.uid()).orElseThrow().flags()).doesNotContain(label).contains(dev.mailcore.Flag.FLAGGED);
+      }
+    }
+
+    @Test
+    void deleteExpungesOnlyTheGivenMessages() {
+      // UID EXPUNGE (RFC 4315 §2.1): a message another client flagged \Deleted stays
+      server.deliver(message("Delete me"));
+      server.deliver(message("Flagged elsewhere"));
+      try (Folder inbox = store.inbox()) {
+        List<StoredMessage> all = inbox.list().toList();
+        inbox.addFlags(List.of(all.get(1).uid()), java.util.Set.of(dev.mailcore.Flag.DELETED));
+        inbox.delete(List.of(all.get(0).uid()));
+        assertThat(inbox.list().map(m -> m.subject().orElse(""))).containsExactly("Flagged elsewhere");
+      }
+    }
+
+    @Test
+    void searchesByRecipientAndReceivedDate() {
+      server.deliver(message("To bob"));
+      server.deliver(Message.builder().from(Mailbox.of("ana", "shop.example")).to(Mailbox.of("carol", "example.org"))
+          .subject("To carol").text("c").build());
+      java.time.Instant now = java.time.Instant.now();
+      try (Folder inbox = store.inbox()) {
+        assertThat(inbox.search(dev.mailcore.SearchQuery.builder().to("carol").build()))
+            .extracting(m -> m.subject().orElse("")).containsExactly("To carol");
+        assertThat(inbox.search(dev.mailcore.SearchQuery.builder()
+                .since(now.minus(Duration.ofHours(1))).before(now.plus(Duration.ofHours(1))).build()))
+            .hasSize(2);
+        assertThat(inbox.search(dev.mailcore.SearchQuery.builder().since(now.plus(Duration.ofDays(2))).build()))
+            .isEmpty();
+        assertThat(inbox.search(dev.mailcore.SearchQuery.builder().before(now.minus(Duration.ofDays(2))).build()))
+            .isEmpty();
+      }
+    }
+
+    @Test
+    void appendsIntoTheSentFolderWithItsUid() {
+      store.createFolder("Sent");
+      Message sent = message("Saved copy");
+      try (Folder folder = store.open("Sent")) {
+        java.util.Optional<dev.mailcore.MessageUid> uid = folder.append(sent, java.util.Set.of(dev.mailcore.Flag.SEEN));
+        assertThat(uid).as("APPENDUID of UIDPLUS").isPresent();
+        StoredMessage m = folder.find(uid.orElseThrow()).orElseThrow();
+        assertThat(m.subject()).contains("Saved copy");
+        assertThat(m.flags()).contains(dev.mailcore.Flag.SEEN);
+      }
+    }
+
+    @Test
     void idleWatchHearsMailSentOverSmtpWithinTwoSeconds() throws Exception {
       CountDownLatch arrived = new CountDownLatch(1);
       List<String> subjects = Collections.synchronizedList(new ArrayList<>());
@@ -1026,5 +1084,55 @@ class ImapStoreTest {
     private String next(BlockingQueue<String> q) throws InterruptedException {
       return q.poll(5, TimeUnit.SECONDS);
     }
+  
+    @Test
+    void moveWithoutMoveCapabilityCopiesThenExpungesOnlyThoseMessages() throws Exception {
+      List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+      FaultServer.Script script =
+          HostileImapServers.loginThen(
+              "IMAP4rev1 UIDPLUS",
+              (c, tag, cmd) -> c.send(tag + " OK done\r\n"),
+              (c, tag, cmd) -> {
+                seen.add(cmd);
+                String verb = cmd.toUpperCase(java.util.Locale.ROOT);
+                if (verb.startsWith("LIST") && verb.contains("ARCHIVE")) {
+                  c.send("* LIST () \"/\" Archive\r\n" + tag + " OK done\r\n");
+                } else if (HostileImapServers.inboxOfOne(c, tag, cmd, 6)) {
+                  return;
+                } else if (verb.startsWith("UID FETCH")) {
+                  c.send("* 1 FETCH (UID 5)\r\n" + tag + " OK done\r\n");
+                } else if (verb.contains("STORE")) {
+                  c.send("* 1 FETCH (FLAGS (\\Deleted))\r\n" + tag + " OK done\r\n");
+                } else if (verb.startsWith("UID EXPUNGE")) {
+                  c.send("* 1 EXPUNGE\r\n" + tag + " OK done\r\n");
+                } else {
+                  c.send(tag + " OK done\r\n");
+                }
+              });
+      try (FaultServer server = new FaultServer(script); ImapStore store = store(server); Folder inbox = store.inbox()) {
+        assertThat(store.capabilities()).doesNotContain(StoreCapability.MOVE);
+        inbox.moveTo(List.of(dev.mailcore.MessageUid.of("7:5")), "Archive");
+
+        List<String> verbs = seen.stream().map(c -> c.toUpperCase(java.util.Locale.ROOT)).toList();
+        assertThat(verbs).noneMatch(c -> c.contains("MOVE"));
+        int copy = indexOf(verbs, "COPY 1 ARCHIVE");
+        int flag = indexOf(verbs, "+FLAGS (\\DELETED)");
+        int expunge = indexOf(verbs, "UID EXPUNGE 5");
+        assertThat(copy).as("COPY, then \\Deleted, then UID EXPUNGE of that message only: " + verbs)
+            .isNotNegative().isLessThan(flag);
+        assertThat(flag).isLessThan(expunge);
+        assertThat(server.failures()).isEmpty();
+      }
+    }
+
+    private static int indexOf(List<String> commands, String part) {
+      for (int i = 0; i < commands.size(); i++) {
+        if (commands.get(i).contains(part)) {
+          return i;
+        }
+      }
+      return -1;
+    }
   }
 }
+

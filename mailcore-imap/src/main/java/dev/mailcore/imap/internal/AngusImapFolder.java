@@ -40,6 +40,7 @@ import org.eclipse.angus.mail.imap.IMAPFolder;
  * {@code uidvalidity:uid}; an id of another UIDVALIDITY is unknown. Not thread-safe.
  */
 final class AngusImapFolder implements Folder {
+  private static final java.time.Duration SLACK = java.time.Duration.ofDays(1);
   private final ImapSession session;
   private final IMAPFolder folder;
   private final int batchSize;
@@ -224,10 +225,14 @@ final class AngusImapFolder implements Folder {
   static SearchTerm term(SearchQuery q) {
     List<SearchTerm> terms = new ArrayList<>();
     q.subject().ifPresent(s -> terms.add(new SubjectTerm(s)));
-    q.since().ifPresent(s -> terms.add(new ReceivedDateTerm(ComparisonTerm.GE, Date.from(s))));
-    // day precision: BEFORE the day after, refined on the client
+    // IMAP compares dates by day in the server's time zone (RFC 3501 §6.4.4): ask with a day
+    // of slack either side (SINCE the day before, BEFORE the day after, one plain key each) and
+    // refine on the exact received instant on the client. (LE became "OR BEFORE d ON d", which
+    // GreenMail answered with nothing.)
+    q.since()
+        .ifPresent(s -> terms.add(new ReceivedDateTerm(ComparisonTerm.GE, Date.from(s.minus(SLACK)))));
     q.before()
-        .ifPresent(b -> terms.add(new ReceivedDateTerm(ComparisonTerm.LE, Date.from(b))));
+        .ifPresent(b -> terms.add(new ReceivedDateTerm(ComparisonTerm.LT, Date.from(b.plus(SLACK)))));
     if (q.unseen()) {
       terms.add(new FlagTerm(new Flags(Flags.Flag.SEEN), false));
     }
