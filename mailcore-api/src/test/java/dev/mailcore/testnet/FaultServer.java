@@ -27,12 +27,23 @@ public final class FaultServer implements AutoCloseable {
 
   /** One connection, seen from the server. */
   public static final class Conversation {
+    private final Socket socket;
     private final InputStream in;
     private final OutputStream out;
 
     Conversation(Socket s) throws IOException {
+      this.socket = s;
       this.in = s.getInputStream();
       this.out = s.getOutputStream();
+    }
+
+    /**
+     * Returns the connection, for scripts that turn it into something else (TLS after
+     * STARTTLS); {@link #readLine()} reads byte by byte, so nothing after the last line read has
+     * been consumed.
+     */
+    public Socket socket() {
+      return socket;
     }
 
     /** Reads one command line without CRLF; null at end of stream. */
@@ -85,10 +96,23 @@ public final class FaultServer implements AutoCloseable {
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
   private final List<Throwable> failures = new CopyOnWriteArrayList<>();
 
-  /** Starts the server. */
+  /** Starts the server on 127.0.0.1. */
   public FaultServer(Script script) throws IOException {
+    this(script, InetAddress.getLoopbackAddress());
+  }
+
+  /**
+   * Starts the server on the loopback address {@code bind} (127.0.0.2, say, a host name no test
+   * certificate names).
+   *
+   * @throws IllegalArgumentException when {@code bind} is not a loopback address
+   */
+  public FaultServer(Script script, InetAddress bind) throws IOException {
+    if (!bind.isLoopbackAddress()) {
+      throw new IllegalArgumentException("test servers listen on loopback only: " + bind);
+    }
     this.script = script;
-    this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    this.server = new ServerSocket(0, 50, bind);
     Thread t = new Thread(this::acceptLoop, "fault-server-" + server.getLocalPort());
     t.setDaemon(true);
     t.start();

@@ -1,13 +1,11 @@
 package dev.mailcore.testnet;
 
-import java.io.ByteArrayOutputStream;
+import dev.mailcore.testnet.FaultServer.Conversation;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -22,7 +20,7 @@ import javax.net.ssl.SSLSocket;
  * relays the decrypted stream both ways. Before TLS it refuses every other command, and it
  * records what the client said in plain text, so tests can prove that no credential went out
  * unencrypted. A {@link Behaviour} makes it a server without STARTTLS or one that refuses it.
- * Thread-safe.
+ * It runs as a {@link FaultServer} script. Thread-safe.
  */
 public final class StartTlsFront implements AutoCloseable {
   /** The protocol spoken before TLS. */
@@ -44,8 +42,7 @@ public final class StartTlsFront implements AutoCloseable {
   private final Protocol protocol;
   private final Behaviour behaviour;
   private final int backendPort;
-  private final ServerSocket server;
-  private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+  private final FaultServer server;
   private final List<String> plainLines = new CopyOnWriteArrayList<>();
   private final List<Throwable> handshakeFailures = new CopyOnWriteArrayList<>();
   private final AtomicInteger upgrades = new AtomicInteger();
@@ -63,21 +60,15 @@ public final class StartTlsFront implements AutoCloseable {
    */
   public StartTlsFront(Protocol protocol, Behaviour behaviour, int backendPort, InetAddress bind)
       throws IOException {
-    if (!bind.isLoopbackAddress()) {
-      throw new IllegalArgumentException("test servers listen on loopback only: " + bind);
-    }
     this.protocol = protocol;
     this.behaviour = behaviour;
     this.backendPort = backendPort;
-    this.server = new ServerSocket(0, 50, bind);
-    Thread t = new Thread(this::acceptLoop, "starttls-front-" + server.getLocalPort());
-    t.setDaemon(true);
-    t.start();
+    this.server = new FaultServer(this::converse, bind);
   }
 
   /** Returns the port. */
   public int port() {
-    return server.getLocalPort();
+    return server.port();
   }
 
   /** Returns every line clients sent before TLS, in order. */
@@ -103,83 +94,64 @@ public final class StartTlsFront implements AutoCloseable {
     return List.copyOf(handshakeFailures);
   }
 
-  private void acceptLoop() {
-    while (!server.isClosed()) {
-      try {
-        Socket s = server.accept();
-        sockets.add(s);
-        Thread t = new Thread(() -> converse(s), "starttls-front-conversation");
-        t.setDaemon(true);
-        t.start();
-      } catch (IOException e) {
-        return; // closed
+  private void converse(Conversation c) throws IOException {
+    c.send(protocol == Protocol.IMAP ? "* OK StartTlsFront ready\r\n" : "+OK StartTlsFront ready\r\n");
+    String line;
+    while ((line = c.readLine()) != null) {
+      plainLines.add(line);
+      if (answer(line, c)) {
+        upgrade(c.socket());
+        return;
       }
-    }
-  }
-
-  private void converse(Socket plain) {
-    try {
-      InputStream in = plain.getInputStream();
-      OutputStream out = plain.getOutputStream();
-      send(out, protocol == Protocol.IMAP ? "* OK StartTlsFront ready" : "+OK StartTlsFront ready");
-      String line;
-      while ((line = readLine(in)) != null) {
-        plainLines.add(line);
-        if (answer(line, out)) {
-          upgrade(plain);
-          return;
-        }
-      }
-      plain.close();
-    } catch (IOException e) {
-      closeQuietly(plain); // the client went away
     }
   }
 
   /** Answers one plain-text command; true when the connection is to turn into TLS now. */
-  private boolean answer(String line, OutputStream out) throws IOException {
-    String tag = protocol == Protocol.IMAP ? tag(line) : "";
+  private boolean answer(String line, Conversation c) throws IOException {
+    String tag = protocol == Protocol.IMAP ? Conversation.tag(line) : "";
     String verb = verb(line);
     boolean offer = behaviour != Behaviour.NOT_OFFERED;
+    String reply;
+    boolean upgrade = false;
+    boolean end = false;
     if (protocol == Protocol.IMAP) {
       switch (verb) {
-        case "CAPABILITY" -> send(out, "* CAPABILITY IMAP4rev1" + (offer ? " STARTTLS" : "") + "\r\n"
-            + tag + " OK done");
+        case "CAPABILITY" -> reply = "* CAPABILITY IMAP4rev1" + (offer ? " STARTTLS" : "") + "\r\n" + tag + " OK done";
         case "STARTTLS" -> {
-          if (behaviour == Behaviour.UPGRADE) {
-            send(out, tag + " OK begin TLS now");
-            return true;
-          }
-          send(out, tag + (offer ? " NO [UNAVAILABLE] TLS is not available now" : " BAD unknown command"));
+          upgrade = behaviour == Behaviour.UPGRADE;
+          reply = tag + (upgrade ? " OK begin TLS now"
+              : offer ? " NO [UNAVAILABLE] TLS is not available now" : " BAD unknown command");
         }
-        case "NOOP" -> send(out, tag + " OK done");
+        case "NOOP" -> reply = tag + " OK done";
         case "LOGOUT" -> {
-          send(out, "* BYE bye\r\n" + tag + " OK done");
-          throw new IOException("logged out");
+          reply = "* BYE bye\r\n" + tag + " OK done";
+          end = true;
         }
-        default -> send(out, tag + " NO [PRIVACYREQUIRED] TLS first");
+        default -> reply = tag + " NO [PRIVACYREQUIRED] TLS first";
       }
     } else {
       switch (verb) {
-        case "CAPA" -> send(out, "+OK\r\nTOP\r\nUIDL\r\nUSER\r\n" + (offer ? "STLS\r\n" : "") + ".");
+        case "CAPA" -> reply = "+OK\r\nTOP\r\nUIDL\r\nUSER\r\n" + (offer ? "STLS\r\n" : "") + ".";
         case "STLS" -> {
-          if (behaviour == Behaviour.UPGRADE) {
-            send(out, "+OK begin TLS now");
-            return true;
-          }
-          send(out, offer ? "-ERR TLS is not available now" : "-ERR unknown command");
+          upgrade = behaviour == Behaviour.UPGRADE;
+          reply = upgrade ? "+OK begin TLS now" : offer ? "-ERR TLS is not available now" : "-ERR unknown command";
         }
-        case "NOOP" -> send(out, "+OK");
+        case "NOOP" -> reply = "+OK";
         case "QUIT" -> {
-          send(out, "+OK bye");
-          throw new IOException("quit");
+          reply = "+OK bye";
+          end = true;
         }
-        default -> send(out, "-ERR TLS first");
+        default -> reply = "-ERR TLS first";
       }
     }
-    return false;
+    c.send(reply + "\r\n");
+    if (end) {
+      c.socket().close();
+    }
+    return upgrade;
   }
 
+  /** Turns the connection into TLS and relays it to the backend until either side closes. */
   private void upgrade(Socket plain) throws IOException {
     SSLSocket tls =
         (SSLSocket)
@@ -187,44 +159,38 @@ public final class StartTlsFront implements AutoCloseable {
                 .getSocketFactory()
                 .createSocket(plain, plain.getInetAddress().getHostAddress(), plain.getPort(), true);
     tls.setUseClientMode(false);
-    sockets.add(tls);
-    try {
-      tls.startHandshake();
-    } catch (IOException e) {
-      handshakeFailures.add(e);
-      closeQuietly(tls);
-      return;
+    try (tls) {
+      try {
+        tls.startHandshake();
+      } catch (IOException e) {
+        handshakeFailures.add(e);
+        return;
+      }
+      upgrades.incrementAndGet();
+      try (Socket backend = new Socket(InetAddress.getLoopbackAddress(), backendPort)) {
+        new Conversation(backend).readLine(); // its greeting: the client was greeted already
+        Thread up = new Thread(() -> relay(tls, backend), "starttls-front-relay");
+        up.setDaemon(true);
+        up.start();
+        relay(backend, tls);
+      }
     }
-    upgrades.incrementAndGet();
-    Socket backend = new Socket(InetAddress.getLoopbackAddress(), backendPort);
-    sockets.add(backend);
-    InputStream fromBackend = backend.getInputStream();
-    readLine(fromBackend); // the backend's own greeting: the client was greeted already
-    pump(tls.getInputStream(), backend.getOutputStream(), tls, backend);
-    pump(fromBackend, tls.getOutputStream(), tls, backend);
   }
 
-  private static void pump(InputStream from, OutputStream to, Socket a, Socket b) {
-    Thread t =
-        new Thread(
-            () -> {
-              byte[] buf = new byte[16384];
-              try {
-                int n;
-                while ((n = from.read(buf)) > 0) {
-                  to.write(buf, 0, n);
-                  to.flush();
-                }
-              } catch (IOException e) {
-                // one side closed: close both below, as a relay that lost a side must
-              } finally {
-                closeQuietly(a);
-                closeQuietly(b);
-              }
-            },
-            "starttls-front-relay");
-    t.setDaemon(true);
-    t.start();
+  /** Copies {@code from} to {@code to} until {@code from} ends, then closes both. */
+  private static void relay(Socket from, Socket to) {
+    byte[] buf = new byte[16384];
+    try (from; to) {
+      InputStream in = from.getInputStream();
+      OutputStream out = to.getOutputStream();
+      int n;
+      while ((n = in.read(buf)) > 0) {
+        out.write(buf, 0, n);
+        out.flush();
+      }
+    } catch (IOException e) {
+      // one side closed or was cut: both are closed on the way out, as a relay must
+    }
   }
 
   private static boolean isCredential(String verb) {
@@ -235,48 +201,16 @@ public final class StartTlsFront implements AutoCloseable {
   }
 
   private String verb(String line) {
-    String rest = protocol == Protocol.IMAP ? line.substring(Math.min(line.length(), tag(line).length() + 1)) : line;
+    String rest =
+        protocol == Protocol.IMAP
+            ? line.substring(Math.min(line.length(), Conversation.tag(line).length() + 1))
+            : line;
     int sp = rest.indexOf(' ');
     return (sp < 0 ? rest : rest.substring(0, sp)).toUpperCase(Locale.ROOT);
-  }
-
-  private static String tag(String line) {
-    int sp = line.indexOf(' ');
-    return sp < 0 ? line : line.substring(0, sp);
-  }
-
-  private static void send(OutputStream out, String text) throws IOException {
-    out.write((text + "\r\n").getBytes(StandardCharsets.US_ASCII));
-    out.flush();
-  }
-
-  /** Reads one line byte by byte, so that nothing after it (a TLS ClientHello) is consumed. */
-  private static String readLine(InputStream in) throws IOException {
-    ByteArrayOutputStream line = new ByteArrayOutputStream();
-    int b;
-    while ((b = in.read()) >= 0) {
-      if (b == '\n') {
-        String s = line.toString(StandardCharsets.UTF_8);
-        return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
-      }
-      line.write(b);
-    }
-    return line.size() == 0 ? null : line.toString(StandardCharsets.UTF_8);
-  }
-
-  private static void closeQuietly(Socket s) {
-    try {
-      s.close();
-    } catch (IOException e) {
-      // closing a test socket: nothing to recover
-    }
   }
 
   @Override
   public void close() throws IOException {
     server.close();
-    for (Socket s : sockets) {
-      closeQuietly(s);
-    }
   }
 }

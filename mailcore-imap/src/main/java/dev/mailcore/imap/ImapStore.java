@@ -119,8 +119,10 @@ public final class ImapStore implements MailStore {
    * Watches a folder on a connection and thread of its own: IDLE when enabled and advertised
    * (re-armed before the 29-minute limit of RFC 2177, with a NOOP that also detects a silent
    * connection within the read time-out), NOOP polling otherwise. After a drop it reconnects
-   * with back-off, calling {@link Watch.Listener#connectionLost} and {@link
-   * Watch.Listener#reconnected}; mail that arrived meanwhile is reported after the reconnect.
+   * with doubling back-off ({@link Builder#reconnectDelay}), calling {@link
+   * Watch.Listener#connectionLost} and {@link Watch.Listener#reconnected}; mail that arrived
+   * meanwhile is reported after the reconnect. The NOOPs, polls and reconnect attempts run on
+   * the {@link Builder#scheduler scheduler}, so tests can drive them with a manual one.
    * The listed messages' content can be read during the {@code newMail} call.
    *
    * @throws dev.mailcore.MailException when the folder cannot be opened

@@ -289,6 +289,10 @@ final class IdleWatcher implements Watch {
     Duration next;
     try {
       connect();
+      if (!active) { // closed while connecting: close() may have missed this connection
+        disconnect();
+        return;
+      }
       synchronized (this) {
         delay = doubled(delay); // what the next drop waits, unless this connection lasts
       }
