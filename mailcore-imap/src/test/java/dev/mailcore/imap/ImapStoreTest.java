@@ -799,6 +799,10 @@ class ImapStoreTest {
     private static final Duration TIMEOUT = Duration.ofMillis(500);
 
     private ImapStore store(FaultServer server) {
+      return builder(server).build();
+    }
+
+    private ImapStore.Builder builder(FaultServer server) {
       return ImapStore.builder()
           .host("127.0.0.1")
           .port(server.port())
@@ -806,8 +810,7 @@ class ImapStoreTest {
           .allowPlaintext(true)
           .credentials(Credentials.password("bob", "secret"))
           .connectTimeout(TIMEOUT)
-          .readTimeout(TIMEOUT)
-          .build();
+          .readTimeout(TIMEOUT);
     }
 
     private MailException failure(FaultServer.Script script, java.util.function.Consumer<ImapStore> call)
@@ -1054,12 +1057,7 @@ class ImapStoreTest {
       ManualScheduler scheduler = new ManualScheduler(ManualClock.ofDefaults());
       try (FaultServer server = new FaultServer(script);
           ImapStore store =
-              ImapStore.builder()
-                  .host("127.0.0.1")
-                  .port(server.port())
-                  .tls(TlsMode.NONE)
-                  .allowPlaintext(true)
-                  .credentials(Credentials.password("bob", "secret"))
+              builder(server)
                   .readTimeout(Duration.ofHours(1)) // so the re-arm interval alone sets the pace
                   .idleRearm(Duration.ofMinutes(25))
                   .clock(scheduler.clock())

@@ -1,6 +1,7 @@
 package dev.mailcore.imap.internal;
 
 import dev.mailcore.StoredMessage;
+import dev.mailcore.internal.Batches;
 import jakarta.mail.FetchProfile;
 import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
@@ -8,15 +9,10 @@ import jakarta.mail.Session;
 import jakarta.mail.UIDFolder;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.NoSuchElementException;
-import java.util.Spliterator;
-import java.util.Spliterators;
 import java.util.stream.Stream;
-import java.util.stream.StreamSupport;
 import org.eclipse.angus.mail.imap.IMAPFolder;
 import org.eclipse.angus.mail.imap.IMAPMessage;
 
@@ -29,7 +25,7 @@ import org.eclipse.angus.mail.imap.IMAPMessage;
  * Angus's message cache only sizes, UIDs and flags). Messages above the prefetch limit are listed
  * from one batched header FETCH and streamed on demand. Not thread-safe: the folder's thread.
  */
-final class FetchBatcher implements Iterator<StoredMessage> {
+final class FetchBatcher {
   private static final FetchProfile SIZES = sizes();
 
   private final IMAPFolder folder;
@@ -38,9 +34,7 @@ final class FetchBatcher implements Iterator<StoredMessage> {
   private final int maxMessages;
   private final long maxBytes;
   private final int count;
-  private int next = 1;
   private int sizedUpTo;
-  private Iterator<StoredMessage> batch = List.<StoredMessage>of().iterator();
 
   private FetchBatcher(
       IMAPFolder folder, Session session, int count, long limit, int maxMessages, long maxBytes) {
@@ -63,7 +57,7 @@ final class FetchBatcher implements Iterator<StoredMessage> {
   /** Streams messages 1..{@code count} of {@code folder}, fetched a batch at a time on demand. */
   static Stream<StoredMessage> stream(
       IMAPFolder folder, Session session, int count, ImapConfig config) {
-    FetchBatcher it =
+    FetchBatcher batcher =
         new FetchBatcher(
             folder,
             session,
@@ -71,37 +65,23 @@ final class FetchBatcher implements Iterator<StoredMessage> {
             config.prefetchBodies(),
             config.prefetchBatchMessages(),
             config.prefetchBatchBytes());
-    return StreamSupport.stream(
-        Spliterators.spliteratorUnknownSize(it, Spliterator.ORDERED | Spliterator.NONNULL), false);
-  }
-
-  @Override
-  public boolean hasNext() {
-    while (!batch.hasNext() && next <= count) {
-      try {
-        batch = load().iterator();
-      } catch (MessagingException e) {
-        throw ImapFailures.translate(
-            "list messages from " + next + " in " + folder.getFullName(), e);
-      }
-    }
-    return batch.hasNext();
-  }
-
-  @Override
-  public StoredMessage next() {
-    if (!hasNext()) {
-      throw new NoSuchElementException();
-    }
-    return batch.next();
+    return Batches.stream(
+        count,
+        from -> {
+          try {
+            return batcher.load(from);
+          } catch (MessagingException e) {
+            throw ImapFailures.translate(
+                "list messages from " + from + " in " + folder.getFullName(), e);
+          }
+        });
   }
 
   /** Plans and fetches the batch that starts at message {@code next}. */
-  private List<StoredMessage> load() throws MessagingException {
+  private Batches.Batch<StoredMessage> load(int next) throws MessagingException {
     int now = Math.min(count, folder.getMessageCount()); // expunges meanwhile shrink the folder
     if (next > now) {
-      next = count + 1;
-      return List.of();
+      return new Batches.Batch<>(List.of(), count + 1);
     }
     int windowEnd = Math.min(now, next + maxMessages - 1);
     if (windowEnd > sizedUpTo) {
@@ -132,7 +112,6 @@ final class FetchBatcher implements Iterator<StoredMessage> {
         large.add(m);
       }
     }
-    next = n;
     Map<Long, ImapMessages.Whole> bodies = ImapMessages.fetchWhole(folder, wholeUids);
     if (!large.isEmpty()) {
       folder.fetch(large.toArray(Message[]::new), ImapMessages.PROFILE);
@@ -151,6 +130,6 @@ final class FetchBatcher implements Iterator<StoredMessage> {
         }
       }
     }
-    return out;
+    return new Batches.Batch<>(out, n);
   }
 }
