@@ -99,6 +99,7 @@ final class IdleWatcher implements Watch {
       stop();
       throw ImapFailures.translate("watch " + folderName + " on " + session.host(), e);
     } catch (RuntimeException e) {
+      disconnect();
       stop();
       throw e;
     }
@@ -222,7 +223,7 @@ final class IdleWatcher implements Watch {
     return true;
   }
 
-  /** The keep-alive thread: a NOOP ends IDLE (DONE) and checks the connection. */
+  /** On the scheduler: a NOOP ends IDLE (DONE), so it is re-armed, and checks the connection. */
   private void noop() {
     IMAPFolder f = folder;
     if (!active || f == null || !f.isOpen()) {
