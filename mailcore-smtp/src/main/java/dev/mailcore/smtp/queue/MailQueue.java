@@ -543,111 +543,144 @@ public final class MailQueue implements AutoCloseable {
   private void pump() {
     List<Job> jobs = new ArrayList<>();
     List<QueueLease> unused = new ArrayList<>();
-    synchronized (lock) {
-      if (closed) {
-        return;
+    if (leased) {
+      // a shared store's claim is a database round trip: make it without holding the lock, so
+      // finishing transactions are not held up behind it
+      Instant now;
+      int limit;
+      synchronized (lock) {
+        if (closed) {
+          return;
+        }
+        now = clock.instant();
+        limit = Math.min(DUE_SCAN_LIMIT, workerCount - sending);
       }
-      Instant now = clock.instant();
-      Instant wake = null;
-      int free = workerCount - sending;
-      heldUntil.values().removeIf(t -> !t.isAfter(now));
-      // Look a little past what can start, so a domain at its cap does not stall the others, but
-      // not so far that every enqueue walks a long backlog. A shared store leases what it returns
-      // and skips what this queue holds, so there only what can start is taken.
-      int limit =
-          free <= 0
-              ? 0
-              : leased
-                  ? Math.min(DUE_SCAN_LIMIT, free)
-                  : Math.min(DUE_SCAN_LIMIT, inFlight.size() - claimed + free * 16);
       List<QueueLease> offered = limit > 0 ? store.claim(now, limit) : List.of();
-      for (QueueLease lease : offered) {
-        QueueEntry entry = lease.entry();
-        if (free == 0) {
-          unused.add(lease);
-          continue;
-        }
-        Flight running = inFlight.get(entry.id());
-        if (running != null) {
-          if (leased && running.lease != null) {
-            // this queue's own lease ran out while the transaction went on, and it claimed the
-            // entry again: the transaction in flight now holds the new lease
-            running.lease = lease;
-          } else {
-            unused.add(lease); // control work on it (a notification held back, say): give it back
-          }
-          continue;
-        }
-        Instant held = heldUntil.get(entry.id());
-        if (held != null) {
-          wake = earlier(wake, held);
-          unused.add(lease);
-          continue;
-        }
-        boolean started = false;
-        for (Map.Entry<String, List<Mailbox>> d : dueByDomain(entry, now).entrySet()) {
-          String domain = d.getKey();
-          if (activePerDomain.getOrDefault(domain, 0) >= domainConcurrency) {
-            continue; // a finishing transaction of this domain pumps again
-          }
-          if (overallBucket != null) {
-            Optional<Instant> blocked = overallBucket.blockedUntil(now);
-            if (blocked.isPresent()) {
-              wake = earlier(wake, blocked.get());
-              free = 0; // give back the rest of what was claimed
-              break;
-            }
-          }
-          TokenBucket bucket = domainBucket(domain, now);
-          if (bucket != null) {
-            Optional<Instant> blocked = bucket.blockedUntil(now);
-            if (blocked.isPresent()) {
-              wake = earlier(wake, blocked.get());
-              continue;
-            }
-            bucket.take();
-          }
-          if (overallBucket != null) {
-            overallBucket.take();
-          }
-          activePerDomain.merge(domain, 1, Integer::sum);
-          Flight flight = new Flight(domain);
-          flight.lease = lease;
-          inFlight.put(entry.id(), flight);
-          if (store.claim(entry.id())) {
-            flight.claimed = true;
-            claimed++;
-          }
-          sending++;
-          unfinished++;
-          List<Mailbox> rcpts = d.getValue();
-          jobs.add(
-              new Job(
-                  entry,
-                  domain,
-                  List.copyOf(
-                      rcpts.subList(0, Math.min(rcpts.size(), MAX_RECIPIENTS_PER_TRANSACTION))),
-                  new ArrayList<>()));
-          free--;
-          started = true;
-          break;
-        }
-        if (!started) {
-          unused.add(lease);
-        }
-      }
       Optional<Instant> next = store.nextDue();
-      if (next.isPresent() && next.get().isAfter(now)) {
-        wake = earlier(wake, next.get());
+      synchronized (lock) {
+        if (closed) {
+          unused.addAll(offered);
+        } else {
+          dispatch(now, offered, next, jobs, unused);
+        }
       }
-      if (leased) {
-        // other instances queue work and free leases without telling this one
-        wake = earlier(wake, now.plus(pollInterval));
-      }
-      if (wake != null) {
-        scheduleWakeup(wake, now);
+    } else {
+      synchronized (lock) {
+        if (closed) {
+          return;
+        }
+        Instant now = clock.instant();
+        int free = workerCount - sending;
+        // Look a little past what can start, so a domain at its cap does not stall the others,
+        // but not so far that every enqueue walks a long backlog.
+        int limit =
+            free <= 0 ? 0 : Math.min(DUE_SCAN_LIMIT, inFlight.size() - claimed + free * 16);
+        List<QueueLease> offered = limit > 0 ? store.claim(now, limit) : List.of();
+        dispatch(now, offered, store.nextDue(), jobs, unused);
       }
     }
+    startJobs(jobs, unused);
+  }
+
+  /** Starts what of {@code offered} is allowed now; called with the lock held. */
+  private void dispatch(
+      Instant now,
+      List<QueueLease> offered,
+      Optional<Instant> next,
+      List<Job> jobs,
+      List<QueueLease> unused) {
+    Instant wake = null;
+    int free = workerCount - sending;
+    heldUntil.values().removeIf(t -> !t.isAfter(now));
+    for (QueueLease lease : offered) {
+      QueueEntry entry = lease.entry();
+      if (free == 0) {
+        unused.add(lease);
+        continue;
+      }
+      Flight running = inFlight.get(entry.id());
+      if (running != null) {
+        if (leased && running.lease != null) {
+          // this queue's own lease ran out while the transaction went on, and it claimed the
+          // entry again: the transaction in flight now holds the new lease
+          running.lease = lease;
+        } else {
+          unused.add(lease); // control work on it (a notification held back, say): give it back
+        }
+        continue;
+      }
+      Instant held = heldUntil.get(entry.id());
+      if (held != null) {
+        wake = earlier(wake, held);
+        unused.add(lease);
+        continue;
+      }
+      boolean started = false;
+      for (Map.Entry<String, List<Mailbox>> d : dueByDomain(entry, now).entrySet()) {
+        String domain = d.getKey();
+        if (activePerDomain.getOrDefault(domain, 0) >= domainConcurrency) {
+          continue; // a finishing transaction of this domain pumps again
+        }
+        if (overallBucket != null) {
+          Optional<Instant> blocked = overallBucket.blockedUntil(now);
+          if (blocked.isPresent()) {
+            wake = earlier(wake, blocked.get());
+            free = 0; // give back the rest of what was claimed
+            break;
+          }
+        }
+        TokenBucket bucket = domainBucket(domain, now);
+        if (bucket != null) {
+          Optional<Instant> blocked = bucket.blockedUntil(now);
+          if (blocked.isPresent()) {
+            wake = earlier(wake, blocked.get());
+            continue;
+          }
+          bucket.take();
+        }
+        if (overallBucket != null) {
+          overallBucket.take();
+        }
+        activePerDomain.merge(domain, 1, Integer::sum);
+        Flight flight = new Flight(domain);
+        flight.lease = lease;
+        inFlight.put(entry.id(), flight);
+        if (store.claim(entry.id())) {
+          flight.claimed = true;
+          claimed++;
+        }
+        sending++;
+        unfinished++;
+        List<Mailbox> rcpts = d.getValue();
+        jobs.add(
+            new Job(
+                entry,
+                domain,
+                List.copyOf(
+                    rcpts.subList(0, Math.min(rcpts.size(), MAX_RECIPIENTS_PER_TRANSACTION))),
+                new ArrayList<>()));
+        free--;
+        started = true;
+        break;
+      }
+      if (!started) {
+        unused.add(lease);
+      }
+    }
+    if (next.isPresent() && next.get().isAfter(now)) {
+      wake = earlier(wake, next.get());
+    }
+    if (leased) {
+      // other instances queue work and free leases without telling this one
+      wake = earlier(wake, now.plus(pollInterval));
+    }
+    if (wake != null) {
+      scheduleWakeup(wake, now);
+    }
+  }
+
+  /** Gives back what was not started and hands the jobs to the workers. */
+  private void startJobs(List<Job> jobs, List<QueueLease> unused) {
     giveBack(unused);
     for (Job job : jobs) {
       tell(l -> l.attemptStarted(job.entry(), job.recipients()));
@@ -817,7 +850,12 @@ public final class MailQueue implements AutoCloseable {
       }
     }
     release(job);
-    pump();
+    if (leased) {
+      // a shared store's claim is a database round trip: let finishing transactions share one
+      pumpSoon();
+    } else {
+      pump();
+    }
     if (events != null) {
       for (Consumer<QueueListener> event : events) {
         tell(event);
@@ -1029,19 +1067,24 @@ public final class MailQueue implements AutoCloseable {
       CompletableFuture<Void> write = finished ? store.deleteAsync(id) : store.updateAsync(done);
       return write.thenApply(v -> events);
     }
-    boolean applied = finished ? store.delete(lease.get()) : store.update(lease.get(), done);
-    if (applied) {
-      return CompletableFuture.completedFuture(events);
-    }
-    LOG.warn(
-        "lease on {} (token {}) was lost to another instance; this attempt's outcome is dropped",
-        id,
-        lease.get().token());
-    for (QueueId notice : job.notices()) {
-      LOG.debug("dropping notification {} of the dropped outcome of {}", notice, id);
-      store.delete(notice);
-    }
-    return CompletableFuture.completedFuture(new ArrayList<>());
+    CompletableFuture<Boolean> write =
+        finished ? store.deleteAsync(lease.get()) : store.updateAsync(lease.get(), done);
+    return write.thenApply(
+        applied -> {
+          if (applied) {
+            return events;
+          }
+          LOG.warn(
+              "lease on {} (token {}) was lost to another instance; this attempt's outcome is"
+                  + " dropped",
+              id,
+              lease.get().token());
+          for (QueueId notice : job.notices()) {
+            LOG.debug("dropping notification {} of the dropped outcome of {}", notice, id);
+            store.delete(notice);
+          }
+          return new ArrayList<>();
+        });
   }
 
   /**

@@ -254,6 +254,36 @@ public interface QueueStore extends AutoCloseable {
   }
 
   /**
+   * Replaces the leased entry's state like {@link #update(QueueLease, QueueEntry)} without
+   * waiting: the future completes with what {@code update} would have returned once the change is
+   * durable, or exceptionally with what it would have thrown. A store with group commit shares
+   * one commit among many such outcomes. The default updates on the calling thread.
+   *
+   * @since 0.1
+   */
+  default CompletableFuture<Boolean> updateAsync(QueueLease lease, QueueEntry entry) {
+    try {
+      return CompletableFuture.completedFuture(update(lease, entry));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * Removes the leased entry like {@link #delete(QueueLease)} without waiting; see {@link
+   * #updateAsync(QueueLease, QueueEntry)}. The default removes on the calling thread.
+   *
+   * @since 0.1
+   */
+  default CompletableFuture<Boolean> deleteAsync(QueueLease lease) {
+    try {
+      return CompletableFuture.completedFuture(delete(lease));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
    * Gives a lease back unchanged (the queue is closing, say), so another owner may claim the entry
    * at once instead of after the lease expires. Does nothing when the lease is lost.
    *

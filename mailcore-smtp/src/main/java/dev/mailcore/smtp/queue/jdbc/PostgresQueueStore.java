@@ -1184,6 +1184,7 @@ public final class PostgresQueueStore implements QueueStore {
    * The future completes with what {@code update} would have returned, or exceptionally with what
    * it would have thrown.
    */
+  @Override
   public CompletableFuture<Boolean> updateAsync(QueueLease lease, QueueEntry entry) {
     return outcomeAsync(new Outcome(lease, checkLeased(lease, entry)));
   }
@@ -1204,6 +1205,7 @@ public final class PostgresQueueStore implements QueueStore {
    * Removes like {@link #delete(QueueLease)} without waiting; see {@link #updateAsync(QueueLease,
    * QueueEntry)}.
    */
+  @Override
   public CompletableFuture<Boolean> deleteAsync(QueueLease lease) {
     return outcomeAsync(new Outcome(Objects.requireNonNull(lease, "lease"), null));
   }
