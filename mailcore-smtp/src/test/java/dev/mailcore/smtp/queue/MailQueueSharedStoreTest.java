@@ -81,6 +81,11 @@ class MailQueueSharedStoreTest {
   }
 
   Map<String, Integer> countsByMessageId() {
+    return countsByMessageId(server);
+  }
+
+  /** Counts the messages {@code server} received by their Message-ID. */
+  static Map<String, Integer> countsByMessageId(TestSmtpServer server) {
     Map<String, Integer> counts = new HashMap<>();
     for (TestSmtpServer.Received r : server.received()) {
       Matcher m = MESSAGE_ID.matcher(r.text());
@@ -91,7 +96,11 @@ class MailQueueSharedStoreTest {
   }
 
   static void awaitEmpty(QueueStore store) throws InterruptedException {
-    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    awaitEmpty(store, Duration.ofSeconds(60));
+  }
+
+  static void awaitEmpty(QueueStore store, Duration timeout) throws InterruptedException {
+    long end = System.nanoTime() + timeout.toNanos();
     while (store.size() > 0) {
       if (System.nanoTime() > end) {
         throw new AssertionError("still queued: " + store.size());

@@ -1,0 +1,61 @@
+package dev.mailcore.smtp.queue;
+
+import dev.mailcore.TlsMode;
+import dev.mailcore.smtp.SmtpRelay;
+import dev.mailcore.smtp.queue.jdbc.PostgresQueueStore;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import org.postgresql.ds.PGPoolingDataSource;
+
+/**
+ * One of the instances {@link SharedQueueDrainTest} runs: a queue with {@value #WORKERS} claimers
+ * on the parent's PostgreSQL schema, delivering through mailcore's own SMTP relay to the parent's
+ * SMTP server until killed. Arguments: database port, schema, SMTP port, owner.
+ */
+final class SharedQueueDrainChild {
+
+  static final int WORKERS = 8;
+  static final Duration LEASE = Duration.ofSeconds(3);
+
+  private SharedQueueDrainChild() {}
+
+  public static void main(String[] args) throws Exception {
+    // a pool, as in production: a new PostgreSQL session per statement would cost a backend fork
+    @SuppressWarnings("deprecation") // the driver's own small pool is enough here
+    PGPoolingDataSource db = new PGPoolingDataSource();
+    db.setDataSourceName("queue-drain-" + args[3]);
+    db.setServerNames(new String[] {"127.0.0.1"});
+    db.setPortNumbers(new int[] {Integer.parseInt(args[0])});
+    db.setDatabaseName("postgres");
+    db.setUser("postgres");
+    db.setApplicationName("queue-drain-" + args[3]);
+    db.setMaxConnections(2 * WORKERS);
+    SmtpRelay relay =
+        SmtpRelay.builder()
+            .host("127.0.0.1")
+            .port(Integer.parseInt(args[2]))
+            .tls(TlsMode.NONE)
+            .maxConnections(WORKERS)
+            .build();
+    MailQueue.builder()
+        .store(
+            PostgresQueueStore.builder()
+                .dataSource(db)
+                .schema(args[1])
+                .owner(args[3])
+                .leaseDuration(LEASE)
+                .build())
+        .transport(QueueTransport.relay(relay))
+        .workers(WORKERS)
+        .domainConcurrency(WORKERS)
+        .pollInterval(Duration.ofMillis(50))
+        .build();
+    new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8)
+        .println("READY");
+    new CountDownLatch(1).await(); // deliver until killed
+  }
+}
