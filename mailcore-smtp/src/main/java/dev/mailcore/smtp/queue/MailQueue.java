@@ -103,6 +103,7 @@ public final class MailQueue implements AutoCloseable {
   private final AtomicBoolean pumpScheduled = new AtomicBoolean();
   private final boolean leased; // the store is shared: leases expire and may be superseded
   private final Duration pollInterval;
+  private final Duration storeFailurePause;
 
   private final Object lock = new Object();
   private final Map<QueueId, Flight> inFlight = new HashMap<>();
@@ -159,6 +160,7 @@ public final class MailQueue implements AutoCloseable {
         b.rateLimit.isUnlimited() ? null : new TokenBucket(b.rateLimit, clock.instant());
     this.leased = store.supportsLeases();
     this.pollInterval = b.pollInterval;
+    this.storeFailurePause = b.storeFailurePause;
   }
 
   /** Returns a new builder. */
@@ -528,7 +530,7 @@ public final class MailQueue implements AutoCloseable {
             try {
               pump();
             } catch (RuntimeException e) {
-              LOG.warn("queue dispatch failed; retrying in {}", STORE_FAILURE_PAUSE, e);
+              LOG.warn("queue dispatch failed; retrying in {}", storeFailurePause, e);
               retryPumpLater();
             }
           });
@@ -769,7 +771,7 @@ public final class MailQueue implements AutoCloseable {
     try {
       pump();
     } catch (RuntimeException e) {
-      LOG.warn("queue dispatch failed; retrying in {}", STORE_FAILURE_PAUSE, e);
+      LOG.warn("queue dispatch failed; retrying in {}", storeFailurePause, e);
       retryPumpLater();
     }
   }
@@ -778,7 +780,7 @@ public final class MailQueue implements AutoCloseable {
     synchronized (lock) {
       if (!closed) {
         Instant now = clock.instant();
-        scheduleWakeup(now.plus(STORE_FAILURE_PAUSE), now);
+        scheduleWakeup(now.plus(storeFailurePause), now);
       }
     }
   }
@@ -843,10 +845,10 @@ public final class MailQueue implements AutoCloseable {
       LOG.warn(
           "cannot record the outcome of delivering {}; holding it for {}",
           job.entry().id(),
-          STORE_FAILURE_PAUSE,
+          storeFailurePause,
           unwrap(failure));
       synchronized (lock) {
-        heldUntil.put(job.entry().id(), clock.instant().plus(STORE_FAILURE_PAUSE));
+        heldUntil.put(job.entry().id(), clock.instant().plus(storeFailurePause));
       }
     }
     release(job);
@@ -1165,8 +1167,18 @@ public final class MailQueue implements AutoCloseable {
     private String hostname = "localhost";
     private MessageSigner signer;
     private Duration pollInterval = Duration.ofSeconds(1);
+    private Duration storeFailurePause = STORE_FAILURE_PAUSE;
 
     private Builder() {}
+
+    /**
+     * Sets how long dispatch pauses, and an entry whose outcome could not be stored is held, after
+     * the store failed; default 1 minute. For tests of outages that should not wait that long.
+     */
+    Builder storeFailurePause(Duration value) {
+      this.storeFailurePause = positive(value, "storeFailurePause");
+      return this;
+    }
 
     /**
      * Sets how often the queue looks for work on a store shared with other instances ({@link

@@ -14,13 +14,16 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import com.zaxxer.hikari.HikariDataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -143,6 +146,112 @@ class MailQueueSharedStoreTest {
             .pollInterval(Duration.ofMillis(50))
             .listener(listener)
             .build());
+  }
+
+  /**
+   * An instance on a pooled data source with short leases, pausing only briefly after the store
+   * failed: for outages.
+   */
+  MailQueue pooledInstance(String owner, RecordingListener listener) {
+    HikariDataSource pool = PostgresServer.get().pooledDataSource("queue-" + owner, 8);
+    keep(pool::close);
+    return keep(
+        MailQueue.builder()
+            .store(
+                PostgresQueueStore.builder()
+                    .dataSource(pool)
+                    .schema(schema)
+                    .owner(owner)
+                    .leaseDuration(Duration.ofSeconds(2))
+                    .build())
+            .transport(new JakartaTransport(server.port()))
+            .workers(4)
+            .domainConcurrency(4)
+            .pollInterval(Duration.ofMillis(50))
+            .storeFailurePause(Duration.ofMillis(200))
+            .listener(listener)
+            .build());
+  }
+
+  /** Enqueues {@code n} messages one by one; returns the ids of those acknowledged. */
+  private static CompletableFuture<Set<String>> produce(MailQueue queue, String prefix, int n) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          Set<String> acknowledged = new HashSet<>();
+          for (int i = 0; i < n; i++) {
+            String id = prefix + i;
+            try {
+              queue.enqueue(Envelope.of(ANA, List.of(BOB)), message(id));
+              acknowledged.add(id + "@shop.example"); // as the Message-ID counts it
+            } catch (QueueStoreException e) {
+              // not acknowledged: the producer would retry; the test only counts acknowledged ones
+            }
+          }
+          return acknowledged;
+        });
+  }
+
+  /** Waits until every acknowledged message arrived and the queue is empty. */
+  private void awaitAllDelivered(Set<String> acknowledged) throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+    while (!countsByMessageId().keySet().containsAll(acknowledged)) {
+      if (System.nanoTime() > end) {
+        Set<String> missing = new HashSet<>(acknowledged);
+        missing.removeAll(countsByMessageId().keySet());
+        PostgresQueueStore inspector = keep(store("inspector", Duration.ofSeconds(30)));
+        throw new AssertionError(
+            missing.size()
+                + " of "
+                + acknowledged.size()
+                + " acknowledged not delivered; queued: "
+                + inspector.entries().stream()
+                    .map(e -> e.id() + " " + e.recipients().get(0).status() + " next "
+                        + e.nextAttempt())
+                    .limit(5)
+                    .toList());
+      }
+      Thread.sleep(20);
+    }
+    awaitEmpty(keep(store("inspector", Duration.ofSeconds(30))), Duration.ofSeconds(60));
+  }
+
+  @Test
+  void deliveryGoesOnWhileTheQueuesDatabaseSessionsAreTerminated() throws Exception {
+    int n = 300;
+    RecordingListener heard = new RecordingListener();
+    MailQueue queue = pooledInstance("terminated", heard);
+    CompletableFuture<Set<String>> producer = produce(queue, "t", n);
+    int terminated = 0;
+    for (int round = 0; round < 5; round++) {
+      Thread.sleep(300); // enqueue and delivery go on between the terminations
+      terminated += PostgresServer.get().terminate("queue-terminated");
+    }
+    Set<String> acknowledged = producer.get(60, TimeUnit.SECONDS);
+    awaitAllDelivered(acknowledged);
+
+    assertThat(terminated).isPositive();
+    assertThat(acknowledged).hasSizeGreaterThan(n / 2);
+    assertThat(heard.count("delivered")).isPositive();
+  }
+
+  @Test
+  void deliveryResumesAfterAnImmediateDatabaseRestart() throws Exception {
+    int n = 300;
+    RecordingListener heard = new RecordingListener();
+    MailQueue queue = pooledInstance("restarted", heard);
+    CompletableFuture<Set<String>> producer = produce(queue, "r", n);
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (server.received().size() < n / 4 && System.nanoTime() < end) {
+      Thread.sleep(5);
+    }
+    int before = server.received().size();
+    PostgresServer.get().restartImmediately(); // mid-delivery: in-flight outcomes fail or vanish
+    Set<String> acknowledged = producer.get(90, TimeUnit.SECONDS);
+    awaitAllDelivered(acknowledged);
+
+    assertThat(before).isPositive().isLessThan(n);
+    assertThat(acknowledged).hasSizeGreaterThan(n / 2);
+    assertThat(server.received().size()).isGreaterThan(before);
   }
 
   @Test

@@ -9,7 +9,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
-import org.postgresql.ds.PGPoolingDataSource;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * One of the instances {@link SharedQueueDrainTest} runs: a queue with {@value #WORKERS} claimers
@@ -19,21 +21,22 @@ import org.postgresql.ds.PGPoolingDataSource;
 final class SharedQueueDrainChild {
 
   static final int WORKERS = 8;
-  static final Duration LEASE = Duration.ofSeconds(3);
+  static final Duration LEASE = Duration.ofSeconds(10);
 
   private SharedQueueDrainChild() {}
 
   public static void main(String[] args) throws Exception {
+    PGSimpleDataSource pg = new PGSimpleDataSource();
+    pg.setServerNames(new String[] {"127.0.0.1"});
+    pg.setPortNumbers(new int[] {Integer.parseInt(args[0])});
+    pg.setDatabaseName("postgres");
+    pg.setUser("postgres");
+    pg.setApplicationName("queue-drain-" + args[3]);
     // a pool, as in production: a new PostgreSQL session per statement would cost a backend fork
-    @SuppressWarnings("deprecation") // the driver's own small pool is enough here
-    PGPoolingDataSource db = new PGPoolingDataSource();
-    db.setDataSourceName("queue-drain-" + args[3]);
-    db.setServerNames(new String[] {"127.0.0.1"});
-    db.setPortNumbers(new int[] {Integer.parseInt(args[0])});
-    db.setDatabaseName("postgres");
-    db.setUser("postgres");
-    db.setApplicationName("queue-drain-" + args[3]);
-    db.setMaxConnections(2 * WORKERS);
+    HikariConfig pool = new HikariConfig();
+    pool.setDataSource(pg);
+    pool.setMaximumPoolSize(2 * WORKERS);
+    HikariDataSource db = new HikariDataSource(pool);
     SmtpRelay relay =
         SmtpRelay.builder()
             .host("127.0.0.1")

@@ -69,7 +69,7 @@ class SharedQueueDrainTest {
         a.waitFor();
         deliveredAtKill = server.received().size();
         // what the killed instance had claimed and not recorded: its leases, still in the table
-        // (they expire after the lease duration; nobody takes them over before)
+        // (they expire after the lease duration, 10 s; nobody takes them over before)
         inFlightAtKill = leasedBy(schema, "a");
         again = start(schema, server.port(), "a2");
         MailQueueSharedStoreTest.awaitEmpty(seed, Duration.ofMinutes(8));
