@@ -14,6 +14,8 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -111,6 +113,8 @@ public final class MailQueue implements AutoCloseable {
   private final Map<String, TokenBucket> domainBuckets = new HashMap<>();
   private final Map<QueueId, Instant> heldUntil = new HashMap<>();
   private final TokenBucket overallBucket;
+  private final boolean dailyInStore;
+  private final RateLimit overallRateLimit;
   private ScheduledFuture<?> wakeup;
   private Instant wakeupAt;
   private ScheduledFuture<?> heartbeat;
@@ -152,12 +156,16 @@ public final class MailQueue implements AutoCloseable {
     this.lifetime = b.lifetime != null ? b.lifetime : b.retry.lifetime();
     this.domainConcurrency = b.domainConcurrency;
     this.domainRateLimit = b.domainRateLimit;
+    this.overallRateLimit = b.rateLimit;
     this.delayWarning = Optional.ofNullable(b.delayWarning);
     this.listener = b.listener;
     this.bounces = new BounceWriter(b.hostname);
     this.signer = b.signer;
-    this.overallBucket =
-        b.rateLimit.isUnlimited() ? null : new TokenBucket(b.rateLimit, clock.instant());
+    // a store shared by several instances counts the per-day limits for all of them; the
+    // per-second part stays a token bucket of this instance's
+    this.dailyInStore = store.countsDailyLimits();
+    RateLimit overall = dailyInStore ? withoutDay(b.rateLimit) : b.rateLimit;
+    this.overallBucket = overall.isUnlimited() ? null : new TokenBucket(overall, clock.instant());
     this.leased = store.supportsLeases();
     this.pollInterval = b.pollInterval;
     this.storeFailurePause = b.storeFailurePause;
@@ -638,6 +646,21 @@ public final class MailQueue implements AutoCloseable {
             wake = earlier(wake, blocked.get());
             continue;
           }
+        }
+        if (dailyInStore) {
+          // the store counts the day for every instance: domain first, then overall (a refusal
+          // of the overall count leaves the domain's unused, so the limits are never exceeded)
+          Optional<Instant> dayOver = takeDaily(domain, now);
+          if (dayOver.isPresent()) {
+            wake = earlier(wake, dayOver.get());
+            if (!dayOverForDomainOnly) {
+              free = 0; // give back the rest of what was claimed
+              break;
+            }
+            continue;
+          }
+        }
+        if (bucket != null) {
           bucket.take();
         }
         if (overallBucket != null) {
@@ -741,10 +764,40 @@ public final class MailQueue implements AutoCloseable {
   }
 
   private TokenBucket domainBucket(String domain, Instant now) {
-    if (domainRateLimit.isUnlimited()) {
+    RateLimit limit = dailyInStore ? withoutDay(domainRateLimit) : domainRateLimit;
+    if (limit.isUnlimited()) {
       return null;
     }
-    return domainBuckets.computeIfAbsent(domain, d -> new TokenBucket(domainRateLimit, now));
+    return domainBuckets.computeIfAbsent(domain, d -> new TokenBucket(limit, now));
+  }
+
+  private static RateLimit withoutDay(RateLimit limit) {
+    return new RateLimit(limit.perSecond(), 0);
+  }
+
+  /** Which limit refused the last {@link #takeDaily}: the domain's (true) or the overall one. */
+  private boolean dayOverForDomainOnly;
+
+  /**
+   * Counts a message to {@code domain} against the per-day limits the store counts; returns the
+   * start of the next UTC day when a limit is used up for today. Called with the lock held: a
+   * database round trip, but only for queues with per-day limits.
+   */
+  private Optional<Instant> takeDaily(String domain, Instant now) {
+    LocalDate day = LocalDate.ofInstant(now, ZoneOffset.UTC);
+    Optional<Instant> tomorrow =
+        Optional.of(day.plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant());
+    if (domainRateLimit.dayLimit().isPresent()
+        && !store.takeDaily("domain:" + domain, day, domainRateLimit.perDay())) {
+      dayOverForDomainOnly = true;
+      return tomorrow;
+    }
+    if (overallRateLimit.dayLimit().isPresent()
+        && !store.takeDaily("overall", day, overallRateLimit.perDay())) {
+      dayOverForDomainOnly = false;
+      return tomorrow;
+    }
+    return Optional.empty();
   }
 
   private static Instant earlier(Instant a, Instant b) {

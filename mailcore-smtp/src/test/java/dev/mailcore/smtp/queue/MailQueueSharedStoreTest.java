@@ -255,6 +255,40 @@ class MailQueueSharedStoreTest {
   }
 
   @Test
+  void perDayLimitsHoldAcrossTwoInstances() throws Exception {
+    Mailbox carol = Mailbox.of("carol", "example.org");
+    List<MailQueue> queues = new ArrayList<>();
+    for (String owner : List.of("day-a", "day-b")) {
+      queues.add(
+          keep(
+              MailQueue.builder()
+                  .store(store(owner, Duration.ofSeconds(30)))
+                  .transport(new JakartaTransport(server.port()))
+                  .workers(4)
+                  .domainConcurrency(4)
+                  .pollInterval(Duration.ofMillis(50))
+                  .domainRateLimit(RateLimit.perDay(5))
+                  .rateLimit(RateLimit.perDay(8))
+                  .build()));
+    }
+    for (int i = 0; i < 10; i++) {
+      MailQueue q = queues.get(i % 2); // each instance queues half, so both take work
+      q.enqueue(Envelope.of(ANA, List.of(BOB)), message("net" + i));
+      q.enqueue(Envelope.of(ANA, List.of(carol)), message("org" + i));
+    }
+    server.awaitReceived(8, Duration.ofSeconds(30));
+    Thread.sleep(1_000); // both instances poll every 50 ms: time enough to overstep, if they could
+
+    List<TestSmtpServer.Received> got = server.received();
+    long toNet = got.stream().filter(r -> r.recipients().get(0).endsWith("@example.net")).count();
+    long toOrg = got.stream().filter(r -> r.recipients().get(0).endsWith("@example.org")).count();
+    assertThat(got).hasSize(8);
+    assertThat(toNet).isLessThanOrEqualTo(5);
+    assertThat(toOrg).isLessThanOrEqualTo(5);
+    assertThat(keep(store("inspector", Duration.ofSeconds(30))).size()).isEqualTo(12);
+  }
+
+  @Test
   void twoInstancesDeliverEveryMessageExactlyOnce() throws Exception {
     int n = 500; // each database call opens a connection (no pool in the tests): about 30 per second
     RecordingListener heardA = new RecordingListener();

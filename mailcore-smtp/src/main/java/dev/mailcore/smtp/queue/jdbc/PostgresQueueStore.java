@@ -27,6 +27,7 @@ import java.sql.Types;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -1374,6 +1375,58 @@ public final class PostgresQueueStore implements QueueStore {
           u.setLong(2, lease.token());
         });
   }
+
+  /** Returns true: per-day limits are counted in the database, for every instance at once. */
+  @Override
+  public boolean countsDailyLimits() {
+    return true;
+  }
+
+  /**
+   * Counts one message against a per-day limit in one conditional upsert on (key, day), so every
+   * instance sees the same count and none exceeds the limit. After a lost connection the count is
+   * repeated, so a message may be counted twice: the limit errs on the safe side. Counters of days
+   * before yesterday are removed once a day.
+   *
+   * @throws IllegalArgumentException when {@code limit} is not positive
+   * @throws QueueStoreException when the database cannot be reached
+   */
+  @Override
+  public boolean takeDaily(String key, LocalDate day, int limit) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(day, "day");
+    if (limit <= 0) {
+      throw new IllegalArgumentException("limit must be positive: " + limit);
+    }
+    checkOpenNow();
+    LocalDate swept = lastSweep.get();
+    if (swept == null || swept.isBefore(day)) {
+      if (lastSweep.compareAndSet(swept, day)) {
+        updateOne(
+            "sweep daily counts",
+            "DELETE FROM " + schema.daily + " WHERE day < ?",
+            d -> d.setObject(1, day.minusDays(1)));
+      }
+    }
+    Integer count =
+        queryOne(
+            "count daily limit",
+            "INSERT INTO "
+                + schema.daily
+                + " AS d (key, day, count) VALUES (?, ?, 1) ON CONFLICT (key, day) DO UPDATE"
+                + " SET count = d.count + 1 WHERE d.count < ? RETURNING d.count",
+            q -> {
+              q.setString(1, key);
+              q.setObject(2, day);
+              q.setInt(3, limit);
+            },
+            rs -> rs.getInt(1));
+    return count != null;
+  }
+
+  /** The day counters were last swept for. */
+  private final java.util.concurrent.atomic.AtomicReference<LocalDate> lastSweep =
+      new java.util.concurrent.atomic.AtomicReference<>();
 
   /** The most bytes of claimed messages kept for their delivery. */
   private static final long INLINE_CACHE_BYTES = 32L << 20;
