@@ -1,5 +1,7 @@
 package dev.mailcore.smtp.queue;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import dev.mailcore.TlsMode;
 import dev.mailcore.smtp.SmtpRelay;
 import dev.mailcore.smtp.queue.jdbc.PostgresQueueStore;
@@ -9,8 +11,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
@@ -26,12 +26,7 @@ final class SharedQueueDrainChild {
   private SharedQueueDrainChild() {}
 
   public static void main(String[] args) throws Exception {
-    PGSimpleDataSource pg = new PGSimpleDataSource();
-    pg.setServerNames(new String[] {"127.0.0.1"});
-    pg.setPortNumbers(new int[] {Integer.parseInt(args[0])});
-    pg.setDatabaseName("postgres");
-    pg.setUser("postgres");
-    pg.setApplicationName("queue-drain-" + args[3]);
+    PGSimpleDataSource pg = SharedQueueCrashChild.dataSource(args[0], "queue-drain-" + args[3]);
     // a pool, as in production: a new PostgreSQL session per statement would cost a backend fork
     HikariConfig pool = new HikariConfig();
     pool.setDataSource(pg);

@@ -70,9 +70,19 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Concurrent {@link #append appends} are group-committed: while one transaction commits, the
  * next collects every append that arrives meanwhile (up to {@link Builder#groupCommit(int)}) and
- * commits them together. Each call takes a fresh connection from the data source and returns it at
- * once; when a connection is lost (SQLState class 08, or the server ending the session, 57P01 to
- * 57P03), reads and writes that are safe to repeat are retried on a new connection.
+ * commits them together; a group of messages that fit in one chunk is a single statement (entries,
+ * recipients and bytes through {@code unnest} arrays), so it costs one round trip and one commit.
+ * Lease-checked outcomes ({@link #update(QueueLease, QueueEntry)}, {@link #delete(QueueLease)} and
+ * their asynchronous forms) are group-committed the same way, a group in one statement. A claim
+ * brings the bytes of small messages (up to 64 KiB) along, kept until the lease ends, so a delivery
+ * reads them without another round trip. Commits stay synchronous ({@code synchronous_commit} as
+ * the server has it, on by default): what a call acknowledged is durable. Per-day rate limits are
+ * counted in the database for every instance ({@link #takeDaily}).
+ *
+ * <p>Each call takes a connection from the data source and returns it at once, so none is held
+ * while SMTP talks; when a connection is lost (SQLState class 08, or the server ending the session,
+ * 57P01 to 57P03), reads and writes that are safe to repeat are retried on another connection. Give
+ * the store a pool (HikariCP, say): without one, every call opens a new PostgreSQL session.
  *
  * <p>The plain {@link #due} and {@link #update(QueueEntry)} ignore leases, as single-process stores
  * do; instances sharing the tables must take work with {@link #claim(Instant, int)} and record
@@ -1880,7 +1890,8 @@ public final class PostgresQueueStore implements QueueStore {
     }
 
     /**
-     * Sets the most appends committed in one transaction; 1 turns group commit off. Default 64.
+     * Sets the most appends, and the most lease outcomes, committed in one transaction; 1 turns
+     * group commit off. Default 64.
      *
      * @throws IllegalArgumentException when not positive
      */
