@@ -406,7 +406,7 @@ public final class PgQueueBenchmark {
   private static void drop(PGPoolingDataSource pool, String prefix) throws Exception {
     try (Connection c = pool.getConnection();
         Statement s = c.createStatement()) {
-      for (String t : List.of("chunk", "recipient", "entry", "schema_version")) {
+      for (String t : List.of("chunk", "recipient", "entry", "daily_count", "schema_version")) {
         s.execute("DROP TABLE IF EXISTS \"" + prefix + t + "\"");
       }
     }
