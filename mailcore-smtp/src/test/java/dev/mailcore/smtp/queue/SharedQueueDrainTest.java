@@ -118,7 +118,9 @@ class SharedQueueDrainTest {
     try (Connection c = PostgresServer.get().connect();
         PreparedStatement q =
             c.prepareStatement(
-                "SELECT count(*) FROM \"" + schema + "\".mailcore_queue_entry WHERE lease_owner = ?")) {
+                "SELECT count(*) FROM \""
+                    + schema
+                    + "\".mailcore_queue_entry WHERE lease_owner = ?")) {
       q.setString(1, owner);
       try (ResultSet rs = q.executeQuery()) {
         rs.next();

@@ -1298,7 +1298,8 @@ public final class PostgresQueueStore implements QueueStore {
       s.setArray(2, c.createArrayOf("int8", tokens(removals)));
       s.setArray(3, c.createArrayOf("text", ids(updates)));
       s.setArray(4, c.createArrayOf("int8", tokens(updates)));
-      s.setArray(5, c.createArrayOf("bool", updates.stream().map(o -> o.entry.delayWarned()).toArray()));
+      s.setArray(
+          5, c.createArrayOf("bool", updates.stream().map(o -> o.entry.delayWarned()).toArray()));
       s.setArray(
           6,
           c.createArrayOf(
