@@ -4,24 +4,41 @@ import dev.mailcore.Content;
 import dev.mailcore.DsnOptions;
 import dev.mailcore.Envelope;
 import dev.mailcore.Mailbox;
+import dev.mailcore.TlsMode;
+import dev.mailcore.smtp.SmtpRelay;
+import dev.mailcore.smtp.queue.FileQueueStore;
+import dev.mailcore.smtp.queue.MailQueue;
 import dev.mailcore.smtp.queue.QueueEntry;
 import dev.mailcore.smtp.queue.QueueId;
 import dev.mailcore.smtp.queue.QueueLease;
+import dev.mailcore.smtp.queue.QueueListener;
+import dev.mailcore.smtp.queue.QueueStore;
+import dev.mailcore.smtp.queue.QueueTransport;
 import dev.mailcore.smtp.queue.jdbc.PostgresQueueStore;
+import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 import org.postgresql.ds.PGPoolingDataSource;
 
 /**
@@ -30,7 +47,11 @@ import org.postgresql.ds.PGPoolingDataSource;
  * claim → read → complete with claims of 32 against claiming one entry at a time. Each variant
  * works in a table prefix of its own, dropped before and after.
  *
- * <p>Arguments: {@code jdbcUrl [messages [threads [bytes]]]}, default 4000 8 10240; the URL names
+ * <p>Last, end to end to a local SMTP sink (enqueue and delivery): two {@link MailQueue} instances
+ * on one PostgreSQL store against one on a {@link FileQueueStore}, with the same sessions in all.
+ *
+ * <p>Arguments: {@code jdbcUrl [messages [threads [bytes [e2eMessages]]]]}, default 4000 8 10240
+ * 10000 (0 skips the end-to-end part); the URL names
  * the user, e.g. {@code jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres}. Run: {@code mvn
  * -q -B -o -pl examples -am install -DskipTests}, then {@code mvn -q -o -pl examples exec:java
  * -Dexec.mainClass=dev.mailcore.examples.bench.PgQueueBenchmark -Dexec.args="jdbc:..."}.
@@ -50,11 +71,12 @@ public final class PgQueueBenchmark {
     int messages = args.length > 1 ? Integer.parseInt(args[1]) : 4000;
     int threads = args.length > 2 ? Integer.parseInt(args[2]) : 8;
     int size = args.length > 3 ? Integer.parseInt(args[3]) : 10 * 1024;
+    int e2e = args.length > 4 ? Integer.parseInt(args[4]) : 10_000;
     @SuppressWarnings("deprecation") // the driver's own small pool is enough here
     PGPoolingDataSource pool = new PGPoolingDataSource();
     pool.setDataSourceName("mailcore-pg-bench");
     pool.setUrl(args[0]);
-    pool.setMaxConnections(threads * 2);
+    pool.setMaxConnections(threads * 4);
     try {
       printSettings(pool);
       byte[] body = new byte[size];
@@ -64,8 +86,9 @@ public final class PgQueueBenchmark {
       System.out.printf(
           Locale.ROOT, "%d messages of %d bytes, %d threads%n", messages, size, threads);
 
-      double baseline = enqueue(pool, "bench_one_", 1, messages, threads, body);
-      double grouped = enqueue(pool, "bench_group_", 64, messages, threads, body);
+      double baseline = enqueue(pool, "bench_one_", 1, 0, messages, threads, body);
+      double grouped = enqueue(pool, "bench_group_", 64, 0, messages, threads, body);
+      double async = enqueue(pool, "bench_async_", 64, 32, messages, threads, body);
       System.out.printf(
           Locale.ROOT, "enqueue, one message per transaction: %,10.0f msg/s%n", baseline);
       System.out.printf(
@@ -73,6 +96,11 @@ public final class PgQueueBenchmark {
           "enqueue, group commit:                %,10.0f msg/s  (%.1fx)%n",
           grouped,
           grouped / baseline);
+      System.out.printf(
+          Locale.ROOT,
+          "enqueue, group commit, 32 async each: %,10.0f msg/s  (%.1fx)%n",
+          async,
+          async / baseline);
 
       double one = drain(pool, "bench_one_", 1, threads);
       double batch = drain(pool, "bench_group_", 32, threads);
@@ -82,9 +110,14 @@ public final class PgQueueBenchmark {
           "claim->read->complete, claim 32:      %,10.0f msg/s  (%.1fx)%n",
           batch,
           batch / one);
+      if (e2e > 0) {
+        endToEnd(pool, e2e, threads, body);
+      }
     } finally {
+      drop(pool, "bench_e2e_");
       drop(pool, "bench_one_");
       drop(pool, "bench_group_");
+      drop(pool, "bench_async_");
       pool.close();
     }
   }
@@ -100,7 +133,13 @@ public final class PgQueueBenchmark {
 
   /** Appends {@code messages} from {@code threads} producers; returns messages per second. */
   private static double enqueue(
-      PGPoolingDataSource pool, String prefix, int group, int messages, int threads, byte[] body)
+      PGPoolingDataSource pool,
+      String prefix,
+      int group,
+      int window,
+      int messages,
+      int threads,
+      byte[] body)
       throws Exception {
     drop(pool, prefix);
     try (PostgresQueueStore store = store(pool, prefix, group)) {
@@ -112,11 +151,20 @@ public final class PgQueueBenchmark {
               threads,
               () -> {
                 int i;
+                List<CompletableFuture<Void>> inFlight = new ArrayList<>();
                 while ((i = next.getAndIncrement()) < messages) {
-                  store.append(
-                      QueueEntry.ofNew(new QueueId(prefix.replace("_", "") + i), env, now),
-                      Content.ofBytes(body));
+                  QueueEntry e =
+                      QueueEntry.ofNew(new QueueId(prefix.replace("_", "") + i), env, now);
+                  if (window == 0) {
+                    store.append(e, Content.ofBytes(body));
+                    continue;
+                  }
+                  inFlight.add(store.appendAsync(e, Content.ofBytes(body)));
+                  if (inFlight.size() == window) {
+                    inFlight.remove(0).join();
+                  }
                 }
+                inFlight.forEach(CompletableFuture::join);
               });
       if (store.size() != messages) {
         throw new IllegalStateException("stored " + store.size() + " of " + messages);
@@ -128,7 +176,7 @@ public final class PgQueueBenchmark {
   /** Claims, reads every byte of, and completes everything queued; returns messages per second. */
   private static double drain(PGPoolingDataSource pool, String prefix, int claimSize, int threads)
       throws Exception {
-    try (PostgresQueueStore store = store(pool, prefix, 64)) {
+    try (PostgresQueueStore store = store(pool, prefix, claimSize == 1 ? 1 : 64)) {
       int queued = store.size();
       Instant now = Instant.now().plusSeconds(1);
       AtomicInteger completed = new AtomicInteger();
@@ -137,6 +185,7 @@ public final class PgQueueBenchmark {
               threads,
               () -> {
                 byte[] buf = new byte[8192];
+                List<CompletableFuture<Boolean>> done = new ArrayList<>();
                 List<QueueLease> leases;
                 while (!(leases = store.claim(now, claimSize)).isEmpty()) {
                   for (QueueLease lease : leases) {
@@ -145,16 +194,159 @@ public final class PgQueueBenchmark {
                         // read as a delivery would, to the end
                       }
                     }
-                    if (store.delete(lease)) {
+                    if (claimSize == 1) {
+                      if (store.delete(lease)) {
+                        completed.incrementAndGet();
+                      }
+                    } else {
+                      // the whole claim's removals share one statement and one commit
+                      done.add(store.deleteAsync(lease));
+                    }
+                  }
+                  for (CompletableFuture<Boolean> d : done) {
+                    if (d.join()) {
                       completed.incrementAndGet();
                     }
                   }
+                  done.clear();
                 }
               });
       if (completed.get() != queued) {
         throw new IllegalStateException("completed " + completed.get() + " of " + queued);
       }
       return queued / seconds;
+    }
+  }
+
+  /** Sessions to the sink in all; each of the two PostgreSQL instances gets half. */
+  private static final int SESSIONS = 4;
+
+  /** Transactions each session keeps in flight (the relay's default window). */
+  private static final int WINDOW_PER_SESSION = 16;
+
+  /**
+   * End to end to a local SMTP sink, enqueue included: two {@link MailQueue} instances on one
+   * PostgreSQL store (each enqueuing half the messages, each with half the sessions) against one
+   * {@link MailQueue} on a {@link FileQueueStore} with all the sessions. Rounds alternate; medians
+   * reported.
+   */
+  private static void endToEnd(PGPoolingDataSource pool, int messages, int threads, byte[] body)
+      throws Exception {
+    int rounds = 3;
+    double[] file = new double[rounds];
+    double[] pg = new double[rounds];
+    try (SmtpSink sink = new SmtpSink(true, false)) {
+      for (int round = 0; round < rounds; round++) {
+        Path dir = Files.createTempDirectory("mailcore-pg-bench-file");
+        try {
+          CountDownLatch done = new CountDownLatch(messages);
+          try (SmtpRelay relay = relay(sink, SESSIONS);
+              MailQueue queue = queue(FileQueueStore.open(dir), relay, SESSIONS, done)) {
+            file[round] = produce(List.of(queue), messages, threads, body, done);
+          }
+        } finally {
+          deleteTree(dir);
+        }
+        drop(pool, "bench_e2e_");
+        CountDownLatch done = new CountDownLatch(messages);
+        int half = SESSIONS / 2;
+        try (SmtpRelay relayA = relay(sink, half);
+            SmtpRelay relayB = relay(sink, half);
+            MailQueue a = queue(store(pool, "bench_e2e_", 64), relayA, half, done);
+            MailQueue b = queue(store(pool, "bench_e2e_", 64), relayB, half, done)) {
+          pg[round] = produce(List.of(a, b), messages, threads, body, done);
+        }
+      }
+    }
+    double fileRate = median(file);
+    double pgRate = median(pg);
+    System.out.printf(
+        Locale.ROOT,
+        "end to end, %d x %d bytes enqueued and delivered to a local SMTP sink, %d sessions in"
+            + " all, median of %d rounds%n",
+        messages,
+        body.length,
+        SESSIONS,
+        rounds);
+    System.out.printf(
+        Locale.ROOT, "  one MailQueue on FileQueueStore       : %8.0f msg/s%n", fileRate);
+    System.out.printf(
+        Locale.ROOT,
+        "  two MailQueues on one PostgreSQL store: %8.0f msg/s  %5.0f %% of the file queue%n",
+        pgRate,
+        100 * pgRate / fileRate);
+  }
+
+  private static SmtpRelay relay(SmtpSink sink, int sessions) {
+    return SmtpRelay.builder()
+        .host("127.0.0.1")
+        .port(sink.port())
+        .tls(TlsMode.NONE)
+        .maxConnections(sessions)
+        .maxMessagesPerSession(1_000_000)
+        .build();
+  }
+
+  private static MailQueue queue(
+      QueueStore store, SmtpRelay relay, int sessions, CountDownLatch done) {
+    return MailQueue.builder()
+        .store(store)
+        .transport(QueueTransport.relay(relay))
+        .workers(sessions * WINDOW_PER_SESSION)
+        .domainConcurrency(sessions * WINDOW_PER_SESSION)
+        .listener(
+            new QueueListener() {
+              @Override
+              public void finished(QueueEntry entry) {
+                done.countDown();
+              }
+            })
+        .build();
+  }
+
+  /**
+   * Enqueues {@code messages} from {@code threads} producers spread over the queues (each keeping
+   * 32 enqueues in flight) and waits until all are delivered; returns messages per second.
+   */
+  private static double produce(
+      List<MailQueue> queues, int messages, int threads, byte[] body, CountDownLatch done)
+      throws Exception {
+    Content content = Content.ofBytes(body);
+    AtomicInteger next = new AtomicInteger();
+    AtomicInteger producer = new AtomicInteger();
+    long start = System.nanoTime();
+    onThreads(
+        threads,
+        () -> {
+          MailQueue queue = queues.get(producer.getAndIncrement() % queues.size());
+          Semaphore inFlight = new Semaphore(32);
+          for (int i; (i = next.getAndIncrement()) < messages; ) {
+            inFlight.acquire();
+            queue.enqueueAsync(envelope(i), content).whenComplete((id, e) -> inFlight.release());
+          }
+          inFlight.acquire(32);
+        });
+    if (!done.await(10, TimeUnit.MINUTES)) {
+      throw new IllegalStateException(done.getCount() + " messages not delivered");
+    }
+    return messages / ((System.nanoTime() - start) / 1e9);
+  }
+
+  private static Envelope envelope(int i) {
+    return Envelope.of(FROM, List.of(Mailbox.of("u" + (i % 100), "d" + (i % 7) + ".example")));
+  }
+
+  private static double median(double[] values) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    return sorted[sorted.length / 2];
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    try (Stream<Path> s = Files.walk(root)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
     }
   }
 
@@ -193,7 +385,15 @@ public final class PgQueueBenchmark {
       StringBuilder sb = new StringBuilder("PostgreSQL");
       for (String name :
           List.of(
-              "server_version", "fsync", "synchronous_commit", "shared_buffers", "wal_buffers")) {
+              "server_version",
+              "fsync",
+              "synchronous_commit",
+              "wal_sync_method",
+              "full_page_writes",
+              "commit_delay",
+              "shared_buffers",
+              "wal_buffers",
+              "max_wal_size")) {
         try (ResultSet rs = s.executeQuery("SHOW " + name)) {
           rs.next();
           sb.append(' ').append(name).append('=').append(rs.getString(1));
@@ -206,7 +406,7 @@ public final class PgQueueBenchmark {
   private static void drop(PGPoolingDataSource pool, String prefix) throws Exception {
     try (Connection c = pool.getConnection();
         Statement s = c.createStatement()) {
-      for (String t : List.of("chunk", "recipient", "entry", "schema_version")) {
+      for (String t : List.of("chunk", "recipient", "entry", "daily_count", "schema_version")) {
         s.execute("DROP TABLE IF EXISTS \"" + prefix + t + "\"");
       }
     }

@@ -14,6 +14,8 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -103,6 +105,7 @@ public final class MailQueue implements AutoCloseable {
   private final AtomicBoolean pumpScheduled = new AtomicBoolean();
   private final boolean leased; // the store is shared: leases expire and may be superseded
   private final Duration pollInterval;
+  private final Duration storeFailurePause;
 
   private final Object lock = new Object();
   private final Map<QueueId, Flight> inFlight = new HashMap<>();
@@ -110,6 +113,8 @@ public final class MailQueue implements AutoCloseable {
   private final Map<String, TokenBucket> domainBuckets = new HashMap<>();
   private final Map<QueueId, Instant> heldUntil = new HashMap<>();
   private final TokenBucket overallBucket;
+  private final boolean dailyInStore;
+  private final RateLimit overallRateLimit;
   private ScheduledFuture<?> wakeup;
   private Instant wakeupAt;
   private ScheduledFuture<?> heartbeat;
@@ -151,14 +156,19 @@ public final class MailQueue implements AutoCloseable {
     this.lifetime = b.lifetime != null ? b.lifetime : b.retry.lifetime();
     this.domainConcurrency = b.domainConcurrency;
     this.domainRateLimit = b.domainRateLimit;
+    this.overallRateLimit = b.rateLimit;
     this.delayWarning = Optional.ofNullable(b.delayWarning);
     this.listener = b.listener;
     this.bounces = new BounceWriter(b.hostname);
     this.signer = b.signer;
-    this.overallBucket =
-        b.rateLimit.isUnlimited() ? null : new TokenBucket(b.rateLimit, clock.instant());
+    // a store shared by several instances counts the per-day limits for all of them; the
+    // per-second part stays a token bucket of this instance's
+    this.dailyInStore = store.countsDailyLimits();
+    RateLimit overall = dailyInStore ? withoutDay(b.rateLimit) : b.rateLimit;
+    this.overallBucket = overall.isUnlimited() ? null : new TokenBucket(overall, clock.instant());
     this.leased = store.supportsLeases();
     this.pollInterval = b.pollInterval;
+    this.storeFailurePause = b.storeFailurePause;
   }
 
   /** Returns a new builder. */
@@ -528,7 +538,7 @@ public final class MailQueue implements AutoCloseable {
             try {
               pump();
             } catch (RuntimeException e) {
-              LOG.warn("queue dispatch failed; retrying in {}", STORE_FAILURE_PAUSE, e);
+              LOG.warn("queue dispatch failed; retrying in {}", storeFailurePause, e);
               retryPumpLater();
             }
           });
@@ -543,111 +553,159 @@ public final class MailQueue implements AutoCloseable {
   private void pump() {
     List<Job> jobs = new ArrayList<>();
     List<QueueLease> unused = new ArrayList<>();
-    synchronized (lock) {
-      if (closed) {
-        return;
+    if (leased) {
+      // a shared store's claim is a database round trip: make it without holding the lock, so
+      // finishing transactions are not held up behind it
+      Instant now;
+      int limit;
+      synchronized (lock) {
+        if (closed) {
+          return;
+        }
+        now = clock.instant();
+        limit = Math.min(DUE_SCAN_LIMIT, workerCount - sending);
       }
-      Instant now = clock.instant();
-      Instant wake = null;
-      int free = workerCount - sending;
-      heldUntil.values().removeIf(t -> !t.isAfter(now));
-      // Look a little past what can start, so a domain at its cap does not stall the others, but
-      // not so far that every enqueue walks a long backlog. A shared store leases what it returns
-      // and skips what this queue holds, so there only what can start is taken.
-      int limit =
-          free <= 0
-              ? 0
-              : leased
-                  ? Math.min(DUE_SCAN_LIMIT, free)
-                  : Math.min(DUE_SCAN_LIMIT, inFlight.size() - claimed + free * 16);
       List<QueueLease> offered = limit > 0 ? store.claim(now, limit) : List.of();
-      for (QueueLease lease : offered) {
-        QueueEntry entry = lease.entry();
-        if (free == 0) {
-          unused.add(lease);
-          continue;
+      Optional<Instant> next = store.nextDue();
+      synchronized (lock) {
+        if (closed) {
+          unused.addAll(offered);
+        } else {
+          dispatch(now, offered, next, jobs, unused);
         }
-        Flight running = inFlight.get(entry.id());
-        if (running != null) {
-          if (leased && running.lease != null) {
-            // this queue's own lease ran out while the transaction went on, and it claimed the
-            // entry again: the transaction in flight now holds the new lease
-            running.lease = lease;
-          } else {
-            unused.add(lease); // control work on it (a notification held back, say): give it back
+      }
+    } else {
+      synchronized (lock) {
+        if (closed) {
+          return;
+        }
+        Instant now = clock.instant();
+        int free = workerCount - sending;
+        // Look a little past what can start, so a domain at its cap does not stall the others,
+        // but not so far that every enqueue walks a long backlog.
+        int limit =
+            free <= 0 ? 0 : Math.min(DUE_SCAN_LIMIT, inFlight.size() - claimed + free * 16);
+        List<QueueLease> offered = limit > 0 ? store.claim(now, limit) : List.of();
+        dispatch(now, offered, store.nextDue(), jobs, unused);
+      }
+    }
+    startJobs(jobs, unused);
+  }
+
+  /** Starts what of {@code offered} is allowed now; called with the lock held. */
+  private void dispatch(
+      Instant now,
+      List<QueueLease> offered,
+      Optional<Instant> next,
+      List<Job> jobs,
+      List<QueueLease> unused) {
+    Instant wake = null;
+    int free = workerCount - sending;
+    heldUntil.values().removeIf(t -> !t.isAfter(now));
+    for (QueueLease lease : offered) {
+      QueueEntry entry = lease.entry();
+      if (free == 0) {
+        unused.add(lease);
+        continue;
+      }
+      Flight running = inFlight.get(entry.id());
+      if (running != null) {
+        if (leased && running.lease != null) {
+          // this queue's own lease ran out while the transaction went on, and it claimed the
+          // entry again: the transaction in flight now holds the new lease
+          running.lease = lease;
+        } else {
+          unused.add(lease); // control work on it (a notification held back, say): give it back
+        }
+        continue;
+      }
+      Instant held = heldUntil.get(entry.id());
+      if (held != null) {
+        wake = earlier(wake, held);
+        unused.add(lease);
+        continue;
+      }
+      boolean started = false;
+      for (Map.Entry<String, List<Mailbox>> d : dueByDomain(entry, now).entrySet()) {
+        String domain = d.getKey();
+        if (activePerDomain.getOrDefault(domain, 0) >= domainConcurrency) {
+          continue; // a finishing transaction of this domain pumps again
+        }
+        if (overallBucket != null) {
+          Optional<Instant> blocked = overallBucket.blockedUntil(now);
+          if (blocked.isPresent()) {
+            wake = earlier(wake, blocked.get());
+            free = 0; // give back the rest of what was claimed
+            break;
           }
-          continue;
         }
-        Instant held = heldUntil.get(entry.id());
-        if (held != null) {
-          wake = earlier(wake, held);
-          unused.add(lease);
-          continue;
-        }
-        boolean started = false;
-        for (Map.Entry<String, List<Mailbox>> d : dueByDomain(entry, now).entrySet()) {
-          String domain = d.getKey();
-          if (activePerDomain.getOrDefault(domain, 0) >= domainConcurrency) {
-            continue; // a finishing transaction of this domain pumps again
+        TokenBucket bucket = domainBucket(domain, now);
+        if (bucket != null) {
+          Optional<Instant> blocked = bucket.blockedUntil(now);
+          if (blocked.isPresent()) {
+            wake = earlier(wake, blocked.get());
+            continue;
           }
-          if (overallBucket != null) {
-            Optional<Instant> blocked = overallBucket.blockedUntil(now);
-            if (blocked.isPresent()) {
-              wake = earlier(wake, blocked.get());
+        }
+        if (dailyInStore) {
+          // the store counts the day for every instance: domain first, then overall (a refusal
+          // of the overall count leaves the domain's unused, so the limits are never exceeded)
+          Optional<Instant> dayOver = takeDaily(domain, now);
+          if (dayOver.isPresent()) {
+            wake = earlier(wake, dayOver.get());
+            if (!dayOverForDomainOnly) {
               free = 0; // give back the rest of what was claimed
               break;
             }
+            continue;
           }
-          TokenBucket bucket = domainBucket(domain, now);
-          if (bucket != null) {
-            Optional<Instant> blocked = bucket.blockedUntil(now);
-            if (blocked.isPresent()) {
-              wake = earlier(wake, blocked.get());
-              continue;
-            }
-            bucket.take();
-          }
-          if (overallBucket != null) {
-            overallBucket.take();
-          }
-          activePerDomain.merge(domain, 1, Integer::sum);
-          Flight flight = new Flight(domain);
-          flight.lease = lease;
-          inFlight.put(entry.id(), flight);
-          if (store.claim(entry.id())) {
-            flight.claimed = true;
-            claimed++;
-          }
-          sending++;
-          unfinished++;
-          List<Mailbox> rcpts = d.getValue();
-          jobs.add(
-              new Job(
-                  entry,
-                  domain,
-                  List.copyOf(
-                      rcpts.subList(0, Math.min(rcpts.size(), MAX_RECIPIENTS_PER_TRANSACTION))),
-                  new ArrayList<>()));
-          free--;
-          started = true;
-          break;
         }
-        if (!started) {
-          unused.add(lease);
+        if (bucket != null) {
+          bucket.take();
         }
+        if (overallBucket != null) {
+          overallBucket.take();
+        }
+        activePerDomain.merge(domain, 1, Integer::sum);
+        Flight flight = new Flight(domain);
+        flight.lease = lease;
+        inFlight.put(entry.id(), flight);
+        if (store.claim(entry.id())) {
+          flight.claimed = true;
+          claimed++;
+        }
+        sending++;
+        unfinished++;
+        List<Mailbox> rcpts = d.getValue();
+        jobs.add(
+            new Job(
+                entry,
+                domain,
+                List.copyOf(
+                    rcpts.subList(0, Math.min(rcpts.size(), MAX_RECIPIENTS_PER_TRANSACTION))),
+                new ArrayList<>()));
+        free--;
+        started = true;
+        break;
       }
-      Optional<Instant> next = store.nextDue();
-      if (next.isPresent() && next.get().isAfter(now)) {
-        wake = earlier(wake, next.get());
-      }
-      if (leased) {
-        // other instances queue work and free leases without telling this one
-        wake = earlier(wake, now.plus(pollInterval));
-      }
-      if (wake != null) {
-        scheduleWakeup(wake, now);
+      if (!started) {
+        unused.add(lease);
       }
     }
+    if (next.isPresent() && next.get().isAfter(now)) {
+      wake = earlier(wake, next.get());
+    }
+    if (leased) {
+      // other instances queue work and free leases without telling this one
+      wake = earlier(wake, now.plus(pollInterval));
+    }
+    if (wake != null) {
+      scheduleWakeup(wake, now);
+    }
+  }
+
+  /** Gives back what was not started and hands the jobs to the workers. */
+  private void startJobs(List<Job> jobs, List<QueueLease> unused) {
     giveBack(unused);
     for (Job job : jobs) {
       tell(l -> l.attemptStarted(job.entry(), job.recipients()));
@@ -706,10 +764,40 @@ public final class MailQueue implements AutoCloseable {
   }
 
   private TokenBucket domainBucket(String domain, Instant now) {
-    if (domainRateLimit.isUnlimited()) {
+    RateLimit limit = dailyInStore ? withoutDay(domainRateLimit) : domainRateLimit;
+    if (limit.isUnlimited()) {
       return null;
     }
-    return domainBuckets.computeIfAbsent(domain, d -> new TokenBucket(domainRateLimit, now));
+    return domainBuckets.computeIfAbsent(domain, d -> new TokenBucket(limit, now));
+  }
+
+  private static RateLimit withoutDay(RateLimit limit) {
+    return new RateLimit(limit.perSecond(), 0);
+  }
+
+  /** Which limit refused the last {@link #takeDaily}: the domain's (true) or the overall one. */
+  private boolean dayOverForDomainOnly;
+
+  /**
+   * Counts a message to {@code domain} against the per-day limits the store counts; returns the
+   * start of the next UTC day when a limit is used up for today. Called with the lock held: a
+   * database round trip, but only for queues with per-day limits.
+   */
+  private Optional<Instant> takeDaily(String domain, Instant now) {
+    LocalDate day = LocalDate.ofInstant(now, ZoneOffset.UTC);
+    Optional<Instant> tomorrow =
+        Optional.of(day.plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant());
+    if (domainRateLimit.dayLimit().isPresent()
+        && !store.takeDaily("domain:" + domain, day, domainRateLimit.perDay())) {
+      dayOverForDomainOnly = true;
+      return tomorrow;
+    }
+    if (overallRateLimit.dayLimit().isPresent()
+        && !store.takeDaily("overall", day, overallRateLimit.perDay())) {
+      dayOverForDomainOnly = false;
+      return tomorrow;
+    }
+    return Optional.empty();
   }
 
   private static Instant earlier(Instant a, Instant b) {
@@ -736,7 +824,7 @@ public final class MailQueue implements AutoCloseable {
     try {
       pump();
     } catch (RuntimeException e) {
-      LOG.warn("queue dispatch failed; retrying in {}", STORE_FAILURE_PAUSE, e);
+      LOG.warn("queue dispatch failed; retrying in {}", storeFailurePause, e);
       retryPumpLater();
     }
   }
@@ -745,7 +833,7 @@ public final class MailQueue implements AutoCloseable {
     synchronized (lock) {
       if (!closed) {
         Instant now = clock.instant();
-        scheduleWakeup(now.plus(STORE_FAILURE_PAUSE), now);
+        scheduleWakeup(now.plus(storeFailurePause), now);
       }
     }
   }
@@ -810,14 +898,19 @@ public final class MailQueue implements AutoCloseable {
       LOG.warn(
           "cannot record the outcome of delivering {}; holding it for {}",
           job.entry().id(),
-          STORE_FAILURE_PAUSE,
+          storeFailurePause,
           unwrap(failure));
       synchronized (lock) {
-        heldUntil.put(job.entry().id(), clock.instant().plus(STORE_FAILURE_PAUSE));
+        heldUntil.put(job.entry().id(), clock.instant().plus(storeFailurePause));
       }
     }
     release(job);
-    pump();
+    if (leased) {
+      // a shared store's claim is a database round trip: let finishing transactions share one
+      pumpSoon();
+    } else {
+      pump();
+    }
     if (events != null) {
       for (Consumer<QueueListener> event : events) {
         tell(event);
@@ -1029,19 +1122,24 @@ public final class MailQueue implements AutoCloseable {
       CompletableFuture<Void> write = finished ? store.deleteAsync(id) : store.updateAsync(done);
       return write.thenApply(v -> events);
     }
-    boolean applied = finished ? store.delete(lease.get()) : store.update(lease.get(), done);
-    if (applied) {
-      return CompletableFuture.completedFuture(events);
-    }
-    LOG.warn(
-        "lease on {} (token {}) was lost to another instance; this attempt's outcome is dropped",
-        id,
-        lease.get().token());
-    for (QueueId notice : job.notices()) {
-      LOG.debug("dropping notification {} of the dropped outcome of {}", notice, id);
-      store.delete(notice);
-    }
-    return CompletableFuture.completedFuture(new ArrayList<>());
+    CompletableFuture<Boolean> write =
+        finished ? store.deleteAsync(lease.get()) : store.updateAsync(lease.get(), done);
+    return write.thenApply(
+        applied -> {
+          if (applied) {
+            return events;
+          }
+          LOG.warn(
+              "lease on {} (token {}) was lost to another instance; this attempt's outcome is"
+                  + " dropped",
+              id,
+              lease.get().token());
+          for (QueueId notice : job.notices()) {
+            LOG.debug("dropping notification {} of the dropped outcome of {}", notice, id);
+            store.delete(notice);
+          }
+          return new ArrayList<>();
+        });
   }
 
   /**
@@ -1122,8 +1220,18 @@ public final class MailQueue implements AutoCloseable {
     private String hostname = "localhost";
     private MessageSigner signer;
     private Duration pollInterval = Duration.ofSeconds(1);
+    private Duration storeFailurePause = STORE_FAILURE_PAUSE;
 
     private Builder() {}
+
+    /**
+     * Sets how long dispatch pauses, and an entry whose outcome could not be stored is held, after
+     * the store failed; default 1 minute. For tests of outages that should not wait that long.
+     */
+    Builder storeFailurePause(Duration value) {
+      this.storeFailurePause = positive(value, "storeFailurePause");
+      return this;
+    }
 
     /**
      * Sets how often the queue looks for work on a store shared with other instances ({@link

@@ -3,6 +3,7 @@ package dev.mailcore.smtp.queue;
 import dev.mailcore.Content;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -251,6 +252,59 @@ public interface QueueStore extends AutoCloseable {
     }
     delete(lease.id());
     return true;
+  }
+
+  /**
+   * Replaces the leased entry's state like {@link #update(QueueLease, QueueEntry)} without
+   * waiting: the future completes with what {@code update} would have returned once the change is
+   * durable, or exceptionally with what it would have thrown. A store with group commit shares
+   * one commit among many such outcomes. The default updates on the calling thread.
+   *
+   * @since 0.1
+   */
+  default CompletableFuture<Boolean> updateAsync(QueueLease lease, QueueEntry entry) {
+    try {
+      return CompletableFuture.completedFuture(update(lease, entry));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * Removes the leased entry like {@link #delete(QueueLease)} without waiting; see {@link
+   * #updateAsync(QueueLease, QueueEntry)}. The default removes on the calling thread.
+   *
+   * @since 0.1
+   */
+  default CompletableFuture<Boolean> deleteAsync(QueueLease lease) {
+    try {
+      return CompletableFuture.completedFuture(delete(lease));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * Returns true when this store counts per-day rate limits itself, for every process sharing it
+   * ({@link #takeDaily}); a {@link MailQueue} then leaves the per-day part of its {@link
+   * RateLimit}s to the store. The default is false: each queue counts per day in its own process.
+   */
+  default boolean countsDailyLimits() {
+    return false;
+  }
+
+  /**
+   * Counts one message against the per-day limit {@code key} (a destination domain, say) for the
+   * UTC calendar day {@code day}, unless {@code limit} messages were counted for that day already;
+   * for a store that {@link #countsDailyLimits() counts daily limits}. The check and the count are
+   * one atomic step across every process sharing the store.
+   *
+   * @return true when counted (the message may go), false when the day's allowance is used up
+   * @throws UnsupportedOperationException when the store does not count daily limits (the default)
+   * @throws QueueStoreException when the store cannot be reached
+   */
+  default boolean takeDaily(String key, LocalDate day, int limit) {
+    throw new UnsupportedOperationException("this store does not count daily limits");
   }
 
   /**

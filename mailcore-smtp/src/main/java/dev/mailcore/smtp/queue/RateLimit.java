@@ -8,7 +8,10 @@ import java.util.OptionalInt;
  * higher caps. A message counts once per destination it is sent to.
  *
  * <p>Each limit works as a token bucket: up to the limit may go at once, and the allowance refills
- * evenly over the period (a daily limit of 100 refills one message every 14.4 minutes).
+ * evenly over the period (a daily limit of 100 refills one message every 14.4 minutes). On a
+ * store that {@link QueueStore#countsDailyLimits() counts daily limits} (the PostgreSQL store), the
+ * per-day part is instead a count per UTC calendar day kept in the store, shared by every instance
+ * on it, so several instances together stay within the limit.
  *
  * <p>Immutable and thread-safe.
  *

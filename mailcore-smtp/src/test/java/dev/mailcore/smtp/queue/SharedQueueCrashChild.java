@@ -20,13 +20,19 @@ final class SharedQueueCrashChild {
 
   private SharedQueueCrashChild() {}
 
-  public static void main(String[] args) throws Exception {
+  /** The parent's database on loopback {@code port}, sessions named {@code applicationName}. */
+  static PGSimpleDataSource dataSource(String port, String applicationName) {
     PGSimpleDataSource db = new PGSimpleDataSource();
     db.setServerNames(new String[] {"127.0.0.1"});
-    db.setPortNumbers(new int[] {Integer.parseInt(args[0])});
+    db.setPortNumbers(new int[] {Integer.parseInt(port)});
     db.setDatabaseName("postgres");
     db.setUser("postgres");
-    db.setApplicationName("queue-crash-child");
+    db.setApplicationName(applicationName);
+    return db;
+  }
+
+  public static void main(String[] args) throws Exception {
+    PGSimpleDataSource db = dataSource(args[0], "queue-crash-child");
     MailQueue.builder()
         .store(
             PostgresQueueStore.builder()

@@ -130,6 +130,7 @@ final class TestSmtpServer implements AutoCloseable {
     while (!closed) {
       try {
         Socket s = server.accept();
+        s.setTcpNoDelay(true); // replies to a pipelined batch go out at once, not after an ACK
         threads.execute(() -> serve(s));
       } catch (IOException e) {
         if (!closed) {

@@ -27,13 +27,14 @@ import java.sql.Types;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -43,8 +44,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -69,9 +70,19 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Concurrent {@link #append appends} are group-committed: while one transaction commits, the
  * next collects every append that arrives meanwhile (up to {@link Builder#groupCommit(int)}) and
- * commits them together. Each call takes a fresh connection from the data source and returns it at
- * once; when a connection is lost (SQLState class 08, or the server ending the session, 57P01 to
- * 57P03), reads and writes that are safe to repeat are retried on a new connection.
+ * commits them together; a group of messages that fit in one chunk is a single statement (entries,
+ * recipients and bytes through {@code unnest} arrays), so it costs one round trip and one commit.
+ * Lease-checked outcomes ({@link #update(QueueLease, QueueEntry)}, {@link #delete(QueueLease)} and
+ * their asynchronous forms) are group-committed the same way, a group in one statement. A claim
+ * brings the bytes of small messages (up to 64 KiB) along, kept until the lease ends, so a delivery
+ * reads them without another round trip. Commits stay synchronous ({@code synchronous_commit} as
+ * the server has it, on by default): what a call acknowledged is durable. Per-day rate limits are
+ * counted in the database for every instance ({@link #takeDaily}).
+ *
+ * <p>Each call takes a connection from the data source and returns it at once, so none is held
+ * while SMTP talks; when a connection is lost (SQLState class 08, or the server ending the session,
+ * 57P01 to 57P03), reads and writes that are safe to repeat are retried on another connection. Give
+ * the store a pool (HikariCP, say): without one, every call opens a new PostgreSQL session.
  *
  * <p>The plain {@link #due} and {@link #update(QueueEntry)} ignore leases, as single-process stores
  * do; instances sharing the tables must take work with {@link #claim(Instant, int)} and record
@@ -109,26 +120,45 @@ public final class PostgresQueueStore implements QueueStore {
   private final String entryColumns;
   private final String recipientColumns;
 
-  private final Object groupLock = new Object();
-  private final ArrayDeque<Pending> pending = new ArrayDeque<>();
-  private boolean committing;
-  private boolean closed;
-  private ExecutorService committer;
+  private final GroupCommit<Pending> appends;
+  private final GroupCommit<Outcome> outcomes;
+  private volatile boolean closed;
+
+  /**
+   * Bytes of small messages that came along with their claim, so the delivery reads them without a
+   * round trip; dropped when the lease ends. Bounded by {@link #INLINE_CACHE_BYTES}.
+   */
+  private final Map<QueueId, Inline> inline = new ConcurrentHashMap<>();
+
+  private final AtomicLong inlineBytes = new AtomicLong();
+
+  /** Message bytes read with the claim of lease {@code token}. */
+  private record Inline(long token, byte[] bytes) {}
 
   /** One append waiting for a group commit. */
-  private static final class Pending {
+  private static final class Pending extends GroupCommit.Item {
     final QueueEntry entry;
     final Content message;
     final String key;
     QueueId stored;
-    RuntimeException failure;
-    boolean done;
-    CompletableFuture<Void> future; // set for appendAsync only
+    byte[] bytes; // the whole message, when it fits in one chunk
 
     Pending(QueueEntry entry, Content message, String key) {
       this.entry = entry;
       this.message = message;
       this.key = key;
+    }
+  }
+
+  /** One lease-checked outcome waiting for a group commit: new state, or removal (null). */
+  private static final class Outcome extends GroupCommit.Item {
+    final QueueLease lease;
+    final QueueEntry entry;
+    boolean applied;
+
+    Outcome(QueueLease lease, QueueEntry entry) {
+      this.lease = lease;
+      this.entry = entry;
     }
   }
 
@@ -146,6 +176,9 @@ public final class PostgresQueueStore implements QueueStore {
     this.clock = b.clock;
     this.chunkSize = b.chunkSize;
     this.groupCommit = b.groupCommit;
+    this.appends = new GroupCommit<>("mailcore-pg-queue-commit", groupCommit, this::commitGroup);
+    this.outcomes =
+        new GroupCommit<>("mailcore-pg-queue-outcomes", groupCommit, this::commitOutcomes);
     this.entryColumns =
         "e.id, e.reverse_local, e.reverse_domain, e.dsn_notify, e.dsn_ret, e.dsn_envid, e.created,"
             + " e.delay_warned";
@@ -182,9 +215,7 @@ public final class PostgresQueueStore implements QueueStore {
 
   /** Returns how many appends wait for the next group commit; for tests. */
   int pendingAppends() {
-    synchronized (groupLock) {
-      return pending.size();
-    }
+    return appends.pending();
   }
 
   /** Returns how long a claim or a renewal leases an entry. */
@@ -237,140 +268,140 @@ public final class PostgresQueueStore implements QueueStore {
   public CompletableFuture<Void> appendAsync(QueueEntry entry, Content message) {
     Objects.requireNonNull(entry, "entry");
     Objects.requireNonNull(message, "message");
-    Pending p = new Pending(entry, message, null);
-    p.future = new CompletableFuture<>();
-    synchronized (groupLock) {
-      if (closed) {
-        return CompletableFuture.failedFuture(new IllegalStateException("store is closed"));
-      }
-      pending.add(p);
-      if (committer == null) {
-        committer =
-            Executors.newSingleThreadExecutor(
-                r -> {
-                  Thread t = new Thread(r, "mailcore-pg-queue-commit");
-                  t.setDaemon(true);
-                  return t;
-                });
-      }
-      committer.execute(
-          () -> {
-            while (commitNextGroup(null)) {
-              // keep committing while appends wait
-            }
-          });
-    }
-    return p.future;
+    checkOpenNow();
+    return appends.submitAsync(new Pending(entry, message, null));
   }
 
-  /**
-   * Waits until {@code p} is committed. Whoever finds no commit running becomes the committer and
-   * writes every waiting append (up to the group size) in one transaction; the others wait for it,
-   * so a producer waits for at most the commit in progress and its own.
-   */
   private QueueId submit(Pending p) {
-    synchronized (groupLock) {
-      checkOpen();
-      pending.add(p);
-    }
-    while (commitNextGroup(p)) {
-      // p was not in that group: commit or wait for the next
-    }
-    if (p.failure != null) {
-      throw p.failure;
-    }
+    checkOpenNow();
+    appends.submit(p);
     return p.stored;
   }
 
-  /**
-   * Waits until no commit runs, then commits the next group of waiting appends.
-   *
-   * @param mine the caller's append, or null for the committer thread
-   * @return false when {@code mine} is done or nothing waits; true after committing a group
-   */
-  private boolean commitNextGroup(Pending mine) {
-    boolean interrupted = false;
-    List<Pending> batch = new ArrayList<>();
-    try {
-      synchronized (groupLock) {
-        while (committing && (mine == null || !mine.done)) {
-          try {
-            groupLock.wait();
-          } catch (InterruptedException e) {
-            // the append may be in the transaction being committed: wait for its outcome
-            interrupted = true;
-          }
-        }
-        if ((mine != null && mine.done) || pending.isEmpty()) {
-          return false;
-        }
-        committing = true;
-        while (!pending.isEmpty() && batch.size() < groupCommit) {
-          batch.add(pending.poll());
-        }
-      }
-      try {
-        commitGroup(batch);
-      } finally {
-        synchronized (groupLock) {
-          committing = false;
-          groupLock.notifyAll();
-        }
-      }
-      return true;
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-    }
-  }
-
   private void commitGroup(List<Pending> batch) {
-    try {
-      Map<Pending, QueueId> result = run("append", true, (c, retry) -> writeGroup(c, batch, retry));
-      for (Pending p : batch) {
-        p.stored = result.get(p);
-      }
-    } catch (RuntimeException e) {
-      for (Pending p : batch) {
-        p.failure = e;
-      }
-    } finally {
-      for (Pending p : batch) {
-        p.done = true;
-        if (p.future != null) {
-          if (p.failure != null) {
-            p.future.completeExceptionally(p.failure);
-          } else {
-            p.future.complete(null);
-          }
-        }
-      }
+    Map<Pending, QueueId> result = run("append", true, (c, retry) -> writeGroup(c, batch, retry));
+    for (Pending p : batch) {
+      p.stored = result.get(p);
     }
   }
 
   /**
-   * Writes a group in one transaction; returns the stored id of each append. However many appends
-   * the group holds, the entries take one statement, the recipients one, and the messages that fit
-   * in one chunk one per {@link #SMALL_CHUNKS_BYTES}; only larger messages take a statement per
-   * chunk.
+   * Writes a group; returns the stored id of each append. When every message of the group fits in
+   * one chunk (the usual case), the whole group is one statement in its own transaction: entries,
+   * recipients and bytes go in together, so a group costs one round trip and one commit however
+   * many appends it holds. A group with a larger message takes a transaction of several statements,
+   * streaming that message chunk by chunk.
    */
   private Map<Pending, QueueId> writeGroup(Connection c, List<Pending> batch, boolean retry)
+      throws SQLException {
+    boolean small = true;
+    for (Pending p : batch) {
+      p.failure = null; // a repeat after a lost connection starts afresh
+      if (p.bytes == null) {
+        p.bytes = readSmall(p);
+      }
+      small &= p.bytes != null || p.failure != null;
+    }
+    return small ? writeSmallGroup(c, batch, retry) : writeLargeGroup(c, batch, retry);
+  }
+
+  /**
+   * Reads a message that fits in one chunk; returns null when it does not (it is then streamed in
+   * the transaction, and opened once more for that) or when it cannot be read (its failure set).
+   */
+  private byte[] readSmall(Pending p) {
+    if (declaredSize(p) > chunkSize) {
+      return null;
+    }
+    try (InputStream in = p.message.open()) {
+      byte[] chunk = in.readNBytes(chunkSize);
+      return in.read() < 0 ? chunk : null;
+    } catch (IOException | UncheckedIOException e) {
+      p.failure =
+          new QueueStoreException("cannot read the message to store for " + p.entry.id(), true, e);
+      return null;
+    }
+  }
+
+  /** Writes a group of one-chunk messages in one statement, autocommitted. */
+  private Map<Pending, QueueId> writeSmallGroup(Connection c, List<Pending> batch, boolean retry)
+      throws SQLException {
+    Map<Pending, QueueId> out = new HashMap<>();
+    List<Pending> first = new ArrayList<>();
+    List<Pending> again = new ArrayList<>();
+    Set<String> ids = new HashSet<>();
+    for (Pending p : batch) {
+      if (p.failure == null) {
+        // when one group holds an id twice, the first one's row is the one inserted
+        (ids.add(p.entry.id().value()) ? first : again).add(p);
+      }
+    }
+    Set<String> inserted = new HashSet<>();
+    if (!first.isEmpty()) {
+      EntryRows entries = new EntryRows(first);
+      RecipientRows rows = new RecipientRows();
+      first.forEach(p -> rows.add(p.entry));
+      String sql =
+          "WITH v AS (SELECT * FROM "
+              + EntryRows.ROWS
+              + "), e AS (INSERT INTO "
+              + schema.entry
+              + " ("
+              + EntryRows.COLUMNS
+              + ") SELECT "
+              + EntryRows.COLUMNS
+              + " FROM v ORDER BY o ON CONFLICT DO NOTHING RETURNING id),"
+              + " k AS (INSERT INTO "
+              + schema.chunk
+              + " (entry_id, seq, data) SELECT v.id, 0, v.data FROM v JOIN e ON e.id = v.id"
+              + " WHERE octet_length(v.data) > 0),"
+              + " r AS (INSERT INTO "
+              + schema.recipient
+              + " ("
+              + RECIPIENT_COLUMNS
+              + ") SELECT v.* FROM "
+              + RECIPIENT_ROWS
+              + " JOIN e ON e.id = v.entry_id)"
+              + " SELECT id FROM e";
+      try (PreparedStatement s = c.prepareStatement(sql)) {
+        int next = entries.bind(c, s, 1, true);
+        rows.bind(c, s, next);
+        try (ResultSet rs = s.executeQuery()) {
+          while (rs.next()) {
+            inserted.add(rs.getString(1));
+          }
+        }
+      }
+    }
+    for (Pending p : first) {
+      out.put(p, inserted.contains(p.entry.id().value()) ? p.entry.id() : existing(c, p, retry));
+    }
+    for (Pending p : again) {
+      out.put(p, existing(c, p, retry));
+    }
+    LOG.debug("committed {} appends in one statement", batch.size());
+    return out;
+  }
+
+  /**
+   * Writes a group holding a message larger than a chunk in one transaction: the entries take one
+   * statement, the recipients one, the one-chunk messages one per {@link #SMALL_CHUNKS_BYTES}, and
+   * the larger messages a statement per chunk.
+   */
+  private Map<Pending, QueueId> writeLargeGroup(Connection c, List<Pending> batch, boolean retry)
       throws SQLException {
     c.setAutoCommit(false);
     Map<Pending, QueueId> out = new HashMap<>();
     try {
-      for (Pending p : batch) {
-        p.failure = null; // a repeat after a lost connection starts afresh
-      }
-      Set<String> inserted = insertEntries(c, batch);
+      List<Pending> candidates = batch.stream().filter(p -> p.failure == null).toList();
+      Set<String> inserted = insertEntries(c, candidates);
       List<Pending> written = new ArrayList<>();
       SmallChunks small = new SmallChunks();
       List<Object[]> sizes = new ArrayList<>();
       try (PreparedStatement insChunk =
           c.prepareStatement(
               "INSERT INTO " + schema.chunk + " (entry_id, seq, data) VALUES (?, ?, ?)")) {
-        for (Pending p : batch) {
+        for (Pending p : candidates) {
           // remove: when one group holds an id twice, the first one's row is the one inserted
           if (!inserted.remove(p.entry.id().value())) {
             out.put(p, existing(c, p, retry));
@@ -380,7 +411,7 @@ public final class PostgresQueueStore implements QueueStore {
           if (size < 0) {
             continue; // the content failed; its rows are gone, the others commit
           }
-          if (size != declaredSize(p)) {
+          if (size != EntryRows.size(p)) {
             sizes.add(new Object[] {p.entry.id().value(), size, chunkCount(size)});
           }
           written.add(p);
@@ -405,7 +436,7 @@ public final class PostgresQueueStore implements QueueStore {
         RecipientRows rows = new RecipientRows();
         written.forEach(p -> rows.add(p.entry));
         try (PreparedStatement ins = c.prepareStatement(insertRecipientSql())) {
-          rows.bind(c, ins);
+          rows.bind(c, ins, 1);
           ins.executeUpdate();
         }
       }
@@ -429,44 +460,22 @@ public final class PostgresQueueStore implements QueueStore {
 
   /** Inserts the group's entries in one statement, in order; returns the ids that were new. */
   private Set<String> insertEntries(Connection c, List<Pending> batch) throws SQLException {
-    int n = batch.size();
-    Object[][] cols = new Object[12][n];
-    for (int i = 0; i < n; i++) {
-      Pending p = batch.get(i);
-      QueueEntry e = p.entry;
-      Envelope env = e.envelope();
-      long size = Math.max(0, declaredSize(p));
-      cols[0][i] = e.id().value();
-      cols[1][i] = p.key;
-      cols[2][i] = env.reversePath().map(Mailbox::localPart).orElse(null);
-      cols[3][i] = env.reversePath().map(Mailbox::domain).orElse(null);
-      cols[4][i] =
-          env.dsn().notifyOn().stream().map(Enum::name).sorted().collect(Collectors.joining(","));
-      cols[5][i] = env.dsn().ret().map(Enum::name).orElse(null);
-      cols[6][i] = env.dsn().envelopeId().orElse(null);
-      cols[7][i] = e.created().toString();
-      cols[8][i] = e.delayWarned();
-      cols[9][i] = e.nextAttempt().map(Instant::toString).orElse(null);
-      cols[10][i] = size;
-      cols[11][i] = chunkCount(size);
+    Set<String> inserted = new HashSet<>();
+    if (batch.isEmpty()) {
+      return inserted;
     }
-    String[] types = {
-      "text", "text", "text", "text", "text", "text", "text", "text", "bool", "text", "int8", "int4"
-    };
     String sql =
         "INSERT INTO "
             + schema.entry
-            + " (id, idempotency_key, reverse_local, reverse_domain, dsn_notify, dsn_ret,"
-            + " dsn_envid, created, delay_warned, next_due, size, chunks) SELECT id, k, rl, rd, dn,"
-            + " dr, de, cr, dw, nd, sz, ch FROM unnest(?::text[], ?::text[], ?::text[], ?::text[],"
-            + " ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::boolean[], ?::timestamptz[],"
-            + " ?::bigint[], ?::int[]) WITH ORDINALITY AS v(id, k, rl, rd, dn, dr, de, cr, dw, nd,"
-            + " sz, ch, o) ORDER BY o ON CONFLICT DO NOTHING RETURNING id";
-    Set<String> inserted = new java.util.HashSet<>();
+            + " ("
+            + EntryRows.COLUMNS
+            + ") SELECT "
+            + EntryRows.COLUMNS
+            + " FROM "
+            + EntryRows.ROWS_WITHOUT_DATA
+            + " ORDER BY o ON CONFLICT DO NOTHING RETURNING id";
     try (PreparedStatement s = c.prepareStatement(sql)) {
-      for (int i = 0; i < cols.length; i++) {
-        s.setArray(i + 1, c.createArrayOf(types[i], cols[i]));
-      }
+      new EntryRows(batch).bind(c, s, 1, false);
       try (ResultSet rs = s.executeQuery()) {
         while (rs.next()) {
           inserted.add(rs.getString(1));
@@ -474,6 +483,69 @@ public final class PostgresQueueStore implements QueueStore {
       }
     }
     return inserted;
+  }
+
+  /** Entry rows of a group as one array per column, with the bytes of one-chunk messages. */
+  private final class EntryRows {
+    static final String COLUMNS =
+        "id, idempotency_key, reverse_local, reverse_domain, dsn_notify, dsn_ret, dsn_envid,"
+            + " created, delay_warned, next_due, size, chunks";
+    private static final String ARRAYS =
+        "?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[],"
+            + " ?::timestamptz[], ?::boolean[], ?::timestamptz[], ?::bigint[], ?::int[]";
+    static final String ROWS_WITHOUT_DATA =
+        "unnest(" + ARRAYS + ") WITH ORDINALITY AS v(" + COLUMNS + ", o)";
+    static final String ROWS =
+        "unnest(" + ARRAYS + ", ?::bytea[]) WITH ORDINALITY AS v(" + COLUMNS + ", data, o)";
+    private static final String[] TYPES = {
+      "text", "text", "text", "text", "text", "text", "text", "text", "bool", "text", "int8", "int4"
+    };
+
+    private final List<Pending> batch;
+
+    EntryRows(List<Pending> batch) {
+      this.batch = batch;
+    }
+
+    /** The message's size: its bytes when read, else what it declares (0 when unknown). */
+    static long size(Pending p) {
+      return p.bytes != null ? p.bytes.length : Math.max(0, declaredSize(p));
+    }
+
+    /** Binds the columns from parameter {@code first} on; returns the next parameter's index. */
+    int bind(Connection c, PreparedStatement s, int first, boolean withData) throws SQLException {
+      int n = batch.size();
+      Object[][] cols = new Object[TYPES.length][n];
+      byte[][] data = new byte[n][];
+      for (int i = 0; i < n; i++) {
+        Pending p = batch.get(i);
+        QueueEntry e = p.entry;
+        Envelope env = e.envelope();
+        long size = size(p);
+        cols[0][i] = e.id().value();
+        cols[1][i] = p.key;
+        cols[2][i] = env.reversePath().map(Mailbox::localPart).orElse(null);
+        cols[3][i] = env.reversePath().map(Mailbox::domain).orElse(null);
+        cols[4][i] =
+            env.dsn().notifyOn().stream().map(Enum::name).sorted().collect(Collectors.joining(","));
+        cols[5][i] = env.dsn().ret().map(Enum::name).orElse(null);
+        cols[6][i] = env.dsn().envelopeId().orElse(null);
+        cols[7][i] = e.created().toString();
+        cols[8][i] = e.delayWarned();
+        cols[9][i] = e.nextAttempt().map(Instant::toString).orElse(null);
+        cols[10][i] = size;
+        cols[11][i] = chunkCount(size);
+        data[i] = p.bytes;
+      }
+      int at = first;
+      for (int i = 0; i < TYPES.length; i++) {
+        s.setArray(at++, c.createArrayOf(TYPES[i], cols[i]));
+      }
+      if (withData) {
+        s.setArray(at++, c.createArrayOf("bytea", data));
+      }
+      return at;
+    }
   }
 
   /** The most bytes of one-chunk messages held before they are written together. */
@@ -542,6 +614,18 @@ public final class PostgresQueueStore implements QueueStore {
    */
   private long writeChunks(Connection c, PreparedStatement insChunk, SmallChunks small, Pending p)
       throws SQLException {
+    if (p.bytes != null) {
+      if (p.bytes.length > 0) {
+        small.add(c, p.entry.id().value(), p.bytes);
+      }
+      return p.bytes.length;
+    }
+    if (p.bytes != null) {
+      if (p.bytes.length > 0) {
+        small.add(c, p.entry.id().value(), p.bytes);
+      }
+      return p.bytes.length;
+    }
     try (InputStream in = p.message.open()) {
       byte[] chunk = in.readNBytes(chunkSize);
       byte[] next = chunk.length < chunkSize ? new byte[0] : in.readNBytes(chunkSize);
@@ -582,12 +666,16 @@ public final class PostgresQueueStore implements QueueStore {
           + " next_attempt, last_attempt, reply_code, reply_status, reply_text, diagnostic,"
           + " remote_host)";
 
+  private static final String RECIPIENT_COLUMNS =
+      "entry_id, idx, local_part, domain, ascii_domain, status, attempts, next_attempt,"
+          + " last_attempt, reply_code, reply_status, reply_text, diagnostic, remote_host";
+
   private String insertRecipientSql() {
     return "INSERT INTO "
         + schema.recipient
-        + " (entry_id, idx, local_part, domain, ascii_domain, status, attempts, next_attempt,"
-        + " last_attempt, reply_code, reply_status, reply_text, diagnostic, remote_host) SELECT *"
-        + " FROM "
+        + " ("
+        + RECIPIENT_COLUMNS
+        + ") SELECT * FROM "
         + RECIPIENT_ROWS;
   }
 
@@ -649,10 +737,12 @@ public final class PostgresQueueStore implements QueueStore {
       return columns.get(0).isEmpty();
     }
 
-    void bind(Connection c, PreparedStatement s) throws SQLException {
+    /** Binds the columns from parameter {@code first} on; returns the next parameter's index. */
+    int bind(Connection c, PreparedStatement s, int first) throws SQLException {
       for (int i = 0; i < TYPES.length; i++) {
-        s.setArray(i + 1, c.createArrayOf(TYPES[i], columns.get(i).toArray()));
+        s.setArray(first + i, c.createArrayOf(TYPES[i], columns.get(i).toArray()));
       }
+      return first + TYPES.length;
     }
   }
 
@@ -661,6 +751,10 @@ public final class PostgresQueueStore implements QueueStore {
   @Override
   public Content message(QueueId id) {
     Objects.requireNonNull(id, "id");
+    Inline kept = inline.get(id);
+    if (kept != null) {
+      return Content.ofBytes(kept.bytes());
+    }
     Object[] shape =
         queryOne(
             "read message",
@@ -765,6 +859,7 @@ public final class PostgresQueueStore implements QueueStore {
   public void update(QueueEntry entry) {
     Objects.requireNonNull(entry, "entry");
     checkOpenNow();
+    dropInline(entry.id());
     boolean found = run("update", true, (c, retry) -> writeState(c, entry, OptionalToken.NONE));
     if (!found) {
       throw new NoSuchElementException("no queue entry " + entry.id());
@@ -775,6 +870,7 @@ public final class PostgresQueueStore implements QueueStore {
   public void delete(QueueId id) {
     Objects.requireNonNull(id, "id");
     checkOpenNow();
+    dropInline(id);
     run("delete", true, (c, retry) -> deleteRow(c, id, OptionalToken.NONE));
   }
 
@@ -814,7 +910,7 @@ public final class PostgresQueueStore implements QueueStore {
       try (PreparedStatement r = c.prepareStatement(updateRecipientSql())) {
         RecipientRows rows = new RecipientRows();
         rows.add(entry);
-        rows.bind(c, r);
+        rows.bind(c, r, 1);
         r.executeUpdate();
       }
       c.commit();
@@ -991,7 +1087,11 @@ public final class PostgresQueueStore implements QueueStore {
             + entryColumns
             + ", "
             + recipientColumns
-            + ", e.lease_owner, e.lease_token, e.lease_until"
+            + ", e.lease_owner, e.lease_token, e.lease_until,"
+            + " CASE WHEN r.idx = 0 AND e.size <= ? AND e.chunks <= 1 THEN coalesce((SELECT"
+            + " k.data FROM "
+            + schema.chunk
+            + " k WHERE k.entry_id = e.id AND k.seq = 0), '\\x'::bytea) END"
             + " FROM claimed e JOIN "
             + schema.recipient
             + " r ON r.entry_id = e.id"
@@ -1009,10 +1109,15 @@ public final class PostgresQueueStore implements QueueStore {
             }
             q.setInt(i++, limit);
             q.setString(i++, owner);
-            q.setDouble(i, leaseDuration.toNanos() / 1e9);
+            q.setDouble(i++, leaseDuration.toNanos() / 1e9);
+            q.setInt(i, INLINE_MESSAGE);
             Map<QueueId, QueueLease> leases = new LinkedHashMap<>();
+            Map<QueueId, byte[]> bytes = new HashMap<>();
             try (ResultSet rs = q.executeQuery()) {
-              readEntries(rs, leases);
+              readEntries(rs, leases, bytes);
+            }
+            for (Map.Entry<QueueId, byte[]> b : bytes.entrySet()) {
+              keepInline(leases.get(b.getKey()), b.getValue());
             }
             return List.copyOf(leases.values());
           }
@@ -1057,11 +1162,14 @@ public final class PostgresQueueStore implements QueueStore {
             u.setArray(2, ids);
             u.setArray(3, tokens);
             List<QueueLease> out = new ArrayList<>();
+            Set<String> lost = new HashSet<>(byId.keySet());
             try (ResultSet rs = u.executeQuery()) {
               while (rs.next()) {
+                lost.remove(rs.getString(1));
                 out.add(byId.get(rs.getString(1)).renewedUntil(time(rs, 2).orElseThrow()));
               }
             }
+            lost.forEach(id -> dropInline(new QueueId(id)));
             return List.copyOf(out);
           }
         });
@@ -1078,43 +1186,195 @@ public final class PostgresQueueStore implements QueueStore {
    */
   @Override
   public boolean update(QueueLease lease, QueueEntry entry) {
-    Objects.requireNonNull(lease, "lease");
-    Objects.requireNonNull(entry, "entry");
-    if (!lease.id().equals(entry.id())) {
-      throw new IllegalArgumentException("lease is for " + lease.id() + ", not " + entry.id());
-    }
-    checkOpenNow();
-    // repeating after a lost commit is harmless: the token still matches and the values are the
-    // same
-    return run(
-        "complete", true, (c, retry) -> writeState(c, entry, OptionalToken.of(lease.token())));
+    return outcome(new Outcome(lease, checkLeased(lease, entry)));
   }
 
   /**
-   * Removes a finished entry and its bytes, only while no newer claim was made.
+   * Records an outcome like {@link #update(QueueLease, QueueEntry)} without waiting: it joins the
+   * next group of outcomes, so one caller may have many in flight and share one commit among them.
+   * The future completes with what {@code update} would have returned, or exceptionally with what
+   * it would have thrown.
+   */
+  @Override
+  public CompletableFuture<Boolean> updateAsync(QueueLease lease, QueueEntry entry) {
+    return outcomeAsync(new Outcome(lease, checkLeased(lease, entry)));
+  }
+
+  /**
+   * Removes a finished entry and its bytes, only while no newer claim was made. Concurrent outcomes
+   * (removals and updates) of all threads are group-committed: one statement, one commit.
    *
    * @return false, removing nothing, when the lease was superseded
    * @throws QueueStoreException when the removal could not be made durable
    */
   @Override
   public boolean delete(QueueLease lease) {
+    return outcome(new Outcome(Objects.requireNonNull(lease, "lease"), null));
+  }
+
+  /**
+   * Removes like {@link #delete(QueueLease)} without waiting; see {@link #updateAsync(QueueLease,
+   * QueueEntry)}.
+   */
+  @Override
+  public CompletableFuture<Boolean> deleteAsync(QueueLease lease) {
+    return outcomeAsync(new Outcome(Objects.requireNonNull(lease, "lease"), null));
+  }
+
+  private static QueueEntry checkLeased(QueueLease lease, QueueEntry entry) {
     Objects.requireNonNull(lease, "lease");
+    Objects.requireNonNull(entry, "entry");
+    if (!lease.id().equals(entry.id())) {
+      throw new IllegalArgumentException("lease is for " + lease.id() + ", not " + entry.id());
+    }
+    return entry;
+  }
+
+  private boolean outcome(Outcome o) {
     checkOpenNow();
-    return run(
-        "delete leased",
-        true,
-        (c, retry) -> {
-          if (deleteRow(c, lease.id(), OptionalToken.of(lease.token()))) {
-            return true;
-          }
-          // after a lost commit, a repeat finds the row gone: that was this delete
-          return retry && !exists(c, lease.id());
-        });
+    dropInline(o.lease.id());
+    outcomes.submit(o);
+    return o.applied;
+  }
+
+  private CompletableFuture<Boolean> outcomeAsync(Outcome o) {
+    checkOpenNow();
+    dropInline(o.lease.id());
+    return outcomes.submitAsync(o).thenApply(v -> o.applied);
+  }
+
+  private void commitOutcomes(List<Outcome> batch) {
+    // repeating after a lost commit is harmless: updates leave the token as it is and write the
+    // same values again; a removal that finds its row gone was done by the first attempt
+    run("complete", true, (c, retry) -> writeOutcomes(c, batch, retry));
+  }
+
+  /**
+   * Writes a group of outcomes in one statement, in its own transaction: the removals, the entry
+   * updates and their recipient rows, each only where the lease token still matches.
+   */
+  private Void writeOutcomes(Connection c, List<Outcome> batch, boolean retry)
+      throws SQLException {
+    List<Outcome> removals = new ArrayList<>();
+    List<Outcome> updates = new ArrayList<>();
+    Map<String, Outcome> byId = new HashMap<>();
+    for (Outcome o : batch) {
+      o.applied = false;
+      if (byId.putIfAbsent(o.lease.id().value(), o) != null) {
+        // two outcomes for one entry (a stale lease and a new one): write them one group apart
+        o.failure = null;
+        o.applied = singleOutcome(c, o, retry);
+        continue;
+      }
+      (o.entry == null ? removals : updates).add(o);
+    }
+    RecipientRows rows = new RecipientRows();
+    updates.forEach(o -> rows.add(o.entry));
+    String sql =
+        "WITH d AS (DELETE FROM "
+            + schema.entry
+            + " e USING unnest(?::text[], ?::bigint[]) AS v(id, token)"
+            + " WHERE e.id = v.id AND e.lease_token = v.token RETURNING e.id),"
+            + " u AS (UPDATE "
+            + schema.entry
+            + " e SET delay_warned = v.dw, next_due = v.nd, lease_owner = NULL, lease_until = NULL"
+            + " FROM unnest(?::text[], ?::bigint[], ?::boolean[], ?::timestamptz[])"
+            + " AS v(id, token, dw, nd) WHERE e.id = v.id AND e.lease_token = v.token"
+            + " RETURNING e.id),"
+            + " r AS (UPDATE "
+            + schema.recipient
+            + " r SET local_part = v.local_part, domain = v.domain, ascii_domain ="
+            + " v.ascii_domain, status = v.status, attempts = v.attempts, next_attempt ="
+            + " v.next_attempt, last_attempt = v.last_attempt, reply_code = v.reply_code,"
+            + " reply_status = v.reply_status, reply_text = v.reply_text, diagnostic ="
+            + " v.diagnostic, remote_host = v.remote_host FROM "
+            + RECIPIENT_ROWS
+            + " WHERE r.entry_id = v.entry_id AND r.idx = v.idx"
+            + " AND v.entry_id IN (SELECT id FROM u))"
+            + " SELECT id FROM d UNION ALL SELECT id FROM u";
+    Set<String> applied = new HashSet<>();
+    try (PreparedStatement s = c.prepareStatement(sql)) {
+      s.setArray(1, c.createArrayOf("text", ids(removals)));
+      s.setArray(2, c.createArrayOf("int8", tokens(removals)));
+      s.setArray(3, c.createArrayOf("text", ids(updates)));
+      s.setArray(4, c.createArrayOf("int8", tokens(updates)));
+      s.setArray(
+          5, c.createArrayOf("bool", updates.stream().map(o -> o.entry.delayWarned()).toArray()));
+      s.setArray(
+          6,
+          c.createArrayOf(
+              "text",
+              updates.stream()
+                  .map(o -> o.entry.nextAttempt().map(Instant::toString).orElse(null))
+                  .toArray()));
+      rows.bind(c, s, 7);
+      try (ResultSet rs = s.executeQuery()) {
+        while (rs.next()) {
+          applied.add(rs.getString(1));
+        }
+      }
+    }
+    List<String> missing = new ArrayList<>();
+    for (Outcome o : removals) {
+      o.applied = applied.contains(o.lease.id().value());
+      if (!o.applied && retry) {
+        missing.add(o.lease.id().value());
+      }
+    }
+    for (Outcome o : updates) {
+      o.applied = applied.contains(o.lease.id().value());
+    }
+    if (!missing.isEmpty()) {
+      // after a lost commit, a repeat finds the row gone: that was this removal
+      Set<String> present = existing(c, missing);
+      for (Outcome o : removals) {
+        if (!o.applied && !present.contains(o.lease.id().value())) {
+          o.applied = true;
+        }
+      }
+    }
+    LOG.debug("committed {} queue outcomes in one statement", batch.size());
+    return null;
+  }
+
+  /** Writes one outcome on its own (an entry with two outcomes in one group). */
+  private boolean singleOutcome(Connection c, Outcome o, boolean retry) throws SQLException {
+    if (o.entry != null) {
+      return writeState(c, o.entry, OptionalToken.of(o.lease.token()));
+    }
+    if (deleteRow(c, o.lease.id(), OptionalToken.of(o.lease.token()))) {
+      return true;
+    }
+    return retry && !exists(c, o.lease.id());
+  }
+
+  private static Object[] ids(List<Outcome> outcomes) {
+    return outcomes.stream().map(o -> o.lease.id().value()).toArray();
+  }
+
+  private static Object[] tokens(List<Outcome> outcomes) {
+    return outcomes.stream().map(o -> o.lease.token()).toArray();
+  }
+
+  /** Returns which of {@code ids} have an entry. */
+  private Set<String> existing(Connection c, List<String> ids) throws SQLException {
+    Set<String> out = new HashSet<>();
+    try (PreparedStatement q =
+        c.prepareStatement("SELECT id FROM " + schema.entry + " WHERE id = ANY (?::text[])")) {
+      q.setArray(1, c.createArrayOf("text", ids.toArray()));
+      try (ResultSet rs = q.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+      }
+    }
+    return out;
   }
 
   @Override
   public void release(QueueLease lease) {
     Objects.requireNonNull(lease, "lease");
+    dropInline(lease.id());
     updateOne(
         "release",
         "UPDATE "
@@ -1125,6 +1385,89 @@ public final class PostgresQueueStore implements QueueStore {
           u.setString(1, lease.id().value());
           u.setLong(2, lease.token());
         });
+  }
+
+  /** Returns true: per-day limits are counted in the database, for every instance at once. */
+  @Override
+  public boolean countsDailyLimits() {
+    return true;
+  }
+
+  /**
+   * Counts one message against a per-day limit in one conditional upsert on (key, day), so every
+   * instance sees the same count and none exceeds the limit. After a lost connection the count is
+   * repeated, so a message may be counted twice: the limit errs on the safe side. Counters of days
+   * before yesterday are removed once a day.
+   *
+   * @throws IllegalArgumentException when {@code limit} is not positive
+   * @throws QueueStoreException when the database cannot be reached
+   */
+  @Override
+  public boolean takeDaily(String key, LocalDate day, int limit) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(day, "day");
+    if (limit <= 0) {
+      throw new IllegalArgumentException("limit must be positive: " + limit);
+    }
+    checkOpenNow();
+    LocalDate swept = lastSweep.get();
+    if (swept == null || swept.isBefore(day)) {
+      if (lastSweep.compareAndSet(swept, day)) {
+        updateOne(
+            "sweep daily counts",
+            "DELETE FROM " + schema.daily + " WHERE day < ?",
+            d -> d.setObject(1, day.minusDays(1)));
+      }
+    }
+    Integer count =
+        queryOne(
+            "count daily limit",
+            "INSERT INTO "
+                + schema.daily
+                + " AS d (key, day, count) VALUES (?, ?, 1) ON CONFLICT (key, day) DO UPDATE"
+                + " SET count = d.count + 1 WHERE d.count < ? RETURNING d.count",
+            q -> {
+              q.setString(1, key);
+              q.setObject(2, day);
+              q.setInt(3, limit);
+            },
+            rs -> rs.getInt(1));
+    return count != null;
+  }
+
+  /** The day counters were last swept for. */
+  private final java.util.concurrent.atomic.AtomicReference<LocalDate> lastSweep =
+      new java.util.concurrent.atomic.AtomicReference<>();
+
+  /** The most bytes of claimed messages kept for their delivery. */
+  private static final long INLINE_CACHE_BYTES = 32L << 20;
+
+  /** Keeps the bytes that came with a claim for the delivery, while the budget allows. */
+  private void keepInline(QueueLease lease, byte[] bytes) {
+    if (lease == null) {
+      return;
+    }
+    if (inlineBytes.addAndGet(bytes.length) > INLINE_CACHE_BYTES) {
+      inlineBytes.addAndGet(-bytes.length);
+      return; // over budget: message() reads these from the database
+    }
+    Inline old = inline.put(lease.id(), new Inline(lease.token(), bytes));
+    if (old != null) {
+      inlineBytes.addAndGet(-old.bytes().length);
+    }
+  }
+
+  /** Forgets kept bytes: the lease ends, so the delivery is done with them. */
+  private void dropInline(QueueId id) {
+    Inline old = inline.remove(id);
+    if (old != null) {
+      inlineBytes.addAndGet(-old.bytes().length);
+    }
+  }
+
+  /** Returns how many claimed messages' bytes are kept; for tests. */
+  int inlineMessages() {
+    return inline.size();
   }
 
   /**
@@ -1202,6 +1545,13 @@ public final class PostgresQueueStore implements QueueStore {
    */
   private Map<QueueId, QueueEntry> readEntries(ResultSet rs, Map<QueueId, QueueLease> leases)
       throws SQLException {
+    return readEntries(rs, leases, null);
+  }
+
+  /** Reads entries as above; with {@code bytes}, also the message bytes in column 23, if any. */
+  private Map<QueueId, QueueEntry> readEntries(
+      ResultSet rs, Map<QueueId, QueueLease> leases, Map<QueueId, byte[]> bytes)
+      throws SQLException {
     Map<QueueId, QueueEntry> out = new LinkedHashMap<>();
     QueueId id = null;
     ResultRow head = null;
@@ -1215,6 +1565,12 @@ public final class PostgresQueueStore implements QueueStore {
         id = rowId;
         head = new ResultRow(rs, leases != null);
         states = new ArrayList<>();
+        if (bytes != null) {
+          byte[] data = rs.getBytes(23);
+          if (data != null) {
+            bytes.put(rowId, data);
+          }
+        }
       }
       states.add(recipient(rs, 9));
     }
@@ -1413,38 +1769,20 @@ public final class PostgresQueueStore implements QueueStore {
     }
   }
 
-  private void checkOpen() {
+  private void checkOpenNow() {
     if (closed) {
       throw new IllegalStateException("store is closed");
     }
   }
 
-  private void checkOpenNow() {
-    synchronized (groupLock) {
-      checkOpen();
-    }
-  }
-
-  /** Stops taking writes; appends being committed finish first. Idempotent. */
+  /** Stops taking writes; appends and outcomes being committed finish first. Idempotent. */
   @Override
   public void close() {
-    synchronized (groupLock) {
-      closed = true;
-      boolean interrupted = false;
-      while (committing || !pending.isEmpty()) {
-        try {
-          groupLock.wait();
-        } catch (InterruptedException e) {
-          interrupted = true;
-        }
-      }
-      if (committer != null) {
-        committer.shutdown();
-      }
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    closed = true;
+    appends.close();
+    outcomes.close();
+    inline.clear();
+    inlineBytes.set(0);
   }
 
   // ---------------------------------------------------------------- builder
@@ -1553,7 +1891,8 @@ public final class PostgresQueueStore implements QueueStore {
     }
 
     /**
-     * Sets the most appends committed in one transaction; 1 turns group commit off. Default 64.
+     * Sets the most appends, and the most lease outcomes, committed in one transaction; 1 turns
+     * group commit off. Default 64.
      *
      * @throws IllegalArgumentException when not positive
      */

@@ -29,6 +29,7 @@ final class PostgresSchema {
   final String entry;
   final String recipient;
   final String chunk;
+  final String daily;
   final String version;
 
   PostgresSchema(String schema, String prefix) {
@@ -40,6 +41,7 @@ final class PostgresSchema {
     this.entry = table("entry");
     this.recipient = table("recipient");
     this.chunk = table("chunk");
+    this.daily = table("daily_count");
     this.version = table("schema_version");
   }
 
@@ -120,7 +122,15 @@ final class PostgresSchema {
                     + " (id) ON DELETE CASCADE,"
                     + " seq integer NOT NULL,"
                     + " data bytea NOT NULL,"
-                    + " PRIMARY KEY (entry_id, seq))")));
+                    + " PRIMARY KEY (entry_id, seq))")),
+        new Migration(
+            2,
+            "per-day rate limit counters shared by all instances",
+            List.of(
+                "CREATE TABLE "
+                    + daily
+                    + " (key text COLLATE \"C\" NOT NULL, day date NOT NULL,"
+                    + " count integer NOT NULL, PRIMARY KEY (key, day))")));
   }
 
   /**

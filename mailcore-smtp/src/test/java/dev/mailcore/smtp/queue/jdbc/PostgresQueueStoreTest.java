@@ -378,6 +378,50 @@ class PostgresQueueStoreTest {
     assertThat(count("SELECT count(*) FROM $chunk")).isZero();
   }
 
+  // ---------------------------------------------------------------- daily limits
+
+  @Test
+  void dailyCountsOfTwoInstancesTakenConcurrentlyNeverExceedTheLimit() throws Exception {
+    PostgresQueueStore a = store("a", Duration.ofMinutes(5));
+    PostgresQueueStore b = store("b", Duration.ofMinutes(5));
+    java.time.LocalDate day = java.time.LocalDate.of(2026, 1, 1);
+    CyclicBarrier start = new CyclicBarrier(8);
+    List<Future<Integer>> takers = new ArrayList<>();
+    for (int t = 0; t < 8; t++) {
+      PostgresQueueStore s = t % 2 == 0 ? a : b;
+      takers.add(
+          pool.submit(
+              () -> {
+                start.await();
+                int granted = 0;
+                for (int i = 0; i < 10; i++) {
+                  granted += s.takeDaily("domain:example.net", day, 25) ? 1 : 0;
+                }
+                return granted;
+              }));
+    }
+    int granted = 0;
+    for (Future<Integer> f : takers) {
+      granted += f.get(30, TimeUnit.SECONDS);
+    }
+
+    assertThat(a.countsDailyLimits()).isTrue();
+    assertThat(granted).isEqualTo(25);
+    assertThat(a.takeDaily("domain:example.net", day.plusDays(1), 25)).isTrue();
+    assertThat(b.takeDaily("domain:example.org", day, 25)).isTrue();
+  }
+
+  @Test
+  void countersOfDaysBeforeYesterdayAreSwept() throws Exception {
+    PostgresQueueStore a = store("a", Duration.ofMinutes(5));
+    java.time.LocalDate day = java.time.LocalDate.of(2026, 1, 1);
+    a.takeDaily("overall", day, 5);
+    PostgresQueueStore later = store("later", Duration.ofMinutes(5));
+    later.takeDaily("overall", day.plusDays(3), 5);
+
+    assertThat(count("SELECT count(*) FROM $daily_count")).isEqualTo(1);
+  }
+
   // ---------------------------------------------------------------- enqueue
 
   @Test

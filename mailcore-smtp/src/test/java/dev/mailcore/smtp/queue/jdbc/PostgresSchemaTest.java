@@ -95,9 +95,11 @@ class PostgresSchemaTest {
       applied.add(f.get(30, TimeUnit.SECONDS));
     }
 
-    assertThat(applied).filteredOn(a -> !a.isEmpty()).containsExactly(List.of(1));
-    assertThat(versions("q_")).containsExactly(1);
-    assertThat(tables()).containsExactly("q_chunk", "q_entry", "q_recipient", "q_schema_version");
+    assertThat(applied).filteredOn(a -> !a.isEmpty()).containsExactly(List.of(1, 2));
+    assertThat(versions("q_")).containsExactly(1, 2);
+    assertThat(tables())
+        .containsExactly(
+            "q_chunk", "q_daily_count", "q_entry", "q_recipient", "q_schema_version");
   }
 
   @Test
@@ -109,7 +111,7 @@ class PostgresSchemaTest {
       assertThat(schema.migrate(c)).isEmpty();
       assertThat(schema.current(c)).isEqualTo(schema.latest());
     }
-    assertThat(versions("mailcore_queue_")).containsExactly(1);
+    assertThat(versions("mailcore_queue_")).containsExactly(1, 2);
   }
 
   @Test

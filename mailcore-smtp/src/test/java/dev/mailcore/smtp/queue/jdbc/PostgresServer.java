@@ -19,6 +19,8 @@ import java.util.stream.Stream;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
@@ -235,6 +237,37 @@ public final class PostgresServer
     ds.setApplicationName(applicationName);
     ds.setConnectTimeout(10);
     return ds;
+  }
+
+  /**
+   * Returns a connection pool (HikariCP), as applications give the store: connections are kept
+   * open and handed out again, so a terminated session or a restarted server leaves broken ones in
+   * the pool. Close it after use.
+   */
+  public HikariDataSource pooledDataSource(String applicationName, int maxConnections) {
+    HikariConfig config = new HikariConfig();
+    config.setDataSource(dataSource(applicationName));
+    config.setPoolName(applicationName + "-" + SCHEMAS.incrementAndGet());
+    config.setMaximumPoolSize(maxConnections);
+    config.setMinimumIdle(0);
+    config.setConnectionTimeout(10_000);
+    config.setInitializationFailTimeout(-1); // the server may be restarting
+    return new HikariDataSource(config);
+  }
+
+  /** Ends every session named {@code applicationName}; returns how many there were. */
+  public int terminate(String applicationName) throws SQLException {
+    try (Connection c = connect();
+        java.sql.PreparedStatement q =
+            c.prepareStatement(
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    + " WHERE application_name = ? AND pid <> pg_backend_pid()")) {
+      q.setString(1, applicationName);
+      try (java.sql.ResultSet rs = q.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    }
   }
 
   /** Returns a data source for the test's own statements. */
