@@ -32,7 +32,9 @@ import org.eclipse.angus.mail.pop3.POP3Folder;
  * The POP3 INBOX over an open Angus {@link POP3Folder}. A POP3 session sees a fixed snapshot of
  * the maildrop (RFC 1939 §5), so the UIDL map is read once. Deletions are marks that Angus sends
  * as DELE just before QUIT in {@link #close()}; a connection lost before that deletes nothing.
- * Not thread-safe.
+ * Batches of two or more messages are read through a pipelined second session where the server
+ * allows it ({@link PipelinedReads}); it only reads, so deletion stays with this session. Not
+ * thread-safe.
  */
 final class Pop3Inbox implements Folder {
   private final Pop3Session session;
@@ -40,6 +42,7 @@ final class Pop3Inbox implements Folder {
   private final int batchSize;
   private Map<String, Message> byUidl;
   private int[] sizes;
+  private final PipelinedReads pipelined;
   private boolean marked;
   private boolean closed;
 
@@ -47,6 +50,7 @@ final class Pop3Inbox implements Folder {
     this.session = session;
     this.folder = folder;
     this.batchSize = session.config().fetchBatchSize();
+    this.pipelined = new PipelinedReads(session, folder);
   }
 
   @Override
@@ -98,8 +102,18 @@ final class Pop3Inbox implements Folder {
 
   private List<StoredMessage> load(List<Message> messages) {
     try {
+      long prefetch = session.config().prefetchBodies();
+      Optional<Pop3Pipeline> p = pipelined.pipeline(messages.size());
+      if (p.isPresent()) {
+        List<StoredMessage> out = new ArrayList<>(messages.size());
+        for (int i = 0; i < messages.size(); i += batchSize) {
+          List<Message> part = messages.subList(i, Math.min(messages.size(), i + batchSize));
+          out.addAll(pipelined.load(p.get(), part, sizes, prefetch));
+        }
+        return out;
+      }
       return Pop3Messages.loadAll(
-          session.session(), folder, messages, batchSize, sizes, session.config().prefetchBodies());
+          session.session(), folder, messages, batchSize, sizes, prefetch);
     } catch (MessagingException e) {
       throw fail("fetch headers", e);
     } catch (IllegalStateException e) {
@@ -212,6 +226,8 @@ final class Pop3Inbox implements Folder {
     closed = true;
     session.forget(this);
     jakarta.mail.Store store = folder.getStore();
+    // the second session marked nothing: QUIT it first, so the main one's DELE run alone
+    pipelined.close();
     try {
       // Angus checks the connection with NOOP here and closes the folder when it is dead
       if (!folder.isOpen()) {

@@ -63,7 +63,7 @@ final class Pop3Messages {
     for (Message m : batch) {
       POP3Message pm = (POP3Message) m;
       int n = pm.getMessageNumber();
-      long size = n >= 1 && n <= sizes.length ? Math.max(0, sizes[n - 1]) : 0;
+      long size = size(pm, sizes);
       MimeMessage headers;
       if (size > 0 && size <= prefetch) {
         headers = retrieve(pm);
@@ -82,6 +82,12 @@ final class Pop3Messages {
               .build());
     }
     return out;
+  }
+
+  /** Returns the LIST size of {@code m}, 0 when unknown. */
+  static long size(Message m, int[] sizes) {
+    int n = m.getMessageNumber();
+    return n >= 1 && n <= sizes.length ? Math.max(0, sizes[n - 1]) : 0;
   }
 
   /** RETRs {@code m} into the file cache; its headers are then parsed from that download. */
@@ -110,7 +116,8 @@ final class Pop3Messages {
     return out;
   }
 
-  private static InputStream open(POP3Message m) throws IOException {
+  /** Opens the content of {@code m} through Angus: RETR, spooled to its file cache. */
+  static InputStream open(POP3Message m) throws IOException {
     try {
       return m.getMimeStream();
     } catch (MessagingException e) {

@@ -1,0 +1,198 @@
+package dev.mailcore.pop3.internal;
+
+import dev.mailcore.Content;
+import dev.mailcore.MessageUid;
+import dev.mailcore.StoredMessage;
+import dev.mailcore.internal.StoredHeaders;
+import jakarta.mail.Header;
+import jakarta.mail.Message;
+import jakarta.mail.MessagingException;
+import jakarta.mail.internet.InternetHeaders;
+import jakarta.mail.internet.MimeMessage;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import org.eclipse.angus.mail.pop3.POP3Folder;
+import org.eclipse.angus.mail.pop3.POP3Message;
+import org.eclipse.angus.mail.pop3.POP3Store;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The pipelined read path of one INBOX: opens a {@link Pop3Pipeline} the first time a batch of
+ * two or more messages is loaded (when allowed and the server's CAPA lists PIPELINING), fetches
+ * each batch's headers (TOP n 0) and, for messages within the prefetch limit, whole bodies (RETR)
+ * through it, bodies spooled to a {@link BodySpool}. A message the second session refuses or no
+ * longer lists is loaded through Angus instead, headers by TOP and its body by RETR when opened,
+ * so its error (if any) stays its own. Not thread-safe; owned by its INBOX.
+ */
+final class PipelinedReads implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PipelinedReads.class);
+
+  private final Pop3Session session;
+  private final POP3Folder folder;
+  private Pop3Pipeline pipeline;
+  private boolean tried;
+  private BodySpool spool;
+
+  PipelinedReads(Pop3Session session, POP3Folder folder) {
+    this.session = session;
+    this.folder = folder;
+  }
+
+  /**
+   * Returns the pipelined session for a batch of {@code count} messages, opening it the first
+   * time; empty when reading sequentially is as good (one message) or the only way.
+   */
+  Optional<Pop3Pipeline> pipeline(int count) throws MessagingException {
+    if (pipeline != null && !pipeline.isBroken()) {
+      return Optional.of(pipeline);
+    }
+    if (tried || count < 2 || !session.config().pipelining()) {
+      return Optional.empty();
+    }
+    tried = true;
+    if (!((POP3Store) folder.getStore()).capabilities().containsKey("PIPELINING")) {
+      log.debug("{} lists no PIPELINING in CAPA; reading sequentially", session.host());
+      return Optional.empty();
+    }
+    pipeline = Pop3Pipeline.open(session.config().settings()).orElse(null);
+    return Optional.ofNullable(pipeline);
+  }
+
+  /**
+   * Loads {@code batch} through {@code p}: one pipelined window of TOP and RETR commands.
+   *
+   * @throws dev.mailcore.MailProtocolException when the second session's replies break the
+   *     protocol; it is closed, the main session is untouched
+   * @throws dev.mailcore.MailConnectionException when the second session drops or times out
+   */
+  List<StoredMessage> load(Pop3Pipeline p, List<Message> batch, int[] sizes, long prefetch)
+      throws MessagingException {
+    int count = batch.size();
+    List<Pop3Pipeline.Request> requests = new ArrayList<>(count);
+    for (Message m : batch) {
+      long size = Pop3Messages.size(m, sizes);
+      requests.add(
+          new Pop3Pipeline.Request(folder.getUID(m), size, size > 0 && size <= prefetch));
+    }
+    MimeMessage[] headers = new MimeMessage[count];
+    BodySpool.Region[] bodies = new BodySpool.Region[count];
+    Collector collector = new Collector(headers, bodies);
+    p.fetch(requests, collector);
+    List<StoredMessage> out = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      POP3Message pm = (POP3Message) batch.get(i);
+      Pop3Pipeline.Request r = requests.get(i);
+      if (headers[i] == null) {
+        // refused or not listed by the second session: this one goes through Angus
+        out.addAll(
+            Pop3Messages.load(session.session(), folder, new Message[] {pm}, sizes, 0));
+        continue;
+      }
+      BodySpool.Region body = bodies[i];
+      BodySpool s = spool;
+      Content content =
+          body != null
+              ? Content.ofSource(() -> s.open(body), body.length())
+              : Content.ofSource(() -> Pop3Messages.open(pm), r.size());
+      out.add(
+          StoredMessage.builder(MessageUid.of(r.uidl()))
+              .size(r.size())
+              .headers(StoredHeaders.of(headers[i]))
+              .content(content)
+              .build());
+    }
+    return out;
+  }
+
+  /** Takes each reply of a window: headers into memory, bodies into the spool. */
+  private final class Collector implements Pop3Pipeline.Replies {
+    private final MimeMessage[] headers;
+    private final BodySpool.Region[] bodies;
+    private ByteArrayOutputStream top;
+    private BodySpool.Appender body;
+
+    Collector(MimeMessage[] headers, BodySpool.Region[] bodies) {
+      this.headers = headers;
+      this.bodies = bodies;
+    }
+
+    @Override
+    public OutputStream sink(int index, Pop3Pipeline.Request request) throws IOException {
+      if (request.whole()) {
+        if (spool == null) {
+          spool = new BodySpool();
+        }
+        body = spool.append();
+        return body;
+      }
+      top = new ByteArrayOutputStream(2048);
+      return top;
+    }
+
+    @Override
+    public void done(int index, Pop3Pipeline.Request request) throws IOException {
+      try {
+        if (request.whole()) {
+          BodySpool.Region region = body.finish();
+          bodies[index] = region;
+          try (InputStream in = new BufferedInputStream(spool.open(region), 8192)) {
+            headers[index] = parseHeaders(in);
+          }
+        } else {
+          headers[index] =
+              new MimeMessage(session.session(), new ByteArrayInputStream(top.toByteArray()));
+        }
+      } catch (MessagingException e) {
+        throw new IOException("cannot parse the headers of message " + request.uidl(), e);
+      }
+    }
+
+    @Override
+    public void refused(int index, Pop3Pipeline.Request request, String reason) {
+      log.debug("pipelined read of {} on {} refused ({}); reading it through the main session",
+          request.uidl(), session.host(), reason);
+    }
+  }
+
+  /** Parses only the header section; the body stays on disk. */
+  private MimeMessage parseHeaders(InputStream in) throws MessagingException {
+    InternetHeaders parsed = new InternetHeaders(in);
+    MimeMessage m = new MimeMessage(session.session());
+    for (Enumeration<Header> e = parsed.getAllHeaders(); e.hasMoreElements(); ) {
+      Header h = e.nextElement();
+      m.addHeader(h.getName(), h.getValue());
+    }
+    return m;
+  }
+
+  /** Closes the second session (QUIT; it marked nothing) and deletes the spooled bodies. */
+  @Override
+  public void close() {
+    if (pipeline != null) {
+      pipeline.close();
+    }
+    if (spool != null) {
+      try {
+        spool.close();
+      } catch (IOException e) {
+        // DELETE_ON_CLOSE removes the file as the channel closes; a failure leaves a temp file
+        log.warn("could not delete the POP3 body spool {}", spool, e);
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "PipelinedReads{" + session.host().toLowerCase(Locale.ROOT) + "}";
+  }
+}
