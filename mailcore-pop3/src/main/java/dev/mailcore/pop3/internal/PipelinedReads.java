@@ -103,7 +103,7 @@ final class PipelinedReads implements AutoCloseable {
       Content content =
           body != null
               ? Content.ofSource(() -> s.open(body), body.length())
-              : Content.ofSource(() -> Pop3Messages.open(pm), r.size());
+              : Content.ofSource(() -> Pop3Messages.open(pm, r.size()), r.size());
       out.add(
           StoredMessage.builder(MessageUid.of(r.uidl()))
               .size(r.size())

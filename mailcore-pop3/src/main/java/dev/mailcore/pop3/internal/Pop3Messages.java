@@ -12,6 +12,7 @@ import jakarta.mail.UIDFolder;
 import jakarta.mail.internet.MimeMessage;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PushbackInputStream;
 import java.util.ArrayList;
 import java.util.List;
 import org.eclipse.angus.mail.pop3.POP3Folder;
@@ -66,7 +67,7 @@ final class Pop3Messages {
       long size = size(pm, sizes);
       MimeMessage headers;
       if (size > 0 && size <= prefetch) {
-        headers = retrieve(pm);
+        headers = retrieve(pm, size);
       } else {
         try (InputStream top = pm.top(0)) {
           headers = new MimeMessage(session, top);
@@ -78,7 +79,7 @@ final class Pop3Messages {
           StoredMessage.builder(MessageUid.of(folder.getUID(pm)))
               .size(size)
               .headers(StoredHeaders.of(headers))
-              .content(Content.ofSource(() -> open(pm), size))
+              .content(Content.ofSource(() -> open(pm, size), size))
               .build());
     }
     return out;
@@ -91,8 +92,8 @@ final class Pop3Messages {
   }
 
   /** RETRs {@code m} into the file cache; its headers are then parsed from that download. */
-  private static MimeMessage retrieve(POP3Message m) throws MessagingException {
-    try (InputStream whole = m.getMimeStream()) {
+  private static MimeMessage retrieve(POP3Message m, long size) throws MessagingException {
+    try (InputStream whole = open(m, size)) {
       // opening is the download; the stream is a view of the cache file, read again on open()
       return m;
     } catch (IOException e) {
@@ -116,12 +117,29 @@ final class Pop3Messages {
     return out;
   }
 
-  /** Opens the content of {@code m} through Angus: RETR, spooled to its file cache. */
-  static InputStream open(POP3Message m) throws IOException {
+  /**
+   * Opens the content of {@code m} through Angus: RETR, spooled to its file cache. With the file
+   * cache on, Angus 2.0 ignores a {@code -ERR} to RETR and hands out an empty message, so an
+   * empty stream for a message whose LIST size is not 0 is reported as the refusal it was.
+   */
+  static InputStream open(POP3Message m, long size) throws IOException {
+    InputStream in;
     try {
-      return m.getMimeStream();
+      in = m.getMimeStream();
     } catch (MessagingException e) {
       throw new IOException("cannot retrieve message: " + e.getMessage(), e);
     }
+    PushbackInputStream peek = new PushbackInputStream(in, 1);
+    int first = peek.read();
+    if (first < 0 && size > 0) {
+      peek.close();
+      throw new IOException(
+          "server sent nothing for message " + m.getMessageNumber() + " of " + size
+              + " bytes: RETR was refused");
+    }
+    if (first >= 0) {
+      peek.unread(first);
+    }
+    return peek;
   }
 }
