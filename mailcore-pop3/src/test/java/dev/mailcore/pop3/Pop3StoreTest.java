@@ -523,7 +523,9 @@ class Pop3StoreTest {
       assertThat(wire.connections()).isEqualTo(2);
       assertThat(wire.count(1, "TOP")).as("main session").isZero();
       assertThat(wire.count(2, "TOP")).as("second session").isEqualTo(12);
-      assertThat(wire.burst(2)).as("TOPs sent before reading replies").isEqualTo(5);
+      assertThat(wire.burst(2))
+          .as("TOPs sent before reading replies, running ahead of the batch of 5")
+          .isEqualTo(12);
       assertThat(wire.count(2, "DELE") + wire.count(2, "RSET")).isZero();
     }
 
@@ -632,6 +634,45 @@ class Pop3StoreTest {
         assertThat(server.burst(2)).isEqualTo(12);
         assertThat(server.count(1, "RETR")).isZero();
         assertThat(server.failures()).isEmpty();
+      }
+    }
+
+    @Test
+    void abandonedListingLeavesTheNextOneIntact() throws IOException {
+      try (MaildropPop3Server server = new MaildropPop3Server(mail, false, (n, c, out, s) -> false);
+          Pop3Store store = store(server).fetchBatchSize(3).build();
+          Folder inbox = store.inbox()) {
+        try (Stream<StoredMessage> s = inbox.list()) {
+          assertThat(s.limit(2).map(m -> m.subject().orElse("")).toList())
+              .containsExactly("Order 1", "Order 2");
+        }
+        try (Stream<StoredMessage> s = inbox.list()) {
+          assertThat(s.map(m -> m.subject().orElse("")).toList())
+              .hasSize(12).startsWith("Order 1").endsWith("Order 12");
+        }
+        assertThat(server.connections()).isEqualTo(2);
+      }
+    }
+
+    @Test
+    void interleavedListingsBothSeeEveryMessage() throws IOException {
+      try (MaildropPop3Server server = new MaildropPop3Server(mail, false, (n, c, out, s) -> false);
+          Pop3Store store = store(server).fetchBatchSize(4).build();
+          Folder inbox = store.inbox();
+          Stream<StoredMessage> first = inbox.list();
+          Stream<StoredMessage> second = inbox.list()) {
+        var a = first.iterator();
+        var b = second.iterator();
+        List<String> seen = new java.util.ArrayList<>();
+        while (a.hasNext() || b.hasNext()) {
+          if (a.hasNext()) {
+            seen.add("a:" + a.next().subject().orElse(""));
+          }
+          if (b.hasNext()) {
+            seen.add("b:" + b.next().subject().orElse(""));
+          }
+        }
+        assertThat(seen).hasSize(24).contains("a:Order 12", "b:Order 12", "a:Order 5");
       }
     }
 

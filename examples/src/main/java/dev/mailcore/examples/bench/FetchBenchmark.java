@@ -62,7 +62,8 @@ import java.util.stream.Stream;
  * median of the rounds (after a warm-up round) is reported with the ratio to its naive baseline,
  * with the peak heap of each case (sum of the heap pools' peaks, an upper bound; GreenMail's
  * mailboxes live in the same heap). Arguments: {@code [messages [rounds [wanMessages [naiveLimit
- * [wanNaiveLimit]]]]]}, default 1000 2 200 300 200.
+ * [wanNaiveLimit]]]]]}, default 1000 2 200 300 200; {@code -Dbench.cases=POP3} (a regular expression found in the case
+ * names) runs only the matching cases.
  *
  * <p>Run: {@code mvn -q -B -o -pl examples -am install -DskipTests} then {@code mvn -q -o -pl
  * examples exec:exec -Dexec.executable=java -Dexec.args="-Xmx256m -cp %classpath
@@ -185,6 +186,12 @@ public final class FetchBenchmark {
       cases.put(
           where + "POP3 bodies, mailcore prefetchBodies",
           () -> list(pop3(t).prefetchBodies(64 * 1024).build(), true));
+    }
+    // -Dbench.cases=REGEX (found in the case names) runs only those, e.g. for a profile
+    String only = System.getProperty("bench.cases");
+    if (only != null) {
+      java.util.regex.Pattern p = java.util.regex.Pattern.compile(only);
+      cases.keySet().removeIf(k -> !p.matcher(k).find());
     }
     return cases;
   }

@@ -42,6 +42,7 @@ final class PipelinedReads implements AutoCloseable {
   private Pop3Pipeline pipeline;
   private boolean tried;
   private BodySpool spool;
+  private int plans;
 
   PipelinedReads(Pop3Session session, POP3Folder folder) {
     this.session = session;
@@ -68,26 +69,56 @@ final class PipelinedReads implements AutoCloseable {
     return Optional.ofNullable(pipeline);
   }
 
+  /** Loads one listing batch by batch, in order; see {@link #plan}. */
+  interface Listing {
+    /** Loads messages {@code from} to {@code to} (exclusive) of the listing. */
+    List<StoredMessage> load(int from, int to) throws MessagingException;
+  }
+
   /**
-   * Loads {@code batch} through {@code p}: one pipelined window of TOP and RETR commands.
+   * Plans a listing of {@code all} through {@code p}: headers (TOP n 0) or, within {@code
+   * prefetch} bytes, whole messages (RETR), read ahead of the batch the caller is at. When a
+   * later plan replaces this one before it is finished (two listings interleaved), this one's
+   * remaining batches are read sequentially through Angus.
+   */
+  Listing plan(Pop3Pipeline p, List<Message> all, int[] sizes, long prefetch)
+      throws MessagingException {
+    List<Pop3Pipeline.Request> requests = new ArrayList<>(all.size());
+    for (Message m : all) {
+      long size = Pop3Messages.size(m, sizes);
+      requests.add(
+          new Pop3Pipeline.Request(folder.getUID(m), size, size > 0 && size <= prefetch));
+    }
+    p.plan(requests);
+    int generation = ++plans;
+    return (from, to) -> {
+      List<Message> batch = all.subList(from, to);
+      if (generation != plans || p.isBroken()) {
+        return Pop3Messages.loadAll(
+            session.session(), folder, batch, batch.size(), sizes, prefetch);
+      }
+      return load(p, batch, requests.subList(from, to), from, sizes);
+    };
+  }
+
+  /**
+   * Loads {@code batch}, requests {@code first} onwards of the plan.
    *
    * @throws dev.mailcore.MailProtocolException when the second session's replies break the
    *     protocol; it is closed, the main session is untouched
    * @throws dev.mailcore.MailConnectionException when the second session drops or times out
    */
-  List<StoredMessage> load(Pop3Pipeline p, List<Message> batch, int[] sizes, long prefetch)
+  private List<StoredMessage> load(
+      Pop3Pipeline p,
+      List<Message> batch,
+      List<Pop3Pipeline.Request> requests,
+      int first,
+      int[] sizes)
       throws MessagingException {
     int count = batch.size();
-    List<Pop3Pipeline.Request> requests = new ArrayList<>(count);
-    for (Message m : batch) {
-      long size = Pop3Messages.size(m, sizes);
-      requests.add(
-          new Pop3Pipeline.Request(folder.getUID(m), size, size > 0 && size <= prefetch));
-    }
     MimeMessage[] headers = new MimeMessage[count];
     BodySpool.Region[] bodies = new BodySpool.Region[count];
-    Collector collector = new Collector(headers, bodies);
-    p.fetch(requests, collector);
+    p.fetch(first, first + count, new Collector(first, headers, bodies));
     List<StoredMessage> out = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       POP3Message pm = (POP3Message) batch.get(i);
@@ -116,12 +147,14 @@ final class PipelinedReads implements AutoCloseable {
 
   /** Takes each reply of a window: headers into memory, bodies into the spool. */
   private final class Collector implements Pop3Pipeline.Replies {
+    private final int first;
     private final MimeMessage[] headers;
     private final BodySpool.Region[] bodies;
     private ByteArrayOutputStream top;
     private BodySpool.Appender body;
 
-    Collector(MimeMessage[] headers, BodySpool.Region[] bodies) {
+    Collector(int first, MimeMessage[] headers, BodySpool.Region[] bodies) {
+      this.first = first;
       this.headers = headers;
       this.bodies = bodies;
     }
@@ -144,12 +177,12 @@ final class PipelinedReads implements AutoCloseable {
       try {
         if (request.whole()) {
           BodySpool.Region region = body.finish();
-          bodies[index] = region;
+          bodies[index - first] = region;
           try (InputStream in = new BufferedInputStream(spool.open(region), 8192)) {
-            headers[index] = parseHeaders(in);
+            headers[index - first] = parseHeaders(in);
           }
         } else {
-          headers[index] =
+          headers[index - first] =
               new MimeMessage(session.session(), new ByteArrayInputStream(top.toByteArray()));
         }
       } catch (MessagingException e) {

@@ -97,28 +97,45 @@ final class Pop3Inbox implements Folder {
   @Override
   public Stream<StoredMessage> list() {
     List<Message> all = new ArrayList<>(byUidl().values());
-    return Batches.stream(all.size(), batchSize, (from, to) -> load(all.subList(from - 1, to)));
+    PipelinedReads.Listing listing = listing(all);
+    return Batches.stream(all.size(), batchSize, (from, to) -> load(listing, from - 1, to));
   }
 
-  private List<StoredMessage> load(List<Message> messages) {
+  /** Returns how to load {@code messages}: pipelined when it pays and the server allows. */
+  private PipelinedReads.Listing listing(List<Message> messages) {
+    long prefetch = session.config().prefetchBodies();
     try {
-      long prefetch = session.config().prefetchBodies();
       Optional<Pop3Pipeline> p = pipelined.pipeline(messages.size());
       if (p.isPresent()) {
-        List<StoredMessage> out = new ArrayList<>(messages.size());
-        for (int i = 0; i < messages.size(); i += batchSize) {
-          List<Message> part = messages.subList(i, Math.min(messages.size(), i + batchSize));
-          out.addAll(pipelined.load(p.get(), part, sizes, prefetch));
-        }
-        return out;
+        return pipelined.plan(p.get(), messages, sizes, prefetch);
       }
-      return Pop3Messages.loadAll(
-          session.session(), folder, messages, batchSize, sizes, prefetch);
     } catch (MessagingException e) {
       throw fail("fetch headers", e);
     } catch (IllegalStateException e) {
       throw lost("fetch headers", e);
     }
+    return (from, to) ->
+        Pop3Messages.loadAll(
+            session.session(), folder, messages.subList(from, to), batchSize, sizes, prefetch);
+  }
+
+  private List<StoredMessage> load(PipelinedReads.Listing listing, int from, int to) {
+    try {
+      return listing.load(from, to);
+    } catch (MessagingException e) {
+      throw fail("fetch headers", e);
+    } catch (IllegalStateException e) {
+      throw lost("fetch headers", e);
+    }
+  }
+
+  private List<StoredMessage> load(List<Message> messages) {
+    PipelinedReads.Listing listing = listing(messages);
+    List<StoredMessage> out = new ArrayList<>(messages.size());
+    for (int i = 0; i < messages.size(); i += batchSize) {
+      out.addAll(load(listing, i, Math.min(messages.size(), i + batchSize)));
+    }
+    return out;
   }
 
   @Override

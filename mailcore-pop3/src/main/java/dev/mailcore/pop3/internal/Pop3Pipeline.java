@@ -68,6 +68,12 @@ final class Pop3Pipeline implements AutoCloseable {
   private final ReplyReader in;
   private final OutputStream out;
   private final Map<String, Integer> numbers;
+  private final ArrayDeque<Integer> outstanding = new ArrayDeque<>();
+  private List<Request> plan = List.of();
+  private long outstandingBytes;
+  private int sent;
+  private int delivered;
+  private String current = "";
   private boolean broken;
 
   private Pop3Pipeline(
@@ -307,69 +313,128 @@ final class Pop3Pipeline implements AutoCloseable {
   }
 
   /**
-   * Fetches {@code requests} pipelined: keeps at most {@link #MAX_COMMANDS} commands and about
-   * {@link #WINDOW_BYTES} of expected replies outstanding, and hands each reply to {@code
-   * replies} in order. A message this session does not list, or whose command the server
-   * refuses, is reported through {@link Replies#refused} and the rest go on.
+   * Starts reading {@code requests} (a whole listing, in order); replies are then taken batch by
+   * batch with {@link #fetch}. Commands run ahead of the batch being read, up to the window, so
+   * the server works on the next batch while the caller handles this one. Replies still
+   * outstanding from an earlier plan are read and dropped first.
    *
+   * @throws dev.mailcore.MailProtocolException or {@link MailConnectionException} as {@link
+   *     #fetch} does, while dropping those replies
+   */
+  void plan(List<Request> requests) {
+    run("TOP/RETR", this::discardOutstanding);
+    plan = List.copyOf(requests);
+    sent = 0;
+    delivered = 0;
+  }
+
+  /**
+   * Takes the replies for requests {@code from} (the next not yet taken) to {@code to}
+   * (exclusive) of the plan, handing each to {@code replies} in order, while keeping at most
+   * {@link #MAX_COMMANDS} commands and about {@link #WINDOW_BYTES} of expected replies
+   * outstanding. A message this session does not list, or whose command the server refuses, is
+   * reported through {@link Replies#refused} and the rest go on.
+   *
+   * @throws IllegalArgumentException when {@code from} is not the next request to take
    * @throws MailProtocolException when a reply breaks the framing or its limits; the session is
    *     closed
    * @throws MailConnectionException when the connection fails or times out; the session is closed
    */
-  void fetch(List<Request> requests, Replies replies) {
+  void fetch(int from, int to, Replies replies) {
     if (broken) {
       throw new IllegalStateException("pipelined POP3 session is closed");
     }
-    ArrayDeque<Integer> outstanding = new ArrayDeque<>();
-    long outstandingBytes = 0;
-    int next = 0;
-    String current = "TOP/RETR";
-    try {
-      while (next < requests.size() || !outstanding.isEmpty()) {
-        boolean wrote = false;
-        while (next < requests.size() && outstanding.size() < MAX_COMMANDS) {
-          Request r = requests.get(next);
-          Integer n = numbers.get(r.uidl());
-          if (n == null) {
-            if (outstanding.isEmpty() && !wrote) {
-              replies.refused(next, r, "not listed by the second session");
-              next++;
+    if (from != delivered || to > plan.size() || to < from) {
+      throw new IllegalArgumentException(
+          "requests " + from + ".." + to + " out of order; next is " + delivered);
+    }
+    run(
+        "TOP/RETR",
+        () -> {
+          for (int i = from; i < to; i++) {
+            Request r = plan.get(i);
+            Integer n = numbers.get(r.uidl());
+            if (n == null) {
+              replies.refused(i, r, "not listed by the second session");
+              delivered = i + 1;
               continue;
             }
-            break; // report in order once what is before it has been read
+            while (sent <= i) {
+              fill();
+            }
+            int head = outstanding.poll();
+            if (head != i) {
+              throw new IllegalStateException("reply order lost: " + head + " for " + i);
+            }
+            outstandingBytes -= estimate(r);
+            current = command(r, n);
+            ReplyReader.Status s = in.status(current);
+            if (transcript.isTraceEnabled()) {
+              transcript.trace("S: {} (for {})", s, current);
+            }
+            if (s.ok()) {
+              OutputStream sink = replies.sink(i, r);
+              in.body(sink, budget(r), current);
+              replies.done(i, r);
+            } else {
+              replies.refused(i, r, current + ": " + s);
+            }
+            delivered = i + 1;
+            if (outstanding.size() < MAX_COMMANDS / 2) {
+              fill(); // top the window up while it is still half full
+            }
           }
-          long estimate = estimate(r);
-          if (!outstanding.isEmpty() && outstandingBytes + estimate > WINDOW_BYTES) {
-            break;
-          }
-          queue(out, command(r, n));
-          outstanding.add(next);
-          outstandingBytes += estimate;
-          wrote = true;
-          next++;
-        }
-        if (wrote) {
-          out.flush();
-        }
-        if (outstanding.isEmpty()) {
-          continue;
-        }
-        int i = outstanding.poll();
-        Request r = requests.get(i);
-        outstandingBytes -= estimate(r);
-        current = command(r, numbers.get(r.uidl()));
-        ReplyReader.Status s = in.status(current);
-        if (transcript.isTraceEnabled()) {
-          transcript.trace("S: {} (for {})", s, current);
-        }
-        if (!s.ok()) {
-          replies.refused(i, r, current + ": " + s);
-          continue;
-        }
-        OutputStream sink = replies.sink(i, r);
-        in.body(sink, budget(r), current);
-        replies.done(i, r);
+          fill(); // let the server work on what comes next while the caller handles these
+        });
+  }
+
+  /** Sends commands from the plan until the window is full; flushes what it wrote. */
+  private void fill() throws IOException {
+    boolean wrote = false;
+    while (sent < plan.size() && outstanding.size() < MAX_COMMANDS) {
+      Request r = plan.get(sent);
+      Integer n = numbers.get(r.uidl());
+      if (n == null) {
+        sent++;
+        continue;
       }
+      long estimate = estimate(r);
+      if (!outstanding.isEmpty() && outstandingBytes + estimate > WINDOW_BYTES) {
+        break;
+      }
+      queue(out, command(r, n));
+      outstanding.add(sent);
+      outstandingBytes += estimate;
+      sent++;
+      wrote = true;
+    }
+    if (wrote) {
+      out.flush();
+    }
+  }
+
+  /** Reads and drops the replies to commands sent ahead that nobody will take. */
+  private void discardOutstanding() throws IOException {
+    while (!outstanding.isEmpty()) {
+      Request r = plan.get(outstanding.poll());
+      current = command(r, numbers.get(r.uidl()));
+      if (in.status(current).ok()) {
+        in.body(OutputStream.nullOutputStream(), budget(r), current);
+      }
+    }
+    outstandingBytes = 0;
+  }
+
+  /** Something that reads from the connection. */
+  private interface Exchange {
+    void run() throws IOException;
+  }
+
+  /** Runs {@code exchange}, closing the session and translating the failure if it fails. */
+  private void run(String what, Exchange exchange) {
+    current = what;
+    try {
+      exchange.run();
     } catch (MailProtocolException e) {
       close();
       throw new MailProtocolException(
@@ -406,6 +471,11 @@ final class Pop3Pipeline implements AutoCloseable {
    */
   static long budget(Request r) {
     return 2 * Math.max(r.size(), 0) + 64 * 1024;
+  }
+
+  /** Returns true while commands sent ahead still await their replies. */
+  boolean hasOutstanding() {
+    return !outstanding.isEmpty();
   }
 
   /** Sends QUIT (this session marked nothing) and closes; never throws. */
