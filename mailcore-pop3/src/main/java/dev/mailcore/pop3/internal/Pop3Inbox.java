@@ -13,6 +13,7 @@ import dev.mailcore.SyncResult;
 import dev.mailcore.SyncState;
 import dev.mailcore.internal.Batches;
 import dev.mailcore.internal.MessagingFailures;
+import dev.mailcore.internal.StreamProviderLookup;
 import jakarta.mail.Flags;
 import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
@@ -119,14 +120,28 @@ final class Pop3Inbox implements Folder {
             session.session(), folder, messages.subList(from, to), batchSize, sizes, prefetch);
   }
 
+  /** Loads one batch; Jakarta Mail's per-header provider look-ups are served from memory. */
   private List<StoredMessage> load(PipelinedReads.Listing listing, int from, int to) {
+    MessagingException[] failure = new MessagingException[1];
+    List<StoredMessage> out;
     try {
-      return listing.load(from, to);
-    } catch (MessagingException e) {
-      throw fail("fetch headers", e);
+      out =
+          StreamProviderLookup.run(
+              () -> {
+                try {
+                  return listing.load(from, to);
+                } catch (MessagingException e) {
+                  failure[0] = e;
+                  return List.of();
+                }
+              });
     } catch (IllegalStateException e) {
       throw lost("fetch headers", e);
     }
+    if (failure[0] != null) {
+      throw fail("fetch headers", failure[0]);
+    }
+    return out;
   }
 
   private List<StoredMessage> load(List<Message> messages) {
