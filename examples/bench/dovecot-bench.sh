@@ -5,6 +5,7 @@
 #   examples/bench/dovecot-bench.sh [messages] [rounds] [wanMessages] [naiveLimit] [wanNaiveLimit]
 #   KEEP=1 examples/bench/dovecot-bench.sh ...  leaves the server running (stop: kill "$(cat DIR/run/master.pid)")
 #   ONLY_SERVER=1 ...                           starts and fills the server, prints its ports, runs nothing
+#   MVN_ARGS="-Dmaven.repo.local=..." ...       extra Maven arguments for the benchmark run
 #
 # Needs /usr/sbin/dovecot (2.3), python3 and Java 17 with Maven; run from the repository root after
 # `mvn -q -B -o install -DskipTests`. Mail files belong to the user `nobody`; Dovecot itself runs as
@@ -136,5 +137,5 @@ if [[ -n "${ONLY_SERVER:-}" ]]; then
   exit 0
 fi
 
-mvn -q -B -o -pl examples exec:exec -Dexec.executable=java \
+mvn -q -B -o ${MVN_ARGS:-} -pl examples exec:exec -Dexec.executable=java \
   -Dexec.args="-Xmx256m -Dbench.host=127.0.0.1 -Dbench.imapPort=$IMAP_PORT -Dbench.pop3Port=$POP3_PORT -Dbench.user=$USER_NAME -Dbench.password=$PASSWORD -cp %classpath dev.mailcore.examples.bench.FetchBenchmark $MESSAGES $ROUNDS $WAN_MESSAGES $NAIVE_LIMIT $WAN_NAIVE_LIMIT"

@@ -121,12 +121,17 @@ final class CommandRecorder implements AutoCloseable {
                       line.append((char) b);
                     }
                   }
+                  // decided before the line end goes out: the client cannot have sent its
+                  // next command (perhaps CAPA) before it has this whole line
+                  boolean inject =
+                      !record && advertisePipelining && b == '\n'
+                          && line.toString().startsWith("+OK") && capa.getAndSet(false);
                   out.write(b);
+                  if (inject) {
+                    out.write("PIPELINING\r\n".getBytes(StandardCharsets.US_ASCII));
+                  }
                   if (!record && advertisePipelining) {
                     if (b == '\n') {
-                      if (line.toString().startsWith("+OK") && capa.getAndSet(false)) {
-                        out.write("PIPELINING\r\n".getBytes(StandardCharsets.US_ASCII));
-                      }
                       line.setLength(0);
                     } else if (line.length() < 16) {
                       line.append((char) b);
