@@ -23,6 +23,11 @@ import javax.net.ssl.SSLContext;
  * Builder#deleteAfterDownload(boolean)} what was fetched is also deleted, at QUIT when the folder
  * is closed, so a connection that drops first deletes nothing.
  *
+ * <p>Listing reads headers (TOP) and, with {@link Builder#prefetchBodies(long)}, whole messages
+ * (RETR) in batches; where the server lists PIPELINING (RFC 2449) these commands are pipelined on
+ * a second, read-only session, so a batch costs about one round trip instead of one per message
+ * ({@link Builder#pipelining(boolean)}).
+ *
  * <p>Thread-safe: every {@link #open} returns an INBOX with a connection of its own. Bodies are
  * spooled to a temporary file while read, never held whole in memory. Secure by default:
  * implicit TLS on port 995, certificate and host-name checks, 30 s connect and 60 s read

@@ -614,6 +614,18 @@ class Pop3StoreTest {
       }
     }
 
+    /** Answers {@code command} (or a command with it as first words) on one connection, or all (0). */
+    private static MaildropPop3Server.Fault answering(int connection, String command, String reply) {
+      return (n, c, out, s) -> {
+        if ((connection == 0 || n == connection)
+            && (c.equals(command) || c.startsWith(command + " "))) {
+          write(out, reply);
+          return true;
+        }
+        return false;
+      };
+    }
+
     private static void write(OutputStream out, String text) throws IOException {
       out.write(text.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
       out.flush();
@@ -693,13 +705,7 @@ class Pop3StoreTest {
     @Test
     void secondSessionRefusedInUseFallsBackToSequentialReads() throws IOException {
       MaildropPop3Server.Fault inUse =
-          (n, c, out, s) -> {
-            if (n == 2 && c.startsWith("PASS")) {
-              write(out, "-ERR [IN-USE] maildrop is locked\r\n");
-              return true;
-            }
-            return false;
-          };
+          answering(2, "PASS", "-ERR [IN-USE] maildrop is locked\r\n");
       try (MaildropPop3Server server = new MaildropPop3Server(mail, false, inUse);
           Pop3Store store = store(server).build()) {
         assertThat(readAll(store)).isEqualTo(expected());
@@ -710,14 +716,7 @@ class Pop3StoreTest {
 
     @Test
     void refusalOfOneMessageInTheWindowTouchesOnlyThatMessage() throws IOException {
-      MaildropPop3Server.Fault refuse3 =
-          (n, c, out, s) -> {
-            if (n == 2 && c.equals("RETR 3")) {
-              write(out, "-ERR message 3 is busy\r\n");
-              return true;
-            }
-            return false;
-          };
+      MaildropPop3Server.Fault refuse3 = answering(2, "RETR 3", "-ERR message 3 is busy\r\n");
       try (MaildropPop3Server server = new MaildropPop3Server(mail, false, refuse3);
           Pop3Store store = store(server).build()) {
         assertThat(readAll(store)).isEqualTo(expected());
@@ -729,13 +728,7 @@ class Pop3StoreTest {
     @Test
     void messageRefusedByBothSessionsFailsOnlyWhenItsContentIsOpened() throws IOException {
       MaildropPop3Server.Fault refuse3 =
-          (n, c, out, s) -> {
-            if (c.equals("RETR 3")) {
-              write(out, "-ERR message 3 is unreadable\r\n");
-              return true;
-            }
-            return false;
-          };
+          answering(0, "RETR 3", "-ERR message 3 is unreadable\r\n");
       try (MaildropPop3Server server = new MaildropPop3Server(mail, false, refuse3);
           Pop3Store store = store(server).build()) {
         List<String> read = readAll(store);
@@ -839,15 +832,7 @@ class Pop3StoreTest {
 
     @Test
     void garbageStatusLineIsAProtocolError() throws IOException {
-      MailException e =
-          listFailure(
-              (n, c, out, s) -> {
-                if (n == 2 && c.equals("RETR 4")) {
-                  write(out, "HELLO? not POP3\r\n");
-                  return true;
-                }
-                return false;
-              });
+      MailException e = listFailure(answering(2, "RETR 4", "HELLO? not POP3\r\n"));
       assertThat(e).isInstanceOf(dev.mailcore.MailProtocolException.class)
           .hasMessageContaining("neither +OK nor -ERR");
     }

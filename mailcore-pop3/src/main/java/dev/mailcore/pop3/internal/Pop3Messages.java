@@ -19,10 +19,11 @@ import org.eclipse.angus.mail.pop3.POP3Folder;
 import org.eclipse.angus.mail.pop3.POP3Message;
 
 /**
- * Turns Angus POP3 messages into {@link StoredMessage}s. UIDL and LIST run once for the whole
- * mailbox; headers come from TOP n 0 for each message of a batch (POP3 without pipelining has
- * nothing better), bodies from RETR when the content is opened, spooled to a temporary file;
- * with prefetching, small messages come whole from one RETR each instead.
+ * Turns Angus POP3 messages into {@link StoredMessage}s, one command at a time: the path for
+ * servers without PIPELINING (otherwise {@link PipelinedReads}), for single messages and for
+ * polls. UIDL and LIST run once for the whole mailbox; headers come from TOP n 0 for each message
+ * of a batch, bodies from RETR when the content is opened, spooled to a temporary file; with
+ * prefetching, small messages come whole from one RETR each instead.
  */
 final class Pop3Messages {
   private static final FetchProfile IDS = ids();

@@ -101,30 +101,20 @@ final class ReplyReader {
     long written = 0;
     while (true) {
       // at the start of a line
-      if (pos == lim) {
-        fill(command);
-      }
-      if (buf[pos] == '.') {
+      if (peek(command) == '.') {
         pos++;
-        if (pos == lim) {
-          fill(command);
+        if (peek(command) == '\r') {
+          pos++;
+          if (peek(command) != '\n') {
+            // "." CR followed by something else: a stuffed line starting with CR
+            sink.write('\r');
+            written++;
+            continue;
+          }
         }
         if (buf[pos] == '\n') {
           pos++;
           return written;
-        }
-        if (buf[pos] == '\r') {
-          pos++;
-          if (pos == lim) {
-            fill(command);
-          }
-          if (buf[pos] == '\n') {
-            pos++;
-            return written;
-          }
-          // "." CR followed by something else: a stuffed line starting with CR
-          sink.write('\r');
-          written++;
         }
         // otherwise a stuffed dot: drop it and copy the rest of the line
       }
@@ -160,6 +150,14 @@ final class ReplyReader {
         }
       }
     }
+  }
+
+  /** Returns the next byte without taking it. */
+  private byte peek(String command) throws IOException {
+    if (pos == lim) {
+      fill(command);
+    }
+    return buf[pos];
   }
 
   private void fill(String command) throws IOException {
