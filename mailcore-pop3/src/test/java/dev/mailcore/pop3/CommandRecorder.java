@@ -102,6 +102,8 @@ final class CommandRecorder implements AutoCloseable {
             () -> {
               StringBuilder line = new StringBuilder();
               int burst = 0;
+              boolean ended = false;
+              boolean inject = false;
               try {
                 int b;
                 while ((b = in.read()) >= 0) {
@@ -121,19 +123,22 @@ final class CommandRecorder implements AutoCloseable {
                       line.append((char) b);
                     }
                   }
-                  // decided before the line end goes out: the client cannot have sent its
-                  // next command (perhaps CAPA) before it has this whole line
-                  boolean inject =
-                      !record && advertisePipelining && b == '\n'
-                          && line.toString().startsWith("+OK") && capa.getAndSet(false);
-                  out.write(b);
-                  if (inject) {
-                    out.write("PIPELINING\r\n".getBytes(StandardCharsets.US_ASCII));
+                  // decided before the line end goes out (CR: Angus takes a lone CR as one):
+                  // the client cannot have sent its next command, perhaps CAPA, before that
+                  if (!record && advertisePipelining && (b == '\r' || b == '\n') && !ended) {
+                    ended = true;
+                    inject = line.toString().startsWith("+OK") && capa.getAndSet(false);
                   }
+                  out.write(b);
                   if (!record && advertisePipelining) {
                     if (b == '\n') {
+                      if (inject) {
+                        out.write("PIPELINING\r\n".getBytes(StandardCharsets.US_ASCII));
+                      }
+                      inject = false;
+                      ended = false;
                       line.setLength(0);
-                    } else if (line.length() < 16) {
+                    } else if (!ended && line.length() < 16) {
                       line.append((char) b);
                     }
                   }
