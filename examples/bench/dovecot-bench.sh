@@ -6,6 +6,7 @@
 #   KEEP=1 examples/bench/dovecot-bench.sh ...  leaves the server running (stop: kill "$(cat DIR/run/master.pid)")
 #   ONLY_SERVER=1 ...                           starts and fills the server, prints its ports, runs nothing
 #   MVN_ARGS="-Dmaven.repo.local=..." ...       extra Maven arguments for the benchmark run
+#   JAVA_OPTS="-Xmx48m -Dbench.cases=POP3" ...  JVM options of the benchmark (default -Xmx256m)
 #
 # Needs /usr/sbin/dovecot (2.3), python3 and Java 17 with Maven; run from the repository root after
 # `mvn -q -B -o install -DskipTests`. Mail files belong to the user `nobody`; Dovecot itself runs as
@@ -138,4 +139,4 @@ if [[ -n "${ONLY_SERVER:-}" ]]; then
 fi
 
 mvn -q -B -o ${MVN_ARGS:-} -pl examples exec:exec -Dexec.executable=java \
-  -Dexec.args="-Xmx256m -Dbench.host=127.0.0.1 -Dbench.imapPort=$IMAP_PORT -Dbench.pop3Port=$POP3_PORT -Dbench.user=$USER_NAME -Dbench.password=$PASSWORD -cp %classpath dev.mailcore.examples.bench.FetchBenchmark $MESSAGES $ROUNDS $WAN_MESSAGES $NAIVE_LIMIT $WAN_NAIVE_LIMIT"
+  -Dexec.args="${JAVA_OPTS:--Xmx256m} -Dbench.host=127.0.0.1 -Dbench.imapPort=$IMAP_PORT -Dbench.pop3Port=$POP3_PORT -Dbench.user=$USER_NAME -Dbench.password=$PASSWORD -cp %classpath dev.mailcore.examples.bench.FetchBenchmark $MESSAGES $ROUNDS $WAN_MESSAGES $NAIVE_LIMIT $WAN_NAIVE_LIMIT"

@@ -39,8 +39,14 @@ final class MaildropPop3Server implements AutoCloseable {
         throws IOException;
   }
 
+  /** How the server secures and authenticates: implicit TLS, STLS offered, SASL offered. */
+  record Options(boolean tls, boolean stls, boolean sasl) {}
+
   private final List<byte[]> messages;
   private final Fault fault;
+  private final Options options;
+  private final SSLContext context;
+  private final List<String> logins = new CopyOnWriteArrayList<>();
   private final ServerSocket server;
   private final AtomicInteger connections = new AtomicInteger();
   private final Map<Integer, List<String>> commands = new ConcurrentHashMap<>();
@@ -50,11 +56,17 @@ final class MaildropPop3Server implements AutoCloseable {
   private final List<Throwable> failures = new CopyOnWriteArrayList<>();
 
   MaildropPop3Server(List<byte[]> messages, boolean tls, Fault fault) throws IOException {
+    this(messages, new Options(tls, false, false), fault);
+  }
+
+  MaildropPop3Server(List<byte[]> messages, Options options, Fault fault) throws IOException {
     this.messages = List.copyOf(messages);
     this.fault = fault;
+    this.options = options;
+    this.context = serverContext();
     this.server =
-        tls
-            ? serverContext().getServerSocketFactory().createServerSocket(0, 50,
+        options.tls()
+            ? context.getServerSocketFactory().createServerSocket(0, 50,
                 InetAddress.getLoopbackAddress())
             : new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     Thread t = new Thread(this::accept, "maildrop-pop3");
@@ -117,6 +129,11 @@ final class MaildropPop3Server implements AutoCloseable {
     return bursts.getOrDefault(n, 0);
   }
 
+  /** Each login as "USER name", "PLAIN name" or "XOAUTH2 user=...", in order of connection. */
+  List<String> logins() {
+    return List.copyOf(logins);
+  }
+
   /** Messages (numbers from 1) deleted at a QUIT. */
   Set<Integer> deleted() {
     return new TreeSet<>(deleted);
@@ -158,7 +175,8 @@ final class MaildropPop3Server implements AutoCloseable {
     }
   }
 
-  private void serve(int n, Socket s) throws IOException {
+  private void serve(int n, Socket socket) throws IOException {
+    Socket s = socket;
     InputStream in = s.getInputStream();
     OutputStream out = s.getOutputStream();
     out.write("+OK maildrop ready\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -166,6 +184,7 @@ final class MaildropPop3Server implements AutoCloseable {
     Set<Integer> marked = new TreeSet<>();
     ByteArrayOutputStream line = new ByteArrayOutputStream();
     byte[] buf = new byte[8192];
+    boolean secure = options.tls();
     int r;
     while ((r = in.read(buf)) >= 0) {
       List<String> lines = new ArrayList<>();
@@ -187,12 +206,64 @@ final class MaildropPop3Server implements AutoCloseable {
           }
           continue;
         }
+        if (verb(command).equals("STLS") && options.stls() && !secure) {
+          out.write("+OK begin TLS\r\n".getBytes(StandardCharsets.US_ASCII));
+          out.flush();
+          javax.net.ssl.SSLSocket tls =
+              (javax.net.ssl.SSLSocket)
+                  context.getSocketFactory().createSocket(s, null, s.getPort(), true);
+          tls.setUseClientMode(false);
+          tls.startHandshake();
+          s = tls;
+          sockets.add(s);
+          in = s.getInputStream();
+          out = s.getOutputStream();
+          secure = true;
+          break; // RFC 2595 §4: nothing pipelined after STLS counts
+        }
+        if (verb(command).equals("CAPA")) {
+          String capa = "+OK\r\nUSER\r\nUIDL\r\nTOP\r\nPIPELINING\r\n"
+              + (options.stls() && !secure ? "STLS\r\n" : "")
+              + (options.sasl() ? "SASL PLAIN XOAUTH2\r\n" : "") + ".\r\n";
+          out.write(capa.getBytes(StandardCharsets.US_ASCII));
+          continue;
+        }
+        if (verb(command).equals("AUTH")) {
+          String[] w = command.split(" ");
+          String response = w.length > 2 ? w[2] : null;
+          if (response == null) {
+            out.write("+ \r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            response = readLine(in);
+          }
+          String decoded =
+              new String(java.util.Base64.getDecoder().decode(response), StandardCharsets.UTF_8);
+          logins.add(w[1].toUpperCase(Locale.ROOT) + " " + decoded.replace('\0', ' ')
+              .replace('\u0001', ' ').trim());
+          out.write("+OK logged in\r\n".getBytes(StandardCharsets.US_ASCII));
+          continue;
+        }
+        if (verb(command).equals("USER")) {
+          logins.add("USER " + command.substring(5));
+        }
         if (!answer(command, out, marked)) {
           return;
         }
       }
       out.flush();
     }
+  }
+
+  /** Reads one line directly (for a SASL response, which nothing is pipelined behind). */
+  private static String readLine(InputStream in) throws IOException {
+    ByteArrayOutputStream line = new ByteArrayOutputStream();
+    int b;
+    while ((b = in.read()) >= 0 && b != '\n') {
+      if (b != '\r') {
+        line.write(b);
+      }
+    }
+    return line.toString(StandardCharsets.US_ASCII);
   }
 
   /** Answers one command; returns false after QUIT. */
@@ -202,7 +273,6 @@ final class MaildropPop3Server implements AutoCloseable {
     String verb = verb(command);
     StringBuilder sb = new StringBuilder();
     switch (verb) {
-      case "CAPA" -> sb.append("+OK\r\nUSER\r\nUIDL\r\nTOP\r\nPIPELINING\r\n.\r\n");
       case "USER", "PASS", "NOOP" -> sb.append("+OK\r\n");
       case "RSET" -> {
         marked.clear();

@@ -703,6 +703,39 @@ class Pop3StoreTest {
     }
 
     @Test
+    void stlsSecondSessionUpgradesBeforeItLogsIn() throws IOException {
+      try (MaildropPop3Server server =
+              new MaildropPop3Server(
+                  mail, new MaildropPop3Server.Options(false, true, false), (n, c, out, s) -> false);
+          Pop3Store store =
+              store(server)
+                  .host("localhost")
+                  .tls(dev.mailcore.TlsMode.STARTTLS)
+                  .allowPlaintext(false)
+                  .sslContext(dev.mailcore.testnet.TestTls.clientContext())
+                  .build()) {
+        assertThat(readAll(store)).isEqualTo(expected());
+        assertThat(server.commands(2)).startsWith("CAPA", "STLS", "CAPA", "USER bob");
+        assertThat(server.count(2, "RETR")).isEqualTo(12);
+      }
+    }
+
+    @Test
+    void oauthSecondSessionLogsInWithXoauth2() throws IOException {
+      try (MaildropPop3Server server =
+              new MaildropPop3Server(
+                  mail, new MaildropPop3Server.Options(false, false, true), (n, c, out, s) -> false);
+          Pop3Store store =
+              store(server).credentials(Credentials.oauth2("bob", () -> "token-1")).build()) {
+        assertThat(readAll(store)).isEqualTo(expected());
+        assertThat(server.logins())
+            .containsExactly(
+                "XOAUTH2 user=bob auth=Bearer token-1", "XOAUTH2 user=bob auth=Bearer token-1");
+        assertThat(server.count(2, "RETR")).isEqualTo(12);
+      }
+    }
+
+    @Test
     void secondSessionRefusedInUseFallsBackToSequentialReads() throws IOException {
       MaildropPop3Server.Fault inUse =
           answering(2, "PASS", "-ERR [IN-USE] maildrop is locked\r\n");
