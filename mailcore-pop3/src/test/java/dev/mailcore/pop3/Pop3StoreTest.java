@@ -626,6 +626,23 @@ class Pop3StoreTest {
       };
     }
 
+    /** What a fault does instead of answering. */
+    @FunctionalInterface
+    private interface Misbehaviour {
+      void run(OutputStream out, java.net.Socket socket) throws IOException;
+    }
+
+    /** Misbehaves on {@code command} of the second (pipelined) session only. */
+    private static MaildropPop3Server.Fault onSecondSession(String command, Misbehaviour m) {
+      return (n, c, out, s) -> {
+        if (n == 2 && c.equals(command)) {
+          m.run(out, s);
+          return true;
+        }
+        return false;
+      };
+    }
+
     private static void write(OutputStream out, String text) throws IOException {
       out.write(text.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
       out.flush();
@@ -796,14 +813,12 @@ class Pop3StoreTest {
     void dropMidWindowIsAConnectionErrorAndDeletesNothing() throws IOException {
       MailException e =
           listFailure(
-              (n, c, out, s) -> {
-                if (n == 2 && c.equals("RETR 5")) {
-                  write(out, "+OK\r\nFrom: ana@shop.example\r\n");
-                  s.close();
-                  return true;
-                }
-                return false;
-              });
+              onSecondSession(
+                  "RETR 5",
+                  (out, s) -> {
+                    write(out, "+OK\r\nFrom: ana@shop.example\r\n");
+                    s.close();
+                  }));
       assertThat(e).isInstanceOf(MailConnectionException.class).hasMessageContaining("RETR 5");
     }
 
@@ -811,18 +826,16 @@ class Pop3StoreTest {
     void endlessLineInAReplyIsAProtocolError() throws IOException {
       MailException e =
           listFailure(
-              (n, c, out, s) -> {
-                if (n == 2 && c.equals("RETR 2")) {
-                  write(out, "+OK\r\nSubject: ");
-                  byte[] chunk = new byte[65536];
-                  java.util.Arrays.fill(chunk, (byte) 'x');
-                  for (int i = 0; i < 64 * 16; i++) { // up to 64 MiB, far past the limit
-                    out.write(chunk);
-                  }
-                  return true;
-                }
-                return false;
-              });
+              onSecondSession(
+                  "RETR 2",
+                  (out, s) -> {
+                    write(out, "+OK\r\nSubject: ");
+                    byte[] chunk = new byte[65536];
+                    java.util.Arrays.fill(chunk, (byte) 'x');
+                    for (int i = 0; i < 64 * 16; i++) { // up to 64 MiB, far past the limit
+                      out.write(chunk);
+                    }
+                  }));
       assertThat(e).isInstanceOf(dev.mailcore.MailProtocolException.class)
           .hasMessageContaining("RETR 2");
     }
@@ -831,14 +844,13 @@ class Pop3StoreTest {
     void replyMissingItsTerminatorFailsTheWindowWithinTheTimeOut() throws IOException {
       MailException e =
           listFailure(
-              (n, c, out, s) -> {
-                if (n == 2 && c.equals("RETR 1")) {
-                  out.write("+OK\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-                  out.write(MaildropPop3Server.stuffed(mail.get(0), false));
-                  return true; // no ".": the replies that follow look like more of message 1
-                }
-                return false;
-              });
+              onSecondSession(
+                  "RETR 1",
+                  (out, s) -> {
+                    out.write("+OK\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    out.write(MaildropPop3Server.stuffed(mail.get(0), false));
+                    // no ".": the replies that follow look like more of message 1
+                  }));
       // every reply is read one too early, so the last never comes: the batch fails whole
       assertThat(e).isInstanceOf(MailConnectionException.class).hasMessageContaining("timed out");
     }
@@ -847,17 +859,15 @@ class Pop3StoreTest {
     void replyThatNeverEndsIsAProtocolErrorLongBeforeTheDiskFills() throws IOException {
       MailException e =
           listFailure(
-              (n, c, out, s) -> {
-                if (n == 2 && c.equals("RETR 7")) {
-                  out.write("+OK\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-                  for (int i = 0; i < 100_000; i++) { // short lines, 5 MB, never a dot line
-                    out.write("more of message 7\r\n".getBytes(
-                        java.nio.charset.StandardCharsets.US_ASCII));
-                  }
-                  return true;
-                }
-                return false;
-              });
+              onSecondSession(
+                  "RETR 7",
+                  (out, s) -> {
+                    out.write("+OK\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    for (int i = 0; i < 100_000; i++) { // short lines, 5 MB, never a dot line
+                      out.write("more of message 7\r\n".getBytes(
+                          java.nio.charset.StandardCharsets.US_ASCII));
+                    }
+                  }));
       assertThat(e).isInstanceOf(dev.mailcore.MailProtocolException.class)
           .hasMessageContaining("RETR 7")
           .hasMessageContaining("terminating");
@@ -874,7 +884,7 @@ class Pop3StoreTest {
     void silenceInTheWindowTimesOut() throws IOException {
       MailException e =
           listFailure(
-              (n, c, out, s) -> n == 2 && c.equals("RETR 6")); // never answered
+              onSecondSession("RETR 6", (out, s) -> {})); // never answered
       assertThat(e).isInstanceOf(MailConnectionException.class).hasMessageContaining("timed out");
     }
   }
