@@ -587,6 +587,7 @@ class Pop3StoreTest {
   @Timeout(value = 20, unit = TimeUnit.SECONDS)
   class PipelinedFaults {
     private static final Duration TIMEOUT = Duration.ofSeconds(2);
+    private static final MaildropPop3Server.Fault NO_FAULT = (n, c, out, s) -> false;
     private final List<byte[]> mail = MaildropPop3Server.messages(12, 10_000);
 
     private Pop3Store.Builder store(MaildropPop3Server server) {
@@ -655,7 +656,7 @@ class Pop3StoreTest {
 
     @Test
     void readsEveryMessageUnstuffedThroughTheSecondSession() throws IOException {
-      try (MaildropPop3Server server = new MaildropPop3Server(mail, false, (n, c, out, s) -> false);
+      try (MaildropPop3Server server = new MaildropPop3Server(mail, false, NO_FAULT);
           Pop3Store store = store(server).build()) {
         assertThat(readAll(store)).isEqualTo(expected());
         assertThat(server.connections()).isEqualTo(2);
@@ -668,7 +669,7 @@ class Pop3StoreTest {
 
     @Test
     void abandonedListingLeavesTheNextOneIntact() throws IOException {
-      try (MaildropPop3Server server = new MaildropPop3Server(mail, false, (n, c, out, s) -> false);
+      try (MaildropPop3Server server = new MaildropPop3Server(mail, false, NO_FAULT);
           Pop3Store store = store(server).fetchBatchSize(3).build();
           Folder inbox = store.inbox()) {
         try (Stream<StoredMessage> s = inbox.list()) {
@@ -685,7 +686,7 @@ class Pop3StoreTest {
 
     @Test
     void interleavedListingsBothSeeEveryMessage() throws IOException {
-      try (MaildropPop3Server server = new MaildropPop3Server(mail, false, (n, c, out, s) -> false);
+      try (MaildropPop3Server server = new MaildropPop3Server(mail, false, NO_FAULT);
           Pop3Store store = store(server).fetchBatchSize(4).build();
           Folder inbox = store.inbox();
           Stream<StoredMessage> first = inbox.list();
@@ -707,7 +708,7 @@ class Pop3StoreTest {
 
     @Test
     void implicitTlsSecondSessionChecksTheCertificateAndReadsPipelined() throws IOException {
-      try (MaildropPop3Server server = new MaildropPop3Server(mail, true, (n, c, out, s) -> false);
+      try (MaildropPop3Server server = new MaildropPop3Server(mail, true, NO_FAULT);
           Pop3Store store =
               store(server)
                   .host("localhost")
@@ -723,7 +724,7 @@ class Pop3StoreTest {
     void stlsSecondSessionUpgradesBeforeItLogsIn() throws IOException {
       try (MaildropPop3Server server =
               new MaildropPop3Server(
-                  mail, new MaildropPop3Server.Options(false, true, false), (n, c, out, s) -> false);
+                  mail, new MaildropPop3Server.Options(false, true, false), NO_FAULT);
           Pop3Store store =
               store(server)
                   .host("localhost")
@@ -741,7 +742,7 @@ class Pop3StoreTest {
     void oauthSecondSessionLogsInWithXoauth2() throws IOException {
       try (MaildropPop3Server server =
               new MaildropPop3Server(
-                  mail, new MaildropPop3Server.Options(false, false, true), (n, c, out, s) -> false);
+                  mail, new MaildropPop3Server.Options(false, false, true), NO_FAULT);
           Pop3Store store =
               store(server).credentials(Credentials.oauth2("bob", () -> "token-1")).build()) {
         assertThat(readAll(store)).isEqualTo(expected());
