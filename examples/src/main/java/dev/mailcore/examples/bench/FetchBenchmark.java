@@ -60,8 +60,9 @@ import java.util.stream.Stream;
  *
  * <p>Rounds alternate between the cases so that noise from other processes hits all alike; the
  * median of the rounds (after a warm-up round) is reported with the ratio to its naive baseline,
- * with the peak heap of each case (sum of the heap pools' peaks, an upper bound; GreenMail's
- * mailboxes live in the same heap). Arguments: {@code [messages [rounds [wanMessages [naiveLimit
+ * with this JVM's CPU time per message (the client's alone against an external server) and the
+ * peak heap of each case (sum of the heap pools' peaks, an upper bound; GreenMail's mailboxes live
+ * in the same heap). Arguments: {@code [messages [rounds [wanMessages [naiveLimit
  * [wanNaiveLimit]]]]]}, default 1000 2 200 300 200; {@code -Dbench.cases=POP3} (a regular expression found in the case
  * names) runs only the matching cases.
  *
@@ -221,7 +222,12 @@ public final class FetchBenchmark {
   private static void measure(Map<String, Case> cases, int rounds) throws Exception {
     Map<String, List<Double>> rates = new LinkedHashMap<>();
     Map<String, Long> peaks = new LinkedHashMap<>();
+    Map<String, List<Double>> cpu = new LinkedHashMap<>();
     cases.keySet().forEach(k -> rates.put(k, new ArrayList<>()));
+    cases.keySet().forEach(k -> cpu.put(k, new ArrayList<>()));
+    // this JVM's CPU time: the client's alone when the server is external; with GreenMail, both
+    com.sun.management.OperatingSystemMXBean os =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     List<MemoryPoolMXBean> pools =
         ManagementFactory.getMemoryPoolMXBeans().stream()
             .filter(p -> p.getType() == MemoryType.HEAP)
@@ -230,16 +236,19 @@ public final class FetchBenchmark {
       for (Map.Entry<String, Case> c : cases.entrySet()) {
         pools.forEach(MemoryPoolMXBean::resetPeakUsage);
         long start = System.nanoTime();
+        long cpuStart = os.getProcessCpuTime();
         long done = c.getValue().run();
         double seconds = (System.nanoTime() - start) / 1e9;
+        double cpuMicros = (os.getProcessCpuTime() - cpuStart) / 1e3 / Math.max(done, 1);
         long peak = pools.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
         peaks.merge(c.getKey(), peak, Math::max);
         if (r > 0) { // round 0 warms up
           rates.get(c.getKey()).add(done / seconds);
+          cpu.get(c.getKey()).add(cpuMicros);
         }
         System.out.printf(
-            "  round %d: %-50s %6d msgs %9.0f msg/s  peak heap %4d MB%n",
-            r, c.getKey(), done, done / seconds, peak >> 20);
+            "  round %d: %-50s %6d msgs %9.0f msg/s %6.0f us CPU/msg  peak heap %4d MB%n",
+            r, c.getKey(), done, done / seconds, cpuMicros, peak >> 20);
       }
     }
     double baseline = 0;
@@ -249,8 +258,8 @@ public final class FetchBenchmark {
       if (naive) {
         baseline = median;
       }
-      System.out.printf("%-50s %9.0f msg/s  peak heap %4d MB%s%n", e.getKey(), median,
-          peaks.get(e.getKey()) >> 20,
+      System.out.printf("%-50s %9.0f msg/s %6.0f us CPU/msg  peak heap %4d MB%s%n", e.getKey(),
+          median, median(cpu.get(e.getKey())), peaks.get(e.getKey()) >> 20,
           naive ? "" : String.format("  (%.2fx the naive loop)", median / baseline));
     }
   }

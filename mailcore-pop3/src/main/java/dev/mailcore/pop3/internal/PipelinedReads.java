@@ -152,6 +152,7 @@ final class PipelinedReads implements AutoCloseable {
     private final BodySpool.Region[] bodies;
     private ByteArrayOutputStream top;
     private BodySpool.Appender body;
+    private HeaderTee tee;
 
     Collector(int first, MimeMessage[] headers, BodySpool.Region[] bodies) {
       this.first = first;
@@ -166,7 +167,8 @@ final class PipelinedReads implements AutoCloseable {
           spool = new BodySpool();
         }
         body = spool.append();
-        return body;
+        tee = new HeaderTee(body);
+        return tee;
       }
       top = new ByteArrayOutputStream(2048);
       return top;
@@ -178,8 +180,13 @@ final class PipelinedReads implements AutoCloseable {
         if (request.whole()) {
           BodySpool.Region region = body.finish();
           bodies[index - first] = region;
-          try (InputStream in = new BufferedInputStream(spool.open(region), 8192)) {
-            headers[index - first] = parseHeaders(in);
+          if (tee.complete()) {
+            headers[index - first] =
+                new MimeMessage(session.session(), new ByteArrayInputStream(tee.headers()));
+          } else {
+            try (InputStream in = new BufferedInputStream(spool.open(region), 8192)) {
+              headers[index - first] = parseHeaders(in);
+            }
           }
         } else {
           headers[index - first] =
@@ -194,6 +201,60 @@ final class PipelinedReads implements AutoCloseable {
     public void refused(int index, Pop3Pipeline.Request request, String reason) {
       log.debug("pipelined read of {} on {} refused ({}); reading it through the main session",
           request.uidl(), session.host(), reason);
+    }
+  }
+
+  /**
+   * Passes a body on to the spool and keeps a copy of its header section (up to the first empty
+   * line, RFC 5322 §2.1), so that headers are parsed from memory instead of read back from disk.
+   * Header sections beyond {@link #MAX_HEADERS} are left to be parsed from the spool.
+   */
+  private static final class HeaderTee extends OutputStream {
+    private static final int MAX_HEADERS = 256 * 1024;
+    private final OutputStream body;
+    private final ByteArrayOutputStream head = new ByteArrayOutputStream(1024);
+    private boolean ended;
+    private boolean overflow;
+    private int state = 1; // 0: inside a line, 1: just after LF, 2: after LF CR
+
+    HeaderTee(OutputStream body) {
+      this.body = body;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      body.write(b, off, len);
+      int i = off;
+      int end = off + len;
+      while (!ended && i < end) {
+        byte c = b[i++];
+        if (c == '\n') {
+          ended = state != 0;
+          state = 1;
+        } else {
+          state = c == '\r' && state == 1 ? 2 : 0;
+        }
+      }
+      if (head.size() + (i - off) > MAX_HEADERS) {
+        overflow = true;
+        ended = true;
+      } else if (!overflow) {
+        head.write(b, off, i - off);
+      }
+    }
+
+    /** Returns true when the whole header section was seen and kept. */
+    boolean complete() {
+      return ended && !overflow;
+    }
+
+    byte[] headers() {
+      return head.toByteArray();
     }
   }
 
