@@ -11,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -86,9 +85,8 @@ final class CommandRecorder implements AutoCloseable {
         sockets.add(server);
         int n = byConnection.size() + 1;
         byConnection.put(n, new CopyOnWriteArrayList<>());
-        AtomicBoolean capa = new AtomicBoolean();
-        pump(client.getInputStream(), server.getOutputStream(), n, capa, true);
-        pump(server.getInputStream(), client.getOutputStream(), n, capa, false);
+        pump(client.getInputStream(), server.getOutputStream(), n, true);
+        pump(server.getInputStream(), client.getOutputStream(), n, false);
       }
     } catch (IOException e) {
       // the listener was closed: the test is over
@@ -96,14 +94,14 @@ final class CommandRecorder implements AutoCloseable {
   }
 
   private void pump(
-      InputStream in, OutputStream out, int connection, AtomicBoolean capa, boolean record) {
+      InputStream in, OutputStream out, int connection, boolean record) {
     Thread t =
         new Thread(
             () -> {
               StringBuilder line = new StringBuilder();
               int burst = 0;
-              boolean ended = false;
-              boolean inject = false;
+              java.io.ByteArrayOutputStream held = new java.io.ByteArrayOutputStream();
+              boolean inCapa = false;
               try {
                 int b;
                 while ((b = in.read()) >= 0) {
@@ -115,32 +113,31 @@ final class CommandRecorder implements AutoCloseable {
                       verbs.add(verb);
                       byConnection.get(connection).add(verb);
                       burst++;
-                      if (verb.equals("CAPA")) {
-                        capa.set(true); // before the command goes on, so before its reply
-                      }
                       line.setLength(0);
                     } else {
                       line.append((char) b);
                     }
                   }
-                  // decided before the line end goes out (CR: Angus takes a lone CR as one):
-                  // the client cannot have sent its next command, perhaps CAPA, before that
-                  if (!record && advertisePipelining && (b == '\r' || b == '\n') && !ended) {
-                    ended = true;
-                    inject = line.toString().startsWith("+OK") && capa.getAndSet(false);
-                  }
-                  out.write(b);
                   if (!record && advertisePipelining) {
+                    // GreenMail's CAPA reply is the only one with a line "UIDL": PIPELINING
+                    // goes in before its final dot, each line out in one write
+                    held.write(b);
                     if (b == '\n') {
-                      if (inject) {
+                      String l = line.toString().trim();
+                      if (l.equals("UIDL")) {
+                        inCapa = true;
+                      } else if (l.equals(".") && inCapa) {
+                        inCapa = false;
                         out.write("PIPELINING\r\n".getBytes(StandardCharsets.US_ASCII));
                       }
-                      inject = false;
-                      ended = false;
+                      held.writeTo(out);
+                      held.reset();
                       line.setLength(0);
-                    } else if (!ended && line.length() < 16) {
+                    } else if (line.length() < 16) {
                       line.append((char) b);
                     }
+                  } else {
+                    out.write(b);
                   }
                   if (in.available() == 0) {
                     out.flush();
@@ -150,6 +147,7 @@ final class CommandRecorder implements AutoCloseable {
                     }
                   }
                 }
+                held.writeTo(out);
                 out.flush();
               } catch (IOException e) {
                 // one side closed; the other pump ends on its own
