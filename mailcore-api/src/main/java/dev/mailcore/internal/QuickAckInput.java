@@ -16,13 +16,14 @@ import org.slf4j.LoggerFactory;
  * reply even on loopback. Where the option is unsupported this is a plain pass-through. Not
  * thread-safe (one reader per socket).
  */
-final class QuickAckInput extends FilterInputStream {
+public final class QuickAckInput extends FilterInputStream {
   private static final Logger log = LoggerFactory.getLogger(QuickAckInput.class);
 
   private final Socket socket;
   private boolean enabled;
 
-  QuickAckInput(InputStream in, Socket socket) {
+  /** Wraps {@code in}, the input stream of {@code socket}. */
+  public QuickAckInput(InputStream in, Socket socket) {
     super(in);
     this.socket = socket;
     this.enabled = socket.supportedOptions().contains(ExtendedSocketOptions.TCP_QUICKACK);

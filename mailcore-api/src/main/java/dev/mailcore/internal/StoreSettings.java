@@ -109,6 +109,21 @@ public final class StoreSettings {
     return connectTimeout;
   }
 
+  /** Returns whether authenticating without TLS was allowed. */
+  public boolean allowsPlaintext() {
+    return allowPlaintext;
+  }
+
+  /**
+   * Returns the TLS socket factory of the configured context, or the JDK default: for a
+   * protocol client of our own that must check certificates exactly as the Angus stores do.
+   */
+  public SSLSocketFactory tlsSocketFactory() {
+    return sslContext != null
+        ? sslContext.getSocketFactory()
+        : (SSLSocketFactory) SSLSocketFactory.getDefault();
+  }
+
   /**
    * Checks the cross-field rules of {@code build()}.
    *
@@ -171,11 +186,7 @@ public final class StoreSettings {
     props.setProperty(p + "timeout", Long.toString(readTimeout.toMillis()));
     props.setProperty(p + "writetimeout", Long.toString(readTimeout.toMillis()));
     props.setProperty(p + "ssl.checkserveridentity", "true");
-    SSLSocketFactory tlsFactory =
-        sslContext != null
-            ? sslContext.getSocketFactory()
-            : (SSLSocketFactory) SSLSocketFactory.getDefault();
-    GuardedSockets.install(props, protocol, tlsFactory, protocol.startsWith("imap"));
+    GuardedSockets.install(props, protocol, tlsSocketFactory(), protocol.startsWith("imap"));
     switch (tls) {
       case IMPLICIT -> props.setProperty(p + "ssl.enable", "true");
       case STARTTLS -> {

@@ -25,9 +25,11 @@ import org.slf4j.LoggerFactory;
  * once, from mailcore's own class loader, where Jakarta Mail and Angus Mail live) and delegates
  * everything else to that loader. The previous context loader is restored afterwards.
  *
+ * Also used by the protocol modules around their own header parsing.
+ *
  * <p>Thread-safe: the loader is immutable and the context loader is per thread.
  */
-final class StreamProviderLookup {
+public final class StreamProviderLookup {
   private static final Logger LOG = LoggerFactory.getLogger(StreamProviderLookup.class);
   private static final String SERVICE_FILE = "META-INF/services/jakarta.mail.util.StreamProvider";
   private static final ClassLoader LOADER = create();
@@ -35,7 +37,7 @@ final class StreamProviderLookup {
   private StreamProviderLookup() {}
 
   /** Runs {@code work} with the cached look-up in place. */
-  static <T> T run(Supplier<T> work) {
+  public static <T> T run(Supplier<T> work) {
     if (LOADER == null) {
       return work.get();
     }

@@ -32,13 +32,16 @@ final class GreenMailPop3 implements AutoCloseable {
   final GreenMailUser user;
 
   GreenMailPop3() {
-    greenMail =
-        new GreenMail(
-            new ServerSetup[] {
-              ServerSetupTest.SMTP.dynamicPort(),
-              ServerSetupTest.POP3.dynamicPort(),
-              ServerSetupTest.POP3S.dynamicPort()
-            });
+    ServerSetup[] setups = {
+      ServerSetupTest.SMTP.dynamicPort(),
+      ServerSetupTest.POP3.dynamicPort(),
+      ServerSetupTest.POP3S.dynamicPort()
+    };
+    for (ServerSetup s : setups) {
+      // 2 s by default, which a loaded CI machine misses now and then
+      s.setServerStartupTimeout(15_000);
+    }
+    greenMail = new GreenMail(setups);
     greenMail.start();
     user = greenMail.setUser(ADDRESS, USER, PASSWORD);
   }

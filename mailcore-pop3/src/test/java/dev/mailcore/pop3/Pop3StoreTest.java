@@ -20,6 +20,7 @@ import dev.mailcore.Watch;
 import dev.mailcore.testnet.FaultServer;
 import dev.mailcore.testnet.TcpProxy;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -465,6 +466,427 @@ class Pop3StoreTest {
     void silenceAfterLoginTimesOut() throws IOException {
       MailException e = failure(loginThen(c -> c.drain()));
       assertThat(e).isInstanceOf(MailConnectionException.class);
+    }
+  }
+
+  /** Pipelined reads (RFC 2449 PIPELINING) on GreenMail behind a proxy that advertises it. */
+  @Nested
+  class PipelinedOnGreenMail {
+    private GreenMailPop3 server;
+    private CommandRecorder wire;
+
+    @BeforeEach
+    void start() throws IOException {
+      server = new GreenMailPop3();
+      for (int i = 1; i <= 12; i++) {
+        server.deliver(
+            Message.builder()
+                .from(Mailbox.of("ana", "shop.example"))
+                .to(Mailbox.of("bob", "example.org"))
+                .subject("Order " + i)
+                .text(("line " + i + " of the order\r\n.leading dot\r\n").repeat(40))
+                .build());
+      }
+      wire = new CommandRecorder(server.pop3Port(), true);
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+      wire.close();
+      server.close();
+    }
+
+    private List<String> contents(Pop3Store store) {
+      try (Folder inbox = store.inbox(); Stream<StoredMessage> s = inbox.list()) {
+        return s.map(m -> m.uid().value() + "|" + m.subject().orElse("") + "|"
+            + m.header("From").orElse("") + "|" + m.size() + "|" + text(m)).toList();
+      }
+    }
+
+    private String text(StoredMessage m) {
+      try (var in = m.openContent()) {
+        return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+
+    @Test
+    void headerListingGoesPipelinedThroughASecondSession() {
+      List<String> subjects;
+      try (Pop3Store store = server.plain(wire.port()).fetchBatchSize(5).build();
+          Folder inbox = store.inbox();
+          Stream<StoredMessage> s = inbox.list()) {
+        subjects = s.map(m -> m.subject().orElse("")).toList();
+      }
+      assertThat(subjects).hasSize(12).startsWith("Order 1", "Order 2").endsWith("Order 12");
+      assertThat(wire.connections()).isEqualTo(2);
+      assertThat(wire.count(1, "TOP")).as("main session").isZero();
+      assertThat(wire.count(2, "TOP")).as("second session").isEqualTo(12);
+      assertThat(wire.burst(2))
+          .as("TOPs sent before reading replies, running ahead of the batch of 5")
+          .isEqualTo(12);
+      assertThat(wire.count(2, "DELE") + wire.count(2, "RSET")).isZero();
+    }
+
+    @Test
+    void prefetchedBodiesMatchTheSequentialPathByteForByte() {
+      List<String> sequential =
+          contents(server.plain(server.pop3Port()).prefetchBodies(64 * 1024).build());
+      List<String> pipelined = contents(server.plain(wire.port()).prefetchBodies(64 * 1024).build());
+      assertThat(pipelined).hasSize(12).isEqualTo(sequential);
+      assertThat(wire.count(2, "RETR")).isEqualTo(12);
+      assertThat(wire.count(1, "RETR") + wire.count(1, "TOP") + wire.count(2, "TOP"))
+          .as("bodies were read from the spool, headers from the RETR")
+          .isZero();
+      assertThat(wire.burst(2)).isGreaterThan(1);
+    }
+
+    @Test
+    void pipeliningOffReadsEverythingOnOneSession() {
+      try (Pop3Store store = server.plain(wire.port()).pipelining(false).build();
+          Folder inbox = store.inbox();
+          Stream<StoredMessage> s = inbox.list()) {
+        assertThat(s.count()).isEqualTo(12);
+      }
+      assertThat(wire.connections()).isEqualTo(1);
+      assertThat(wire.count(1, "TOP")).isEqualTo(12);
+    }
+
+    @Test
+    void deleteAfterDownloadStillDeletesOnlyAtTheMainSessionsQuit() {
+      try (Pop3Store store = server.plain(wire.port()).deleteAfterDownload(true).build()) {
+        try (Folder inbox = store.inbox()) {
+          assertThat(inbox.fetchNew(SyncState.initial()).messages()).hasSize(12);
+          assertThat(server.greenMail.getReceivedMessages()).hasSize(12);
+        }
+      }
+      assertThat(wire.count(1, "DELE")).isEqualTo(12);
+      assertThat(wire.count(2, "DELE")).isZero();
+      assertThat(server.greenMail.getReceivedMessages()).isEmpty();
+    }
+
+    @Test
+    void droppedConnectionsAfterAPipelinedFetchDeleteNothing() throws IOException {
+      try (Pop3Store store = server.plain(wire.port()).deleteAfterDownload(true).build()) {
+        Folder inbox = store.inbox();
+        assertThat(inbox.fetchNew(SyncState.initial()).messages()).hasSize(12);
+        wire.dropConnections();
+        assertThatThrownBy(inbox::close).isInstanceOf(MailConnectionException.class);
+      }
+      assertThat(wire.count("DELE")).isZero();
+      try (Pop3Store direct = server.plain(server.pop3Port()).build();
+          Folder inbox = direct.inbox()) {
+        assertThat(inbox.messageCount()).isEqualTo(12);
+      }
+    }
+  }
+
+  /** The pipelined session against a POP3 server of our own that misbehaves on cue. */
+  @Nested
+  @Timeout(value = 20, unit = TimeUnit.SECONDS)
+  class PipelinedFaults {
+    private static final Duration TIMEOUT = Duration.ofSeconds(2);
+    private static final MaildropPop3Server.Fault NO_FAULT = (n, c, out, s) -> false;
+    private final List<byte[]> mail = MaildropPop3Server.messages(12, 10_000);
+
+    private Pop3Store.Builder store(MaildropPop3Server server) {
+      return Pop3Store.builder()
+          .host("127.0.0.1")
+          .port(server.port())
+          .tls(dev.mailcore.TlsMode.NONE)
+          .allowPlaintext(true)
+          .credentials(Credentials.password("bob", "secret"))
+          .connectTimeout(TIMEOUT)
+          .readTimeout(TIMEOUT)
+          .prefetchBodies(64 * 1024);
+    }
+
+    /** Reads every message whole; a message whose content fails reads as "!" plus the error. */
+    private List<String> readAll(Pop3Store store) {
+      try (Folder inbox = store.inbox(); Stream<StoredMessage> s = inbox.list()) {
+        return s.map(m -> {
+          try (var in = m.openContent()) {
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+          } catch (IOException | MailException e) {
+            return "!" + e.getMessage();
+          }
+        }).toList();
+      }
+    }
+
+    /** Answers {@code command} (or a command with it as first words) on one connection, or all (0). */
+    private static MaildropPop3Server.Fault answering(int connection, String command, String reply) {
+      return (n, c, out, s) -> {
+        if ((connection == 0 || n == connection)
+            && (c.equals(command) || c.startsWith(command + " "))) {
+          write(out, reply);
+          return true;
+        }
+        return false;
+      };
+    }
+
+    /** What a fault does instead of answering. */
+    @FunctionalInterface
+    private interface Misbehaviour {
+      void run(OutputStream out, java.net.Socket socket) throws IOException;
+    }
+
+    /** Misbehaves on {@code command} of the second (pipelined) session only. */
+    private static MaildropPop3Server.Fault onSecondSession(String command, Misbehaviour m) {
+      return (n, c, out, s) -> {
+        if (n == 2 && c.equals(command)) {
+          m.run(out, s);
+          return true;
+        }
+        return false;
+      };
+    }
+
+    private static void write(OutputStream out, String text) throws IOException {
+      out.write(text.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.flush();
+    }
+
+    private List<String> expected() {
+      return mail.stream().map(m -> new String(m, java.nio.charset.StandardCharsets.US_ASCII))
+          .toList();
+    }
+
+    @Test
+    void readsEveryMessageUnstuffedThroughTheSecondSession() throws IOException {
+      try (MaildropPop3Server server = new MaildropPop3Server(mail, false, NO_FAULT);
+          Pop3Store store = store(server).build()) {
+        assertThat(readAll(store)).isEqualTo(expected());
+        assertThat(server.connections()).isEqualTo(2);
+        assertThat(server.count(2, "RETR")).isEqualTo(12);
+        assertThat(server.burst(2)).isEqualTo(12);
+        assertThat(server.count(1, "RETR")).isZero();
+        assertThat(server.failures()).isEmpty();
+      }
+    }
+
+    @Test
+    void abandonedListingLeavesTheNextOneIntact() throws IOException {
+      try (MaildropPop3Server server = new MaildropPop3Server(mail, false, NO_FAULT);
+          Pop3Store store = store(server).fetchBatchSize(3).build();
+          Folder inbox = store.inbox()) {
+        try (Stream<StoredMessage> s = inbox.list()) {
+          assertThat(s.limit(2).map(m -> m.subject().orElse("")).toList())
+              .containsExactly("Order 1", "Order 2");
+        }
+        try (Stream<StoredMessage> s = inbox.list()) {
+          assertThat(s.map(m -> m.subject().orElse("")).toList())
+              .hasSize(12).startsWith("Order 1").endsWith("Order 12");
+        }
+        assertThat(server.connections()).isEqualTo(2);
+      }
+    }
+
+    @Test
+    void interleavedListingsBothSeeEveryMessage() throws IOException {
+      try (MaildropPop3Server server = new MaildropPop3Server(mail, false, NO_FAULT);
+          Pop3Store store = store(server).fetchBatchSize(4).build();
+          Folder inbox = store.inbox();
+          Stream<StoredMessage> first = inbox.list();
+          Stream<StoredMessage> second = inbox.list()) {
+        var a = first.iterator();
+        var b = second.iterator();
+        List<String> seen = new java.util.ArrayList<>();
+        while (a.hasNext() || b.hasNext()) {
+          if (a.hasNext()) {
+            seen.add("a:" + a.next().subject().orElse(""));
+          }
+          if (b.hasNext()) {
+            seen.add("b:" + b.next().subject().orElse(""));
+          }
+        }
+        assertThat(seen).hasSize(24).contains("a:Order 12", "b:Order 12", "a:Order 5");
+      }
+    }
+
+    @Test
+    void implicitTlsSecondSessionChecksTheCertificateAndReadsPipelined() throws IOException {
+      try (MaildropPop3Server server = new MaildropPop3Server(mail, true, NO_FAULT);
+          Pop3Store store =
+              store(server)
+                  .host("localhost")
+                  .tls(dev.mailcore.TlsMode.IMPLICIT)
+                  .sslContext(dev.mailcore.testnet.TestTls.clientContext())
+                  .build()) {
+        assertThat(readAll(store)).isEqualTo(expected());
+        assertThat(server.count(2, "RETR")).isEqualTo(12);
+      }
+    }
+
+    @Test
+    void stlsSecondSessionUpgradesBeforeItLogsIn() throws IOException {
+      try (MaildropPop3Server server =
+              new MaildropPop3Server(
+                  mail, new MaildropPop3Server.Options(false, true, false), NO_FAULT);
+          Pop3Store store =
+              store(server)
+                  .host("localhost")
+                  .tls(dev.mailcore.TlsMode.STARTTLS)
+                  .allowPlaintext(false)
+                  .sslContext(dev.mailcore.testnet.TestTls.clientContext())
+                  .build()) {
+        assertThat(readAll(store)).isEqualTo(expected());
+        assertThat(server.commands(2)).startsWith("CAPA", "STLS", "CAPA", "USER bob");
+        assertThat(server.count(2, "RETR")).isEqualTo(12);
+      }
+    }
+
+    @Test
+    void oauthSecondSessionLogsInWithXoauth2() throws IOException {
+      try (MaildropPop3Server server =
+              new MaildropPop3Server(
+                  mail, new MaildropPop3Server.Options(false, false, true), NO_FAULT);
+          Pop3Store store =
+              store(server).credentials(Credentials.oauth2("bob", () -> "token-1")).build()) {
+        assertThat(readAll(store)).isEqualTo(expected());
+        assertThat(server.logins())
+            .containsExactly(
+                "XOAUTH2 user=bob auth=Bearer token-1", "XOAUTH2 user=bob auth=Bearer token-1");
+        assertThat(server.count(2, "RETR")).isEqualTo(12);
+      }
+    }
+
+    @Test
+    void secondSessionRefusedInUseFallsBackToSequentialReads() throws IOException {
+      MaildropPop3Server.Fault inUse =
+          answering(2, "PASS", "-ERR [IN-USE] maildrop is locked\r\n");
+      try (MaildropPop3Server server = new MaildropPop3Server(mail, false, inUse);
+          Pop3Store store = store(server).build()) {
+        assertThat(readAll(store)).isEqualTo(expected());
+        assertThat(server.count(1, "RETR")).isEqualTo(12);
+        assertThat(server.count(2, "RETR")).isZero();
+      }
+    }
+
+    @Test
+    void refusalOfOneMessageInTheWindowTouchesOnlyThatMessage() throws IOException {
+      MaildropPop3Server.Fault refuse3 = answering(2, "RETR 3", "-ERR message 3 is busy\r\n");
+      try (MaildropPop3Server server = new MaildropPop3Server(mail, false, refuse3);
+          Pop3Store store = store(server).build()) {
+        assertThat(readAll(store)).isEqualTo(expected());
+        assertThat(server.count(2, "RETR")).isEqualTo(12);
+        assertThat(server.commands(1)).contains("TOP 3 0", "RETR 3").doesNotContain("RETR 4");
+      }
+    }
+
+    @Test
+    void messageRefusedByBothSessionsFailsOnlyWhenItsContentIsOpened() throws IOException {
+      MaildropPop3Server.Fault refuse3 =
+          answering(0, "RETR 3", "-ERR message 3 is unreadable\r\n");
+      try (MaildropPop3Server server = new MaildropPop3Server(mail, false, refuse3);
+          Pop3Store store = store(server).build()) {
+        List<String> read = readAll(store);
+        List<String> want = new java.util.ArrayList<>(expected());
+        assertThat(read.get(2)).startsWith("!").contains("cannot fetch message uid-3");
+        want.set(2, read.get(2));
+        assertThat(read).isEqualTo(want);
+      }
+    }
+
+    private MailException listFailure(MaildropPop3Server.Fault fault) throws IOException {
+      try (MaildropPop3Server server = new MaildropPop3Server(mail, false, fault);
+          Pop3Store store = store(server).deleteAfterDownload(true).build()) {
+        long start = System.nanoTime();
+        Throwable t;
+        try (Folder inbox = store.inbox()) {
+          t = org.assertj.core.api.Assertions.catchThrowable(
+              () -> inbox.fetchNew(SyncState.initial()));
+        }
+        assertThat(Duration.ofNanos(System.nanoTime() - start))
+            .as("failed within the time-out")
+            .isLessThan(TIMEOUT.multipliedBy(2));
+        assertThat(server.deleted()).as("a failed fetch deletes nothing").isEmpty();
+        assertThat(server.count(1, "DELE")).isZero();
+        assertThat(server.failures()).isEmpty();
+        assertThat(t).isInstanceOf(MailException.class);
+        return (MailException) t;
+      }
+    }
+
+    @Test
+    void dropMidWindowIsAConnectionErrorAndDeletesNothing() throws IOException {
+      MailException e =
+          listFailure(
+              onSecondSession(
+                  "RETR 5",
+                  (out, s) -> {
+                    write(out, "+OK\r\nFrom: ana@shop.example\r\n");
+                    s.close();
+                  }));
+      assertThat(e).isInstanceOf(MailConnectionException.class).hasMessageContaining("RETR 5");
+    }
+
+    @Test
+    void endlessLineInAReplyIsAProtocolError() throws IOException {
+      MailException e =
+          listFailure(
+              onSecondSession(
+                  "RETR 2",
+                  (out, s) -> {
+                    write(out, "+OK\r\nSubject: ");
+                    byte[] chunk = new byte[65536];
+                    java.util.Arrays.fill(chunk, (byte) 'x');
+                    for (int i = 0; i < 64 * 16; i++) { // up to 64 MiB, far past the limit
+                      out.write(chunk);
+                    }
+                  }));
+      assertThat(e).isInstanceOf(dev.mailcore.MailProtocolException.class)
+          .hasMessageContaining("RETR 2");
+    }
+
+    @Test
+    void replyMissingItsTerminatorFailsTheWindowWithinTheTimeOut() throws IOException {
+      MailException e =
+          listFailure(
+              onSecondSession(
+                  "RETR 1",
+                  (out, s) -> {
+                    out.write("+OK\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    out.write(MaildropPop3Server.stuffed(mail.get(0), false));
+                    // no ".": the replies that follow look like more of message 1
+                  }));
+      // every reply is read one too early, so the last never comes: the batch fails whole
+      assertThat(e).isInstanceOf(MailConnectionException.class).hasMessageContaining("timed out");
+    }
+
+    @Test
+    void replyThatNeverEndsIsAProtocolErrorLongBeforeTheDiskFills() throws IOException {
+      MailException e =
+          listFailure(
+              onSecondSession(
+                  "RETR 7",
+                  (out, s) -> {
+                    out.write("+OK\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    for (int i = 0; i < 100_000; i++) { // short lines, 5 MB, never a dot line
+                      out.write("more of message 7\r\n".getBytes(
+                          java.nio.charset.StandardCharsets.US_ASCII));
+                    }
+                  }));
+      assertThat(e).isInstanceOf(dev.mailcore.MailProtocolException.class)
+          .hasMessageContaining("RETR 7")
+          .hasMessageContaining("terminating");
+    }
+
+    @Test
+    void garbageStatusLineIsAProtocolError() throws IOException {
+      MailException e = listFailure(answering(2, "RETR 4", "HELLO? not POP3\r\n"));
+      assertThat(e).isInstanceOf(dev.mailcore.MailProtocolException.class)
+          .hasMessageContaining("neither +OK nor -ERR");
+    }
+
+    @Test
+    void silenceInTheWindowTimesOut() throws IOException {
+      MailException e =
+          listFailure(
+              onSecondSession("RETR 6", (out, s) -> {})); // never answered
+      assertThat(e).isInstanceOf(MailConnectionException.class).hasMessageContaining("timed out");
     }
   }
 }

@@ -36,47 +36,61 @@ import java.util.Random;
 import java.util.stream.Stream;
 
 /**
- * Compares fetching a mailbox of about 10 KB messages from an in-process GreenMail, header listing
- * then whole bodies, over IMAP and POP3: the naive Angus Mail loop (one FETCH, TOP or RETR per
- * message, each waiting for its reply) against mailcore's stores in the same run (IMAP: one batched
- * {@code FETCH (ENVELOPE FLAGS UID ...)} per 100 messages, and for bodies {@code prefetchBodies}
- * fetching whole messages with the batch; POP3: one UIDL and one LIST for the mailbox, TOP per
- * message for headers, and for bodies {@code prefetchBodies}: one RETR per message and no TOP).
+ * Compares fetching a mailbox of about 10 KB messages, header listing then whole bodies, over IMAP
+ * and POP3: the naive Angus Mail loop (one FETCH, TOP or RETR per message, each waiting for its
+ * reply) against mailcore's stores in the same run (IMAP: one batched {@code FETCH (ENVELOPE FLAGS
+ * UID ...)} per 100 messages, and for bodies {@code prefetchBodies} fetching whole messages with
+ * the batch; POP3: one UIDL and one LIST for the mailbox, then per batch of 100 TOP n 0 for
+ * headers, or with {@code prefetchBodies} RETR and no TOP, pipelined on a second session when the
+ * server lists PIPELINING, one command per round trip otherwise).
  *
- * <p>Two settings in one run: loopback, on a mailbox of {@code messages} (default 1000), and
- * through a {@link LatencyProxy} adding 25 ms each way (50 ms round trip) on a second mailbox of
- * {@code wanMessages} (default 200). GreenMail sends a multi-line reply in several writes with
- * Nagle's algorithm on, so each one waits for the client's delayed ACK (about 40 ms); a naive loop
- * therefore costs about 45 ms a message on loopback, and on loopback the naive loops read only the
- * first {@code naiveLimit} messages (default 300), every other case the whole mailbox. Rates are
- * messages per second, so the ratios compare like with like. At 5000 messages GreenMail itself
- * becomes the bottleneck (its IMAP answered about 1 message a second to the naive loop with a
- * 256 MB heap), so the default is 1000.
+ * <p>Two settings in one run: loopback, and through a {@link LatencyProxy} adding 25 ms each way
+ * (50 ms round trip). The naive loops read only the first {@code naiveLimit} (loopback) and
+ * {@code wanNaiveLimit} (50 ms) messages, every mailcore case the whole mailbox; rates are
+ * messages per second, so the ratios compare like with like.
+ *
+ * <p>The server: by default an in-process GreenMail with a mailbox of {@code messages} (default
+ * 1000) for loopback and one of {@code wanMessages} (default 200) for 50 ms. GreenMail sends a
+ * multi-line reply in several writes with Nagle's algorithm on, so each waits for the client's
+ * delayed ACK (about 40 ms), and at 5000 messages GreenMail itself becomes the bottleneck; its POP3
+ * lists no PIPELINING. With the system property {@code bench.host} (and {@code bench.imapPort},
+ * {@code bench.pop3Port}, {@code bench.user}, {@code bench.password}) the benchmark reads an
+ * existing mailbox on that server instead, for both settings; {@code examples/bench/dovecot-bench.sh}
+ * starts a private Dovecot with 5000 messages and runs it so.
  *
  * <p>Rounds alternate between the cases so that noise from other processes hits all alike; the
  * median of the rounds (after a warm-up round) is reported with the ratio to its naive baseline,
- * with the peak heap of each case (sum of the heap pools' peaks, an upper bound; GreenMail's
- * mailboxes live in the same heap). Arguments: {@code [messages [rounds [wanMessages
- * [naiveLimit]]]]}, default 1000 2 200 300.
+ * with this JVM's CPU time per message (the client's alone against an external server) and the
+ * peak heap of each case (sum of the heap pools' peaks, an upper bound; GreenMail's mailboxes live
+ * in the same heap). Arguments: {@code [messages [rounds [wanMessages [naiveLimit
+ * [wanNaiveLimit]]]]]}, default 1000 2 200 300 200; {@code -Dbench.cases=POP3} (a regular expression found in the case
+ * names) runs only the matching cases.
  *
  * <p>Run: {@code mvn -q -B -o -pl examples -am install -DskipTests} then {@code mvn -q -o -pl
  * examples exec:exec -Dexec.executable=java -Dexec.args="-Xmx256m -cp %classpath
- * dev.mailcore.examples.bench.FetchBenchmark"}.
+ * dev.mailcore.examples.bench.FetchBenchmark"}, or {@code examples/bench/dovecot-bench.sh}.
  */
 public final class FetchBenchmark {
   private static final String PASSWORD = "secret";
 
+  /** Null when reading an external server. */
   private final GreenMail greenMail;
-  private final int naiveLimit;
 
-  /** One mailbox reached on given ports (GreenMail's own, or a latency proxy's). */
-  private record Target(String user, int messages, int imapPort, int pop3Port, int naiveLimit) {}
+  /** One mailbox reached on given ports (the server's own, or a latency proxy's). */
+  private record Target(
+      String host, String user, String password, int imapPort, int pop3Port, int naiveLimit) {}
 
-  private FetchBenchmark(int naiveLimit) {
-    this.naiveLimit = naiveLimit;
+  /** Where the mailbox is: GreenMail in this JVM, or a server named by system properties. */
+  private record Server(String host, int imapPort, int pop3Port, String user, String password) {}
+
+  private FetchBenchmark(boolean external) {
     this.greenMail =
-        new GreenMail(
-            new ServerSetup[] {ServerSetupTest.IMAP.dynamicPort(), ServerSetupTest.POP3.dynamicPort()});
+        external
+            ? null
+            : new GreenMail(
+                new ServerSetup[] {
+                  ServerSetupTest.IMAP.dynamicPort(), ServerSetupTest.POP3.dynamicPort()
+                });
   }
 
   public static void main(String[] args) throws Exception {
@@ -84,15 +98,31 @@ public final class FetchBenchmark {
     int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 2;
     int wanMessages = args.length > 2 ? Integer.parseInt(args[2]) : 200;
     int naiveLimit = args.length > 3 ? Integer.parseInt(args[3]) : 300;
-    FetchBenchmark b = new FetchBenchmark(naiveLimit);
+    int wanNaiveLimit = args.length > 4 ? Integer.parseInt(args[4]) : wanMessages;
+    String host = System.getProperty("bench.host");
+    FetchBenchmark b = new FetchBenchmark(host != null);
     try {
-      b.run(messages, wanMessages, rounds);
+      if (host != null) {
+        Server s =
+            new Server(
+                host,
+                Integer.getInteger("bench.imapPort", 143),
+                Integer.getInteger("bench.pop3Port", 110),
+                System.getProperty("bench.user", "bench"),
+                System.getProperty("bench.password", PASSWORD));
+        b.runExternal(s, naiveLimit, wanNaiveLimit, rounds);
+      } else {
+        b.run(messages, wanMessages, rounds, naiveLimit, wanNaiveLimit);
+      }
     } finally {
-      b.greenMail.stop();
+      if (b.greenMail != null) {
+        b.greenMail.stop();
+      }
     }
   }
 
-  private void run(int messages, int wanMessages, int rounds) throws Exception {
+  private void run(int messages, int wanMessages, int rounds, int naiveLimit, int wanNaiveLimit)
+      throws Exception {
     greenMail.start();
     fill("bob", messages);
     fill("wan", wanMessages);
@@ -105,25 +135,78 @@ public final class FetchBenchmark {
         messages, wanMessages, heap.getUsed() >> 20, heap.getMax() >> 20);
     try (LatencyProxy imapWan = new LatencyProxy(imap, Duration.ofMillis(25));
         LatencyProxy pop3Wan = new LatencyProxy(pop3, Duration.ofMillis(25))) {
-      Target loopback = new Target("bob", messages, imap, pop3, Math.min(naiveLimit, messages));
-      Target wan = new Target("wan", wanMessages, imapWan.port(), pop3Wan.port(), wanMessages);
-      Map<String, Case> cases = new LinkedHashMap<>();
-      for (Target t : List.of(loopback, wan)) {
-        String where = t == loopback ? "loopback: " : "50 ms RTT: ";
-        cases.put(where + "IMAP headers, naive Angus loop", () -> naive("imap", t, false));
-        cases.put(where + "IMAP headers, mailcore list()", () -> list(imap(t).build(), false));
-        cases.put(where + "IMAP bodies, naive Angus loop", () -> naive("imap", t, true));
-        cases.put(
-            where + "IMAP bodies, mailcore prefetchBodies",
-            () -> list(imap(t).prefetchBodies(64 * 1024).build(), true));
-        cases.put(where + "POP3 headers, naive Angus loop", () -> naive("pop3", t, false));
-        cases.put(where + "POP3 headers, mailcore list()", () -> list(pop3(t).build(), false));
-        cases.put(where + "POP3 bodies, naive Angus loop", () -> naive("pop3", t, true));
-        cases.put(
-            where + "POP3 bodies, mailcore prefetchBodies",
-            () -> list(pop3(t).prefetchBodies(64 * 1024).build(), true));
-      }
-      measure(cases, rounds);
+      Target loopback =
+          new Target("127.0.0.1", "bob", PASSWORD, imap, pop3, Math.min(naiveLimit, messages));
+      Target wan =
+          new Target("127.0.0.1", "wan", PASSWORD, imapWan.port(), pop3Wan.port(),
+              Math.min(wanNaiveLimit, wanMessages));
+      measure(cases(loopback, wan), rounds);
+    }
+  }
+
+  /**
+   * Runs against a server outside this JVM (for example the Dovecot that {@code
+   * examples/bench/dovecot-bench.sh} starts), one mailbox for both settings; the latency proxies
+   * run here on loopback in front of its ports.
+   */
+  private void runExternal(Server s, int naiveLimit, int wanNaiveLimit, int rounds)
+      throws Exception {
+    Target direct = new Target(s.host(), s.user(), s.password(), s.imapPort(), s.pop3Port(), 0);
+    int imapCount = count("imap", direct);
+    int pop3Count = count("pop3", direct);
+    System.out.printf(
+        "external server %s: IMAP %d, POP3 %d messages for %s; max heap %d MB%n",
+        s.host(), imapCount, pop3Count, s.user(),
+        ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getMax() >> 20);
+    int messages = Math.min(imapCount, pop3Count);
+    try (LatencyProxy imapWan = new LatencyProxy(s.host(), s.imapPort(), Duration.ofMillis(25));
+        LatencyProxy pop3Wan = new LatencyProxy(s.host(), s.pop3Port(), Duration.ofMillis(25))) {
+      Target loopback =
+          new Target(s.host(), s.user(), s.password(), s.imapPort(), s.pop3Port(),
+              Math.min(naiveLimit, messages));
+      Target wan =
+          new Target("127.0.0.1", s.user(), s.password(), imapWan.port(), pop3Wan.port(),
+              Math.min(wanNaiveLimit, messages));
+      measure(cases(loopback, wan), rounds);
+    }
+  }
+
+  private static Map<String, Case> cases(Target loopback, Target wan) {
+    Map<String, Case> cases = new LinkedHashMap<>();
+    for (Target t : List.of(loopback, wan)) {
+      String where = t == loopback ? "loopback: " : "50 ms RTT: ";
+      cases.put(where + "IMAP headers, naive Angus loop", () -> naive("imap", t, false));
+      cases.put(where + "IMAP headers, mailcore list()", () -> list(imap(t).build(), false));
+      cases.put(where + "IMAP bodies, naive Angus loop", () -> naive("imap", t, true));
+      cases.put(
+          where + "IMAP bodies, mailcore prefetchBodies",
+          () -> list(imap(t).prefetchBodies(64 * 1024).build(), true));
+      cases.put(where + "POP3 headers, naive Angus loop", () -> naive("pop3", t, false));
+      cases.put(where + "POP3 headers, mailcore list()", () -> list(pop3(t).build(), false));
+      cases.put(where + "POP3 bodies, naive Angus loop", () -> naive("pop3", t, true));
+      cases.put(
+          where + "POP3 bodies, mailcore prefetchBodies",
+          () -> list(pop3(t).prefetchBodies(64 * 1024).build(), true));
+    }
+    // -Dbench.cases=REGEX (found in the case names) runs only those, e.g. for a profile
+    String only = System.getProperty("bench.cases");
+    if (only != null) {
+      java.util.regex.Pattern p = java.util.regex.Pattern.compile(only);
+      cases.keySet().removeIf(k -> !p.matcher(k).find());
+    }
+    return cases;
+  }
+
+  private static int count(String protocol, Target t) throws MessagingException {
+    Store store = angus(protocol, t);
+    try {
+      jakarta.mail.Folder inbox = store.getFolder("INBOX");
+      inbox.open(jakarta.mail.Folder.READ_ONLY);
+      int n = inbox.getMessageCount();
+      inbox.close(false);
+      return n;
+    } finally {
+      store.close();
     }
   }
 
@@ -139,7 +222,12 @@ public final class FetchBenchmark {
   private static void measure(Map<String, Case> cases, int rounds) throws Exception {
     Map<String, List<Double>> rates = new LinkedHashMap<>();
     Map<String, Long> peaks = new LinkedHashMap<>();
+    Map<String, List<Double>> cpu = new LinkedHashMap<>();
     cases.keySet().forEach(k -> rates.put(k, new ArrayList<>()));
+    cases.keySet().forEach(k -> cpu.put(k, new ArrayList<>()));
+    // this JVM's CPU time: the client's alone when the server is external; with GreenMail, both
+    com.sun.management.OperatingSystemMXBean os =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     List<MemoryPoolMXBean> pools =
         ManagementFactory.getMemoryPoolMXBeans().stream()
             .filter(p -> p.getType() == MemoryType.HEAP)
@@ -148,16 +236,19 @@ public final class FetchBenchmark {
       for (Map.Entry<String, Case> c : cases.entrySet()) {
         pools.forEach(MemoryPoolMXBean::resetPeakUsage);
         long start = System.nanoTime();
+        long cpuStart = os.getProcessCpuTime();
         long done = c.getValue().run();
         double seconds = (System.nanoTime() - start) / 1e9;
+        double cpuMicros = (os.getProcessCpuTime() - cpuStart) / 1e3 / Math.max(done, 1);
         long peak = pools.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
         peaks.merge(c.getKey(), peak, Math::max);
         if (r > 0) { // round 0 warms up
           rates.get(c.getKey()).add(done / seconds);
+          cpu.get(c.getKey()).add(cpuMicros);
         }
         System.out.printf(
-            "  round %d: %-50s %6d msgs %9.0f msg/s  peak heap %4d MB%n",
-            r, c.getKey(), done, done / seconds, peak >> 20);
+            "  round %d: %-50s %6d msgs %9.0f msg/s %6.0f us CPU/msg  peak heap %4d MB%n",
+            r, c.getKey(), done, done / seconds, cpuMicros, peak >> 20);
       }
     }
     double baseline = 0;
@@ -167,8 +258,8 @@ public final class FetchBenchmark {
       if (naive) {
         baseline = median;
       }
-      System.out.printf("%-50s %9.0f msg/s  peak heap %4d MB%s%n", e.getKey(), median,
-          peaks.get(e.getKey()) >> 20,
+      System.out.printf("%-50s %9.0f msg/s %6.0f us CPU/msg  peak heap %4d MB%s%n", e.getKey(),
+          median, median(cpu.get(e.getKey())), peaks.get(e.getKey()) >> 20,
           naive ? "" : String.format("  (%.2fx the naive loop)", median / baseline));
     }
   }
@@ -204,8 +295,8 @@ public final class FetchBenchmark {
     p.setProperty("mail." + protocol + ".connectiontimeout", "30000");
     p.setProperty("mail." + protocol + ".timeout", "60000");
     Store store = Session.getInstance(p).getStore(protocol);
-    store.connect("127.0.0.1", protocol.equals("imap") ? t.imapPort() : t.pop3Port(), t.user(),
-        PASSWORD);
+    store.connect(t.host(), protocol.equals("imap") ? t.imapPort() : t.pop3Port(), t.user(),
+        t.password());
     return store;
   }
 
@@ -245,21 +336,21 @@ public final class FetchBenchmark {
 
   private static ImapStore.Builder imap(Target t) {
     return ImapStore.builder()
-        .host("127.0.0.1")
+        .host(t.host())
         .port(t.imapPort())
         .tls(TlsMode.NONE)
         .allowPlaintext(true)
-        .credentials(Credentials.password(t.user(), PASSWORD))
+        .credentials(Credentials.password(t.user(), t.password()))
         .readTimeout(Duration.ofSeconds(60));
   }
 
   private static Pop3Store.Builder pop3(Target t) {
     return Pop3Store.builder()
-        .host("127.0.0.1")
+        .host(t.host())
         .port(t.pop3Port())
         .tls(TlsMode.NONE)
         .allowPlaintext(true)
-        .credentials(Credentials.password(t.user(), PASSWORD))
+        .credentials(Credentials.password(t.user(), t.password()))
         .readTimeout(Duration.ofSeconds(60));
   }
 

@@ -19,6 +19,7 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Thread-safe; four threads per proxied connection.
  */
 public final class LatencyProxy extends LoopbackServer {
+  private final String targetHost;
   private final int targetPort;
   private final long delayNanos;
 
@@ -26,14 +27,20 @@ public final class LatencyProxy extends LoopbackServer {
 
   /** Starts a proxy to {@code targetPort} on loopback. */
   public LatencyProxy(int targetPort, Duration oneWay) throws IOException {
+    this(InetAddress.getLoopbackAddress().getHostAddress(), targetPort, oneWay);
+  }
+
+  /** Starts a proxy on loopback to {@code targetHost:targetPort}. */
+  public LatencyProxy(String targetHost, int targetPort, Duration oneWay) throws IOException {
     super("proxy");
+    this.targetHost = targetHost;
     this.targetPort = targetPort;
     this.delayNanos = oneWay.toNanos();
   }
 
   @Override
   void handle(Socket client) throws IOException {
-    Socket target = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+    Socket target = new Socket(targetHost, targetPort);
     target.setTcpNoDelay(true);
     AtomicInteger open = new AtomicInteger(2);
     pump(client, target, open);

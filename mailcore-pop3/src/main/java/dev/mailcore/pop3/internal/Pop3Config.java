@@ -12,13 +12,15 @@ import java.util.Objects;
  * @param fetchBatchSize messages per header batch
  * @param prefetchBodies largest message fetched whole (RETR, no TOP) while listing; 0 for none
  * @param pollInterval watch polling interval
+ * @param pipelining whether batches may be read through a pipelined second session
  */
 public record Pop3Config(
     StoreSettings settings,
     boolean deleteAfterDownload,
     int fetchBatchSize,
     long prefetchBodies,
-    Duration pollInterval) {
+    Duration pollInterval,
+    boolean pipelining) {
   /** Validates. */
   public Pop3Config {
     Objects.requireNonNull(settings, "settings");

@@ -13,6 +13,7 @@ import dev.mailcore.SyncResult;
 import dev.mailcore.SyncState;
 import dev.mailcore.internal.Batches;
 import dev.mailcore.internal.MessagingFailures;
+import dev.mailcore.internal.StreamProviderLookup;
 import jakarta.mail.Flags;
 import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
@@ -32,7 +33,9 @@ import org.eclipse.angus.mail.pop3.POP3Folder;
  * The POP3 INBOX over an open Angus {@link POP3Folder}. A POP3 session sees a fixed snapshot of
  * the maildrop (RFC 1939 §5), so the UIDL map is read once. Deletions are marks that Angus sends
  * as DELE just before QUIT in {@link #close()}; a connection lost before that deletes nothing.
- * Not thread-safe.
+ * Batches of two or more messages are read through a pipelined second session where the server
+ * allows it ({@link PipelinedReads}); it only reads, so deletion stays with this session. Not
+ * thread-safe.
  */
 final class Pop3Inbox implements Folder {
   private final Pop3Session session;
@@ -40,6 +43,7 @@ final class Pop3Inbox implements Folder {
   private final int batchSize;
   private Map<String, Message> byUidl;
   private int[] sizes;
+  private final PipelinedReads pipelined;
   private boolean marked;
   private boolean closed;
 
@@ -47,6 +51,7 @@ final class Pop3Inbox implements Folder {
     this.session = session;
     this.folder = folder;
     this.batchSize = session.config().fetchBatchSize();
+    this.pipelined = new PipelinedReads(session, folder);
   }
 
   @Override
@@ -93,18 +98,59 @@ final class Pop3Inbox implements Folder {
   @Override
   public Stream<StoredMessage> list() {
     List<Message> all = new ArrayList<>(byUidl().values());
-    return Batches.stream(all.size(), batchSize, (from, to) -> load(all.subList(from - 1, to)));
+    PipelinedReads.Listing listing = listing(all);
+    return Batches.stream(all.size(), batchSize, (from, to) -> load(listing, from - 1, to));
   }
 
-  private List<StoredMessage> load(List<Message> messages) {
+  /** Returns how to load {@code messages}: pipelined when it pays and the server allows. */
+  private PipelinedReads.Listing listing(List<Message> messages) {
+    long prefetch = session.config().prefetchBodies();
     try {
-      return Pop3Messages.loadAll(
-          session.session(), folder, messages, batchSize, sizes, session.config().prefetchBodies());
+      Optional<Pop3Pipeline> p = pipelined.pipeline(messages.size());
+      if (p.isPresent()) {
+        return pipelined.plan(p.get(), messages, sizes, prefetch);
+      }
     } catch (MessagingException e) {
       throw fail("fetch headers", e);
     } catch (IllegalStateException e) {
       throw lost("fetch headers", e);
     }
+    return (from, to) ->
+        Pop3Messages.loadAll(
+            session.session(), folder, messages.subList(from, to), batchSize, sizes, prefetch);
+  }
+
+  /** Loads one batch; Jakarta Mail's per-header provider look-ups are served from memory. */
+  private List<StoredMessage> load(PipelinedReads.Listing listing, int from, int to) {
+    MessagingException[] failure = new MessagingException[1];
+    List<StoredMessage> out;
+    try {
+      out =
+          StreamProviderLookup.run(
+              () -> {
+                try {
+                  return listing.load(from, to);
+                } catch (MessagingException e) {
+                  failure[0] = e;
+                  return List.of();
+                }
+              });
+    } catch (IllegalStateException e) {
+      throw lost("fetch headers", e);
+    }
+    if (failure[0] != null) {
+      throw fail("fetch headers", failure[0]);
+    }
+    return out;
+  }
+
+  private List<StoredMessage> load(List<Message> messages) {
+    PipelinedReads.Listing listing = listing(messages);
+    List<StoredMessage> out = new ArrayList<>(messages.size());
+    for (int i = 0; i < messages.size(); i += batchSize) {
+      out.addAll(load(listing, i, Math.min(messages.size(), i + batchSize)));
+    }
+    return out;
   }
 
   @Override
@@ -212,6 +258,8 @@ final class Pop3Inbox implements Folder {
     closed = true;
     session.forget(this);
     jakarta.mail.Store store = folder.getStore();
+    // the second session marked nothing: QUIT it first, so the main one's DELE run alone
+    pipelined.close();
     try {
       // Angus checks the connection with NOOP here and closes the folder when it is dead
       if (!folder.isOpen()) {

@@ -12,16 +12,18 @@ import jakarta.mail.UIDFolder;
 import jakarta.mail.internet.MimeMessage;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PushbackInputStream;
 import java.util.ArrayList;
 import java.util.List;
 import org.eclipse.angus.mail.pop3.POP3Folder;
 import org.eclipse.angus.mail.pop3.POP3Message;
 
 /**
- * Turns Angus POP3 messages into {@link StoredMessage}s. UIDL and LIST run once for the whole
- * mailbox; headers come from TOP n 0 for each message of a batch (POP3 without pipelining has
- * nothing better), bodies from RETR when the content is opened, spooled to a temporary file;
- * with prefetching, small messages come whole from one RETR each instead.
+ * Turns Angus POP3 messages into {@link StoredMessage}s, one command at a time: the path for
+ * servers without PIPELINING (otherwise {@link PipelinedReads}), for single messages and for
+ * polls. UIDL and LIST run once for the whole mailbox; headers come from TOP n 0 for each message
+ * of a batch, bodies from RETR when the content is opened, spooled to a temporary file; with
+ * prefetching, small messages come whole from one RETR each instead.
  */
 final class Pop3Messages {
   private static final FetchProfile IDS = ids();
@@ -63,10 +65,10 @@ final class Pop3Messages {
     for (Message m : batch) {
       POP3Message pm = (POP3Message) m;
       int n = pm.getMessageNumber();
-      long size = n >= 1 && n <= sizes.length ? Math.max(0, sizes[n - 1]) : 0;
+      long size = size(pm, sizes);
       MimeMessage headers;
       if (size > 0 && size <= prefetch) {
-        headers = retrieve(pm);
+        headers = retrieve(pm, size);
       } else {
         try (InputStream top = pm.top(0)) {
           headers = new MimeMessage(session, top);
@@ -78,15 +80,21 @@ final class Pop3Messages {
           StoredMessage.builder(MessageUid.of(folder.getUID(pm)))
               .size(size)
               .headers(StoredHeaders.of(headers))
-              .content(Content.ofSource(() -> open(pm), size))
+              .content(Content.ofSource(() -> open(pm, size), size))
               .build());
     }
     return out;
   }
 
+  /** Returns the LIST size of {@code m}, 0 when unknown. */
+  static long size(Message m, int[] sizes) {
+    int n = m.getMessageNumber();
+    return n >= 1 && n <= sizes.length ? Math.max(0, sizes[n - 1]) : 0;
+  }
+
   /** RETRs {@code m} into the file cache; its headers are then parsed from that download. */
-  private static MimeMessage retrieve(POP3Message m) throws MessagingException {
-    try (InputStream whole = m.getMimeStream()) {
+  private static MimeMessage retrieve(POP3Message m, long size) throws MessagingException {
+    try (InputStream whole = open(m, size)) {
       // opening is the download; the stream is a view of the cache file, read again on open()
       return m;
     } catch (IOException e) {
@@ -110,11 +118,29 @@ final class Pop3Messages {
     return out;
   }
 
-  private static InputStream open(POP3Message m) throws IOException {
+  /**
+   * Opens the content of {@code m} through Angus: RETR, spooled to its file cache. With the file
+   * cache on, Angus 2.0 ignores a {@code -ERR} to RETR and hands out an empty message, so an
+   * empty stream for a message whose LIST size is not 0 is reported as the refusal it was.
+   */
+  static InputStream open(POP3Message m, long size) throws IOException {
+    InputStream in;
     try {
-      return m.getMimeStream();
+      in = m.getMimeStream();
     } catch (MessagingException e) {
       throw new IOException("cannot retrieve message: " + e.getMessage(), e);
     }
+    PushbackInputStream peek = new PushbackInputStream(in, 1);
+    int first = peek.read();
+    if (first < 0 && size > 0) {
+      peek.close();
+      throw new IOException(
+          "server sent nothing for message " + m.getMessageNumber() + " of " + size
+              + " bytes: RETR was refused");
+    }
+    if (first >= 0) {
+      peek.unread(first);
+    }
+    return peek;
   }
 }
