@@ -129,6 +129,9 @@ public final class QueueBenchmark {
           asyncRate,
           asyncRate / naiveRate);
 
+      if (part.equals("enqueue")) {
+        return;
+      }
       endToEnd(root, messages, threads, body);
 
       openTime(root.resolve("open"), openEntries);
@@ -308,8 +311,18 @@ public final class QueueBenchmark {
                 return null;
               },
               messages);
+          long enqueued = System.nanoTime();
           done.await();
-          queueRates[round] = messages / ((System.nanoTime() - start) / 1e9);
+          long end = System.nanoTime();
+          queueRates[round] = messages / ((end - start) / 1e9);
+          if (Boolean.getBoolean("bench.verbose")) {
+            System.out.printf(
+                Locale.ROOT,
+                "  round %d: all durable after %.2f s, all delivered after %.2f s%n",
+                round,
+                (enqueued - start) / 1e9,
+                (end - start) / 1e9);
+          }
         }
         deleteTree(dir);
       }
