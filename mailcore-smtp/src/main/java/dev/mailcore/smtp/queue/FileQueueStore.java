@@ -151,6 +151,8 @@ public final class FileQueueStore implements QueueStore {
   }
 
   private static final Request STOP = new Request(PAD, null, null, null);
+  /** Asks the writer to reclaim segments: the sync thread applied changes that may free one. */
+  private static final Request MAINTAIN = new Request(PAD, null, null, null);
 
   private final Path directory;
   private final long segmentBytes;
@@ -162,6 +164,10 @@ public final class FileQueueStore implements QueueStore {
   private final TreeMap<Long, Segment> segments = new TreeMap<>();
   private final LinkedBlockingQueue<Request> requests = new LinkedBlockingQueue<>();
   private final Thread writer;
+  private final Thread syncer;
+  private final LinkedBlockingQueue<Written> toSync = new LinkedBlockingQueue<>();
+  private final java.util.concurrent.atomic.AtomicBoolean maintenanceAsked =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private CompletableFuture<Path> spare; // writer thread only: the next segment, being zeroed
   private final ReentrantReadWriteLock closing = new ReentrantReadWriteLock();
   private volatile boolean closed;
@@ -193,9 +199,13 @@ public final class FileQueueStore implements QueueStore {
           "queue directory is in use by another store: " + directory, true, null);
     }
     fileLock = l;
+    syncer = new Thread(this::syncLoop, "mailcore-queue-journal-sync");
+    syncer.setDaemon(true);
+    syncer.start(); // recovery may copy live entries forward, through the sync thread
     try {
       recover();
     } catch (IOException | RuntimeException e) {
+      toSync.add(Written.STOP);
       fileLock.release();
       lockChannel.close();
       throw e;
@@ -407,6 +417,7 @@ public final class FileQueueStore implements QueueStore {
         forces,
         growingForces,
         forceNanos / 1_000_000);
+    if (Boolean.getBoolean("mailcore.debugForces")) System.err.println("TEMP forces=" + forces + " force=" + forceNanos / 1000000 + "ms grew=" + growingForces);
     synchronized (lock) {
       for (Segment seg : segments.values()) {
         seg.retire(); // streams still open close their channel when they are closed
@@ -600,24 +611,45 @@ public final class FileQueueStore implements QueueStore {
   private void writeLoop() {
     List<Request> batch = new ArrayList<>();
     boolean stop = false;
-    while (!stop) {
-      batch.clear();
-      try {
-        batch.add(requests.take());
-      } catch (InterruptedException e) {
-        // nobody interrupts this private thread but close(), which sends STOP instead; go on
-        continue;
+    try {
+      while (!stop) {
+        batch.clear();
+        try {
+          batch.add(requests.take());
+        } catch (InterruptedException e) {
+          // nobody interrupts this private thread but close(), which sends STOP instead; go on
+          continue;
+        }
+        requests.drainTo(batch, MAX_BATCH);
+        stop = batch.remove(STOP);
+        if (stop) {
+          requests.drainTo(batch);
+          batch.remove(STOP);
+        }
+        if (batch.remove(MAINTAIN)) {
+          maintenanceAsked.set(false);
+          if (!stop) {
+            maintain(); // before the writes that arrived after the changes that asked for it
+          }
+        }
+        writeBatch(batch);
+        if (!stop) {
+          maintain();
+          preallocate();
+        }
       }
-      requests.drainTo(batch, MAX_BATCH);
-      stop = batch.remove(STOP);
-      if (stop) {
-        requests.drainTo(batch);
-        batch.remove(STOP);
+    } finally {
+      toSync.add(Written.STOP);
+      boolean interrupted = false;
+      while (syncer.isAlive()) {
+        try {
+          syncer.join();
+        } catch (InterruptedException e) {
+          interrupted = true; // the syncer ends once it has synced what was written; wait for it
+        }
       }
-      writeBatch(batch);
-      if (!stop) {
-        maintain();
-        preallocate();
+      if (interrupted) {
+        Thread.currentThread().interrupt();
       }
     }
     for (Request r; (r = requests.poll()) != null; ) {
@@ -625,6 +657,19 @@ public final class FileQueueStore implements QueueStore {
     }
   }
 
+  /** Records written to the head and waiting for the {@code fsync} that makes them durable. */
+  private record Written(
+      List<Request> batch, FileChannel channel, boolean metadata, Path path,
+      CompletableFuture<Void> barrier) {
+    static final Written STOP = new Written(List.of(), null, false, null, null);
+  }
+
+  /**
+   * Writes a batch to the head and hands it to the sync thread, which acknowledges it after its
+   * {@code fsync}; the writer goes on with the next batch meanwhile, so writing one batch overlaps
+   * the {@code fsync} of the one before instead of waiting for it (pipelined group commit). A
+   * request is acknowledged only by an {@code fsync} that started after its record was written.
+   */
   private void writeBatch(List<Request> batch) {
     if (batch.isEmpty()) {
       return;
@@ -640,41 +685,100 @@ public final class FileQueueStore implements QueueStore {
       }
     }
     flush(buffered);
-    try {
-      // Inside the preallocated (zero-written, synced) part of the segment an fsync changes no
-      // metadata: fdatasync writes the data blocks only and skips the file system's journal.
-      boolean grew = headPosition > preallocatedEnd;
-      long started = System.nanoTime();
-      headChannel.force(grew);
-      forceNanos += System.nanoTime() - started;
-      if (grew) {
-        preallocatedEnd = headPosition;
-        growingForces++;
-      }
-      forces++;
-    } catch (IOException e) {
-      for (Request r : batch) {
-        if (r.failure == null) {
-          r.failure = e;
-        }
-      }
+    // Inside the preallocated (zero-written, synced) part of the segment an fsync changes no
+    // metadata: fdatasync writes the data blocks only and skips the file system's journal.
+    boolean grew = headPosition > preallocatedEnd;
+    if (grew) {
+      preallocatedEnd = headPosition;
     }
-    synchronized (lock) {
-      for (Request r : batch) {
-        if (r.failure == null) {
-          apply(r);
-        }
-      }
-    }
+    toSync.add(new Written(List.copyOf(batch), headChannel, grew, head.path, null));
+  }
+
+  /** Writes a batch like {@link #writeBatch} and waits until it is durable. Writer thread only. */
+  private void writeBatchAndWait(List<Request> batch) {
+    writeBatch(batch);
     for (Request r : batch) {
-      if (r.failure == null) {
-        r.done.complete(null);
-      } else {
-        r.done.completeExceptionally(
-            r.failure instanceof QueueStoreException q
-                ? q
-                : new QueueStoreException(
-                    "cannot write to queue journal " + head.path, true, r.failure));
+      r.done.exceptionally(e -> null).join(); // failures are the requests' own
+    }
+  }
+
+  /**
+   * Waits until everything written so far is durable, before the writer closes the head it was
+   * written to (a roll). Writer thread only.
+   */
+  private void awaitSynced() {
+    CompletableFuture<Void> barrier = new CompletableFuture<>();
+    toSync.add(new Written(List.of(), headChannel, false, head.path, barrier));
+    barrier.join();
+  }
+
+  /** The sync thread: one {@code fsync} for everything written since the last one. */
+  private void syncLoop() {
+    List<Written> pending = new ArrayList<>();
+    boolean stop = false;
+    while (!stop) {
+      pending.clear();
+      try {
+        pending.add(toSync.take());
+      } catch (InterruptedException e) {
+        continue; // nobody interrupts this private thread; the writer sends STOP to end it
+      }
+      toSync.drainTo(pending);
+      stop = pending.remove(Written.STOP);
+      sync(pending);
+    }
+  }
+
+  private void sync(List<Written> pending) {
+    Map<FileChannel, Boolean> channels = new java.util.LinkedHashMap<>();
+    for (Written w : pending) {
+      channels.merge(w.channel(), w.metadata(), Boolean::logicalOr);
+    }
+    IOException failure = null;
+    for (Map.Entry<FileChannel, Boolean> c : channels.entrySet()) {
+      try {
+        long started = System.nanoTime();
+        c.getKey().force(c.getValue());
+        forceNanos += System.nanoTime() - started;
+        if (c.getValue()) {
+          growingForces++;
+        }
+        forces++;
+      } catch (IOException e) {
+        failure = e;
+      }
+    }
+    boolean released = false;
+    synchronized (lock) {
+      for (Written w : pending) {
+        for (Request r : w.batch()) {
+          if (r.failure == null && failure != null) {
+            r.failure = failure;
+          }
+          if (r.failure == null) {
+            apply(r);
+            released |= r.type == DELETE || r.type == STATE;
+          }
+        }
+      }
+    }
+    if (released && maintenanceAsked.compareAndSet(false, true)) {
+      requests.add(MAINTAIN); // ahead of any write that follows the acknowledgements below
+    }
+    for (Written w : pending) {
+      for (Request r : w.batch()) {
+        if (r.failure == null) {
+          r.done.complete(null);
+        } else {
+          r.done.completeExceptionally(
+              r.failure instanceof QueueStoreException q
+                  ? q
+                  : new QueueStoreException(
+                      "cannot write to queue journal " + w.path(), true, r.failure));
+        }
+      }
+      if (w.barrier() != null) {
+        w.barrier().complete(null);
       }
     }
   }
@@ -795,8 +899,9 @@ public final class FileQueueStore implements QueueStore {
   private long partialEnd;
   private long preallocatedEnd;
   private volatile long forces;
-  private long forceNanos; // writer thread only, for the log line at close
+  private long forceNanos; // sync thread only, for the log line at close
   private long growingForces;
+
 
   /**
    * Returns how many times the journal was forced to disk: fewer than writes under group commit.
@@ -998,6 +1103,7 @@ public final class FileQueueStore implements QueueStore {
                 StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
     syncDirectory();
+    awaitSynced(); // the old head's last batches are acknowledged by its own fsync
     headChannel.close();
     Segment seg = new Segment(number, path);
     synchronized (lock) {
@@ -1152,7 +1258,7 @@ public final class FileQueueStore implements QueueStore {
     }
     LOG.debug(
         "queue journal relocating {} live records from {}", moves.size(), seg.path.getFileName());
-    writeBatch(moves);
+    writeBatchAndWait(moves);
   }
 
   private void syncDirectory() throws IOException {
