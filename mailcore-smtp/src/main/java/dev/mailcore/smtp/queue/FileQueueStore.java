@@ -1222,8 +1222,9 @@ public final class FileQueueStore implements QueueStore {
       synchronized (lock) {
         segments.remove(oldest.number);
         oldest.retire();
-        Files.deleteIfExists(oldest.path);
       }
+      // outside the lock: unlinking a large file (with online discard) takes tens of milliseconds
+      Files.deleteIfExists(oldest.path);
       syncDirectory();
       LOG.debug("queue journal segment {} reclaimed", oldest.path.getFileName());
     }
