@@ -103,6 +103,9 @@ public final class MailQueue implements AutoCloseable {
   private final MessageSigner signer;
   private final AtomicBoolean pumpScheduled = new AtomicBoolean();
   private final ConcurrentLinkedQueue<Runnable> durable = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<Outcome> outcomes = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean outcomesScheduled = new AtomicBoolean();
+  private final boolean nonBlocking; // the transport's deliverAsync never blocks the caller
   private final AtomicBoolean durableScheduled = new AtomicBoolean();
   private final boolean leased; // the store is shared: leases expire and may be superseded
   private final Duration pollInterval;
@@ -161,6 +164,7 @@ public final class MailQueue implements AutoCloseable {
     this.overallBucket =
         b.rateLimit.isUnlimited() ? null : new TokenBucket(b.rateLimit, clock.instant());
     this.leased = store.supportsLeases();
+    this.nonBlocking = transport instanceof NonBlockingTransport;
     this.pollInterval = b.pollInterval;
   }
 
@@ -691,7 +695,11 @@ public final class MailQueue implements AutoCloseable {
     for (Job job : jobs) {
       tell(l -> l.attemptStarted(job.entry(), job.recipients()));
       try {
-        workers.execute(() -> run(job));
+        if (nonBlocking) {
+          run(job); // hands the transaction over and returns: no thread hop per message
+        } else {
+          workers.execute(() -> run(job));
+        }
       } catch (RuntimeException e) {
         // rejected: the queue is closing; the entry stays queued as it is
         LOG.debug("queue closing, {} stays queued", job.entry().id());
@@ -816,11 +824,11 @@ public final class MailQueue implements AutoCloseable {
   // ---------------------------------------------------------------- one transaction
 
   /**
-   * Starts one transaction on a worker thread and returns once the transport has it: the outcome
-   * is recorded when the transport completes, through the store's group commit, and the listener
-   * hears of it only once it is durable. The transaction keeps its slot (and the entry stays in
-   * flight, so it is not dispatched twice) until then; a crash before the outcome is durable
-   * redelivers it, never loses it.
+   * Starts one transaction and returns once the transport has it: the outcome is recorded when the
+   * transport completes, through the store's group commit, and the listener hears of it only once
+   * it is durable. The transaction keeps its slot (and the entry stays in flight, so it is not
+   * dispatched twice) until then; a crash before the outcome is durable redelivers it, never loses
+   * it. Runs on a worker thread, or on the dispatching thread when the transport never blocks.
    */
   private void run(Job job) {
     Envelope envelope = job.entry().envelope().withRecipients(job.recipients());
@@ -830,43 +838,104 @@ public final class MailQueue implements AutoCloseable {
     } catch (RuntimeException e) {
       delivery = CompletableFuture.failedFuture(e);
     }
-    delivery
-        .handleAsync(
-            (raw, failure) -> {
-              try {
-                return results(job, raw, failure);
-              } finally {
-                transportDone(job);
-              }
-            },
-            workers)
-        .thenCompose(results -> record(job, results))
-        .whenCompleteAsync((events, failure) -> finish(job, events, failure), workers);
+    delivery.whenComplete(
+        (raw, failure) -> {
+          if (recordsInline(raw, failure)) {
+            outcome(job, raw, failure);
+          } else {
+            onWorker(() -> outcome(job, raw, failure));
+          }
+        });
   }
 
-  private void finish(Job job, List<Consumer<QueueListener>> events, Throwable failure) {
-    if (failure != null) {
+  /**
+   * Returns true when an outcome can be recorded on the transport's own thread without a hand-off:
+   * the transport never blocks, every recipient was delivered (no notification to render and
+   * store), and the store records by group commit rather than by a lease round trip.
+   */
+  private boolean recordsInline(List<RecipientResult> raw, Throwable failure) {
+    return nonBlocking
+        && !leased
+        && failure == null
+        && raw != null
+        && raw.stream().allMatch(r -> r.status() == dev.mailcore.DeliveryStatus.DELIVERED);
+  }
+
+  private void outcome(Job job, List<RecipientResult> raw, Throwable failure) {
+    List<RecipientResult> results;
+    try {
+      results = results(job, raw, failure);
+    } finally {
+      transportDone(job);
+    }
+    record(job, results).whenComplete((events, e) -> finishSoon(new Outcome(job, events, e)));
+  }
+
+  private void onWorker(Runnable task) {
+    try {
+      workers.execute(task);
+    } catch (RejectedExecutionException e) {
+      task.run(); // the pool is gone only once nothing is in flight; run it here all the same
+    }
+  }
+
+  /** A recorded (or failed to record) outcome, waiting for {@link #finishWaiting}. */
+  private record Outcome(Job job, List<Consumer<QueueListener>> events, Throwable failure) {}
+
+  /**
+   * Finishes outcomes on a worker thread, every one waiting at once: the outcomes one group commit
+   * made durable cost one hand-off and one dispatch pass.
+   */
+  private void finishSoon(Outcome o) {
+    outcomes.add(o);
+    if (outcomesScheduled.compareAndSet(false, true)) {
+      onWorker(this::finishWaiting);
+    }
+  }
+
+  private void finishWaiting() {
+    outcomesScheduled.set(false);
+    List<Outcome> done = new ArrayList<>();
+    for (Outcome o; (o = outcomes.poll()) != null; ) {
+      done.add(o);
+    }
+    if (done.isEmpty()) {
+      return;
+    }
+    for (Outcome o : done) {
+      hold(o);
+      release(o.job());
+    }
+    pump();
+    boolean notices = false;
+    for (Outcome o : done) {
+      if (o.events() != null) {
+        for (Consumer<QueueListener> event : o.events()) {
+          tell(event);
+        }
+      }
+      if (!o.job().notices().isEmpty()) {
+        synchronized (lock) {
+          o.job().notices().forEach(inFlight::remove);
+        }
+        notices = true;
+      }
+    }
+    if (notices) {
+      pump();
+    }
+  }
+
+  private void hold(Outcome o) {
+    if (o.failure() != null) {
       LOG.warn(
           "cannot record the outcome of delivering {}; holding it for {}",
-          job.entry().id(),
+          o.job().entry().id(),
           STORE_FAILURE_PAUSE,
-          unwrap(failure));
+          unwrap(o.failure()));
       synchronized (lock) {
-        heldUntil.put(job.entry().id(), clock.instant().plus(STORE_FAILURE_PAUSE));
+        heldUntil.put(o.job().entry().id(), clock.instant().plus(STORE_FAILURE_PAUSE));
       }
-    }
-    release(job);
-    pump();
-    if (events != null) {
-      for (Consumer<QueueListener> event : events) {
-        tell(event);
-      }
-    }
-    if (!job.notices().isEmpty()) {
-      synchronized (lock) {
-        job.notices().forEach(inFlight::remove);
-      }
-      pump();
     }
   }
 
