@@ -38,19 +38,24 @@ import org.slf4j.LoggerFactory;
  * <p>Layout: an append-only journal of segment files ({@code journal-0000000000000001.log}, ...,
  * rolled at 64 MiB) holding three kinds of record, each with a CRC-32C: a new entry with its
  * message bytes, a new state of an entry, and a deletion. One writer thread takes every pending
- * write from all callers, appends them, calls {@link FileChannel#force} once for the whole batch
- * and only then acknowledges them (group commit), so concurrent producers share each {@code fsync}
- * instead of paying one file, one {@code fsync} and one directory {@code fsync} per message. A
- * state change is one record, so it is atomic: after a crash the reopened store holds the last
- * acknowledged state of every entry. The head segment is preallocated ahead of the writer in
- * chunks of zeros, written and synced once, so the group commits overwrite allocated blocks in place
- * and {@code force(false)} (fdatasync) commits no file-system metadata. Opening replays the journal
- * up to the first record whose header or CRC does not check out (the zero tail, or a record torn by
- * a crash, never acknowledged); everything after it is overwritten with zeros, with a log line when
- * it was not all zeros, so no stale record can ever follow the records written next. A clean close
- * drops the zero tail. A segment is deleted, oldest first, once nothing in it is live; entries
- * deferred at least once that are still queued in an old, mostly dead segment are copied forward
- * first, so long-deferred messages do not pin disk space.
+ * write from all callers and appends the whole batch with one write; a sync thread then calls
+ * {@link FileChannel#force} once for everything written since its last one and only then
+ * acknowledges it (group commit, pipelined: the next batch is written while the last one is
+ * synced). Concurrent producers so share each {@code fsync} instead of paying one file, one {@code
+ * fsync} and one directory {@code fsync} per message. A state change is one record, so it is
+ * atomic: after a crash the reopened store holds the last acknowledged state of every entry.
+ *
+ * <p>Segments after the first are preallocated whole in the background (zeros written and synced
+ * while the head fills), and the head gets zeros ahead of the writer while it is idle, so group
+ * commits overwrite allocated blocks in place and {@code force(false)} (fdatasync) commits no
+ * file-system metadata; under load a batch that grows the file carries its own metadata commit.
+ * Opening replays the journal up to the first record whose header or CRC does not check out (the
+ * zero tail, or a record torn by a crash, never acknowledged); everything after it is overwritten
+ * with zeros, with a log line when it was not all zeros, so no stale record can ever follow the
+ * records written next. A clean close drops the zero tail. A segment is deleted, oldest first, once
+ * nothing in it is live; entries deferred at least once that are still queued in an old, mostly
+ * dead segment are copied forward first, so long-deferred messages do not pin disk space. Message
+ * bytes are read through one shared channel per segment.
  *
  * <p>The whole index (entries, not message bytes) is kept in memory, about 1 KB per entry. A
  * directory may be opened by one store at a time; a lock file keeps a second process out.
@@ -83,7 +88,7 @@ public final class FileQueueStore implements QueueStore {
   private static final double RELOCATE_BELOW_LIVE_FRACTION = 0.3;
   private static final long PREALLOCATE_CHUNK = 8L << 20;
   private static final long PREALLOCATE_PIECE = 1L << 20;
-  private static final String SPARE = "journal-spare.tmp";
+  private static final String SPARE = "spare-segment.tmp";
   private static final int RELOCATE_RETRY_PASSES = 1024;
 
   /** A journal segment and what in it is still needed. */
@@ -417,7 +422,6 @@ public final class FileQueueStore implements QueueStore {
         forces,
         growingForces,
         forceNanos / 1_000_000);
-    if (Boolean.getBoolean("mailcore.debugForces")) System.err.println("TEMP forces=" + forces + " force=" + forceNanos / 1000000 + "ms grew=" + growingForces);
     synchronized (lock) {
       for (Segment seg : segments.values()) {
         seg.retire(); // streams still open close their channel when they are closed
