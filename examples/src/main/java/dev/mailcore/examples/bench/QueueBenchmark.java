@@ -279,10 +279,18 @@ public final class QueueBenchmark {
           for (int i = 0; i < messages; i++) {
             batch.add(RenderedMessage.of(envelope(i), content));
           }
+          long cpu = cpuNanos();
           long start = System.nanoTime();
           long delivered =
               relay.sendAllRendered(batch).stream().filter(SendResult::isAllDelivered).count();
           relayRates[round] = delivered / ((System.nanoTime() - start) / 1e9);
+          if (Boolean.getBoolean("bench.verbose")) {
+            System.out.printf(
+                Locale.ROOT,
+                "  round %d: relay %.0f us CPU per message (sink included)%n",
+                round,
+                (cpuNanos() - cpu) / 1e3 / messages);
+          }
         }
         Path dir = root.resolve("e2e-" + round);
         CountDownLatch done = new CountDownLatch(messages);
@@ -304,6 +312,7 @@ public final class QueueBenchmark {
                     .build()) {
           AtomicInteger next = new AtomicInteger();
           Envelope[] envelopes = envelopes(messages); // built before the clock starts, as above
+          long cpu = cpuNanos();
           long start = System.nanoTime();
           run(
               threads,
@@ -326,10 +335,12 @@ public final class QueueBenchmark {
           if (Boolean.getBoolean("bench.verbose")) {
             System.out.printf(
                 Locale.ROOT,
-                "  round %d: all durable after %.2f s, all delivered after %.2f s%n",
+                "  round %d: all durable after %.2f s, all delivered after %.2f s; %.0f us CPU per"
+                    + " message%n",
                 round,
                 (enqueued - start) / 1e9,
-                (end - start) / 1e9);
+                (end - start) / 1e9,
+                (cpuNanos() - cpu) / 1e3 / messages);
           }
         }
         deleteTree(dir);
@@ -415,6 +426,13 @@ public final class QueueBenchmark {
           held >> 20,
           Runtime.getRuntime().maxMemory() >> 20);
     }
+  }
+
+  /** CPU time of this whole process (the sink's threads too), in nanoseconds. */
+  private static long cpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   private static long usedHeap() {

@@ -728,7 +728,7 @@ public final class FileQueueStore implements QueueStore {
         continue; // nobody interrupts this private thread; the writer sends STOP to end it
       }
       toSync.drainTo(pending);
-      stop = pending.remove(Written.STOP);
+      stop = pending.removeIf(w -> w == Written.STOP); // by identity: records compare by value
       sync(pending);
     }
   }

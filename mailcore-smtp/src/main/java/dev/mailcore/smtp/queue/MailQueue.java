@@ -152,7 +152,13 @@ public final class MailQueue implements AutoCloseable {
             ? Executors.newSingleThreadScheduledExecutor(threads("mailcore-queue-timer"))
             : b.scheduler;
     this.workerCount = b.workers;
-    this.workers = Executors.newFixedThreadPool(b.workers, threads("mailcore-queue-worker"));
+    // A non-blocking transport needs no thread per transaction: a few run the bookkeeping.
+    this.workers =
+        Executors.newFixedThreadPool(
+            b.transport instanceof NonBlockingTransport
+                ? Math.min(b.workers, Math.max(2, Runtime.getRuntime().availableProcessors()))
+                : b.workers,
+            threads("mailcore-queue-worker"));
     this.retry = b.retry;
     this.lifetime = b.lifetime != null ? b.lifetime : b.retry.lifetime();
     this.domainConcurrency = b.domainConcurrency;
@@ -1288,10 +1294,11 @@ public final class MailQueue implements AutoCloseable {
     }
 
     /**
-     * Sets the number of worker threads, which is also the most transactions in flight overall
-     * (started and not yet durably recorded); default 8. A transport with asynchronous delivery
-     * ({@link QueueTransport#relay}) frees the thread as soon as it has the transaction, so its
-     * sessions can stream many of them.
+     * Sets the most transactions in flight overall (started and not yet durably recorded), which
+     * is also the number of worker threads for a transport that delivers on the caller's thread;
+     * default 8. A non-blocking transport ({@link QueueTransport#relay}) takes each transaction
+     * without a thread of its own, so its sessions can stream many of them, and the queue then
+     * keeps only a few worker threads (one per processor, at least two) for its bookkeeping.
      *
      * @throws IllegalArgumentException when not positive
      */
