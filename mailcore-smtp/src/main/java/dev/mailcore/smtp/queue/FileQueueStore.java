@@ -3,8 +3,11 @@ package dev.mailcore.smtp.queue;
 import dev.mailcore.Content;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -16,7 +19,9 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -26,6 +31,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
@@ -171,8 +177,7 @@ public final class FileQueueStore implements QueueStore {
   private final Thread writer;
   private final Thread syncer;
   private final LinkedBlockingQueue<Written> toSync = new LinkedBlockingQueue<>();
-  private final java.util.concurrent.atomic.AtomicBoolean maintenanceAsked =
-      new java.util.concurrent.atomic.AtomicBoolean();
+  private final AtomicBoolean maintenanceAsked = new AtomicBoolean();
   private CompletableFuture<Path> spare; // writer thread only: the next segment, being zeroed
   private final ReentrantReadWriteLock closing = new ReentrantReadWriteLock();
   private volatile boolean closed;
@@ -575,9 +580,9 @@ public final class FileQueueStore implements QueueStore {
       int n;
       try {
         n = channel.read(ByteBuffer.wrap(b, off, want), position);
-      } catch (java.nio.channels.ClosedByInterruptException e) {
+      } catch (ClosedByInterruptException e) {
         throw e;
-      } catch (java.nio.channels.ClosedChannelException e) {
+      } catch (ClosedChannelException e) {
         // another reader's thread was interrupted and closed the shared channel
         channel = reader.reopen(channel);
         n = channel.read(ByteBuffer.wrap(b, off, want), position);
@@ -591,7 +596,7 @@ public final class FileQueueStore implements QueueStore {
 
     /** Copies in large reads, not the 8 KiB steps of the default. */
     @Override
-    public long transferTo(java.io.OutputStream out) throws IOException {
+    public long transferTo(OutputStream out) throws IOException {
       byte[] buf = new byte[(int) Math.max(1, Math.min(end - position, 64 * 1024))];
       long total = 0;
       for (int n; (n = read(buf, 0, buf.length)) > 0; ) {
@@ -734,7 +739,7 @@ public final class FileQueueStore implements QueueStore {
   }
 
   private void sync(List<Written> pending) {
-    Map<FileChannel, Boolean> channels = new java.util.LinkedHashMap<>();
+    Map<FileChannel, Boolean> channels = new LinkedHashMap<>();
     for (Written w : pending) {
       channels.merge(w.channel(), w.metadata(), Boolean::logicalOr);
     }
@@ -844,7 +849,7 @@ public final class FileQueueStore implements QueueStore {
   private void ensureBuffer(int capacity) {
     if (capacity > batchBuffer.length) {
       batchBuffer =
-          java.util.Arrays.copyOf(batchBuffer, Math.max(capacity, batchBuffer.length * 2));
+          Arrays.copyOf(batchBuffer, Math.max(capacity, batchBuffer.length * 2));
     }
   }
 
@@ -947,7 +952,8 @@ public final class FileQueueStore implements QueueStore {
   }
 
   /** Puts a record's header and meta data at the buffer's position. */
-  private static void putHeader(ByteBuffer buf, byte type, byte[] meta, long bodyLength, int bodyCrc) {
+  private static void putHeader(
+      ByteBuffer buf, byte type, byte[] meta, long bodyLength, int bodyCrc) {
     buf.putInt(MAGIC).put(type).putInt(meta.length).putLong(bodyLength);
     buf.putInt(metaCrc(type, meta.length, bodyLength, bodyCrc, meta, 0));
     buf.putInt(bodyCrc).put(meta);
@@ -1044,8 +1050,8 @@ public final class FileQueueStore implements QueueStore {
 
   /**
    * Keeps zero-written, synced space ahead of the head while the writer is idle, so the group
-   * commits that follow overwrite allocated blocks in place instead of growing the file (each growth
-   * costs a metadata journal commit). Zeros are written for real: a sparse {@code setLength} or
+   * commits that follow overwrite allocated blocks in place instead of growing the file (each
+   * growth costs a metadata journal commit). Zeros are written for real: a sparse {@code setLength} or
    * unwritten extents would still need metadata on the first write. Writer thread only, between
    * batches, in pieces, and only while no request waits: under load a batch is large enough to
    * carry its metadata commit, and zeros written inline would only double the bytes per message

@@ -1,6 +1,7 @@
 package dev.mailcore.smtp.queue;
 
 import dev.mailcore.Content;
+import dev.mailcore.DeliveryStatus;
 import dev.mailcore.Envelope;
 import dev.mailcore.MailException;
 import dev.mailcore.Mailbox;
@@ -864,7 +865,7 @@ public final class MailQueue implements AutoCloseable {
         && !leased
         && failure == null
         && raw != null
-        && raw.stream().allMatch(r -> r.status() == dev.mailcore.DeliveryStatus.DELIVERED);
+        && raw.stream().allMatch(r -> r.status() == DeliveryStatus.DELIVERED);
   }
 
   private void outcome(Job job, List<RecipientResult> raw, Throwable failure) {
