@@ -3,8 +3,11 @@ package dev.mailcore.smtp.queue;
 import dev.mailcore.Content;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -12,10 +15,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -25,6 +31,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
@@ -37,19 +44,24 @@ import org.slf4j.LoggerFactory;
  * <p>Layout: an append-only journal of segment files ({@code journal-0000000000000001.log}, ...,
  * rolled at 64 MiB) holding three kinds of record, each with a CRC-32C: a new entry with its
  * message bytes, a new state of an entry, and a deletion. One writer thread takes every pending
- * write from all callers, appends them, calls {@link FileChannel#force} once for the whole batch
- * and only then acknowledges them (group commit), so concurrent producers share each {@code fsync}
- * instead of paying one file, one {@code fsync} and one directory {@code fsync} per message. A
- * state change is one record, so it is atomic: after a crash the reopened store holds the last
- * acknowledged state of every entry. The head segment is preallocated ahead of the writer in
- * chunks of zeros, written and synced once, so the group commits overwrite allocated blocks in place
- * and {@code force(false)} (fdatasync) commits no file-system metadata. Opening replays the journal
- * up to the first record whose header or CRC does not check out (the zero tail, or a record torn by
- * a crash, never acknowledged); everything after it is overwritten with zeros, with a log line when
- * it was not all zeros, so no stale record can ever follow the records written next. A clean close
- * drops the zero tail. A segment is deleted, oldest first, once nothing in it is live; entries
- * deferred at least once that are still queued in an old, mostly dead segment are copied forward
- * first, so long-deferred messages do not pin disk space.
+ * write from all callers and appends the whole batch with one write; a sync thread then calls
+ * {@link FileChannel#force} once for everything written since its last one and only then
+ * acknowledges it (group commit, pipelined: the next batch is written while the last one is
+ * synced). Concurrent producers so share each {@code fsync} instead of paying one file, one {@code
+ * fsync} and one directory {@code fsync} per message. A state change is one record, so it is
+ * atomic: after a crash the reopened store holds the last acknowledged state of every entry.
+ *
+ * <p>Segments after the first are preallocated whole in the background (zeros written and synced
+ * while the head fills), and the head gets zeros ahead of the writer while it is idle, so group
+ * commits overwrite allocated blocks in place and {@code force(false)} (fdatasync) commits no
+ * file-system metadata; under load a batch that grows the file carries its own metadata commit.
+ * Opening replays the journal up to the first record whose header or CRC does not check out (the
+ * zero tail, or a record torn by a crash, never acknowledged); everything after it is overwritten
+ * with zeros, with a log line when it was not all zeros, so no stale record can ever follow the
+ * records written next. A clean close drops the zero tail. A segment is deleted, oldest first, once
+ * nothing in it is live; entries deferred at least once that are still queued in an old, mostly
+ * dead segment are copied forward first, so long-deferred messages do not pin disk space. Message
+ * bytes are read through one shared channel per segment.
  *
  * <p>The whole index (entries, not message bytes) is kept in memory, about 1 KB per entry. A
  * directory may be opened by one store at a time; a lock file keeps a second process out.
@@ -76,9 +88,13 @@ public final class FileQueueStore implements QueueStore {
   private static final byte PAD = 4;
   private static final int HEADER = 25;
   private static final int MAX_META = 16 << 20;
-  private static final int MAX_BATCH = 512;
+  private static final int MAX_BATCH = 4096;
+  private static final int BUFFERED_BODY_LIMIT = 1 << 20;
+  private static final int BATCH_BUFFER_LIMIT = 4 << 20;
   private static final double RELOCATE_BELOW_LIVE_FRACTION = 0.3;
   private static final long PREALLOCATE_CHUNK = 8L << 20;
+  private static final long PREALLOCATE_PIECE = 1L << 20;
+  private static final String SPARE = "spare-segment.tmp";
   private static final int RELOCATE_RETRY_PASSES = 1024;
 
   /** A journal segment and what in it is still needed. */
@@ -91,9 +107,26 @@ public final class FileQueueStore implements QueueStore {
     int relocateAgainAt = Integer.MAX_VALUE; // refs at or below which relocation is tried again
     int passesSinceRelocation; // maintenance passes since, to retry now and then anyway
 
+    private SegmentReader reader; // guarded by the store's lock; made on first read
+
     Segment(long number, Path path) {
       this.number = number;
       this.path = path;
+    }
+
+    /** Returns the shared reader. Caller holds the store's lock. */
+    SegmentReader reader() {
+      if (reader == null) {
+        reader = new SegmentReader(path);
+      }
+      return reader;
+    }
+
+    /** The segment is gone (or the store closed): the reader closes once no stream uses it. */
+    void retire() {
+      if (reader != null) {
+        reader.retire();
+      }
     }
   }
 
@@ -129,6 +162,8 @@ public final class FileQueueStore implements QueueStore {
   }
 
   private static final Request STOP = new Request(PAD, null, null, null);
+  /** Asks the writer to reclaim segments: the sync thread applied changes that may free one. */
+  private static final Request MAINTAIN = new Request(PAD, null, null, null);
 
   private final Path directory;
   private final long segmentBytes;
@@ -140,6 +175,10 @@ public final class FileQueueStore implements QueueStore {
   private final TreeMap<Long, Segment> segments = new TreeMap<>();
   private final LinkedBlockingQueue<Request> requests = new LinkedBlockingQueue<>();
   private final Thread writer;
+  private final Thread syncer;
+  private final LinkedBlockingQueue<Written> toSync = new LinkedBlockingQueue<>();
+  private final AtomicBoolean maintenanceAsked = new AtomicBoolean();
+  private CompletableFuture<Path> spare; // writer thread only: the next segment, being zeroed
   private final ReentrantReadWriteLock closing = new ReentrantReadWriteLock();
   private volatile boolean closed;
 
@@ -170,9 +209,13 @@ public final class FileQueueStore implements QueueStore {
           "queue directory is in use by another store: " + directory, true, null);
     }
     fileLock = l;
+    syncer = new Thread(this::syncLoop, "mailcore-queue-journal-sync");
+    syncer.setDaemon(true);
+    syncer.start(); // recovery may copy live entries forward, through the sync thread
     try {
       recover();
     } catch (IOException | RuntimeException e) {
+      toSync.add(Written.STOP);
       fileLock.release();
       lockChannel.close();
       throw e;
@@ -377,6 +420,18 @@ public final class FileQueueStore implements QueueStore {
         interrupted = true;
       }
     }
+    dropSpare();
+    LOG.debug(
+        "queue journal {}: {} group commits ({} growing the file), {} ms in fsync",
+        directory,
+        forces,
+        growingForces,
+        forceNanos / 1_000_000);
+    synchronized (lock) {
+      for (Segment seg : segments.values()) {
+        seg.retire(); // streams still open close their channel when they are closed
+      }
+    }
     try {
       if (headChannel != null) {
         if (headChannel.size() > headPosition) {
@@ -422,25 +477,89 @@ public final class FileQueueStore implements QueueStore {
   }
 
   private InputStream openBody(QueueId id) throws IOException {
+    SegmentReader reader;
+    Location loc;
     synchronized (lock) {
-      Location loc = locations.get(id);
+      loc = locations.get(id);
       if (loc == null) {
         throw new IOException("queue entry " + id + " is gone");
       }
-      FileChannel ch =
-          FileChannel.open(segments.get(loc.bodySegment).path, StandardOpenOption.READ);
-      return new SegmentInputStream(ch, loc.bodyOffset, loc.bodyLength);
+      reader = segments.get(loc.bodySegment).reader();
+    }
+    return new SegmentInputStream(reader, loc.bodyOffset, loc.bodyLength);
+  }
+
+  /**
+   * The read side of a segment: one channel shared by every stream over its messages (positional
+   * reads need no lock), instead of a file opened and closed per delivery. It stays open while a
+   * stream uses it, even once the segment is reclaimed, so a reader never loses its bytes. A
+   * channel closed under a reader (an interrupted reading thread closes it) is opened again.
+   */
+  private static final class SegmentReader {
+    private final Path path;
+    private FileChannel channel; // guarded by this
+    private int streams; // guarded by this
+    private boolean retired; // guarded by this
+
+    SegmentReader(Path path) {
+      this.path = path;
+    }
+
+    synchronized FileChannel acquire() throws IOException {
+      FileChannel ch = open();
+      streams++;
+      return ch;
+    }
+
+    /** Returns an open channel; {@code stale} is the one a read found closed. */
+    synchronized FileChannel reopen(FileChannel stale) throws IOException {
+      if (channel == stale) {
+        channel = null;
+      }
+      return open();
+    }
+
+    private FileChannel open() throws IOException {
+      if (channel == null || !channel.isOpen()) {
+        channel = FileChannel.open(path, StandardOpenOption.READ);
+      }
+      return channel;
+    }
+
+    synchronized void release() throws IOException {
+      streams--;
+      closeIfUnused();
+    }
+
+    synchronized void retire() {
+      retired = true;
+      try {
+        closeIfUnused();
+      } catch (IOException e) {
+        // a read-only channel: closing it loses nothing
+        LOG.debug("cannot close a queue segment reader for {}", path, e);
+      }
+    }
+
+    private void closeIfUnused() throws IOException {
+      if (retired && streams == 0 && channel != null) {
+        channel.close();
+        channel = null;
+      }
     }
   }
 
-  /** Reads a range of a segment; the channel is its own, so positional reads need no lock. */
+  /** Reads a range of a segment through its shared reader. */
   private static final class SegmentInputStream extends InputStream {
-    private final FileChannel channel;
+    private final SegmentReader reader;
+    private FileChannel channel;
     private long position;
     private final long end;
+    private boolean closed;
 
-    SegmentInputStream(FileChannel channel, long offset, long length) {
-      this.channel = channel;
+    SegmentInputStream(SegmentReader reader, long offset, long length) throws IOException {
+      this.reader = reader;
+      this.channel = reader.acquire();
       this.position = offset;
       this.end = offset + length;
     }
@@ -458,7 +577,16 @@ public final class FileQueueStore implements QueueStore {
         return -1;
       }
       int want = (int) Math.min(len, end - position);
-      int n = channel.read(ByteBuffer.wrap(b, off, want), position);
+      int n;
+      try {
+        n = channel.read(ByteBuffer.wrap(b, off, want), position);
+      } catch (ClosedByInterruptException e) {
+        throw e;
+      } catch (ClosedChannelException e) {
+        // another reader's thread was interrupted and closed the shared channel
+        channel = reader.reopen(channel);
+        n = channel.read(ByteBuffer.wrap(b, off, want), position);
+      }
       if (n < 0) {
         throw new IOException("queue segment is shorter than its index says");
       }
@@ -466,9 +594,24 @@ public final class FileQueueStore implements QueueStore {
       return n;
     }
 
+    /** Copies in large reads, not the 8 KiB steps of the default. */
+    @Override
+    public long transferTo(OutputStream out) throws IOException {
+      byte[] buf = new byte[(int) Math.max(1, Math.min(end - position, 64 * 1024))];
+      long total = 0;
+      for (int n; (n = read(buf, 0, buf.length)) > 0; ) {
+        out.write(buf, 0, n);
+        total += n;
+      }
+      return total;
+    }
+
     @Override
     public void close() throws IOException {
-      channel.close();
+      if (!closed) {
+        closed = true;
+        reader.release();
+      }
     }
   }
 
@@ -477,24 +620,45 @@ public final class FileQueueStore implements QueueStore {
   private void writeLoop() {
     List<Request> batch = new ArrayList<>();
     boolean stop = false;
-    while (!stop) {
-      batch.clear();
-      try {
-        batch.add(requests.take());
-      } catch (InterruptedException e) {
-        // nobody interrupts this private thread but close(), which sends STOP instead; go on
-        continue;
+    try {
+      while (!stop) {
+        batch.clear();
+        try {
+          batch.add(requests.take());
+        } catch (InterruptedException e) {
+          // nobody interrupts this private thread but close(), which sends STOP instead; go on
+          continue;
+        }
+        requests.drainTo(batch, MAX_BATCH);
+        stop = batch.remove(STOP);
+        if (stop) {
+          requests.drainTo(batch);
+          batch.remove(STOP);
+        }
+        if (batch.remove(MAINTAIN)) {
+          maintenanceAsked.set(false);
+          if (!stop) {
+            maintain(); // before the writes that arrived after the changes that asked for it
+          }
+        }
+        writeBatch(batch);
+        if (!stop) {
+          maintain();
+          preallocate();
+        }
       }
-      requests.drainTo(batch, MAX_BATCH);
-      stop = batch.remove(STOP);
-      if (stop) {
-        requests.drainTo(batch);
-        batch.remove(STOP);
+    } finally {
+      toSync.add(Written.STOP);
+      boolean interrupted = false;
+      while (syncer.isAlive()) {
+        try {
+          syncer.join();
+        } catch (InterruptedException e) {
+          interrupted = true; // the syncer ends once it has synced what was written; wait for it
+        }
       }
-      writeBatch(batch);
-      if (!stop) {
-        maintain();
-        preallocate();
+      if (interrupted) {
+        Thread.currentThread().interrupt();
       }
     }
     for (Request r; (r = requests.poll()) != null; ) {
@@ -502,60 +666,219 @@ public final class FileQueueStore implements QueueStore {
     }
   }
 
+  /** Records written to the head and waiting for the {@code fsync} that makes them durable. */
+  private record Written(
+      List<Request> batch, FileChannel channel, boolean metadata, Path path,
+      CompletableFuture<Void> barrier) {
+    static final Written STOP = new Written(List.of(), null, false, null, null);
+  }
+
+  /**
+   * Writes a batch to the head and hands it to the sync thread, which acknowledges it after its
+   * {@code fsync}; the writer goes on with the next batch meanwhile, so writing one batch overlaps
+   * the {@code fsync} of the one before instead of waiting for it (pipelined group commit). A
+   * request is acknowledged only by an {@code fsync} that started after its record was written.
+   */
   private void writeBatch(List<Request> batch) {
     if (batch.isEmpty()) {
       return;
     }
+    List<Request> buffered = new ArrayList<>();
+    batchStart = headPosition;
+    batchLength = 0;
     for (Request r : batch) {
       try {
-        write(r);
+        write(r, buffered);
       } catch (IOException | RuntimeException e) {
         r.failure = e;
       }
     }
-    try {
-      // Inside the preallocated (zero-written, synced) part of the segment an fsync changes no
-      // metadata: fdatasync writes the data blocks only and skips the file system's journal.
-      boolean grew = headPosition > preallocatedEnd;
-      headChannel.force(grew);
-      if (grew) {
-        preallocatedEnd = headPosition;
-      }
-      forces++;
-    } catch (IOException e) {
-      for (Request r : batch) {
-        if (r.failure == null) {
-          r.failure = e;
-        }
-      }
+    flush(buffered);
+    // Inside the preallocated (zero-written, synced) part of the segment an fsync changes no
+    // metadata: fdatasync writes the data blocks only and skips the file system's journal.
+    boolean grew = headPosition > preallocatedEnd;
+    if (grew) {
+      preallocatedEnd = headPosition;
     }
-    synchronized (lock) {
-      for (Request r : batch) {
-        if (r.failure == null) {
-          apply(r);
-        }
-      }
-    }
+    toSync.add(new Written(List.copyOf(batch), headChannel, grew, head.path, null));
+  }
+
+  /** Writes a batch like {@link #writeBatch} and waits until it is durable. Writer thread only. */
+  private void writeBatchAndWait(List<Request> batch) {
+    writeBatch(batch);
     for (Request r : batch) {
-      if (r.failure == null) {
-        r.done.complete(null);
-      } else {
-        r.done.completeExceptionally(
-            r.failure instanceof QueueStoreException q
-                ? q
-                : new QueueStoreException(
-                    "cannot write to queue journal " + head.path, true, r.failure));
+      r.done.exceptionally(e -> null).join(); // failures are the requests' own
+    }
+  }
+
+  /**
+   * Waits until everything written so far is durable, before the writer closes the head it was
+   * written to (a roll). Writer thread only.
+   */
+  private void awaitSynced() {
+    CompletableFuture<Void> barrier = new CompletableFuture<>();
+    toSync.add(new Written(List.of(), headChannel, false, head.path, barrier));
+    barrier.join();
+  }
+
+  /** The sync thread: one {@code fsync} for everything written since the last one. */
+  private void syncLoop() {
+    List<Written> pending = new ArrayList<>();
+    boolean stop = false;
+    while (!stop) {
+      pending.clear();
+      try {
+        pending.add(toSync.take());
+      } catch (InterruptedException e) {
+        continue; // nobody interrupts this private thread; the writer sends STOP to end it
+      }
+      toSync.drainTo(pending);
+      stop = pending.removeIf(w -> w == Written.STOP); // by identity: records compare by value
+      sync(pending);
+    }
+  }
+
+  private void sync(List<Written> pending) {
+    Map<FileChannel, Boolean> channels = new LinkedHashMap<>();
+    for (Written w : pending) {
+      channels.merge(w.channel(), w.metadata(), Boolean::logicalOr);
+    }
+    IOException failure = null;
+    for (Map.Entry<FileChannel, Boolean> c : channels.entrySet()) {
+      try {
+        long started = System.nanoTime();
+        c.getKey().force(c.getValue());
+        forceNanos += System.nanoTime() - started;
+        if (c.getValue()) {
+          growingForces++;
+        }
+        forces++;
+      } catch (IOException e) {
+        failure = e;
+      }
+    }
+    boolean released = false;
+    synchronized (lock) {
+      for (Written w : pending) {
+        for (Request r : w.batch()) {
+          if (r.failure == null && failure != null) {
+            r.failure = failure;
+          }
+          if (r.failure == null) {
+            apply(r);
+            released |= r.type == DELETE || r.type == STATE;
+          }
+        }
+      }
+    }
+    if (released && maintenanceAsked.compareAndSet(false, true)) {
+      requests.add(MAINTAIN); // ahead of any write that follows the acknowledgements below
+    }
+    for (Written w : pending) {
+      for (Request r : w.batch()) {
+        if (r.failure == null) {
+          r.done.complete(null);
+        } else {
+          r.done.completeExceptionally(
+              r.failure instanceof QueueStoreException q
+                  ? q
+                  : new QueueStoreException(
+                      "cannot write to queue journal " + w.path(), true, r.failure));
+        }
+      }
+      if (w.barrier() != null) {
+        w.barrier().complete(null);
       }
     }
   }
 
-  /** Appends one record at the head. Headers go last, so a record torn before the end has none. */
-  private void write(Request r) throws IOException {
-    long start = headPosition;
+  /**
+   * Adds one record to the batch buffer, which {@link #flush} writes with a single call: a batch of
+   * small messages costs one write and one {@code fsync}, not two writes per record. A message of
+   * unknown or large size is streamed to the journal instead, after what is buffered.
+   */
+  private void write(Request r, List<Request> buffered) throws IOException {
     byte[] meta =
         r.type == DELETE
             ? r.id.value().getBytes(StandardCharsets.UTF_8)
             : EntryCodec.encode(r.entry);
+    long declared = r.type == ENQUEUE ? r.body.size().orElse(-1) : 0;
+    if (declared < 0 || declared > BUFFERED_BODY_LIMIT) {
+      flush(buffered);
+      writeStreamed(r, meta);
+      batchStart = headPosition;
+      return;
+    }
+    int recordLength = HEADER + meta.length + (int) declared;
+    if (batchLength > 0 && batchLength + recordLength > BATCH_BUFFER_LIMIT) {
+      flush(buffered);
+    }
+    int start = batchLength;
+    int bodyAt = start + HEADER + meta.length;
+    int end = bodyAt;
+    ensureBuffer(bodyAt + (int) declared);
+    if (r.type == ENQUEUE) {
+      try (InputStream in = r.body.open()) {
+        for (int n; ; end += n) {
+          if (end == batchBuffer.length) {
+            ensureBuffer(end + 64 * 1024);
+          }
+          n = in.read(batchBuffer, end, batchBuffer.length - end);
+          if (n < 0) {
+            break;
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        // nothing of this record reaches the journal; only this request fails
+        throw new QueueStoreException("cannot read the message to store", true, e);
+      }
+    }
+    long bodyLength = end - bodyAt;
+    CRC32C bodyCrc = new CRC32C();
+    bodyCrc.update(batchBuffer, bodyAt, (int) bodyLength);
+    ByteBuffer record = ByteBuffer.wrap(batchBuffer, start, HEADER + meta.length);
+    putHeader(record, r.type, meta, bodyLength, (int) bodyCrc.getValue());
+    batchLength = end;
+    r.segment = head.number;
+    r.offset = batchStart + bodyAt;
+    r.bodyLength = bodyLength;
+    r.recordSize = HEADER + meta.length + bodyLength;
+    buffered.add(r);
+  }
+
+  private void ensureBuffer(int capacity) {
+    if (capacity > batchBuffer.length) {
+      batchBuffer =
+          Arrays.copyOf(batchBuffer, Math.max(capacity, batchBuffer.length * 2));
+    }
+  }
+
+  /**
+   * Writes the batch buffer at the head; on failure its requests fail and the head stays, so the
+   * next records overwrite whatever part reached the file.
+   */
+  private void flush(List<Request> buffered) {
+    if (batchLength > 0) {
+      try {
+        writeFully(headChannel, ByteBuffer.wrap(batchBuffer, 0, batchLength), batchStart);
+        headPosition = batchStart + batchLength;
+      } catch (IOException e) {
+        for (Request r : buffered) {
+          r.failure = e;
+        }
+      }
+    }
+    buffered.clear();
+    batchStart = headPosition;
+    batchLength = 0;
+    if (batchBuffer.length > BATCH_BUFFER_LIMIT * 2) {
+      batchBuffer = new byte[BATCH_BUFFER_LIMIT]; // one huge message does not pin its buffer
+    }
+  }
+
+  /** Streams one record to the head. Headers go last, so a record torn before the end has none. */
+  private void writeStreamed(Request r, byte[] meta) throws IOException {
+    long start = headPosition;
     long bodyStart = start + HEADER + meta.length;
     CRC32C bodyCrc = new CRC32C();
     long bodyLength = 0;
@@ -579,9 +902,15 @@ public final class FileQueueStore implements QueueStore {
     r.recordSize = HEADER + meta.length + bodyLength;
   }
 
+  private byte[] batchBuffer = new byte[256 * 1024];
+  private int batchLength;
+  private long batchStart; // journal position of batchBuffer[0]
   private long partialEnd;
   private long preallocatedEnd;
   private volatile long forces;
+  private long forceNanos; // sync thread only, for the log line at close
+  private long growingForces;
+
 
   /**
    * Returns how many times the journal was forced to disk: fewer than writes under group commit.
@@ -617,10 +946,17 @@ public final class FileQueueStore implements QueueStore {
   private void writeRecord(long start, byte type, byte[] meta, long bodyLength, int bodyCrc)
       throws IOException {
     ByteBuffer buf = ByteBuffer.allocate(HEADER + meta.length);
+    putHeader(buf, type, meta, bodyLength, bodyCrc);
+    buf.flip();
+    writeFully(headChannel, buf, start);
+  }
+
+  /** Puts a record's header and meta data at the buffer's position. */
+  private static void putHeader(
+      ByteBuffer buf, byte type, byte[] meta, long bodyLength, int bodyCrc) {
     buf.putInt(MAGIC).put(type).putInt(meta.length).putLong(bodyLength);
     buf.putInt(metaCrc(type, meta.length, bodyLength, bodyCrc, meta, 0));
-    buf.putInt(bodyCrc).put(meta).flip();
-    writeFully(headChannel, buf, start);
+    buf.putInt(bodyCrc).put(meta);
   }
 
   private static int metaCrc(
@@ -702,6 +1038,9 @@ public final class FileQueueStore implements QueueStore {
       if (headPosition >= segmentBytes) {
         roll();
       }
+      if (spare == null && headPosition >= segmentBytes / 2) {
+        spare = prepareSpare();
+      }
       reclaim();
     } catch (IOException | RuntimeException e) {
       LOG.warn(
@@ -710,10 +1049,14 @@ public final class FileQueueStore implements QueueStore {
   }
 
   /**
-   * Keeps zero-written, synced space ahead of the head, so the group commits that follow overwrite
-   * allocated blocks in place instead of growing the file (each growth costs a metadata journal
-   * commit). Zeros are written for real: a sparse {@code setLength} or unwritten extents would still
-   * need metadata on the first write. Writer thread only, between batches, one chunk at a time.
+   * Keeps zero-written, synced space ahead of the head while the writer is idle, so the group
+   * commits that follow overwrite allocated blocks in place instead of growing the file (each
+   * growth costs a metadata journal commit). Zeros are written for real: a sparse {@code setLength} or
+   * unwritten extents would still need metadata on the first write. Writer thread only, between
+   * batches, in pieces, and only while no request waits: under load a batch is large enough to
+   * carry its metadata commit, and zeros written inline would only double the bytes per message
+   * and stall the writes waiting behind them. The segments after the head are preallocated whole
+   * in the background instead ({@link #prepareSpare}).
    */
   private void preallocate() {
     long chunk = preallocateChunk();
@@ -723,9 +1066,16 @@ public final class FileQueueStore implements QueueStore {
     long from = Math.max(preallocatedEnd, headPosition);
     long to = Math.min(from + chunk, segmentBytes);
     try {
-      writeZeros(headChannel, from, to);
-      headChannel.force(true);
-      preallocatedEnd = to;
+      long done = from;
+      while (done < to && requests.isEmpty()) {
+        long next = Math.min(done + PREALLOCATE_PIECE, to);
+        writeZeros(headChannel, done, next);
+        done = next;
+      }
+      if (done > from) {
+        headChannel.force(true);
+        preallocatedEnd = done;
+      }
     } catch (IOException e) {
       // Only speed depends on it: later batches grow the file and force its metadata instead.
       LOG.warn("cannot preallocate queue journal {}; writes go on without", head.path, e);
@@ -748,10 +1098,22 @@ public final class FileQueueStore implements QueueStore {
   private void roll() throws IOException {
     long number = head.number + 1;
     Path path = segmentPath(number);
+    long allocated = 0;
+    Optional<Path> ready = takeSpare();
+    if (ready.isPresent()) {
+      Files.move(ready.get(), path, StandardCopyOption.ATOMIC_MOVE);
+      allocated = segmentBytes;
+    }
     FileChannel ch =
-        FileChannel.open(
-            path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        ready.isPresent()
+            ? FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)
+            : FileChannel.open(
+                path,
+                StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
     syncDirectory();
+    awaitSynced(); // the old head's last batches are acknowledged by its own fsync
     headChannel.close();
     Segment seg = new Segment(number, path);
     synchronized (lock) {
@@ -760,8 +1122,79 @@ public final class FileQueueStore implements QueueStore {
     head = seg;
     headChannel = ch;
     headPosition = 0;
-    preallocatedEnd = 0;
-    LOG.debug("queue journal rolled to {}", path.getFileName());
+    preallocatedEnd = allocated;
+    LOG.debug(
+        "queue journal rolled to {} ({})",
+        path.getFileName(),
+        allocated > 0 ? "preallocated" : "growing");
+  }
+
+  /**
+   * Starts writing the next segment's file, zeros synced, on a thread of its own while the writer
+   * goes on, so the segment after the head starts preallocated and every group commit in it is a
+   * plain {@code fdatasync}. Writer thread only, once the head is half full.
+   */
+  private CompletableFuture<Path> prepareSpare() {
+    Path path = directory.resolve(SPARE);
+    long size = segmentBytes;
+    CompletableFuture<Path> f = new CompletableFuture<>();
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                Files.deleteIfExists(path);
+                try (FileChannel ch =
+                    FileChannel.open(
+                        path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                  writeZeros(ch, 0, size);
+                  ch.force(true);
+                }
+                f.complete(path);
+              } catch (IOException | RuntimeException e) {
+                f.completeExceptionally(e);
+              }
+            },
+            "mailcore-queue-preallocate");
+    t.setDaemon(true);
+    t.start();
+    return f;
+  }
+
+  /**
+   * Returns the preallocated spare segment when it is ready; when it is still being written the
+   * next segment grows instead, and the spare serves the roll after.
+   */
+  private Optional<Path> takeSpare() {
+    if (spare == null || !spare.isDone()) {
+      return Optional.empty();
+    }
+    CompletableFuture<Path> f = spare;
+    spare = null;
+    try {
+      return Optional.of(f.join());
+    } catch (CompletionException e) {
+      // Only speed depends on it: the next segment grows as it is written instead.
+      LOG.warn("cannot preallocate the next queue journal segment in {}", directory, e.getCause());
+      return Optional.empty();
+    }
+  }
+
+  /** Waits for a spare being written and deletes it: it is not kept across a close. */
+  private void dropSpare() {
+    if (spare != null) {
+      try {
+        spare.join();
+      } catch (CompletionException e) {
+        LOG.debug("spare journal segment failed; nothing to drop", e.getCause());
+      }
+      spare = null;
+    }
+    try {
+      Files.deleteIfExists(directory.resolve(SPARE));
+    } catch (IOException e) {
+      // harmless: the next open deletes it before anything else
+      LOG.warn("cannot delete the spare journal segment in {}", directory, e);
+    }
   }
 
   private void reclaim() throws IOException {
@@ -798,8 +1231,10 @@ public final class FileQueueStore implements QueueStore {
       }
       synchronized (lock) {
         segments.remove(oldest.number);
-        Files.deleteIfExists(oldest.path);
+        oldest.retire();
       }
+      // outside the lock: unlinking a large file (with online discard) takes tens of milliseconds
+      Files.deleteIfExists(oldest.path);
       syncDirectory();
       LOG.debug("queue journal segment {} reclaimed", oldest.path.getFileName());
     }
@@ -822,14 +1257,10 @@ public final class FileQueueStore implements QueueStore {
           }
           QueueId id = e.getKey();
           long length = loc.bodyLength;
-          Path path = seg.path;
+          SegmentReader reader = seg.reader();
           long offset = loc.bodyOffset;
           Content body =
-              Content.ofSource(
-                  () ->
-                      new SegmentInputStream(
-                          FileChannel.open(path, StandardOpenOption.READ), offset, length),
-                  length);
+              Content.ofSource(() -> new SegmentInputStream(reader, offset, length), length);
           moves.add(new Request(ENQUEUE, entry, id, body));
         } else if (loc.stateSegment == seg.number) {
           moves.add(new Request(STATE, entry, e.getKey(), null));
@@ -838,7 +1269,7 @@ public final class FileQueueStore implements QueueStore {
     }
     LOG.debug(
         "queue journal relocating {} live records from {}", moves.size(), seg.path.getFileName());
-    writeBatch(moves);
+    writeBatchAndWait(moves);
   }
 
   private void syncDirectory() throws IOException {
@@ -854,6 +1285,7 @@ public final class FileQueueStore implements QueueStore {
   // ---------------------------------------------------------------- recovery
 
   private void recover() throws IOException {
+    Files.deleteIfExists(directory.resolve(SPARE)); // half-written, perhaps: made again when needed
     List<Path> files = new ArrayList<>();
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(directory, "journal-*.log")) {
       ds.forEach(files::add);

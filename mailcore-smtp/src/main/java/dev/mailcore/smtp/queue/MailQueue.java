@@ -1,6 +1,7 @@
 package dev.mailcore.smtp.queue;
 
 import dev.mailcore.Content;
+import dev.mailcore.DeliveryStatus;
 import dev.mailcore.Envelope;
 import dev.mailcore.MailException;
 import dev.mailcore.Mailbox;
@@ -26,6 +27,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -103,6 +105,11 @@ public final class MailQueue implements AutoCloseable {
   private final BounceWriter bounces;
   private final MessageSigner signer;
   private final AtomicBoolean pumpScheduled = new AtomicBoolean();
+  private final ConcurrentLinkedQueue<Runnable> durable = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<Outcome> outcomes = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean outcomesScheduled = new AtomicBoolean();
+  private final boolean nonBlocking; // the transport's deliverAsync never blocks the caller
+  private final AtomicBoolean durableScheduled = new AtomicBoolean();
   private final boolean leased; // the store is shared: leases expire and may be superseded
   private final Duration pollInterval;
   private final Duration storeFailurePause;
@@ -151,7 +158,13 @@ public final class MailQueue implements AutoCloseable {
             ? Executors.newSingleThreadScheduledExecutor(threads("mailcore-queue-timer"))
             : b.scheduler;
     this.workerCount = b.workers;
-    this.workers = Executors.newFixedThreadPool(b.workers, threads("mailcore-queue-worker"));
+    // A non-blocking transport needs no thread per transaction: a few run the bookkeeping.
+    this.workers =
+        Executors.newFixedThreadPool(
+            b.transport instanceof NonBlockingTransport
+                ? Math.min(b.workers, Math.max(2, Runtime.getRuntime().availableProcessors()))
+                : b.workers,
+            threads("mailcore-queue-worker"));
     this.retry = b.retry;
     this.lifetime = b.lifetime != null ? b.lifetime : b.retry.lifetime();
     this.domainConcurrency = b.domainConcurrency;
@@ -167,6 +180,7 @@ public final class MailQueue implements AutoCloseable {
     RateLimit overall = dailyInStore ? withoutDay(b.rateLimit) : b.rateLimit;
     this.overallBucket = overall.isUnlimited() ? null : new TokenBucket(overall, clock.instant());
     this.leased = store.supportsLeases();
+    this.nonBlocking = transport instanceof NonBlockingTransport;
     this.pollInterval = b.pollInterval;
     this.storeFailurePause = b.storeFailurePause;
   }
@@ -231,15 +245,51 @@ public final class MailQueue implements AutoCloseable {
     checkOpen();
     Instant now = clock.instant();
     QueueEntry entry = QueueEntry.ofNew(QueueId.next(now), envelope, now);
-    return store
+    CompletableFuture<QueueId> queued = new CompletableFuture<>();
+    store
         .appendAsync(entry, rfc5322Bytes)
-        .thenApplyAsync(
-            done -> {
-              tell(l -> l.enqueued(entry));
-              pumpSoon();
-              return entry.id();
-            },
-            events);
+        .whenComplete(
+            (done, failure) ->
+                onEventThread(
+                    () -> {
+                      if (failure != null) {
+                        queued.completeExceptionally(unwrap(failure));
+                      } else {
+                        tell(l -> l.enqueued(entry));
+                        queued.complete(entry.id());
+                      }
+                    }));
+    return queued;
+  }
+
+  /**
+   * Runs {@code task} on the event thread, which takes every task waiting at once: the enqueues of
+   * one group commit complete on the store's writer thread together, and cost one hand-off and one
+   * dispatch pass instead of one each.
+   */
+  private void onEventThread(Runnable task) {
+    durable.add(task);
+    if (!durableScheduled.compareAndSet(false, true)) {
+      return; // a drain is queued and has not started yet: it runs this task too
+    }
+    try {
+      events.execute(this::drainDurable);
+    } catch (RejectedExecutionException e) {
+      // closed: nothing dispatches any more, but the callers still hear how their enqueue ended
+      drainDurable();
+    }
+  }
+
+  private void drainDurable() {
+    durableScheduled.set(false);
+    boolean any = false;
+    for (Runnable task; (task = durable.poll()) != null; ) {
+      task.run();
+      any = true;
+    }
+    if (any) {
+      pumpSoon();
+    }
   }
 
   /**
@@ -710,7 +760,11 @@ public final class MailQueue implements AutoCloseable {
     for (Job job : jobs) {
       tell(l -> l.attemptStarted(job.entry(), job.recipients()));
       try {
-        workers.execute(() -> run(job));
+        if (nonBlocking) {
+          run(job); // hands the transaction over and returns: no thread hop per message
+        } else {
+          workers.execute(() -> run(job));
+        }
       } catch (RuntimeException e) {
         // rejected: the queue is closing; the entry stays queued as it is
         LOG.debug("queue closing, {} stays queued", job.entry().id());
@@ -865,11 +919,11 @@ public final class MailQueue implements AutoCloseable {
   // ---------------------------------------------------------------- one transaction
 
   /**
-   * Starts one transaction on a worker thread and returns once the transport has it: the outcome
-   * is recorded when the transport completes, through the store's group commit, and the listener
-   * hears of it only once it is durable. The transaction keeps its slot (and the entry stays in
-   * flight, so it is not dispatched twice) until then; a crash before the outcome is durable
-   * redelivers it, never loses it.
+   * Starts one transaction and returns once the transport has it: the outcome is recorded when the
+   * transport completes, through the store's group commit, and the listener hears of it only once
+   * it is durable. The transaction keeps its slot (and the entry stays in flight, so it is not
+   * dispatched twice) until then; a crash before the outcome is durable redelivers it, never loses
+   * it. Runs on a worker thread, or on the dispatching thread when the transport never blocks.
    */
   private void run(Job job) {
     Envelope envelope = job.entry().envelope().withRecipients(job.recipients());
@@ -879,48 +933,109 @@ public final class MailQueue implements AutoCloseable {
     } catch (RuntimeException e) {
       delivery = CompletableFuture.failedFuture(e);
     }
-    delivery
-        .handleAsync(
-            (raw, failure) -> {
-              try {
-                return results(job, raw, failure);
-              } finally {
-                transportDone(job);
-              }
-            },
-            workers)
-        .thenCompose(results -> record(job, results))
-        .whenCompleteAsync((events, failure) -> finish(job, events, failure), workers);
+    delivery.whenComplete(
+        (raw, failure) -> {
+          if (recordsInline(raw, failure)) {
+            outcome(job, raw, failure);
+          } else {
+            onWorker(() -> outcome(job, raw, failure));
+          }
+        });
   }
 
-  private void finish(Job job, List<Consumer<QueueListener>> events, Throwable failure) {
-    if (failure != null) {
-      LOG.warn(
-          "cannot record the outcome of delivering {}; holding it for {}",
-          job.entry().id(),
-          storeFailurePause,
-          unwrap(failure));
-      synchronized (lock) {
-        heldUntil.put(job.entry().id(), clock.instant().plus(storeFailurePause));
-      }
+  /**
+   * Returns true when an outcome can be recorded on the transport's own thread without a hand-off:
+   * the transport never blocks, every recipient was delivered (no notification to render and
+   * store), and the store records by group commit rather than by a lease round trip.
+   */
+  private boolean recordsInline(List<RecipientResult> raw, Throwable failure) {
+    return nonBlocking
+        && !leased
+        && failure == null
+        && raw != null
+        && raw.stream().allMatch(r -> r.status() == DeliveryStatus.DELIVERED);
+  }
+
+  private void outcome(Job job, List<RecipientResult> raw, Throwable failure) {
+    List<RecipientResult> results;
+    try {
+      results = results(job, raw, failure);
+    } finally {
+      transportDone(job);
     }
-    release(job);
+    record(job, results).whenComplete((events, e) -> finishSoon(new Outcome(job, events, e)));
+  }
+
+  private void onWorker(Runnable task) {
+    try {
+      workers.execute(task);
+    } catch (RejectedExecutionException e) {
+      task.run(); // the pool is gone only once nothing is in flight; run it here all the same
+    }
+  }
+
+  /** A recorded (or failed to record) outcome, waiting for {@link #finishWaiting}. */
+  private record Outcome(Job job, List<Consumer<QueueListener>> events, Throwable failure) {}
+
+  /**
+   * Finishes outcomes on a worker thread, every one waiting at once: the outcomes one group commit
+   * made durable cost one hand-off and one dispatch pass.
+   */
+  private void finishSoon(Outcome o) {
+    outcomes.add(o);
+    if (outcomesScheduled.compareAndSet(false, true)) {
+      onWorker(this::finishWaiting);
+    }
+  }
+
+  private void finishWaiting() {
+    outcomesScheduled.set(false);
+    List<Outcome> done = new ArrayList<>();
+    for (Outcome o; (o = outcomes.poll()) != null; ) {
+      done.add(o);
+    }
+    if (done.isEmpty()) {
+      return;
+    }
+    for (Outcome o : done) {
+      hold(o);
+      release(o.job());
+    }
     if (leased) {
       // a shared store's claim is a database round trip: let finishing transactions share one
       pumpSoon();
     } else {
       pump();
     }
-    if (events != null) {
-      for (Consumer<QueueListener> event : events) {
-        tell(event);
+    boolean notices = false;
+    for (Outcome o : done) {
+      if (o.events() != null) {
+        for (Consumer<QueueListener> event : o.events()) {
+          tell(event);
+        }
+      }
+      if (!o.job().notices().isEmpty()) {
+        synchronized (lock) {
+          o.job().notices().forEach(inFlight::remove);
+        }
+        notices = true;
       }
     }
-    if (!job.notices().isEmpty()) {
-      synchronized (lock) {
-        job.notices().forEach(inFlight::remove);
-      }
+    if (notices) {
       pump();
+    }
+  }
+
+  private void hold(Outcome o) {
+    if (o.failure() != null) {
+      LOG.warn(
+          "cannot record the outcome of delivering {}; holding it for {}",
+          o.job().entry().id(),
+          storeFailurePause,
+          unwrap(o.failure()));
+      synchronized (lock) {
+        heldUntil.put(o.job().entry().id(), clock.instant().plus(storeFailurePause));
+      }
     }
   }
 
@@ -1288,10 +1403,11 @@ public final class MailQueue implements AutoCloseable {
     }
 
     /**
-     * Sets the number of worker threads, which is also the most transactions in flight overall
-     * (started and not yet durably recorded); default 8. A transport with asynchronous delivery
-     * ({@link QueueTransport#relay}) frees the thread as soon as it has the transaction, so its
-     * sessions can stream many of them.
+     * Sets the most transactions in flight overall (started and not yet durably recorded), which
+     * is also the number of worker threads for a transport that delivers on the caller's thread;
+     * default 8. A non-blocking transport ({@link QueueTransport#relay}) takes each transaction
+     * without a thread of its own, so its sessions can stream many of them, and the queue then
+     * keeps only a few worker threads (one per processor, at least two) for its bookkeeping.
      *
      * @throws IllegalArgumentException when not positive
      */

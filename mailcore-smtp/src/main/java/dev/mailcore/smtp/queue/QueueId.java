@@ -2,8 +2,8 @@ package dev.mailcore.smtp.queue;
 
 import java.security.SecureRandom;
 import java.time.Instant;
-import java.util.Locale;
 import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -53,9 +53,23 @@ public record QueueId(String value) {
   /** Makes a new identifier: the time in milliseconds, a random part and a counter, in hex. */
   static QueueId next(Instant now) {
     long seq = COUNTER.incrementAndGet() & 0xffffffffL;
-    int random = RANDOM.nextInt();
-    return new QueueId(
-        String.format(Locale.ROOT, "%011x-%08x-%08x", now.toEpochMilli(), random, seq));
+    int random = ThreadLocalRandom.current().nextInt(); // the counter starts from SecureRandom
+    char[] out = new char[11 + 1 + 8 + 1 + 8];
+    hex(out, 0, 11, now.toEpochMilli());
+    out[11] = '-';
+    hex(out, 12, 8, random & 0xffffffffL);
+    out[20] = '-';
+    hex(out, 21, 8, seq);
+    return new QueueId(new String(out));
+  }
+
+  /** Writes the low {@code digits} hex digits of {@code value}, zero-padded (like {@code %0Nx}). */
+  private static void hex(char[] out, int at, int digits, long value) {
+    long v = value;
+    for (int i = at + digits - 1; i >= at; i--) {
+      out[i] = Character.forDigit((int) (v & 0xf), 16);
+      v >>>= 4;
+    }
   }
 
   @Override

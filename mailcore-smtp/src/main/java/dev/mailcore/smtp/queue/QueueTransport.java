@@ -98,12 +98,14 @@ public interface QueueTransport {
   /**
    * Returns a transport over an asynchronous sender of pre-rendered messages, such as {@code
    * SmtpRelay::sendAsync}: {@link #deliverAsync} hands the transaction over without blocking, and
-   * {@link #deliver} waits for it. The function must be thread-safe.
+   * {@link #deliver} waits for it. The function must be thread-safe and must return without
+   * waiting for the delivery: the queue calls it on its dispatching thread, and records a plain
+   * delivery on the thread that completes the future.
    */
   static QueueTransport sendingAsync(
       Function<RenderedMessage, CompletableFuture<SendResult>> sender) {
     Objects.requireNonNull(sender, "sender");
-    return new QueueTransport() {
+    return new NonBlockingTransport() {
       @Override
       public List<RecipientResult> deliver(Envelope envelope, Content message) {
         try {
@@ -164,21 +166,49 @@ public interface QueueTransport {
               Objects.requireNonNull(transport, "transport for " + domain));
         });
     Map<String, QueueTransport> frozen = Map.copyOf(routes);
-    return new QueueTransport() {
-      private QueueTransport route(Envelope envelope) {
-        return frozen.getOrDefault(MailQueue.domainOf(envelope.recipients().get(0)), otherwise);
-      }
+    QueueTransport router =
+        new QueueTransport() {
+          private QueueTransport route(Envelope envelope) {
+            return frozen.getOrDefault(
+                MailQueue.domainOf(envelope.recipients().get(0)), otherwise);
+          }
 
+          @Override
+          public List<RecipientResult> deliver(Envelope envelope, Content message) {
+            return route(envelope).deliver(envelope, message);
+          }
+
+          @Override
+          public CompletableFuture<List<RecipientResult>> deliverAsync(
+              Envelope envelope, Content message) {
+            return route(envelope).deliverAsync(envelope, message);
+          }
+        };
+    boolean allNonBlocking =
+        otherwise instanceof NonBlockingTransport
+            && frozen.values().stream().allMatch(NonBlockingTransport.class::isInstance);
+    if (!allNonBlocking) {
+      return router;
+    }
+    return new NonBlockingTransport() {
       @Override
       public List<RecipientResult> deliver(Envelope envelope, Content message) {
-        return route(envelope).deliver(envelope, message);
+        return router.deliver(envelope, message);
       }
 
       @Override
       public CompletableFuture<List<RecipientResult>> deliverAsync(
           Envelope envelope, Content message) {
-        return route(envelope).deliverAsync(envelope, message);
+        return router.deliverAsync(envelope, message);
       }
     };
   }
 }
+
+/**
+ * A transport whose {@link QueueTransport#deliverAsync} only hands the transaction over (to a
+ * session's queue) and never blocks the caller: the queue then starts transactions on the thread
+ * that dispatches them and records plain deliveries on the transport's thread, without a worker
+ * hand-off per message.
+ */
+interface NonBlockingTransport extends QueueTransport {}

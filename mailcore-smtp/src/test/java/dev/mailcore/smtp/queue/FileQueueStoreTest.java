@@ -290,4 +290,104 @@ class FileQueueStoreTest extends QueueStoreContract {
     store.append(entry("tail2", T0), bytes("y"));
     assertThat(segments()).doesNotContain(first).hasSizeLessThanOrEqualTo(2);
   }
+
+  @Test
+  void startsTheSegmentAfterTheHeadPreallocatedAndDropsItsZerosOnClose() throws Exception {
+    store.close();
+    long segment = 64 << 10;
+    store = FileQueueStore.open(dir, segment);
+    int i = 0;
+    while (segments().size() < 2 || !Files.exists(dir.resolve("spare-segment.tmp"))) {
+      store.append(entry("m" + i, T0), bytes(body(i, 2000)));
+      i++;
+    }
+    // the spare is written in the background; the roll after it is ready starts on it
+    long end = System.nanoTime() + 10_000_000_000L;
+    while (segments().size() < 3 && System.nanoTime() < end) {
+      store.append(entry("m" + i, T0), bytes(body(i, 2000)));
+      i++;
+    }
+    Path head = segments().get(segments().size() - 1);
+    long headSize = Files.size(head);
+    store.append(entry("m" + i, T0), bytes(body(i, 2000)));
+    i++;
+    assertThat(Files.size(head))
+        .as("a preallocated head does not grow as it is written")
+        .isEqualTo(headSize);
+    assertThat(headSize).isGreaterThanOrEqualTo(segment);
+
+    int written = i;
+    reopen();
+    assertThat(Files.size(head)).as("a clean close drops the zeros").isLessThan(segment);
+    assertThat(Files.exists(dir.resolve("spare-segment.tmp"))).isFalse();
+    assertThat(store.size()).isEqualTo(written);
+    byte[] last = store.message(new QueueId("m" + (written - 1))).readAllBytes();
+    assertThat(new String(last, StandardCharsets.UTF_8)).isEqualTo(body(written - 1, 2000));
+  }
+
+  @Test
+  void storesLargeMessagesStreamedBetweenSmallOnesOfTheSameBatch() throws Exception {
+    String large = body(0, 3 << 20); // above the batch buffer's limit per message: streamed
+    List<java.util.concurrent.CompletableFuture<Void>> futures = new ArrayList<>();
+    futures.add(store.appendAsync(entry("s1", T0), bytes("small one")));
+    futures.add(store.appendAsync(entry("big", T0), bytes(large)));
+    futures.add(store.appendAsync(entry("s2", T0), bytes("small two")));
+    byte[] unsized = "size unknown".getBytes(StandardCharsets.UTF_8);
+    futures.add(
+        store.appendAsync(
+            entry("unsized", T0),
+            dev.mailcore.Content.ofSource(() -> new java.io.ByteArrayInputStream(unsized), -1)));
+    for (var f : futures) {
+      f.get();
+    }
+    reopen();
+    assertThat(store.entries())
+        .extracting(e -> e.id().value())
+        .containsExactly("s1", "big", "s2", "unsized");
+    assertThat(new String(store.message(new QueueId("big")).readAllBytes(), StandardCharsets.UTF_8))
+        .isEqualTo(large);
+    assertThat(store.message(new QueueId("s2")).readAllBytes())
+        .isEqualTo("small two".getBytes(StandardCharsets.UTF_8));
+    assertThat(store.message(new QueueId("unsized")).readAllBytes()).isEqualTo(unsized);
+  }
+
+  @Test
+  void failsOnlyTheAppendWhoseMessageCannotBeReadAndKeepsTheRestOfItsBatch() throws Exception {
+    var good1 = store.appendAsync(entry("g1", T0), bytes("good one"));
+    var bad =
+        store.appendAsync(
+            entry("bad", T0),
+            dev.mailcore.Content.ofSource(
+                () -> {
+                  throw new IOException("disk of the caller is gone");
+                },
+                10));
+    var good2 = store.appendAsync(entry("g2", T0), bytes("good two"));
+    good1.get();
+    good2.get();
+    assertThatThrownBy(bad::get).hasCauseInstanceOf(QueueStoreException.class);
+    reopen();
+    assertThat(store.entries()).extracting(e -> e.id().value()).containsExactly("g1", "g2");
+    assertThat(store.message(new QueueId("g2")).readAllBytes())
+        .isEqualTo("good two".getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void aStreamOpenedBeforeItsSegmentIsReclaimedReadsOnToTheEnd() throws Exception {
+    store.close();
+    store = FileQueueStore.open(dir, 8192);
+    store.append(entry("first", T0), bytes(body(0, 9000))); // alone in its segment
+    java.io.InputStream open = store.message(new QueueId("first")).open();
+    Path first = segments().get(0);
+    store.delete(new QueueId("first"));
+    for (int i = 1; i < 12; i++) {
+      store.append(entry("m" + i, T0), bytes(body(i, 1000)));
+    }
+    store.delete(new QueueId("m1")); // a deletion asks for reclamation before the next write
+    store.append(entry("last", T0), bytes("x"));
+    assertThat(segments()).as("the first segment was reclaimed").doesNotContain(first);
+    try (open) {
+      assertThat(new String(open.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo(body(0, 9000));
+    }
+  }
 }

@@ -53,6 +53,7 @@ final class TestSmtpServer implements AutoCloseable {
   private final Map<String, Integer> maxActive = new HashMap<>();
   private final AtomicInteger sessions = new AtomicInteger();
   private int holdUntil;
+  private int open; // sessions being served now; guarded by this
   private Duration holdTimeout = Duration.ZERO;
   private volatile boolean closed;
 
@@ -142,6 +143,9 @@ final class TestSmtpServer implements AutoCloseable {
 
   private void serve(Socket socket) {
     sessions.incrementAndGet();
+    synchronized (this) {
+      open++;
+    }
     String domain = null;
     try (socket) {
       InputStream in = new BufferedInputStream(socket.getInputStream());
@@ -213,6 +217,25 @@ final class TestSmtpServer implements AutoCloseable {
       if (domain != null) {
         leave(domain);
       }
+      synchronized (this) {
+        open--;
+        notifyAll();
+      }
+    }
+  }
+
+  /**
+   * Waits (with a deadline) until no session is open, so {@link #received} is final: after the
+   * client process was killed, its sessions end as the server reads their closed sockets.
+   */
+  synchronized void awaitNoOpenSessions(Duration timeout) throws InterruptedException {
+    long end = System.nanoTime() + timeout.toNanos();
+    while (open > 0) {
+      long left = end - System.nanoTime();
+      if (left <= 0) {
+        throw new AssertionError(open + " sessions still open");
+      }
+      wait(Math.max(1, left / 1_000_000));
     }
   }
 
