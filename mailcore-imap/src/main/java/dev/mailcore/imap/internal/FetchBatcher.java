@@ -69,7 +69,7 @@ final class FetchBatcher {
         count,
         from -> {
           try {
-            return batcher.load(from);
+            return ImapMessages.withCachedProviders(() -> batcher.load(from));
           } catch (MessagingException e) {
             throw ImapFailures.translate(
                 "list messages from " + from + " in " + folder.getFullName(), e);

@@ -5,6 +5,7 @@ import dev.mailcore.Flag;
 import dev.mailcore.MessageUid;
 import dev.mailcore.StoredMessage;
 import dev.mailcore.internal.ResponseGuard;
+import dev.mailcore.internal.StreamProviderLookup;
 import dev.mailcore.internal.StoredHeaders;
 import jakarta.mail.FetchProfile;
 import jakarta.mail.Flags;
@@ -68,6 +69,48 @@ final class ImapMessages {
    * returned messages only (not by Angus's message cache).
    */
   static List<StoredMessage> load(IMAPFolder folder, Message[] messages, long prefetch)
+      throws MessagingException {
+    return withCachedProviders(() -> loadBatch(folder, messages, prefetch));
+  }
+
+  /** Work on a folder that may fail with a {@link MessagingException}. */
+  @FunctionalInterface
+  interface FolderWork<T> {
+    T run() throws MessagingException;
+  }
+
+  /**
+   * Runs {@code work} with Jakarta Mail's {@code StreamProvider} look-up served from memory ({@link
+   * StreamProviderLookup}): Angus parses every fetched header block and mailcore every prefetched
+   * message through {@code InternetHeaders}, and each of those otherwise scans the class path.
+   */
+  static <T> T withCachedProviders(FolderWork<T> work) throws MessagingException {
+    try {
+      return StreamProviderLookup.run(
+          () -> {
+            try {
+              return work.run();
+            } catch (MessagingException e) {
+              throw new Checked(e);
+            }
+          });
+    } catch (Checked c) {
+      throw c.cause;
+    }
+  }
+
+  /** Carries a {@link MessagingException} through {@link StreamProviderLookup#run}. */
+  private static final class Checked extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final transient MessagingException cause;
+
+    Checked(MessagingException cause) {
+      super(cause);
+      this.cause = cause;
+    }
+  }
+
+  private static List<StoredMessage> loadBatch(IMAPFolder folder, Message[] messages, long prefetch)
       throws MessagingException {
     List<Message> live = new ArrayList<>(messages.length);
     for (Message m : messages) {
