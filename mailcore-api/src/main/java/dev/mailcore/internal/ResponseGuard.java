@@ -61,8 +61,17 @@ public final class ResponseGuard extends FilterInputStream {
   @Override
   public int read(byte[] buf, int off, int len) throws IOException {
     int n = in.read(buf, off, len);
-    for (int i = 0; i < n; i++) {
-      scan(buf[off + i]);
+    int i = 0;
+    while (i < n) {
+      if (literalLeft > 0) {
+        // a literal's bytes are counted, not looked at: pass over them at once
+        int run = (int) Math.min(literalLeft, n - i);
+        literalLeft -= run;
+        i += run;
+      } else {
+        scan(buf[off + i]);
+        i++;
+      }
     }
     return n;
   }

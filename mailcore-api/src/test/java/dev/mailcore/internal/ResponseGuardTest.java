@@ -64,4 +64,31 @@ class ResponseGuardTest {
     String r = "+OK {99999999999}\r\n";
     assertThat(readAll(r, false, 100, 10)).hasSize(r.length());
   }
+
+  @Test
+  void aLiteralReadInPiecesOfAnySizeEndsWhereItWasAnnounced() throws IOException {
+    String body = "z".repeat(700);
+    String ok = "* 1 FETCH (BODY[] {700}\r\n" + body + ")\r\n";
+    String tooLong = ok + "* 2 " + "x".repeat(200) + "\r\n";
+    for (int piece : new int[] {1, 7, 64, 699, 700, 701, 4096}) {
+      assertThat(readInPieces(ok, piece)).as("pieces of %d", piece).hasSize(ok.length());
+      // the literal's end is found at the same byte, so the long line after it is still caught
+      assertThatThrownBy(() -> readInPieces(tooLong, piece))
+          .as("pieces of %d", piece)
+          .isInstanceOf(ResponseGuard.LimitExceededException.class)
+          .hasMessageContaining("line");
+    }
+  }
+
+  private static byte[] readInPieces(String text, int piece) throws IOException {
+    InputStream in = new ByteArrayInputStream(text.getBytes(StandardCharsets.ISO_8859_1));
+    try (ResponseGuard g = new ResponseGuard(in, true, 100, 1000)) {
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      byte[] buf = new byte[piece];
+      for (int n; (n = g.read(buf, 0, buf.length)) > 0; ) {
+        out.write(buf, 0, n);
+      }
+      return out.toByteArray();
+    }
+  }
 }
