@@ -42,10 +42,10 @@ public final class DotStuffingOutputStream extends FilterOutputStream {
       throw new IOException("message body already finished");
     }
     int end = off + len;
-    int run = off;
+    int run = off; // start of the bytes not yet written; proper CRLFs stay inside a run
     for (int i = off; i < end; i++) {
       byte c = b[i];
-      if (pendingCr) {
+      if (pendingCr) { // only ever at i == off: the last write ended in CR
         pendingCr = false;
         out.write(CRLF);
         atLineStart = true;
@@ -54,15 +54,25 @@ public final class DotStuffingOutputStream extends FilterOutputStream {
           continue;
         }
       }
-      if (c == '\r' || c == '\n') {
-        out.write(b, run, i - run);
-        run = i + 1;
-        if (c == '\r') {
+      if (c == '\r') {
+        if (i + 1 == end) {
+          out.write(b, run, i - run); // CRLF or bare CR: the next write tells
+          run = end;
           pendingCr = true;
+        } else if (b[i + 1] == '\n') {
+          i++;
+          atLineStart = true;
         } else {
+          out.write(b, run, i - run); // bare CR
           out.write(CRLF);
+          run = i + 1;
           atLineStart = true;
         }
+      } else if (c == '\n') {
+        out.write(b, run, i - run); // bare LF
+        out.write(CRLF);
+        run = i + 1;
+        atLineStart = true;
       } else if (atLineStart) {
         atLineStart = false;
         if (c == '.' && stuffDots) {

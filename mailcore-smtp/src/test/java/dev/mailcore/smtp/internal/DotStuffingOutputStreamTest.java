@@ -43,4 +43,54 @@ class DotStuffingOutputStreamTest {
   void leavesDotsAloneForChunking() throws IOException {
     assertThat(data(false, ".\n.x\r\n")).isEqualTo(".\r\n.x\r\n");
   }
+
+  @Test
+  void matchesAByteAtATimeModelForRandomBodiesAndSplits() throws IOException {
+    java.util.Random random = new java.util.Random(20261201);
+    byte[] alphabet = {'a', 'b', '.', '\r', '\n'};
+    for (int round = 0; round < 3000; round++) {
+      byte[] body = new byte[random.nextInt(60)];
+      for (int i = 0; i < body.length; i++) {
+        body[i] = alphabet[random.nextInt(alphabet.length)];
+      }
+      boolean stuff = random.nextBoolean();
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      DotStuffingOutputStream s = new DotStuffingOutputStream(out, stuff);
+      for (int at = 0; at < body.length; ) {
+        int n = Math.min(body.length - at, 1 + random.nextInt(8));
+        s.write(body, at, n);
+        at += n;
+      }
+      s.finish();
+      assertThat(out.toString(StandardCharsets.ISO_8859_1))
+          .as("body %s, stuffing %s", java.util.Arrays.toString(body), stuff)
+          .isEqualTo(model(body, stuff));
+    }
+  }
+
+  /** RFC 5321 transparency one byte at a time: every line end CRLF, leading dots doubled. */
+  private static String model(byte[] body, boolean stuff) {
+    StringBuilder out = new StringBuilder();
+    boolean lineStart = true;
+    for (int i = 0; i < body.length; i++) {
+      char c = (char) body[i];
+      if (c == '\r' || c == '\n') {
+        out.append("\r\n");
+        lineStart = true;
+        if (c == '\r' && i + 1 < body.length && body[i + 1] == '\n') {
+          i++; // CRLF is one line end
+        }
+        continue;
+      }
+      if (lineStart && c == '.' && stuff) {
+        out.append('.');
+      }
+      lineStart = false;
+      out.append(c);
+    }
+    if (!lineStart) {
+      out.append("\r\n");
+    }
+    return stuff ? out + ".\r\n" : out.toString();
+  }
 }
