@@ -36,16 +36,30 @@ public final class StreamProviderLookup {
 
   private StreamProviderLookup() {}
 
+  /** Work that may fail with a checked exception of type {@code E}. */
+  @FunctionalInterface
+  public interface Work<T, E extends Exception> {
+    /** Does the work. */
+    T run() throws E;
+  }
+
   /** Runs {@code work} with the cached look-up in place. */
   public static <T> T run(Supplier<T> work) {
+    return call(work::get);
+  }
+
+  /**
+   * Runs {@code work} with the cached look-up in place; what it throws passes through unchanged.
+   */
+  public static <T, E extends Exception> T call(Work<T, E> work) throws E {
     if (LOADER == null) {
-      return work.get();
+      return work.run();
     }
     Thread thread = Thread.currentThread();
     ClassLoader previous = thread.getContextClassLoader();
     thread.setContextClassLoader(LOADER);
     try {
-      return work.get();
+      return work.run();
     } finally {
       thread.setContextClassLoader(previous);
     }

@@ -2,6 +2,7 @@ package dev.mailcore.imap.internal;
 
 import dev.mailcore.StoredMessage;
 import dev.mailcore.internal.Batches;
+import dev.mailcore.internal.StreamProviderLookup;
 import jakarta.mail.FetchProfile;
 import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
@@ -69,7 +70,7 @@ final class FetchBatcher {
         count,
         from -> {
           try {
-            return ImapMessages.withCachedProviders(() -> batcher.load(from));
+            return StreamProviderLookup.call(() -> batcher.load(from));
           } catch (MessagingException e) {
             throw ImapFailures.translate(
                 "list messages from " + from + " in " + folder.getFullName(), e);

@@ -70,44 +70,9 @@ final class ImapMessages {
    */
   static List<StoredMessage> load(IMAPFolder folder, Message[] messages, long prefetch)
       throws MessagingException {
-    return withCachedProviders(() -> loadBatch(folder, messages, prefetch));
-  }
-
-  /** Work on a folder that may fail with a {@link MessagingException}. */
-  @FunctionalInterface
-  interface FolderWork<T> {
-    T run() throws MessagingException;
-  }
-
-  /**
-   * Runs {@code work} with Jakarta Mail's {@code StreamProvider} look-up served from memory ({@link
-   * StreamProviderLookup}): Angus parses every fetched header block and mailcore every prefetched
-   * message through {@code InternetHeaders}, and each of those otherwise scans the class path.
-   */
-  static <T> T withCachedProviders(FolderWork<T> work) throws MessagingException {
-    try {
-      return StreamProviderLookup.run(
-          () -> {
-            try {
-              return work.run();
-            } catch (MessagingException e) {
-              throw new Checked(e);
-            }
-          });
-    } catch (Checked c) {
-      throw c.cause;
-    }
-  }
-
-  /** Carries a {@link MessagingException} through {@link StreamProviderLookup#run}. */
-  private static final class Checked extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-    private final transient MessagingException cause;
-
-    Checked(MessagingException cause) {
-      super(cause);
-      this.cause = cause;
-    }
+    // Angus parses every fetched header block through InternetHeaders, whose StreamProvider
+    // look-up otherwise scans the class path each time
+    return StreamProviderLookup.call(() -> loadBatch(folder, messages, prefetch));
   }
 
   private static List<StoredMessage> loadBatch(IMAPFolder folder, Message[] messages, long prefetch)

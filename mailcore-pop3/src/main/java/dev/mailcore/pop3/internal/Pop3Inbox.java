@@ -122,26 +122,13 @@ final class Pop3Inbox implements Folder {
 
   /** Loads one batch; Jakarta Mail's per-header provider look-ups are served from memory. */
   private List<StoredMessage> load(PipelinedReads.Listing listing, int from, int to) {
-    MessagingException[] failure = new MessagingException[1];
-    List<StoredMessage> out;
     try {
-      out =
-          StreamProviderLookup.run(
-              () -> {
-                try {
-                  return listing.load(from, to);
-                } catch (MessagingException e) {
-                  failure[0] = e;
-                  return List.of();
-                }
-              });
+      return StreamProviderLookup.call(() -> listing.load(from, to));
+    } catch (MessagingException e) {
+      throw fail("fetch headers", e);
     } catch (IllegalStateException e) {
       throw lost("fetch headers", e);
     }
-    if (failure[0] != null) {
-      throw fail("fetch headers", failure[0]);
-    }
-    return out;
   }
 
   private List<StoredMessage> load(List<Message> messages) {
