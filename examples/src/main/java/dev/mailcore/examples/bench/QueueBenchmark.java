@@ -65,6 +65,14 @@ public final class QueueBenchmark {
 
   private static final int WINDOW = 32;
   private static final int ROUNDS = 3;
+  /**
+   * End-to-end rounds of each side run first and not counted: on two cores the JIT compiler needs
+   * several seconds of the CPU before the hot paths are compiled, and would otherwise compete with
+   * whichever side happens to run then.
+   */
+  private static final int WARM_UP_ROUNDS = Integer.getInteger("bench.warmup", 2);
+  /** Warm-up rounds go on (up to this many) until the JIT compiler is almost idle in one. */
+  private static final int MAX_WARM_UP_ROUNDS = 12;
   private static final int SESSIONS = 4;
   /** The relay's default unacknowledged transactions per session. */
   private static final int WINDOW_PER_SESSION = 16;
@@ -244,6 +252,34 @@ public final class QueueBenchmark {
     }
   }
 
+  /**
+   * Waits (up to 30 s) until the JIT compiler has been idle for a second: with one C2 thread on a
+   * busy two-core machine, methods queued in the warm-up would otherwise be compiled during the
+   * measured rounds, and run interpreted until then.
+   */
+  private static void awaitQuietCompiler() throws InterruptedException {
+    java.lang.management.CompilationMXBean jit =
+        java.lang.management.ManagementFactory.getCompilationMXBean();
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    long last = jit.getTotalCompilationTime();
+    while (System.nanoTime() < deadline) {
+      Thread.sleep(1000);
+      long now = jit.getTotalCompilationTime();
+      if (now - last < 20) {
+        return;
+      }
+      last = now;
+    }
+  }
+
+  private static long jitMillis() {
+    return java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
+  }
+
+  /** CPU time of the producer threads of {@link #run}, summed. */
+  private static final java.util.concurrent.atomic.AtomicLong PRODUCER_CPU =
+      new java.util.concurrent.atomic.AtomicLong();
+
   private static double run(int threads, java.util.concurrent.Callable<Void> work, int messages)
       throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(threads);
@@ -251,7 +287,17 @@ public final class QueueBenchmark {
       long start = System.nanoTime();
       List<Future<Void>> futures = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
-        futures.add(pool.submit(work));
+        futures.add(
+            pool.submit(
+                () -> {
+                  try {
+                    return work.call();
+                  } finally {
+                    PRODUCER_CPU.addAndGet(
+                        java.lang.management.ManagementFactory.getThreadMXBean()
+                            .getCurrentThreadCpuTime());
+                  }
+                }));
       }
       for (Future<Void> f : futures) {
         f.get();
@@ -266,31 +312,52 @@ public final class QueueBenchmark {
    * End to end to a local SMTP sink: the queue (durable enqueue from {@code threads} threads,
    * delivery through {@link QueueTransport#relay} with {@value #SESSIONS} sessions, one durable
    * deletion per delivered message) against {@link SmtpRelay#sendAllRendered} of the same messages
-   * with the same number of sessions and no queue. Rounds alternate; medians reported.
+   * with the same number of sessions and no queue. Warm-up rounds of both come first and are not
+   * counted: at least {@code -Dbench.warmup=N} (default 2), and more (up to {@value
+   * #MAX_WARM_UP_ROUNDS}) until the JIT compiler works less than 2% of a round's time; then the
+   * measured rounds alternate, medians reported.
    */
   private static void endToEnd(Path root, int messages, int threads, byte[] body) throws Exception {
     double[] relayRates = new double[ROUNDS];
     double[] queueRates = new double[ROUNDS];
     try (SmtpSink sink = new SmtpSink(true, false)) {
       Content content = Content.ofBytes(body);
-      for (int round = 0; round < ROUNDS; round++) {
+      // the rounds before 0 warm both paths up (JIT compilation) and are not counted
+      int warmedUp = 0;
+      long jitMark = jitMillis();
+      long wallMark = System.nanoTime();
+      for (int round = -MAX_WARM_UP_ROUNDS; round < ROUNDS; round++) {
+        String side = System.getProperty("bench.side", "both"); // relay or queue alone, to profile
+        relaySide:
         try (SmtpRelay relay = relay(sink)) {
+          if (side.equals("queue")) {
+            relayRates[Math.max(0, round)] = 1;
+            break relaySide;
+          }
           List<RenderedMessage> batch = new ArrayList<>(messages);
           for (int i = 0; i < messages; i++) {
             batch.add(RenderedMessage.of(envelope(i), content));
           }
           long cpu = cpuNanos();
+          java.util.Map<String, Long> threadsBefore = threadCpu();
           long start = System.nanoTime();
           long delivered =
               relay.sendAllRendered(batch).stream().filter(SendResult::isAllDelivered).count();
-          relayRates[round] = delivered / ((System.nanoTime() - start) / 1e9);
+          if (round >= 0) {
+            relayRates[round] = delivered / ((System.nanoTime() - start) / 1e9);
+          }
           if (Boolean.getBoolean("bench.verbose")) {
             System.out.printf(
                 Locale.ROOT,
                 "  round %d: relay %.0f us CPU per message (sink included)%n",
                 round,
                 (cpuNanos() - cpu) / 1e3 / messages);
+            printThreadCpu(threadsBefore, messages);
           }
+        }
+        if (side.equals("relay")) {
+          queueRates[Math.max(0, round)] = 1;
+          continue;
         }
         Path dir = root.resolve("e2e-" + round);
         CountDownLatch done = new CountDownLatch(messages);
@@ -313,6 +380,7 @@ public final class QueueBenchmark {
           AtomicInteger next = new AtomicInteger();
           Envelope[] envelopes = envelopes(messages); // built before the clock starts, as above
           long cpu = cpuNanos();
+          java.util.Map<String, Long> threadsBefore = threadCpu();
           long start = System.nanoTime();
           run(
               threads,
@@ -331,7 +399,9 @@ public final class QueueBenchmark {
           long enqueued = System.nanoTime();
           done.await();
           long end = System.nanoTime();
-          queueRates[round] = messages / ((end - start) / 1e9);
+          if (round >= 0) {
+            queueRates[round] = messages / ((end - start) / 1e9);
+          }
           if (Boolean.getBoolean("bench.verbose")) {
             System.out.printf(
                 Locale.ROOT,
@@ -341,9 +411,31 @@ public final class QueueBenchmark {
                 (enqueued - start) / 1e9,
                 (end - start) / 1e9,
                 (cpuNanos() - cpu) / 1e3 / messages);
+            printThreadCpu(threadsBefore, messages);
           }
         }
         deleteTree(dir);
+        if (round < 0) {
+          warmedUp++;
+          long jit = jitMillis() - jitMark;
+          double wallMillis = (System.nanoTime() - wallMark) / 1e6;
+          if (Boolean.getBoolean("bench.verbose")) {
+            System.out.printf(
+                Locale.ROOT,
+                "  warm-up %d: JIT compiled for %d ms of %.0f ms%n",
+                warmedUp,
+                jit,
+                wallMillis);
+          }
+          if (round < -1 && warmedUp >= WARM_UP_ROUNDS && jit < 0.02 * wallMillis) {
+            round = -2; // one last warm-up round, then the measured ones
+          }
+          if (round == -1 || round == -2) {
+            awaitQuietCompiler();
+          }
+          jitMark = jitMillis();
+          wallMark = System.nanoTime();
+        }
       }
     }
     double relayRate = median(relayRates);
@@ -433,6 +525,50 @@ public final class QueueBenchmark {
     return ((com.sun.management.OperatingSystemMXBean)
             java.lang.management.ManagementFactory.getOperatingSystemMXBean())
         .getProcessCpuTime();
+  }
+
+  /** CPU time per live thread, summed by name with digits dropped (thread pools become one row). */
+  private static java.util.Map<String, Long> threadCpu() {
+    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    java.util.Map<String, Long> out = new java.util.TreeMap<>();
+    out.put("producers@0", PRODUCER_CPU.get());
+    long gc = 0;
+    for (java.lang.management.GarbageCollectorMXBean b :
+        java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+      gc += b.getCollectionTime();
+    }
+    out.put("(GC pauses, wall)@0", gc * 1_000_000);
+    out.put(
+        "(JIT compilation)@0",
+        java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime()
+            * 1_000_000);
+    for (long id : mx.getAllThreadIds()) {
+      java.lang.management.ThreadInfo info = mx.getThreadInfo(id);
+      long cpu = mx.getThreadCpuTime(id);
+      if (info != null && cpu > 0) {
+        out.merge(info.getThreadName().replaceAll("[0-9.]+", "#") + "@" + id, cpu, Long::sum);
+      }
+    }
+    return out;
+  }
+
+  /** Prints, per thread group, the CPU spent since {@code before}, in microseconds per message. */
+  private static void printThreadCpu(java.util.Map<String, Long> before, int messages) {
+    java.util.Map<String, Long> grouped = new java.util.TreeMap<>();
+    threadCpu()
+        .forEach(
+            (key, cpu) ->
+                grouped.merge(
+                    key.substring(0, key.lastIndexOf('@')),
+                    cpu - before.getOrDefault(key, 0L),
+                    Long::sum));
+    grouped.entrySet().stream()
+        .filter(e -> e.getValue() > 1_000_000)
+        .sorted(java.util.Map.Entry.<String, Long>comparingByValue().reversed())
+        .forEach(
+            e ->
+                System.out.printf(
+                    Locale.ROOT, "      %6.1f us  %s%n", e.getValue() / 1e3 / messages, e.getKey()));
   }
 
   private static long usedHeap() {
