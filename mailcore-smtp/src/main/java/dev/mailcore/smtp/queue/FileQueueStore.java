@@ -51,14 +51,18 @@ import org.slf4j.LoggerFactory;
  * fsync} and one directory {@code fsync} per message. A state change is one record, so it is
  * atomic: after a crash the reopened store holds the last acknowledged state of every entry.
  *
- * <p>Segments after the first are preallocated whole in the background (zeros written and synced
- * while the head fills), and the head gets zeros ahead of the writer while it is idle, so group
- * commits overwrite allocated blocks in place and {@code force(false)} (fdatasync) commits no
- * file-system metadata; under load a batch that grows the file carries its own metadata commit.
+ * <p>A segment's file is reused for a later segment once nothing in it is live (renamed, not
+ * deleted), so group commits overwrite allocated blocks in place and {@code force(false)}
+ * (fdatasync) commits no file-system metadata. Each record's CRC covers its segment's number, so the
+ * records of a reused file's earlier life never check out again. Until a segment is free for reuse,
+ * the next one is preallocated in the background (zeros written and synced while the head fills),
+ * and the head gets zeros ahead of the writer while it is idle; under load a batch that grows the
+ * file carries its own metadata commit. Journals of the earlier record format (without the segment
+ * number) are still read; their segments are deleted, never reused.
  * Opening replays the journal up to the first record whose header or CRC does not check out (the
- * zero tail, or a record torn by a crash, never acknowledged); everything after it is overwritten
- * with zeros, with a log line when it was not all zeros, so no stale record can ever follow the
- * records written next. A clean close drops the zero tail. A segment is deleted, oldest first, once
+ * zero tail, a record torn by a crash, never acknowledged, or a reused file's old records);
+ * everything after it is overwritten with zeros, with a log line when it was not all zeros, so no
+ * stale record can ever follow the records written next. A clean close drops the tail. A segment is deleted, oldest first, once
  * nothing in it is live; entries deferred at least once that are still queued in an old, mostly
  * dead segment are copied forward first, so long-deferred messages do not pin disk space. Message
  * bytes are read through one shared channel per segment.
@@ -81,7 +85,10 @@ public final class FileQueueStore implements QueueStore {
   private static final Logger LOG = LoggerFactory.getLogger(FileQueueStore.class);
 
   static final long DEFAULT_SEGMENT_BYTES = 64L << 20;
-  private static final int MAGIC = 0x4D514A31; // "MQJ1"
+  /** Records of format 2: the meta CRC covers the segment's number too ("MQJ2"). */
+  private static final int MAGIC = 0x4D514A32;
+  /** Records of format 1, without the segment number (still read; never written). */
+  private static final int MAGIC_V1 = 0x4D514A31;
   private static final byte ENQUEUE = 1;
   private static final byte STATE = 2;
   private static final byte DELETE = 3;
@@ -95,12 +102,19 @@ public final class FileQueueStore implements QueueStore {
   private static final long PREALLOCATE_CHUNK = 8L << 20;
   private static final long PREALLOCATE_PIECE = 1L << 20;
   private static final String SPARE = "spare-segment.tmp";
+  /** Reclaimed segment files kept for reuse, at most; the others are deleted. */
+  private static final int MAX_REUSABLE = 2;
   private static final int RELOCATE_RETRY_PASSES = 1024;
 
   /** A journal segment and what in it is still needed. */
   private static final class Segment {
     final long number;
     final Path path;
+    /**
+     * Made by this store (its records are all of format 2, bound to its number), so its file may be
+     * reused as a later segment once nothing in it is live.
+     */
+    final boolean recyclable;
     long size;
     int refs;
     long liveBytes;
@@ -109,9 +123,15 @@ public final class FileQueueStore implements QueueStore {
 
     private SegmentReader reader; // guarded by the store's lock; made on first read
 
-    Segment(long number, Path path) {
+    Segment(long number, Path path, boolean recyclable) {
       this.number = number;
       this.path = path;
+      this.recyclable = recyclable;
+    }
+
+    /** True while a stream still reads this segment's file. Caller holds the store's lock. */
+    boolean inUse() {
+      return reader != null && reader.inUse();
     }
 
     /** Returns the shared reader. Caller holds the store's lock. */
@@ -179,6 +199,8 @@ public final class FileQueueStore implements QueueStore {
   private final LinkedBlockingQueue<Written> toSync = new LinkedBlockingQueue<>();
   private final AtomicBoolean maintenanceAsked = new AtomicBoolean();
   private CompletableFuture<Path> spare; // writer thread only: the next segment, being zeroed
+  // writer thread only: reclaimed segment files, renamed, for the next rolls (oldest first)
+  private final java.util.ArrayDeque<Path> reusable = new java.util.ArrayDeque<>();
   private final ReentrantReadWriteLock closing = new ReentrantReadWriteLock();
   private volatile boolean closed;
 
@@ -477,16 +499,15 @@ public final class FileQueueStore implements QueueStore {
   }
 
   private InputStream openBody(QueueId id) throws IOException {
-    SegmentReader reader;
-    Location loc;
     synchronized (lock) {
-      loc = locations.get(id);
+      Location loc = locations.get(id);
       if (loc == null) {
         throw new IOException("queue entry " + id + " is gone");
       }
-      reader = segments.get(loc.bodySegment).reader();
+      // acquired under the lock: a segment whose reader is in use is never recycled
+      return new SegmentInputStream(
+          segments.get(loc.bodySegment).reader(), loc.bodyOffset, loc.bodyLength);
     }
-    return new SegmentInputStream(reader, loc.bodyOffset, loc.bodyLength);
   }
 
   /**
@@ -529,6 +550,10 @@ public final class FileQueueStore implements QueueStore {
     synchronized void release() throws IOException {
       streams--;
       closeIfUnused();
+    }
+
+    synchronized boolean inUse() {
+      return streams > 0;
     }
 
     synchronized void retire() {
@@ -837,7 +862,7 @@ public final class FileQueueStore implements QueueStore {
     CRC32C bodyCrc = new CRC32C();
     bodyCrc.update(batchBuffer, bodyAt, (int) bodyLength);
     ByteBuffer record = ByteBuffer.wrap(batchBuffer, start, HEADER + meta.length);
-    putHeader(record, r.type, meta, bodyLength, (int) bodyCrc.getValue());
+    putHeader(record, head.number, r.type, meta, bodyLength, (int) bodyCrc.getValue());
     batchLength = end;
     r.segment = head.number;
     r.offset = batchStart + bodyAt;
@@ -910,7 +935,13 @@ public final class FileQueueStore implements QueueStore {
   private volatile long forces;
   private long forceNanos; // sync thread only, for the log line at close
   private long growingForces;
+  private volatile long recycled; // written by the writer thread only
 
+
+  /** Returns how many reclaimed segment files were kept for reuse instead of deleted. */
+  long recycledSegments() {
+    return recycled;
+  }
 
   /**
    * Returns how many times the journal was forced to disk: fewer than writes under group commit.
@@ -946,28 +977,38 @@ public final class FileQueueStore implements QueueStore {
   private void writeRecord(long start, byte type, byte[] meta, long bodyLength, int bodyCrc)
       throws IOException {
     ByteBuffer buf = ByteBuffer.allocate(HEADER + meta.length);
-    putHeader(buf, type, meta, bodyLength, bodyCrc);
+    putHeader(buf, head.number, type, meta, bodyLength, bodyCrc);
     buf.flip();
     writeFully(headChannel, buf, start);
   }
 
-  /** Puts a record's header and meta data at the buffer's position. */
+  /** Puts a record's header and meta data at the buffer's position, for segment {@code segment}. */
   private static void putHeader(
-      ByteBuffer buf, byte type, byte[] meta, long bodyLength, int bodyCrc) {
+      ByteBuffer buf, long segment, byte type, byte[] meta, long bodyLength, int bodyCrc) {
     buf.putInt(MAGIC).put(type).putInt(meta.length).putLong(bodyLength);
-    buf.putInt(metaCrc(type, meta.length, bodyLength, bodyCrc, meta, 0));
+    buf.putInt(metaCrc(segment, type, meta.length, bodyLength, bodyCrc, meta));
     buf.putInt(bodyCrc).put(meta);
   }
 
+  /**
+   * The CRC over a record's header fields and meta data. Format 2 binds it to the segment's number
+   * ({@code segment}; {@link #NO_SEGMENT} for format 1), so the records a recycled file held in its
+   * earlier life never check out in its new one.
+   */
   private static int metaCrc(
-      byte type, int metaLength, long bodyLength, int bodyCrc, byte[] meta, int off) {
+      long segment, byte type, int metaLength, long bodyLength, int bodyCrc, byte[] meta) {
     CRC32C crc = new CRC32C();
-    ByteBuffer fields = ByteBuffer.allocate(17);
+    ByteBuffer fields = ByteBuffer.allocate(25);
+    if (segment != NO_SEGMENT) {
+      fields.putLong(segment);
+    }
     fields.put(type).putInt(metaLength).putLong(bodyLength).putInt(bodyCrc).flip();
     crc.update(fields);
-    crc.update(meta, off, metaLength);
+    crc.update(meta, 0, metaLength);
     return (int) crc.getValue();
   }
+
+  private static final long NO_SEGMENT = -1;
 
   private static void writeFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
     long p = pos;
@@ -1038,10 +1079,10 @@ public final class FileQueueStore implements QueueStore {
       if (headPosition >= segmentBytes) {
         roll();
       }
-      if (spare == null && headPosition >= segmentBytes / 2) {
+      reclaim(); // first: a reclaimed segment may serve as the next spare
+      if (spare == null && reusable.isEmpty() && headPosition >= segmentBytes / 2) {
         spare = prepareSpare();
       }
-      reclaim();
     } catch (IOException | RuntimeException e) {
       LOG.warn(
           "queue journal maintenance failed in {}; will retry after the next write", directory, e);
@@ -1098,11 +1139,9 @@ public final class FileQueueStore implements QueueStore {
   private void roll() throws IOException {
     long number = head.number + 1;
     Path path = segmentPath(number);
-    long allocated = 0;
     Optional<Path> ready = takeSpare();
     if (ready.isPresent()) {
       Files.move(ready.get(), path, StandardCopyOption.ATOMIC_MOVE);
-      allocated = segmentBytes;
     }
     FileChannel ch =
         ready.isPresent()
@@ -1112,10 +1151,18 @@ public final class FileQueueStore implements QueueStore {
                 StandardOpenOption.CREATE_NEW,
                 StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
+    long allocated = ready.isPresent() ? ch.size() : 0;
     syncDirectory();
     awaitSynced(); // the old head's last batches are acknowledged by its own fsync
+    if (headChannel.size() > headPosition) {
+      // A recycled file longer than what this life wrote: cut off the rest, so the segment ends
+      // with its last record (its earlier life's records would not check out, but a reopen would
+      // report them as damage).
+      headChannel.truncate(headPosition);
+      headChannel.force(true);
+    }
     headChannel.close();
-    Segment seg = new Segment(number, path);
+    Segment seg = new Segment(number, path, true);
     synchronized (lock) {
       segments.put(number, seg);
     }
@@ -1126,7 +1173,7 @@ public final class FileQueueStore implements QueueStore {
     LOG.debug(
         "queue journal rolled to {} ({})",
         path.getFileName(),
-        allocated > 0 ? "preallocated" : "growing");
+        allocated > 0 ? "preallocated or recycled" : "growing");
   }
 
   /**
@@ -1161,10 +1208,13 @@ public final class FileQueueStore implements QueueStore {
   }
 
   /**
-   * Returns the preallocated spare segment when it is ready; when it is still being written the
-   * next segment grows instead, and the spare serves the roll after.
+   * Returns a reused segment file, or else the preallocated spare segment when it is ready; when it
+   * is still being written the next segment grows instead, and the spare serves the roll after.
    */
   private Optional<Path> takeSpare() {
+    if (!reusable.isEmpty()) {
+      return Optional.of(reusable.poll());
+    }
     if (spare == null || !spare.isDone()) {
       return Optional.empty();
     }
@@ -1191,9 +1241,12 @@ public final class FileQueueStore implements QueueStore {
     }
     try {
       Files.deleteIfExists(directory.resolve(SPARE));
+      for (Path p; (p = reusable.poll()) != null; ) {
+        Files.deleteIfExists(p);
+      }
     } catch (IOException e) {
-      // harmless: the next open deletes it before anything else
-      LOG.warn("cannot delete the spare journal segment in {}", directory, e);
+      // harmless: the next open deletes them before anything else
+      LOG.warn("cannot delete the spare journal segments in {}", directory, e);
     }
   }
 
@@ -1229,15 +1282,46 @@ public final class FileQueueStore implements QueueStore {
           }
         }
       }
+      boolean recycle;
       synchronized (lock) {
         segments.remove(oldest.number);
         oldest.retire();
+        // no stream can open it any more (they open under the lock, through the segment map)
+        recycle =
+            oldest.recyclable && reusable.size() < MAX_REUSABLE && !oldest.inUse() && !closed;
+      }
+      if (recycle && recycle(oldest)) {
+        continue;
       }
       // outside the lock: unlinking a large file (with online discard) takes tens of milliseconds
       Files.deleteIfExists(oldest.path);
       syncDirectory();
       LOG.debug("queue journal segment {} reclaimed", oldest.path.getFileName());
     }
+  }
+
+  /**
+   * Keeps a reclaimed segment's file for a next roll to start on (up to {@value #MAX_REUSABLE}
+   * kept): its blocks are
+   * allocated and written, so the group commits in it change no file-system metadata, as in a
+   * zero-written spare, without writing the zeros (which would double the bytes per message on the
+   * disk). Its old records stay in it but never check out again: their CRCs are bound to the old
+   * segment number. Writer thread only (or recovery, before it starts). Returns false when the file
+   * cannot be moved; it is then deleted as usual.
+   */
+  private boolean recycle(Segment seg) {
+    Path to = directory.resolve("spare-segment-" + seg.number + ".tmp");
+    try {
+      Files.move(seg.path, to, StandardCopyOption.ATOMIC_MOVE);
+      syncDirectory();
+    } catch (IOException e) {
+      LOG.debug("cannot recycle queue segment {}; deleting it", seg.path, e);
+      return false;
+    }
+    reusable.add(to);
+    recycled++;
+    LOG.debug("queue journal segment {} reclaimed as the next spare", seg.path.getFileName());
+    return true;
   }
 
   /**
@@ -1285,7 +1369,12 @@ public final class FileQueueStore implements QueueStore {
   // ---------------------------------------------------------------- recovery
 
   private void recover() throws IOException {
-    Files.deleteIfExists(directory.resolve(SPARE)); // half-written, perhaps: made again when needed
+    // spares are not kept across a close: half-written, perhaps; made again when needed
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(directory, "spare-segment*.tmp")) {
+      for (Path p : ds) {
+        Files.deleteIfExists(p);
+      }
+    }
     List<Path> files = new ArrayList<>();
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(directory, "journal-*.log")) {
       ds.forEach(files::add);
@@ -1296,7 +1385,7 @@ public final class FileQueueStore implements QueueStore {
       String name = path.getFileName().toString();
       long number =
           Long.parseLong(name.substring("journal-".length(), name.length() - ".log".length()));
-      Segment seg = new Segment(number, path);
+      Segment seg = new Segment(number, path, false); // may hold format 1: never recycled
       segments.put(number, seg);
       boolean last = i == files.size() - 1;
       long end = replay(seg, last);
@@ -1309,7 +1398,8 @@ public final class FileQueueStore implements QueueStore {
           // Overwrite rather than truncate: the zeros after it stay preallocated, and no stale
           // record can follow the records written from here on.
           LOG.info(
-              "queue journal {}: discarded {} bytes of unacknowledged writes cut off by a crash",
+              "queue journal {}: cleared {} bytes after the last record (unacknowledged writes"
+                  + " cut off by a crash, or the earlier life of a recycled segment)",
               name,
               dirty - end);
           writeZeros(headChannel, end, dirty);
@@ -1321,7 +1411,7 @@ public final class FileQueueStore implements QueueStore {
     }
     if (head == null) {
       Path path = segmentPath(1);
-      head = new Segment(1, path);
+      head = new Segment(1, path, true);
       segments.put(1L, head);
       headChannel =
           FileChannel.open(
@@ -1356,7 +1446,7 @@ public final class FileQueueStore implements QueueStore {
         long bodyLength = header.getLong();
         int storedMetaCrc = header.getInt();
         int bodyCrc = header.getInt();
-        if (magic != MAGIC
+        if ((magic != MAGIC && magic != MAGIC_V1)
             || type < ENQUEUE
             || type > PAD
             || metaLength < 0
@@ -1368,7 +1458,8 @@ public final class FileQueueStore implements QueueStore {
         ByteBuffer metaBuf = ByteBuffer.allocate(metaLength);
         readFully(ch, metaBuf, pos + HEADER);
         byte[] meta = metaBuf.array();
-        if (metaCrc(type, metaLength, bodyLength, bodyCrc, meta, 0) != storedMetaCrc) {
+        long bound = magic == MAGIC ? seg.number : NO_SEGMENT;
+        if (metaCrc(bound, type, metaLength, bodyLength, bodyCrc, meta) != storedMetaCrc) {
           break;
         }
         long bodyStart = pos + HEADER + metaLength;

@@ -631,19 +631,34 @@ public final class MailQueue implements AutoCloseable {
         }
         Instant now = clock.instant();
         int free = workerCount - sending;
-        // Look a little past what can start, so a domain at its cap does not stall the others,
-        // but not so far that every enqueue walks a long backlog.
-        int limit =
-            free <= 0 ? 0 : Math.min(DUE_SCAN_LIMIT, inFlight.size() - claimed + free * 16);
-        List<QueueLease> offered = limit > 0 ? store.claim(now, limit) : List.of();
-        dispatch(now, offered, store.nextDue(), jobs, unused);
+        if (free <= 0) {
+          dispatch(now, List.of(), store.nextDue(), jobs, unused);
+        } else {
+          // Scan only a little past what can start, and further only while entries were passed
+          // over (a domain at its cap, say) and slots are still free, so a capped domain does not
+          // stall the others and a long backlog is not walked on every pump.
+          int extra = inFlight.size() - claimed; // in flight but still in the due scan
+          int ahead = Math.max(16, free);
+          while (true) {
+            int limit = Math.min(DUE_SCAN_LIMIT, extra + free + ahead);
+            List<QueueLease> offered = store.claim(now, limit);
+            free = dispatch(now, offered, store.nextDue(), jobs, unused);
+            if (free <= 0 || offered.size() < limit || limit >= DUE_SCAN_LIMIT) {
+              break;
+            }
+            ahead *= 8;
+          }
+        }
       }
     }
     startJobs(jobs, unused);
   }
 
-  /** Starts what of {@code offered} is allowed now; called with the lock held. */
-  private void dispatch(
+  /**
+   * Starts what of {@code offered} is allowed now; called with the lock held. Returns how many
+   * more could start now: 0 when the slots are taken or an overall limit holds the rest back.
+   */
+  private int dispatch(
       Instant now,
       List<QueueLease> offered,
       Optional<Instant> next,
@@ -752,6 +767,7 @@ public final class MailQueue implements AutoCloseable {
     if (wake != null) {
       scheduleWakeup(wake, now);
     }
+    return free;
   }
 
   /** Gives back what was not started and hands the jobs to the workers. */

@@ -1,5 +1,6 @@
 package dev.mailcore.smtp.queue;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -389,5 +390,101 @@ class FileQueueStoreTest extends QueueStoreContract {
     try (open) {
       assertThat(new String(open.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo(body(0, 9000));
     }
+  }
+
+  @Test
+  void reusesAReclaimedSegmentFileAndNeverReplaysWhatItHeldBefore() throws Exception {
+    store.close();
+    FileQueueStore fs = FileQueueStore.open(dir, 8192);
+    store = fs;
+    // Every record of a kind has the same size (ids of one length, bodies of one length), so the
+    // records written into a reused file end exactly where records of its earlier life begin: only
+    // the segment number in each record's CRC tells the old ones apart.
+    // Delivered as they go: each entry is deleted a few entries later, so old segments free up.
+    int i = 0;
+    Path head = null;
+    while (i < 5000) {
+      store.append(entry(fixedId(i), T0), bytes(fixedBody(i)));
+      if (i >= 4) {
+        store.delete(new QueueId(fixedId(i - 4)));
+      }
+      i++;
+      List<Path> now = segments();
+      head = now.get(now.size() - 1);
+      if (fs.recycledSegments() >= 2 && holdsADeletedEntry(head, i - 4)) {
+        break; // the head is a reused file with records of its earlier life after the new ones
+      }
+    }
+    assertThat(fs.recycledSegments()).as("reclaimed files reused").isGreaterThanOrEqualTo(2);
+    assertThat(holdsADeletedEntry(head, i - 4)).isTrue();
+    assertThat(segments()).as("files are reused, not piled up").hasSizeLessThanOrEqualTo(3);
+    List<String> live = new ArrayList<>();
+    for (int k = i - 4; k < i; k++) {
+      live.add(fixedId(k));
+    }
+
+    try (FileQueueStore crashed = FileQueueStore.open(crashCopy())) {
+      assertThat(crashed.entries()).extracting(e -> e.id().value()).containsExactlyElementsOf(live);
+      for (int k = i - 4; k < i; k++) {
+        assertThat(new String(crashed.message(new QueueId(fixedId(k))).readAllBytes(), UTF_8))
+            .isEqualTo(fixedBody(k));
+      }
+      crashed.append(entry("after", T0), bytes("written on the reused head"));
+    }
+    reopen();
+    assertThat(store.entries()).extracting(e -> e.id().value()).containsExactlyElementsOf(live);
+  }
+
+  private static String fixedId(int i) {
+    return "m" + (10_000 + i);
+  }
+
+  private static String fixedBody(int i) {
+    StringBuilder b = new StringBuilder("Subject: " + fixedId(i) + "\r\n\r\n");
+    while (b.length() < 700) {
+      b.append('x');
+    }
+    return b.toString();
+  }
+
+  /** True when {@code file} holds the bytes of an entry numbered below {@code firstLive}. */
+  private static boolean holdsADeletedEntry(Path file, int firstLive) throws IOException {
+    String text = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("Subject: m(\\d+)").matcher(text);
+    while (m.find()) {
+      if (Integer.parseInt(m.group(1)) - 10_000 < firstLive) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Test
+  void readsAJournalOfTheEarlierRecordFormat() throws Exception {
+    store.close();
+    Files.delete(segments().get(0));
+    QueueEntry old = entry("v1", T0);
+    byte[] meta = EntryCodec.encode(old);
+    byte[] body = "written by the first format".getBytes(UTF_8);
+    java.util.zip.CRC32C bodyCrc = new java.util.zip.CRC32C();
+    bodyCrc.update(body);
+    ByteBuffer fields = ByteBuffer.allocate(17);
+    fields.put((byte) 1).putInt(meta.length).putLong(body.length).putInt((int) bodyCrc.getValue());
+    fields.flip();
+    java.util.zip.CRC32C metaCrc = new java.util.zip.CRC32C();
+    metaCrc.update(fields);
+    metaCrc.update(meta);
+    ByteBuffer record = ByteBuffer.allocate(25 + meta.length + body.length);
+    record.putInt(0x4D514A31).put((byte) 1).putInt(meta.length).putLong(body.length);
+    record.putInt((int) metaCrc.getValue()).putInt((int) bodyCrc.getValue()).put(meta).put(body);
+    Files.write(dir.resolve("journal-0000000000000001.log"), record.array());
+
+    store = FileQueueStore.open(dir);
+    assertThat(store.entries()).containsExactly(old);
+    assertThat(store.message(old.id()).readAllBytes()).isEqualTo(body);
+    store.append(entry("v2", T0), bytes("written by the second"));
+    reopen();
+    assertThat(store.entries()).extracting(e -> e.id().value()).containsExactly("v1", "v2");
+    assertThat(store.message(old.id()).readAllBytes()).isEqualTo(body);
   }
 }

@@ -232,6 +232,39 @@ class MailQueueTest {
   }
 
   @Test
+  void aDomainAtItsCapDoesNotHoldBackAnotherBehindALongBacklog() throws Exception {
+    java.util.concurrent.CountDownLatch releaseA = new java.util.concurrent.CountDownLatch(1);
+    QueueTransport smtp = new JakartaTransport(server.port());
+    QueueTransport slowA = // the application's transport: a.example's server is stuck for now
+        (envelope, content) -> {
+          if (envelope.recipients().get(0).domain().equals("a.example")) {
+            try {
+              releaseA.await(20, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          return smtp.deliver(envelope, content);
+        };
+    queue = builder().transport(slowA).workers(4).domainConcurrency(1).build();
+    for (int i = 0; i < 300; i++) {
+      queue.enqueue(
+          Envelope.of(ANA, List.of(Mailbox.of("u" + i, "a.example"))), message("a" + i, ANA, BOB));
+    }
+    queue.enqueue(
+        Envelope.of(ANA, List.of(Mailbox.of("late", "b.example"))), message("b", ANA, BOB));
+
+    List<TestSmtpServer.Received> first = server.awaitReceived(1, Duration.ofSeconds(10));
+    assertThat(first.get(0).recipients())
+        .as("b.example goes out while 300 messages for a.example wait for their one session")
+        .containsExactly("late@b.example");
+    releaseA.countDown();
+    listener.await("finished", 301);
+    assertThat(server.received()).hasSize(301);
+    assertThat(server.maxActive("a.example")).isEqualTo(1);
+  }
+
+  @Test
   void overallRateLimitHoldsUnderTheManualClock() throws Exception {
     queue = builder().workers(8).domainConcurrency(8).rateLimit(RateLimit.perSecond(5)).build();
 
