@@ -1102,7 +1102,7 @@ public final class PostgresQueueStore implements QueueStore {
       throw new IllegalArgumentException("limit must be positive: " + limit);
     }
     checkOpenNow();
-    String sql = claimSql(domain.isPresent(), upcoming != null);
+    String sql = CUSTOM_PLAN + claimSql(domain.isPresent(), upcoming != null);
     return run(
         "claim",
         true,
@@ -1123,7 +1123,7 @@ public final class PostgresQueueStore implements QueueStore {
             }
             Map<QueueId, QueueLease> leases = new LinkedHashMap<>();
             Map<QueueId, byte[]> bytes = new HashMap<>();
-            try (ResultSet rs = q.executeQuery()) {
+            try (ResultSet rs = customPlanQuery(q)) {
               readEntries(rs, leases, bytes, upcoming);
             }
             for (Map.Entry<QueueId, byte[]> b : bytes.entrySet()) {
@@ -1149,10 +1149,11 @@ public final class PostgresQueueStore implements QueueStore {
             + schema.chunk
             + " k WHERE k.entry_id = e.id AND k.seq = 0), '\\x'::bytea) END AS inline_data,"
             + " e.next_due AS due_at, r.idx AS rcpt_idx"
-            + " FROM claimed e JOIN "
+            // each entry's recipients by index: OFFSET 0 keeps the subquery from being turned
+            // into a join, which may hash a scan of the whole table
+            + " FROM claimed e CROSS JOIN LATERAL (SELECT * FROM "
             + schema.recipient
-            + " r ON r.entry_id = e.id"
-            + " WHERE r.entry_id = ANY (ARRAY(SELECT id FROM claimed))";
+            + " x WHERE x.entry_id = e.id OFFSET 0) r";
     return "WITH picked AS (SELECT id FROM "
         + schema.entry
         + " p"
@@ -1206,7 +1207,8 @@ public final class PostgresQueueStore implements QueueStore {
         true,
         (c, retry) -> {
           String sql =
-              "UPDATE "
+              CUSTOM_PLAN
+                  + "UPDATE "
                   + schema.entry
                   + " e SET lease_until = now() + make_interval(secs => ?)"
                   + " FROM unnest(?::text[], ?::bigint[]) AS l(id, token)"
@@ -1223,7 +1225,7 @@ public final class PostgresQueueStore implements QueueStore {
             u.setArray(4, ids);
             List<QueueLease> out = new ArrayList<>();
             Set<String> lost = new HashSet<>(byId.keySet());
-            try (ResultSet rs = u.executeQuery()) {
+            try (ResultSet rs = customPlanQuery(u)) {
               while (rs.next()) {
                 lost.remove(rs.getString(1));
                 out.add(byId.get(rs.getString(1)).renewedUntil(time(rs, 2).orElseThrow()));
@@ -1333,7 +1335,8 @@ public final class PostgresQueueStore implements QueueStore {
     // every table is reached through "= ANY (ARRAY(...))", so even a generic plan, made while
     // the tables were small, looks rows up by index instead of hashing a scan of the whole table
     String sql =
-        "WITH dv AS (SELECT * FROM unnest(?::text[], ?::bigint[]) AS v(id, token)),"
+        CUSTOM_PLAN
+            + "WITH dv AS (SELECT * FROM unnest(?::text[], ?::bigint[]) AS v(id, token)),"
             + " d AS (DELETE FROM "
             + schema.entry
             + " e USING dv WHERE e.id = ANY (ARRAY(SELECT id FROM dv))"
@@ -1368,7 +1371,7 @@ public final class PostgresQueueStore implements QueueStore {
                   .map(o -> o.entry.nextAttempt().map(Instant::toString).orElse(null))
                   .toArray()));
       rows.bind(c, s, 7);
-      try (ResultSet rs = s.executeQuery()) {
+      try (ResultSet rs = customPlanQuery(s)) {
         while (rs.next()) {
           applied.add(rs.getString(1));
         }
@@ -1460,20 +1463,23 @@ public final class PostgresQueueStore implements QueueStore {
     }
     List<QueueLease> all = List.copyOf(leases);
     all.forEach(l -> dropInline(l.id()));
-    updateOne(
+    queryOne(
         "release",
-        "UPDATE "
+        CUSTOM_PLAN
+            + "WITH released AS (UPDATE "
             + schema.entry
             + " e SET lease_owner = NULL, lease_until = NULL"
             + " FROM unnest(?::text[], ?::bigint[]) AS l(id, token)"
             + " WHERE e.id = ANY (?::text[])"
-            + " AND e.id = l.id AND e.lease_token = l.token",
+            + " AND e.id = l.id AND e.lease_token = l.token RETURNING 1)"
+            + " SELECT count(*) FROM released",
         u -> {
           Connection c = u.getConnection();
           u.setArray(3, c.createArrayOf("text", all.stream().map(l -> l.id().value()).toArray()));
           u.setArray(1, c.createArrayOf("text", all.stream().map(l -> l.id().value()).toArray()));
           u.setArray(2, c.createArrayOf("int8", all.stream().map(QueueLease::token).toArray()));
-        });
+        },
+        rs -> rs.getLong(1));
   }
 
   /** Returns true: per-day limits are counted in the database, for every instance at once. */
@@ -1582,6 +1588,27 @@ public final class PostgresQueueStore implements QueueStore {
     return n;
   }
 
+  /**
+   * Runs ahead of the statements that look entries up by many ids at once, in the same round trip
+   * and the same implicit transaction: PostgreSQL then plans each execution for its parameters
+   * and for the tables as they are now. A generic plan, cached by the server once a pooled
+   * connection has run the statement a few times, is made for unknown array sizes and for the
+   * tables as they were then; made while the queue was nearly empty it scans whole tables, and
+   * keeps doing so as the queue grows, until the tables are next analysed.
+   */
+  private static final String CUSTOM_PLAN = "SET LOCAL plan_cache_mode = force_custom_plan; ";
+
+  /** Executes a statement prefixed with {@link #CUSTOM_PLAN}; returns the rows of the second. */
+  private static ResultSet customPlanQuery(PreparedStatement s) throws SQLException {
+    s.execute(); // the first result is the SET's
+    while (!s.getMoreResults()) {
+      if (s.getUpdateCount() == -1) {
+        throw new SQLException("the queue statement returned no rows");
+      }
+    }
+    return s.getResultSet();
+  }
+
   /** Reads one row. */
   @FunctionalInterface
   private interface Row<T> {
@@ -1596,7 +1623,8 @@ public final class PostgresQueueStore implements QueueStore {
         (c, retry) -> {
           try (PreparedStatement q = c.prepareStatement(sql)) {
             binder.bind(q);
-            try (ResultSet rs = q.executeQuery()) {
+            try (ResultSet rs =
+                sql.startsWith(CUSTOM_PLAN) ? customPlanQuery(q) : q.executeQuery()) {
               return rs.next() ? row.read(rs) : null;
             }
           }
