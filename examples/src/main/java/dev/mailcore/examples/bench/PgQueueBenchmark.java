@@ -51,6 +51,11 @@ import org.postgresql.ds.PGPoolingDataSource;
  * <p>Last, end to end to a local SMTP sink (enqueue and delivery): two {@link MailQueue} instances
  * on one PostgreSQL store against one on a {@link FileQueueStore}, with the same sessions in all.
  *
+ * <p>Every figure comes with what it cost per message ({@link PgCost}): CPU of this JVM (producers
+ * and the SMTP sink included), CPU of the PostgreSQL server when it runs on this host (all its
+ * processes, from {@code /proc}), and database round trips (statements executed, commits,
+ * rollbacks), counted for the baselines and for the store alike.
+ *
  * <p>Arguments: {@code jdbcUrl [messages [threads [bytes [e2eMessages]]]]}, default 4000 8 10240
  * 10000 (0 skips the end-to-end part); the URL names
  * the user, e.g. {@code jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres}. Run: {@code mvn
