@@ -142,7 +142,17 @@ final class PostgresSchema {
                     + " (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression'"
                     + " AND 'lz4' = ANY (enumvals)) THEN EXECUTE 'ALTER TABLE "
                     + chunk.replace("'", "''")
-                    + " ALTER COLUMN data SET COMPRESSION lz4'; END IF; END $$")));
+                    + " ALTER COLUMN data SET COMPRESSION lz4'; END IF; END $$")),
+        new Migration(
+            4,
+            "claims update entries in place (heap-only tuples)",
+            // a claim, a renewal and a release change only the lease columns: with no index on
+            // them, and room left on each page, PostgreSQL updates the row in place (HOT) instead of
+            // adding a tuple to each of the entry table's indexes; freeing expired leases in bulk
+            // (rescueExpired, rarely used) reads the table instead of the index
+            List.of(
+                "DROP INDEX IF EXISTS \"" + schema + "\".\"" + p + "entry_lease\"",
+                "ALTER TABLE " + entry + " SET (fillfactor = 80)")));
   }
 
   /**

@@ -103,8 +103,8 @@ class PostgresSchemaTest {
       applied.add(f.get(30, TimeUnit.SECONDS));
     }
 
-    assertThat(applied).filteredOn(a -> !a.isEmpty()).containsExactly(List.of(1, 2, 3));
-    assertThat(versions("q_")).containsExactly(1, 2, 3);
+    assertThat(applied).filteredOn(a -> !a.isEmpty()).containsExactly(List.of(1, 2, 3, 4));
+    assertThat(versions("q_")).containsExactly(1, 2, 3, 4);
     assertThat(tables())
         .containsExactly(
             "q_chunk", "q_daily_count", "q_entry", "q_recipient", "q_schema_version");
@@ -119,7 +119,7 @@ class PostgresSchemaTest {
       assertThat(schema.migrate(c)).isEmpty();
       assertThat(schema.current(c)).isEqualTo(schema.latest());
     }
-    assertThat(versions("mailcore_queue_")).containsExactly(1, 2, 3);
+    assertThat(versions("mailcore_queue_")).containsExactly(1, 2, 3, 4);
   }
 
   @Test
@@ -199,6 +199,52 @@ class PostgresSchemaTest {
           assertThat(rs.getString(1)).isEqualTo("lz4");
         }
       }
+    }
+  }
+
+  @Test
+  void claimsUpdateEntriesInPlaceWithNoIndexOnTheLeaseColumns() throws Exception {
+    buildStore("h_");
+    try (Connection c = PostgresServer.get().connect();
+        Statement s = c.createStatement()) {
+      try (ResultSet rs =
+          s.executeQuery(
+              "SELECT indexdef FROM pg_indexes WHERE schemaname = '"
+                  + schemaName
+                  + "' AND tablename = 'h_entry'")) {
+        List<String> indexes = new ArrayList<>();
+        while (rs.next()) {
+          indexes.add(rs.getString(1));
+        }
+        assertThat(indexes).isNotEmpty().noneMatch(d -> d.contains("lease"));
+      }
+      try (ResultSet rs =
+          s.executeQuery(
+              "SELECT reloptions FROM pg_class WHERE oid = '\""
+                  + schemaName
+                  + "\".\"h_entry\"'::regclass")) {
+        rs.next();
+        assertThat(rs.getString(1)).contains("fillfactor=80");
+      }
+    }
+    // with the lease index gone, freeing expired leases still works (by reading the table)
+    PostgresQueueStore store =
+        PostgresQueueStore.builder()
+            .dataSource(PostgresServer.get().dataSource("hot"))
+            .schema(schemaName)
+            .tablePrefix("h_")
+            .leaseDuration(java.time.Duration.ofMillis(1))
+            .build();
+    try (store) {
+      store.append(
+          QueueEntry.ofNew(
+              new QueueId("h1"),
+              Envelope.of(Mailbox.of("a", "b.example"), List.of(Mailbox.of("c", "d.example"))),
+              Instant.parse("2026-01-01T00:00:00Z")),
+          Content.ofString("x", StandardCharsets.US_ASCII));
+      assertThat(store.claim(Instant.parse("2026-01-01T00:00:00Z"), 1)).hasSize(1);
+      Thread.sleep(20); // past the 1 ms lease on the database clock
+      assertThat(store.rescueExpired()).isEqualTo(1);
     }
   }
 
