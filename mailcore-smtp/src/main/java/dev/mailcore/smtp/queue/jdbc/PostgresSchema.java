@@ -147,12 +147,13 @@ final class PostgresSchema {
             4,
             "claims update entries in place (heap-only tuples)",
             // a claim, a renewal and a release change only the lease columns: with no index on
-            // them, and room left on each page, PostgreSQL updates the row in place (HOT) instead of
-            // adding a tuple to each of the entry table's indexes; freeing expired leases in bulk
+            // them, and room on each page for a second version of every row (entry rows are small,
+            // a few hundred bytes), PostgreSQL updates the row in place (HOT) instead of adding a
+            // tuple to each of the entry table's five indexes; freeing expired leases in bulk
             // (rescueExpired, rarely used) reads the table instead of the index
             List.of(
                 "DROP INDEX IF EXISTS \"" + schema + "\".\"" + p + "entry_lease\"",
-                "ALTER TABLE " + entry + " SET (fillfactor = 80)")));
+                "ALTER TABLE " + entry + " SET (fillfactor = 50)")));
   }
 
   /**

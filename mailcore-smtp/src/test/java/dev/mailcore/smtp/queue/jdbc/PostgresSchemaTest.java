@@ -224,7 +224,7 @@ class PostgresSchemaTest {
                   + schemaName
                   + "\".\"h_entry\"'::regclass")) {
         rs.next();
-        assertThat(rs.getString(1)).contains("fillfactor=80");
+        assertThat(rs.getString(1)).contains("fillfactor=50");
       }
     }
     // with the lease index gone, freeing expired leases still works (by reading the table)
