@@ -76,7 +76,12 @@ import org.slf4j.LoggerFactory;
  * Lease-checked outcomes ({@link #update(QueueLease, QueueEntry)}, {@link #delete(QueueLease)} and
  * their asynchronous forms) are group-committed the same way, a group in one statement. A claim
  * brings the bytes of small messages (up to 64 KiB) along, kept until the lease ends, so a delivery
- * reads them without another round trip. Commits stay synchronous ({@code synchronous_commit} as
+ * reads them without another round trip, and {@link #claimDue} says in the same statement when the
+ * next entry falls due. Claims, outcomes, renewals and releases are planned by the server for each
+ * execution (a {@code SET LOCAL plan_cache_mode} in the same round trip), so a plan cached while
+ * the queue was nearly empty never goes on scanning whole tables once it has grown; message bytes
+ * are LZ4-compressed where the server supports it, and claims update entry rows in place (no
+ * index on the lease columns). Commits stay synchronous ({@code synchronous_commit} as
  * the server has it, on by default): what a call acknowledged is durable. Per-day rate limits are
  * counted in the database for every instance ({@link #takeDaily}).
  *
