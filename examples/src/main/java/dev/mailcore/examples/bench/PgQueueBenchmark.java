@@ -39,6 +39,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
+import javax.sql.DataSource;
 import org.postgresql.ds.PGPoolingDataSource;
 
 /**
@@ -49,6 +50,11 @@ import org.postgresql.ds.PGPoolingDataSource;
  *
  * <p>Last, end to end to a local SMTP sink (enqueue and delivery): two {@link MailQueue} instances
  * on one PostgreSQL store against one on a {@link FileQueueStore}, with the same sessions in all.
+ *
+ * <p>Every figure comes with what it cost per message ({@link PgCost}): CPU of this JVM (producers
+ * and the SMTP sink included), CPU of the PostgreSQL server when it runs on this host (all its
+ * processes, from {@code /proc}), and database round trips (statements executed, commits,
+ * rollbacks), counted for the baselines and for the store alike.
  *
  * <p>Arguments: {@code jdbcUrl [messages [threads [bytes [e2eMessages]]]]}, default 4000 8 10240
  * 10000 (0 skips the end-to-end part); the URL names
@@ -79,6 +85,11 @@ public final class PgQueueBenchmark {
     pool.setMaxConnections(threads * 4);
     try {
       printSettings(pool);
+      PgCost cost = new PgCost(pool);
+      if (!cost.findServer()) {
+        System.out.println("(server CPU not shown: the server is not a process of this host)");
+      }
+      DataSource ds = cost.dataSource();
       byte[] body = new byte[size];
       for (int i = 0; i < size; i++) {
         body[i] = (byte) ('a' + i % 26);
@@ -86,32 +97,42 @@ public final class PgQueueBenchmark {
       System.out.printf(
           Locale.ROOT, "%d messages of %d bytes, %d threads%n", messages, size, threads);
 
-      double baseline = enqueue(pool, "bench_one_", 1, 0, messages, threads, body);
-      double grouped = enqueue(pool, "bench_group_", 64, 0, messages, threads, body);
-      double async = enqueue(pool, "bench_async_", 64, 32, messages, threads, body);
-      System.out.printf(
-          Locale.ROOT, "enqueue, one message per transaction: %,10.0f msg/s%n", baseline);
+      Phase baseline = enqueue(ds, cost, "bench_one_", 1, 0, messages, threads, body);
+      Phase grouped = enqueue(ds, cost, "bench_group_", 64, 0, messages, threads, body);
+      Phase async = enqueue(ds, cost, "bench_async_", 64, 32, messages, threads, body);
       System.out.printf(
           Locale.ROOT,
-          "enqueue, group commit:                %,10.0f msg/s  (%.1fx)%n",
-          grouped,
-          grouped / baseline);
+          "enqueue, one message per transaction: %,10.0f msg/s          %s%n",
+          baseline.rate(),
+          baseline.cost());
       System.out.printf(
           Locale.ROOT,
-          "enqueue, group commit, 32 async each: %,10.0f msg/s  (%.1fx)%n",
-          async,
-          async / baseline);
+          "enqueue, group commit:                %,10.0f msg/s  (%4.1fx) %s%n",
+          grouped.rate(),
+          grouped.rate() / baseline.rate(),
+          grouped.cost());
+      System.out.printf(
+          Locale.ROOT,
+          "enqueue, group commit, 32 async each: %,10.0f msg/s  (%4.1fx) %s%n",
+          async.rate(),
+          async.rate() / baseline.rate(),
+          async.cost());
 
-      double one = drain(pool, "bench_one_", 1, threads);
-      double batch = drain(pool, "bench_group_", 32, threads);
-      System.out.printf(Locale.ROOT, "claim->read->complete, claim 1:       %,10.0f msg/s%n", one);
+      Phase one = drain(ds, cost, "bench_one_", 1, threads);
+      Phase batch = drain(ds, cost, "bench_group_", 32, threads);
       System.out.printf(
           Locale.ROOT,
-          "claim->read->complete, claim 32:      %,10.0f msg/s  (%.1fx)%n",
-          batch,
-          batch / one);
+          "claim->read->complete, claim 1:       %,10.0f msg/s          %s%n",
+          one.rate(),
+          one.cost());
+      System.out.printf(
+          Locale.ROOT,
+          "claim->read->complete, claim 32:      %,10.0f msg/s  (%4.1fx) %s%n",
+          batch.rate(),
+          batch.rate() / one.rate(),
+          batch.cost());
       if (e2e > 0) {
-        endToEnd(pool, e2e, threads, body);
+        endToEnd(ds, cost, pool, e2e, threads, body);
       }
     } finally {
       drop(pool, "bench_e2e_");
@@ -122,7 +143,10 @@ public final class PgQueueBenchmark {
     }
   }
 
-  private static PostgresQueueStore store(PGPoolingDataSource pool, String prefix, int group) {
+  /** A rate and what it cost per message. */
+  private record Phase(double rate, String cost) {}
+
+  private static PostgresQueueStore store(DataSource pool, String prefix, int group) {
     return PostgresQueueStore.builder()
         .dataSource(pool)
         .tablePrefix(prefix)
@@ -132,8 +156,9 @@ public final class PgQueueBenchmark {
   }
 
   /** Appends {@code messages} from {@code threads} producers; returns messages per second. */
-  private static double enqueue(
-      PGPoolingDataSource pool,
+  private static Phase enqueue(
+      DataSource pool,
+      PgCost cost,
       String prefix,
       int group,
       int window,
@@ -146,6 +171,7 @@ public final class PgQueueBenchmark {
       Envelope env = new Envelope(Optional.of(FROM), List.of(TO), DsnOptions.none());
       Instant now = Instant.now();
       AtomicInteger next = new AtomicInteger();
+      PgCost.Sample start = cost.sample();
       double seconds =
           onThreads(
               threads,
@@ -166,20 +192,22 @@ public final class PgQueueBenchmark {
                 }
                 inFlight.forEach(CompletableFuture::join);
               });
+      String spent = cost.since(start, messages);
       if (store.size() != messages) {
         throw new IllegalStateException("stored " + store.size() + " of " + messages);
       }
-      return messages / seconds;
+      return new Phase(messages / seconds, spent);
     }
   }
 
   /** Claims, reads every byte of, and completes everything queued; returns messages per second. */
-  private static double drain(PGPoolingDataSource pool, String prefix, int claimSize, int threads)
-      throws Exception {
+  private static Phase drain(
+      DataSource pool, PgCost cost, String prefix, int claimSize, int threads) throws Exception {
     try (PostgresQueueStore store = store(pool, prefix, claimSize == 1 ? 1 : 64)) {
       int queued = store.size();
       Instant now = Instant.now().plusSeconds(1);
       AtomicInteger completed = new AtomicInteger();
+      PgCost.Sample start = cost.sample();
       double seconds =
           onThreads(
               threads,
@@ -211,10 +239,11 @@ public final class PgQueueBenchmark {
                   done.clear();
                 }
               });
+      String spent = cost.since(start, queued);
       if (completed.get() != queued) {
         throw new IllegalStateException("completed " + completed.get() + " of " + queued);
       }
-      return queued / seconds;
+      return new Phase(queued / seconds, spent);
     }
   }
 
@@ -230,7 +259,8 @@ public final class PgQueueBenchmark {
    * {@link MailQueue} on a {@link FileQueueStore} with all the sessions. Rounds alternate; medians
    * reported.
    */
-  private static void endToEnd(PGPoolingDataSource pool, int messages, int threads, byte[] body)
+  private static void endToEnd(
+      DataSource ds, PgCost cost, PGPoolingDataSource pool, int messages, int threads, byte[] body)
       throws Exception {
     int rounds = 3;
     double[] file = new double[rounds];
@@ -242,7 +272,14 @@ public final class PgQueueBenchmark {
           CountDownLatch done = new CountDownLatch(messages);
           try (SmtpRelay relay = relay(sink, SESSIONS);
               MailQueue queue = queue(FileQueueStore.open(dir), relay, SESSIONS, done)) {
+            PgCost.Sample start = cost.sample();
             file[round] = produce(List.of(queue), messages, threads, body, done);
+            System.out.printf(
+                Locale.ROOT,
+                "  round %d, file queue: %,6.0f msg/s, %s%n",
+                round + 1,
+                file[round],
+                cost.since(start, messages));
           }
         } finally {
           deleteTree(dir);
@@ -252,9 +289,16 @@ public final class PgQueueBenchmark {
         int half = SESSIONS / 2;
         try (SmtpRelay relayA = relay(sink, half);
             SmtpRelay relayB = relay(sink, half);
-            MailQueue a = queue(store(pool, "bench_e2e_", 64), relayA, half, done);
-            MailQueue b = queue(store(pool, "bench_e2e_", 64), relayB, half, done)) {
+            MailQueue a = queue(store(ds, "bench_e2e_", 64), relayA, half, done);
+            MailQueue b = queue(store(ds, "bench_e2e_", 64), relayB, half, done)) {
+          PgCost.Sample start = cost.sample();
           pg[round] = produce(List.of(a, b), messages, threads, body, done);
+          System.out.printf(
+              Locale.ROOT,
+              "  round %d, PostgreSQL: %,6.0f msg/s, %s%n",
+              round + 1,
+              pg[round],
+              cost.since(start, messages));
         }
       }
     }
@@ -403,7 +447,7 @@ public final class PgQueueBenchmark {
     }
   }
 
-  private static void drop(PGPoolingDataSource pool, String prefix) throws Exception {
+  private static void drop(DataSource pool, String prefix) throws Exception {
     try (Connection c = pool.getConnection();
         Statement s = c.createStatement()) {
       for (String t : List.of("chunk", "recipient", "entry", "daily_count", "schema_version")) {

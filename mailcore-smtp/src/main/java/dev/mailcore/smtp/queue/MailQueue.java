@@ -113,6 +113,8 @@ public final class MailQueue implements AutoCloseable {
   private final boolean leased; // the store is shared: leases expire and may be superseded
   private final Duration pollInterval;
   private final Duration storeFailurePause;
+  private final AtomicBoolean claiming = new AtomicBoolean(); // a shared store's claim runs
+  private final AtomicBoolean pumpAgain = new AtomicBoolean(); // asked for while claiming
 
   private final Object lock = new Object();
   private final Map<QueueId, Flight> inFlight = new HashMap<>();
@@ -604,26 +606,7 @@ public final class MailQueue implements AutoCloseable {
     List<Job> jobs = new ArrayList<>();
     List<QueueLease> unused = new ArrayList<>();
     if (leased) {
-      // a shared store's claim is a database round trip: make it without holding the lock, so
-      // finishing transactions are not held up behind it
-      Instant now;
-      int limit;
-      synchronized (lock) {
-        if (closed) {
-          return;
-        }
-        now = clock.instant();
-        limit = Math.min(DUE_SCAN_LIMIT, workerCount - sending);
-      }
-      List<QueueLease> offered = limit > 0 ? store.claim(now, limit) : List.of();
-      Optional<Instant> next = store.nextDue();
-      synchronized (lock) {
-        if (closed) {
-          unused.addAll(offered);
-        } else {
-          dispatch(now, offered, next, jobs, unused);
-        }
-      }
+      pumpShared(); // claims, dispatches and starts its jobs itself
     } else {
       synchronized (lock) {
         if (closed) {
@@ -649,6 +632,60 @@ public final class MailQueue implements AutoCloseable {
             ahead *= 8;
           }
         }
+      }
+    }
+    startJobs(jobs, unused);
+  }
+
+  /**
+   * Pumps a shared store: claims what can start and learns when the next entry falls due, in one
+   * round trip made without holding the lock, so finishing transactions are not held up behind it.
+   * One claim runs at a time: a pump asked for meanwhile (the poll timer firing while the event
+   * thread claims, say) is run by the claiming thread once its claim is dispatched, so two claims
+   * never both take the free slots and one of them gives its leases straight back.
+   */
+  private void pumpShared() {
+    if (!claiming.compareAndSet(false, true)) {
+      pumpAgain.set(true);
+      if (claiming.compareAndSet(false, true)) {
+        // the claiming thread finished between the two checks: claim here after all
+        pumpAgain.set(false);
+      } else {
+        return; // the claiming thread sees pumpAgain and claims once more
+      }
+    }
+    try {
+      do {
+        pumpAgain.set(false);
+        claimAndDispatch();
+      } while (pumpAgain.get());
+    } finally {
+      claiming.set(false);
+    }
+    if (pumpAgain.get()) {
+      pumpSoon(); // asked for after the last check but before the flag was cleared
+    }
+  }
+
+  private void claimAndDispatch() {
+    List<Job> jobs = new ArrayList<>();
+    List<QueueLease> unused = new ArrayList<>();
+    Instant now;
+    int limit;
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      now = clock.instant();
+      limit = Math.min(DUE_SCAN_LIMIT, workerCount - sending);
+    }
+    QueueClaim claim =
+        limit > 0 ? store.claimDue(now, limit) : new QueueClaim(List.of(), store.nextDue());
+    synchronized (lock) {
+      if (closed) {
+        unused.addAll(claim.leases());
+      } else {
+        dispatch(now, claim.leases(), claim.nextDue(), jobs, unused);
       }
     }
     startJobs(jobs, unused);
@@ -791,18 +828,23 @@ public final class MailQueue implements AutoCloseable {
     }
   }
 
-  /** Returns leases this queue will not work on now, so other instances may claim them at once. */
+  /**
+   * Returns leases this queue will not work on now, so other instances may claim them at once; all
+   * of them in one store call.
+   */
   private void giveBack(List<QueueLease> leases) {
-    if (!leased) {
+    if (!leased || leases.isEmpty()) {
       return;
     }
-    for (QueueLease lease : leases) {
-      try {
-        store.release(lease);
-      } catch (RuntimeException e) {
-        // safe to drop: an unreleased lease only delays the entry until the lease expires
-        LOG.warn("cannot give back the lease on {}; it expires on its own", lease.id(), e);
-      }
+    try {
+      store.release(leases);
+    } catch (RuntimeException e) {
+      // safe to drop: an unreleased lease only delays the entry until the lease expires
+      LOG.warn(
+          "cannot give back {} leases (first on {}); they expire on their own",
+          leases.size(),
+          leases.get(0).id(),
+          e);
     }
   }
 
@@ -1108,7 +1150,10 @@ public final class MailQueue implements AutoCloseable {
       Job job, List<RecipientResult> results) {
     QueueId id = job.entry().id();
     List<Consumer<QueueListener>> events = new ArrayList<>();
-    Optional<QueueEntry> stored = store.entry(id);
+    Optional<QueueEntry> stored = leasedState(id);
+    if (stored.isEmpty()) {
+      stored = store.entry(id);
+    }
     if (stored.isEmpty()) {
       LOG.debug("{} is gone (cancelled, or finished by another instance); outcome dropped", id);
       return CompletableFuture.completedFuture(events);
@@ -1237,6 +1282,23 @@ public final class MailQueue implements AutoCloseable {
       return write;
     }
     return writeOutcome(job, done, false, events);
+  }
+
+  /**
+   * Returns the entry's state as this queue's lease on a shared store holds it, so recording an
+   * outcome needs no read of the store: while the lease is held no other instance records an
+   * attempt on the entry (it would need a newer claim, and then this outcome's lease-checked write
+   * is refused), and a cancel of this queue's own is marked on the flight. Empty for a store of
+   * one process and for work without a lease, which read the stored state instead.
+   */
+  private Optional<QueueEntry> leasedState(QueueId id) {
+    if (!leased) {
+      return Optional.empty();
+    }
+    synchronized (lock) {
+      Flight f = inFlight.get(id);
+      return f == null || f.lease == null ? Optional.empty() : Optional.of(f.lease.entry());
+    }
   }
 
   /**

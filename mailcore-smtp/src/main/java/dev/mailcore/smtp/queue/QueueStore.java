@@ -182,6 +182,20 @@ public interface QueueStore extends AutoCloseable {
   }
 
   /**
+   * Leases like {@link #claim(Instant, int)} and says, with the leases, when the next entry falls
+   * due: what a queue on a shared store asks for every time it looks for work. The default claims,
+   * then asks {@link #nextDue()}; a database store answers both in one statement.
+   *
+   * @throws IllegalArgumentException when {@code limit} is not positive
+   * @throws QueueStoreException when the store cannot be read
+   * @since 0.1
+   */
+  default QueueClaim claimDue(Instant now, int limit) {
+    List<QueueLease> leases = claim(now, limit);
+    return new QueueClaim(leases, nextDue());
+  }
+
+  /**
    * Leases at most {@code limit} entries with a recipient of {@code domain} due at or before {@code
    * now}: more mail for an SMTP session already open to that destination. Domains compare in
    * their ASCII form, ignoring case.
@@ -315,6 +329,20 @@ public interface QueueStore extends AutoCloseable {
    */
   default void release(QueueLease lease) {
     Objects.requireNonNull(lease, "lease");
+  }
+
+  /**
+   * Gives several leases back like {@link #release(QueueLease)}; a database store does it in one
+   * statement. The default releases them one by one.
+   *
+   * @throws QueueStoreException when the store cannot be written; leases not given back expire
+   * @since 0.1
+   */
+  default void release(Collection<QueueLease> leases) {
+    Objects.requireNonNull(leases, "leases");
+    for (QueueLease lease : leases) {
+      release(lease);
+    }
   }
 
   /** Releases files, threads or connections; writes in progress finish first. Idempotent. */

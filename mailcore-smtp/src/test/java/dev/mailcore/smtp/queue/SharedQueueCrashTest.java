@@ -2,6 +2,7 @@ package dev.mailcore.smtp.queue;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.mailcore.Content;
 import dev.mailcore.Envelope;
 import dev.mailcore.Mailbox;
 import dev.mailcore.smtp.queue.jdbc.PostgresQueueStore;
@@ -66,7 +67,15 @@ class SharedQueueCrashTest {
       }
       int unrecorded = 0;
       for (QueueEntry e : seed.entries()) {
-        try (java.io.InputStream in = seed.message(e.id()).open()) {
+        Content stored;
+        try {
+          stored = seed.message(e.id());
+        } catch (java.util.NoSuchElementException gone) {
+          // the child's last group of outcomes, sent before the kill, committed on the server
+          // after this listing: the entry is finished, so it is not sent again
+          continue;
+        }
+        try (java.io.InputStream in = stored.open()) {
           java.util.regex.Matcher m =
               MailQueueSharedStoreTest.MESSAGE_ID.matcher(
                   new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII));

@@ -6,6 +6,7 @@ import dev.mailcore.EnhancedStatus;
 import dev.mailcore.Envelope;
 import dev.mailcore.Mailbox;
 import dev.mailcore.ServerReply;
+import dev.mailcore.smtp.queue.QueueClaim;
 import dev.mailcore.smtp.queue.QueueEntry;
 import dev.mailcore.smtp.queue.QueueId;
 import dev.mailcore.smtp.queue.QueueLease;
@@ -75,7 +76,12 @@ import org.slf4j.LoggerFactory;
  * Lease-checked outcomes ({@link #update(QueueLease, QueueEntry)}, {@link #delete(QueueLease)} and
  * their asynchronous forms) are group-committed the same way, a group in one statement. A claim
  * brings the bytes of small messages (up to 64 KiB) along, kept until the lease ends, so a delivery
- * reads them without another round trip. Commits stay synchronous ({@code synchronous_commit} as
+ * reads them without another round trip, and {@link #claimDue} says in the same statement when the
+ * next entry falls due. Claims, outcomes, renewals and releases are planned by the server for each
+ * execution (a {@code SET LOCAL plan_cache_mode} in the same round trip), so a plan cached while
+ * the queue was nearly empty never goes on scanning whole tables once it has grown; message bytes
+ * are LZ4-compressed where the server supports it, and claims update entry rows in place (no
+ * index on the lease columns). Commits stay synchronous ({@code synchronous_commit} as
  * the server has it, on by default): what a call acknowledged is durable. Per-day rate limits are
  * counted in the database for every instance ({@link #takeDaily}).
  *
@@ -680,14 +686,23 @@ public final class PostgresQueueStore implements QueueStore {
   }
 
   private String updateRecipientSql() {
+    return "WITH rv AS (SELECT * FROM " + RECIPIENT_ROWS + ") " + updateRecipientsFromRv();
+  }
+
+  /**
+   * Updates the recipient rows named by the rows of {@code rv} (columns as {@link
+   * #RECIPIENT_COLUMNS}). The rows are found through {@code = ANY}, so even a generic plan made
+   * while the table was small looks them up by index.
+   */
+  private String updateRecipientsFromRv() {
     return "UPDATE "
         + schema.recipient
-        + " r SET local_part = v.local_part, domain = v.domain, ascii_domain = v.ascii_domain,"
-        + " status = v.status, attempts = v.attempts, next_attempt = v.next_attempt, last_attempt ="
-        + " v.last_attempt, reply_code = v.reply_code, reply_status = v.reply_status, reply_text ="
-        + " v.reply_text, diagnostic = v.diagnostic, remote_host = v.remote_host FROM "
-        + RECIPIENT_ROWS
-        + " WHERE r.entry_id = v.entry_id AND r.idx = v.idx";
+        + " r SET local_part = rv.local_part, domain = rv.domain, ascii_domain = rv.ascii_domain,"
+        + " status = rv.status, attempts = rv.attempts, next_attempt = rv.next_attempt,"
+        + " last_attempt = rv.last_attempt, reply_code = rv.reply_code, reply_status ="
+        + " rv.reply_status, reply_text = rv.reply_text, diagnostic = rv.diagnostic, remote_host ="
+        + " rv.remote_host FROM rv WHERE r.entry_id = ANY (ARRAY(SELECT entry_id FROM rv))"
+        + " AND r.entry_id = rv.entry_id AND r.idx = rv.idx";
   }
 
   /**
@@ -1060,42 +1075,39 @@ public final class PostgresQueueStore implements QueueStore {
     return claim(clock.instant(), limit);
   }
 
+  /**
+   * Leases like {@link #claim(Instant, int)} and, in the same statement, finds when the earliest
+   * entry due after {@code now} falls due: one round trip where a claim and {@link #nextDue()}
+   * took two. Entries due at or before {@code now} are left out of the next due time, since they
+   * are claimable already.
+   *
+   * @throws IllegalArgumentException when {@code limit} is not positive
+   * @throws QueueStoreException when the database cannot be reached
+   */
+  @Override
+  public QueueClaim claimDue(Instant now, int limit) {
+    Instant[] upcoming = new Instant[1];
+    List<QueueLease> leases = claim(Optional.empty(), now, limit, upcoming);
+    return new QueueClaim(leases, Optional.ofNullable(upcoming[0]));
+  }
+
   private List<QueueLease> claim(Optional<String> domain, Instant now, int limit) {
+    return claim(domain, now, limit, null);
+  }
+
+  /**
+   * Claims in one statement; with {@code upcoming}, the statement also finds the earliest due time
+   * after {@code now} and puts it (or null) in {@code upcoming[0]}: then every row carries it, and
+   * a claim that leases nothing still returns one row, with nulls for the entry.
+   */
+  private List<QueueLease> claim(
+      Optional<String> domain, Instant now, int limit, Instant[] upcoming) {
     Objects.requireNonNull(now, "now");
     if (limit <= 0) {
       throw new IllegalArgumentException("limit must be positive: " + limit);
     }
     checkOpenNow();
-    String sql =
-        "WITH picked AS (SELECT id FROM "
-            + schema.entry
-            + " p"
-            + " WHERE next_due <= ? AND (lease_until IS NULL OR lease_until < now())"
-            + (domain.isPresent()
-                ? " AND EXISTS (SELECT 1 FROM "
-                    + schema.recipient
-                    + " x WHERE x.entry_id = p.id"
-                    + " AND x.ascii_domain = ? AND x.next_attempt <= ?)"
-                : "")
-            + " ORDER BY next_due, id LIMIT ? FOR UPDATE SKIP LOCKED),"
-            + " claimed AS (UPDATE "
-            + schema.entry
-            + " u SET lease_owner = ?, lease_token = u.lease_token + 1,"
-            + " lease_until = now() + make_interval(secs => ?) FROM picked WHERE u.id = picked.id"
-            + " RETURNING u.*)"
-            + " SELECT "
-            + entryColumns
-            + ", "
-            + recipientColumns
-            + ", e.lease_owner, e.lease_token, e.lease_until,"
-            + " CASE WHEN r.idx = 0 AND e.size <= ? AND e.chunks <= 1 THEN coalesce((SELECT"
-            + " k.data FROM "
-            + schema.chunk
-            + " k WHERE k.entry_id = e.id AND k.seq = 0), '\\x'::bytea) END"
-            + " FROM claimed e JOIN "
-            + schema.recipient
-            + " r ON r.entry_id = e.id"
-            + " ORDER BY e.next_due, e.id, r.idx";
+    String sql = CUSTOM_PLAN + claimSql(domain.isPresent(), upcoming != null);
     return run(
         "claim",
         true,
@@ -1110,11 +1122,14 @@ public final class PostgresQueueStore implements QueueStore {
             q.setInt(i++, limit);
             q.setString(i++, owner);
             q.setDouble(i++, leaseDuration.toNanos() / 1e9);
-            q.setInt(i, INLINE_MESSAGE);
+            q.setInt(i++, INLINE_MESSAGE);
+            if (upcoming != null) {
+              q.setObject(i, timestamp(now));
+            }
             Map<QueueId, QueueLease> leases = new LinkedHashMap<>();
             Map<QueueId, byte[]> bytes = new HashMap<>();
-            try (ResultSet rs = q.executeQuery()) {
-              readEntries(rs, leases, bytes);
+            try (ResultSet rs = customPlanQuery(q)) {
+              readEntries(rs, leases, bytes, upcoming);
             }
             for (Map.Entry<QueueId, byte[]> b : bytes.entrySet()) {
               keepInline(leases.get(b.getKey()), b.getValue());
@@ -1122,6 +1137,55 @@ public final class PostgresQueueStore implements QueueStore {
             return List.copyOf(leases.values());
           }
         });
+  }
+
+  /** Column of the next due time in a claim with {@code upcoming}. */
+  private static final int UPCOMING_COLUMN = 26;
+
+  private String claimSql(boolean byDomain, boolean upcoming) {
+    String rows =
+        "SELECT "
+            + entryColumns
+            + ", "
+            + recipientColumns
+            + ", e.lease_owner, e.lease_token, e.lease_until,"
+            + " CASE WHEN r.idx = 0 AND e.size <= ? AND e.chunks <= 1 THEN coalesce((SELECT"
+            + " k.data FROM "
+            + schema.chunk
+            + " k WHERE k.entry_id = e.id AND k.seq = 0), '\\x'::bytea) END AS inline_data,"
+            + " e.next_due AS due_at, r.idx AS rcpt_idx"
+            // each entry's recipients by index: OFFSET 0 keeps the subquery from being turned
+            // into a join, which may hash a scan of the whole table
+            + " FROM claimed e CROSS JOIN LATERAL (SELECT * FROM "
+            + schema.recipient
+            + " x WHERE x.entry_id = e.id OFFSET 0) r";
+    return "WITH picked AS (SELECT id FROM "
+        + schema.entry
+        + " p"
+        + " WHERE next_due <= ? AND (lease_until IS NULL OR lease_until < now())"
+        + (byDomain
+            ? " AND EXISTS (SELECT 1 FROM "
+                + schema.recipient
+                + " x WHERE x.entry_id = p.id"
+                + " AND x.ascii_domain = ? AND x.next_attempt <= ?)"
+            : "")
+        + " ORDER BY next_due, id LIMIT ? FOR UPDATE SKIP LOCKED),"
+        + " claimed AS (UPDATE "
+        + schema.entry
+        + " u SET lease_owner = ?, lease_token = u.lease_token + 1,"
+        + " lease_until = now() + make_interval(secs => ?)"
+        + " WHERE u.id = ANY (ARRAY(SELECT id FROM picked))"
+        + " RETURNING u.*),"
+        + " leased AS ("
+        + rows
+        + ")"
+        + (upcoming
+            // one row even when nothing is claimed, so the next due time always comes back
+            ? " SELECT leased.*, n.upcoming FROM (SELECT min(next_due) AS upcoming FROM "
+                + schema.entry
+                + " WHERE next_due > ?) n LEFT JOIN leased ON true"
+            : " SELECT leased.* FROM leased")
+        + " ORDER BY due_at, id, rcpt_idx";
   }
 
   /**
@@ -1148,11 +1212,13 @@ public final class PostgresQueueStore implements QueueStore {
         true,
         (c, retry) -> {
           String sql =
-              "UPDATE "
+              CUSTOM_PLAN
+                  + "UPDATE "
                   + schema.entry
                   + " e SET lease_until = now() + make_interval(secs => ?)"
                   + " FROM unnest(?::text[], ?::bigint[]) AS l(id, token)"
-                  + " WHERE e.id = l.id AND e.lease_token = l.token AND e.lease_owner IS NOT NULL"
+                  + " WHERE e.id = ANY (?::text[])"
+                  + " AND e.id = l.id AND e.lease_token = l.token AND e.lease_owner IS NOT NULL"
                   + " RETURNING e.id, e.lease_until";
           try (PreparedStatement u = c.prepareStatement(sql)) {
             Array ids = c.createArrayOf("text", byId.keySet().toArray());
@@ -1161,9 +1227,10 @@ public final class PostgresQueueStore implements QueueStore {
             u.setDouble(1, leaseDuration.toNanos() / 1e9);
             u.setArray(2, ids);
             u.setArray(3, tokens);
+            u.setArray(4, ids);
             List<QueueLease> out = new ArrayList<>();
             Set<String> lost = new HashSet<>(byId.keySet());
-            try (ResultSet rs = u.executeQuery()) {
+            try (ResultSet rs = customPlanQuery(u)) {
               while (rs.next()) {
                 lost.remove(rs.getString(1));
                 out.add(byId.get(rs.getString(1)).renewedUntil(time(rs, 2).orElseThrow()));
@@ -1270,27 +1337,28 @@ public final class PostgresQueueStore implements QueueStore {
     }
     RecipientRows rows = new RecipientRows();
     updates.forEach(o -> rows.add(o.entry));
+    // every table is reached through "= ANY (ARRAY(...))", so even a generic plan, made while
+    // the tables were small, looks rows up by index instead of hashing a scan of the whole table
     String sql =
-        "WITH d AS (DELETE FROM "
+        CUSTOM_PLAN
+            + "WITH dv AS (SELECT * FROM unnest(?::text[], ?::bigint[]) AS v(id, token)),"
+            + " d AS (DELETE FROM "
             + schema.entry
-            + " e USING unnest(?::text[], ?::bigint[]) AS v(id, token)"
-            + " WHERE e.id = v.id AND e.lease_token = v.token RETURNING e.id),"
+            + " e USING dv WHERE e.id = ANY (ARRAY(SELECT id FROM dv))"
+            + " AND e.id = dv.id AND e.lease_token = dv.token RETURNING e.id),"
+            + " uv AS (SELECT * FROM unnest(?::text[], ?::bigint[], ?::boolean[],"
+            + " ?::timestamptz[]) AS v(id, token, dw, nd)),"
             + " u AS (UPDATE "
             + schema.entry
-            + " e SET delay_warned = v.dw, next_due = v.nd, lease_owner = NULL, lease_until = NULL"
-            + " FROM unnest(?::text[], ?::bigint[], ?::boolean[], ?::timestamptz[])"
-            + " AS v(id, token, dw, nd) WHERE e.id = v.id AND e.lease_token = v.token"
-            + " RETURNING e.id),"
-            + " r AS (UPDATE "
-            + schema.recipient
-            + " r SET local_part = v.local_part, domain = v.domain, ascii_domain ="
-            + " v.ascii_domain, status = v.status, attempts = v.attempts, next_attempt ="
-            + " v.next_attempt, last_attempt = v.last_attempt, reply_code = v.reply_code,"
-            + " reply_status = v.reply_status, reply_text = v.reply_text, diagnostic ="
-            + " v.diagnostic, remote_host = v.remote_host FROM "
+            + " e SET delay_warned = uv.dw, next_due = uv.nd, lease_owner = NULL,"
+            + " lease_until = NULL FROM uv WHERE e.id = ANY (ARRAY(SELECT id FROM uv))"
+            + " AND e.id = uv.id AND e.lease_token = uv.token RETURNING e.id),"
+            + " rv AS (SELECT * FROM "
             + RECIPIENT_ROWS
-            + " WHERE r.entry_id = v.entry_id AND r.idx = v.idx"
-            + " AND v.entry_id IN (SELECT id FROM u))"
+            + " WHERE v.entry_id IN (SELECT id FROM u)),"
+            + " r AS ("
+            + updateRecipientsFromRv()
+            + ")"
             + " SELECT id FROM d UNION ALL SELECT id FROM u";
     Set<String> applied = new HashSet<>();
     try (PreparedStatement s = c.prepareStatement(sql)) {
@@ -1308,7 +1376,7 @@ public final class PostgresQueueStore implements QueueStore {
                   .map(o -> o.entry.nextAttempt().map(Instant::toString).orElse(null))
                   .toArray()));
       rows.bind(c, s, 7);
-      try (ResultSet rs = s.executeQuery()) {
+      try (ResultSet rs = customPlanQuery(s)) {
         while (rs.next()) {
           applied.add(rs.getString(1));
         }
@@ -1385,6 +1453,38 @@ public final class PostgresQueueStore implements QueueStore {
           u.setString(1, lease.id().value());
           u.setLong(2, lease.token());
         });
+  }
+
+  /**
+   * Gives leases back in one statement, each only while its token is still the entry's newest.
+   *
+   * @throws QueueStoreException when the database cannot be reached; the leases then expire
+   */
+  @Override
+  public void release(Collection<QueueLease> leases) {
+    Objects.requireNonNull(leases, "leases");
+    if (leases.isEmpty()) {
+      return;
+    }
+    List<QueueLease> all = List.copyOf(leases);
+    all.forEach(l -> dropInline(l.id()));
+    queryOne(
+        "release",
+        CUSTOM_PLAN
+            + "WITH released AS (UPDATE "
+            + schema.entry
+            + " e SET lease_owner = NULL, lease_until = NULL"
+            + " FROM unnest(?::text[], ?::bigint[]) AS l(id, token)"
+            + " WHERE e.id = ANY (?::text[])"
+            + " AND e.id = l.id AND e.lease_token = l.token RETURNING 1)"
+            + " SELECT count(*) FROM released",
+        u -> {
+          Connection c = u.getConnection();
+          u.setArray(3, c.createArrayOf("text", all.stream().map(l -> l.id().value()).toArray()));
+          u.setArray(1, c.createArrayOf("text", all.stream().map(l -> l.id().value()).toArray()));
+          u.setArray(2, c.createArrayOf("int8", all.stream().map(QueueLease::token).toArray()));
+        },
+        rs -> rs.getLong(1));
   }
 
   /** Returns true: per-day limits are counted in the database, for every instance at once. */
@@ -1493,6 +1593,27 @@ public final class PostgresQueueStore implements QueueStore {
     return n;
   }
 
+  /**
+   * Runs ahead of the statements that look entries up by many ids at once, in the same round trip
+   * and the same implicit transaction: PostgreSQL then plans each execution for its parameters
+   * and for the tables as they are now. A generic plan, cached by the server once a pooled
+   * connection has run the statement a few times, is made for unknown array sizes and for the
+   * tables as they were then; made while the queue was nearly empty it scans whole tables, and
+   * keeps doing so as the queue grows, until the tables are next analysed.
+   */
+  private static final String CUSTOM_PLAN = "SET LOCAL plan_cache_mode = force_custom_plan; ";
+
+  /** Executes a statement prefixed with {@link #CUSTOM_PLAN}; returns the rows of the second. */
+  private static ResultSet customPlanQuery(PreparedStatement s) throws SQLException {
+    s.execute(); // the first result is the SET's
+    while (!s.getMoreResults()) {
+      if (s.getUpdateCount() == -1) {
+        throw new SQLException("the queue statement returned no rows");
+      }
+    }
+    return s.getResultSet();
+  }
+
   /** Reads one row. */
   @FunctionalInterface
   private interface Row<T> {
@@ -1507,7 +1628,8 @@ public final class PostgresQueueStore implements QueueStore {
         (c, retry) -> {
           try (PreparedStatement q = c.prepareStatement(sql)) {
             binder.bind(q);
-            try (ResultSet rs = q.executeQuery()) {
+            try (ResultSet rs =
+                sql.startsWith(CUSTOM_PLAN) ? customPlanQuery(q) : q.executeQuery()) {
               return rs.next() ? row.read(rs) : null;
             }
           }
@@ -1552,11 +1674,28 @@ public final class PostgresQueueStore implements QueueStore {
   private Map<QueueId, QueueEntry> readEntries(
       ResultSet rs, Map<QueueId, QueueLease> leases, Map<QueueId, byte[]> bytes)
       throws SQLException {
+    return readEntries(rs, leases, bytes, null);
+  }
+
+  /**
+   * Reads entries as above; with {@code upcoming}, also the next due time of a claim (column
+   * {@link #UPCOMING_COLUMN}) into {@code upcoming[0]}, skipping the row without an entry that a
+   * claim leasing nothing returns.
+   */
+  private Map<QueueId, QueueEntry> readEntries(
+      ResultSet rs, Map<QueueId, QueueLease> leases, Map<QueueId, byte[]> bytes, Instant[] upcoming)
+      throws SQLException {
     Map<QueueId, QueueEntry> out = new LinkedHashMap<>();
     QueueId id = null;
     ResultRow head = null;
     List<RecipientState> states = new ArrayList<>();
     while (rs.next()) {
+      if (upcoming != null) {
+        upcoming[0] = time(rs, UPCOMING_COLUMN).orElse(null);
+        if (rs.getString(1) == null) {
+          continue; // nothing was claimed: the row only brings the next due time
+        }
+      }
       QueueId rowId = new QueueId(rs.getString(1));
       if (!rowId.equals(id)) {
         if (head != null) {

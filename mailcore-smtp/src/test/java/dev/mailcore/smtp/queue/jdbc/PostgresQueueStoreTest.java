@@ -8,6 +8,7 @@ import dev.mailcore.DsnOptions;
 import dev.mailcore.Envelope;
 import dev.mailcore.Mailbox;
 import dev.mailcore.ServerReply;
+import dev.mailcore.smtp.queue.QueueClaim;
 import dev.mailcore.smtp.queue.QueueEntry;
 import dev.mailcore.smtp.queue.QueueId;
 import dev.mailcore.smtp.queue.QueueLease;
@@ -335,6 +336,55 @@ class PostgresQueueStoreTest {
         .extracting(QueueLease::id)
         .containsExactly(new QueueId("both"), new QueueId("org1"));
     assertThat(a.claim(T0, 10)).extracting(QueueLease::id).containsExactly(new QueueId("net1"));
+  }
+
+  @Test
+  void claimDueLeasesWhatIsDueAndTellsWhenTheNextEntryFallsDue() {
+    PostgresQueueStore a = store("a", Duration.ofMinutes(5));
+    PostgresQueueStore b = store("b", Duration.ofMinutes(5));
+    a.append(entry("now1", BOB), text("x"));
+    a.append(entry("later", BOB), text("y"));
+    Instant next = T0.plusSeconds(30);
+    for (QueueLease l : a.claim(T0, 10)) {
+      if (l.id().value().equals("later")) {
+        assertThat(a.update(l, deferred(l.entry(), T0, next))).isTrue();
+      } else {
+        a.release(l);
+      }
+    }
+
+    QueueClaim claim = b.claimDue(T0, 10);
+
+    assertThat(claim.leases()).extracting(QueueLease::id).containsExactly(new QueueId("now1"));
+    assertThat(claim.leases()).extracting(QueueLease::owner).containsExactly("b");
+    assertThat(claim.nextDue()).contains(next);
+    // nothing left to claim: the answer still says when work falls due
+    QueueClaim empty = a.claimDue(T0, 10);
+    assertThat(empty.leases()).isEmpty();
+    assertThat(empty.nextDue()).contains(next);
+    assertThat(a.claimDue(next, 10).leases())
+        .extracting(QueueLease::id)
+        .containsExactly(new QueueId("later"));
+    assertThat(b.claimDue(next, 10).nextDue()).isEmpty();
+  }
+
+  @Test
+  void releasingSeveralLeasesFreesThoseStillHeldAndSkipsSupersededOnes() {
+    PostgresQueueStore a = store("a", Duration.ofMinutes(5));
+    PostgresQueueStore b = store("b", Duration.ofMinutes(5));
+    a.append(entry("m1", BOB), text("x"));
+    a.append(entry("m2", BOB), text("y"));
+    List<QueueLease> held = a.claim(T0, 10);
+    QueueLease stale = held.get(1);
+    a.release(List.of(stale));
+    QueueLease rescued = b.claim(T0, 10).get(0); // m2, now b's
+
+    a.release(held); // m1 is a's to give back; m2's lease was superseded by b's claim
+
+    assertThat(rescued.id()).isEqualTo(stale.id());
+    List<QueueLease> next = store("c", Duration.ofMinutes(5)).claim(T0, 10);
+    assertThat(next).extracting(QueueLease::id).containsExactly(held.get(0).id());
+    assertThat(b.renew(List.of(rescued))).extracting(QueueLease::id).containsExactly(stale.id());
   }
 
   @Test
