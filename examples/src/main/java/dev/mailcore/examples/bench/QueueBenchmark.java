@@ -100,9 +100,31 @@ public final class QueueBenchmark {
         endToEnd(root, messages, threads, body);
         return;
       }
-      // warm-up of both paths
-      naive(root.resolve("warm-naive"), 1000, threads, body, true);
-      queue(root.resolve("warm-queue"), 1000, threads, body, 1);
+      // warm-up of both paths, until the JIT compiler is nearly idle (as end to end, below)
+      for (int warm = 0; warm < MAX_WARM_UP_ROUNDS; warm++) {
+        long jit = jitMillis();
+        long wall = System.nanoTime();
+        naive(root.resolve("warm-naive-" + warm), 1000, threads, body, true);
+        queue(root.resolve("warm-queue-" + warm), messages, threads, body, 1);
+        queue(root.resolve("warm-async-" + warm), messages, threads, body, WINDOW);
+        for (String d : new String[] {"warm-naive-", "warm-queue-", "warm-async-"}) {
+          deleteTree(root.resolve(d + warm));
+        }
+        long compiled = jitMillis() - jit;
+        double wallMillis = (System.nanoTime() - wall) / 1e6;
+        if (Boolean.getBoolean("bench.verbose")) {
+          System.out.printf(
+              Locale.ROOT,
+              "  enqueue warm-up %d: JIT compiled for %d ms of %.0f ms%n",
+              warm + 1,
+              compiled,
+              wallMillis);
+        }
+        if (warm + 1 >= WARM_UP_ROUNDS && compiled < 0.02 * wallMillis) {
+          break;
+        }
+      }
+      awaitQuietCompiler();
 
       double[][] rates = new double[4][ROUNDS];
       for (int round = 0;
