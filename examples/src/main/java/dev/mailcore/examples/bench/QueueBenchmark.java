@@ -110,17 +110,7 @@ public final class QueueBenchmark {
         for (String d : new String[] {"warm-naive-", "warm-queue-", "warm-async-"}) {
           deleteTree(root.resolve(d + warm));
         }
-        long compiled = jitMillis() - jit;
-        double wallMillis = (System.nanoTime() - wall) / 1e6;
-        if (Boolean.getBoolean("bench.verbose")) {
-          System.out.printf(
-              Locale.ROOT,
-              "  enqueue warm-up %d: JIT compiled for %d ms of %.0f ms%n",
-              warm + 1,
-              compiled,
-              wallMillis);
-        }
-        if (warm + 1 >= WARM_UP_ROUNDS && compiled < 0.02 * wallMillis) {
+        if (warmedUp("enqueue warm-up", warm + 1, jit, wall)) {
           break;
         }
       }
@@ -294,6 +284,21 @@ public final class QueueBenchmark {
     }
   }
 
+  /**
+   * Prints (with {@code -Dbench.verbose}) how long the JIT compiled during warm-up round {@code
+   * done}, begun at {@code jitBefore}/{@code wallBefore}; true once at least {@link
+   * #WARM_UP_ROUNDS} are done and the compiler worked less than 2% of the round's time.
+   */
+  private static boolean warmedUp(String what, int done, long jitBefore, long wallBefore) {
+    long compiled = jitMillis() - jitBefore;
+    double wallMillis = (System.nanoTime() - wallBefore) / 1e6;
+    if (Boolean.getBoolean("bench.verbose")) {
+      System.out.printf(
+          Locale.ROOT, "  %s %d: JIT compiled for %d ms of %.0f ms%n", what, done, compiled, wallMillis);
+    }
+    return done >= WARM_UP_ROUNDS && compiled < 0.02 * wallMillis;
+  }
+
   private static long jitMillis() {
     return java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
   }
@@ -439,17 +444,7 @@ public final class QueueBenchmark {
         deleteTree(dir);
         if (round < 0) {
           warmedUp++;
-          long jit = jitMillis() - jitMark;
-          double wallMillis = (System.nanoTime() - wallMark) / 1e6;
-          if (Boolean.getBoolean("bench.verbose")) {
-            System.out.printf(
-                Locale.ROOT,
-                "  warm-up %d: JIT compiled for %d ms of %.0f ms%n",
-                warmedUp,
-                jit,
-                wallMillis);
-          }
-          if (round < -1 && warmedUp >= WARM_UP_ROUNDS && jit < 0.02 * wallMillis) {
+          if (warmedUp("warm-up", warmedUp, jitMark, wallMark) && round < -1) {
             round = -2; // one last warm-up round, then the measured ones
           }
           if (round == -1 || round == -2) {
