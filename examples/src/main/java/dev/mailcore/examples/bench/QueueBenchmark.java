@@ -384,64 +384,64 @@ public final class QueueBenchmark {
         }
         if (side.equals("relay")) {
           queueRates[Math.max(0, round)] = 1;
-          continue;
-        }
-        Path dir = root.resolve("e2e-" + round);
-        CountDownLatch done = new CountDownLatch(messages);
-        QueueListener counter =
-            new QueueListener() {
-              @Override
-              public void finished(QueueEntry entry) {
-                done.countDown();
-              }
-            };
-        try (SmtpRelay relay = relay(sink);
-            MailQueue queue =
-                MailQueue.builder()
-                    .store(FileQueueStore.open(dir))
-                    .transport(QueueTransport.relay(relay))
-                    .workers(Integer.getInteger("bench.workers", IN_FLIGHT))
-                    .domainConcurrency(IN_FLIGHT)
-                    .listener(counter)
-                    .build()) {
-          AtomicInteger next = new AtomicInteger();
-          Envelope[] envelopes = envelopes(messages); // built before the clock starts, as above
-          long cpu = cpuNanos();
-          java.util.Map<String, Long> threadsBefore = threadCpu();
-          long start = System.nanoTime();
-          run(
-              threads,
-              () -> {
-                Semaphore inFlight = new Semaphore(WINDOW);
-                for (int i; (i = next.getAndIncrement()) < messages; ) {
-                  inFlight.acquire();
-                  queue
-                      .enqueueAsync(envelopes[i], content)
-                      .whenComplete((id, e) -> inFlight.release());
+        } else {
+          Path dir = root.resolve("e2e-" + round);
+          CountDownLatch done = new CountDownLatch(messages);
+          QueueListener counter =
+              new QueueListener() {
+                @Override
+                public void finished(QueueEntry entry) {
+                  done.countDown();
                 }
-                inFlight.acquire(WINDOW);
-                return null;
-              },
-              messages);
-          long enqueued = System.nanoTime();
-          done.await();
-          long end = System.nanoTime();
-          if (round >= 0) {
-            queueRates[round] = messages / ((end - start) / 1e9);
+              };
+          try (SmtpRelay relay = relay(sink);
+              MailQueue queue =
+                  MailQueue.builder()
+                      .store(FileQueueStore.open(dir))
+                      .transport(QueueTransport.relay(relay))
+                      .workers(Integer.getInteger("bench.workers", IN_FLIGHT))
+                      .domainConcurrency(IN_FLIGHT)
+                      .listener(counter)
+                      .build()) {
+            AtomicInteger next = new AtomicInteger();
+            Envelope[] envelopes = envelopes(messages); // built before the clock starts, as above
+            long cpu = cpuNanos();
+            java.util.Map<String, Long> threadsBefore = threadCpu();
+            long start = System.nanoTime();
+            run(
+                threads,
+                () -> {
+                  Semaphore inFlight = new Semaphore(WINDOW);
+                  for (int i; (i = next.getAndIncrement()) < messages; ) {
+                    inFlight.acquire();
+                    queue
+                        .enqueueAsync(envelopes[i], content)
+                        .whenComplete((id, e) -> inFlight.release());
+                  }
+                  inFlight.acquire(WINDOW);
+                  return null;
+                },
+                messages);
+            long enqueued = System.nanoTime();
+            done.await();
+            long end = System.nanoTime();
+            if (round >= 0) {
+              queueRates[round] = messages / ((end - start) / 1e9);
+            }
+            if (Boolean.getBoolean("bench.verbose")) {
+              System.out.printf(
+                  Locale.ROOT,
+                  "  round %d: all durable after %.2f s, all delivered after %.2f s; %.0f us CPU per"
+                      + " message%n",
+                  round,
+                  (enqueued - start) / 1e9,
+                  (end - start) / 1e9,
+                  (cpuNanos() - cpu) / 1e3 / messages);
+              printThreadCpu(threadsBefore, messages);
+            }
           }
-          if (Boolean.getBoolean("bench.verbose")) {
-            System.out.printf(
-                Locale.ROOT,
-                "  round %d: all durable after %.2f s, all delivered after %.2f s; %.0f us CPU per"
-                    + " message%n",
-                round,
-                (enqueued - start) / 1e9,
-                (end - start) / 1e9,
-                (cpuNanos() - cpu) / 1e3 / messages);
-            printThreadCpu(threadsBefore, messages);
-          }
+          deleteTree(dir);
         }
-        deleteTree(dir);
         if (round < 0) {
           warmedUp++;
           if (warmedUp("warm-up", warmedUp, jitMark, wallMark) && round < -1) {
