@@ -105,6 +105,8 @@ public final class FileQueueStore implements QueueStore {
   /** Reclaimed segment files kept for reuse, at most; the others are deleted. */
   private static final int MAX_REUSABLE = 2;
   private static final int RELOCATE_RETRY_PASSES = 1024;
+  private static final long RECENT_MESSAGE_LIMIT = 256 << 10;
+  private static final long RECENT_BYTES_LIMIT = 16 << 20;
 
   /** A journal segment and what in it is still needed. */
   private static final class Segment {
@@ -191,6 +193,9 @@ public final class FileQueueStore implements QueueStore {
   private final FileLock fileLock;
   private final Object lock = new Object();
   private final EntryIndex index = new EntryIndex();
+  // guarded by lock: bytes of small messages just made durable, until their first read
+  private final LinkedHashMap<QueueId, Content> recent = new LinkedHashMap<>();
+  private long recentBytes;
   private final Map<QueueId, Location> locations = new HashMap<>();
   private final TreeMap<Long, Segment> segments = new TreeMap<>();
   private final LinkedBlockingQueue<Request> requests = new LinkedBlockingQueue<>();
@@ -346,6 +351,11 @@ public final class FileQueueStore implements QueueStore {
         throw new NoSuchElementException("no queue entry " + id);
       }
       length = loc.bodyLength;
+      Content kept = recent.get(id);
+      if (kept != null) {
+        forgetRecent(id); // the first read only: later ones (a retry, a bounce) read the journal
+        return kept;
+      }
     }
     return Content.ofSource(() -> openBody(id), length);
   }
@@ -1034,6 +1044,7 @@ public final class FileQueueStore implements QueueStore {
         seg.liveBytes += r.recordSize;
         locations.put(r.id, loc);
         index.put(r.entry);
+        keepRecent(r);
       }
       case STATE -> {
         Location loc = locations.get(r.id);
@@ -1048,15 +1059,44 @@ public final class FileQueueStore implements QueueStore {
         seg.refs++;
         seg.liveBytes += r.recordSize;
         index.put(r.entry);
+        forgetRecent(r.id); // attempted: a retry, minutes later, reads the journal
       }
       case DELETE -> {
         release(r.id);
         locations.remove(r.id);
         index.remove(r.id);
+        forgetRecent(r.id);
       }
       default -> {
         // PAD records carry nothing
       }
+    }
+  }
+
+  /**
+   * Keeps the bytes of a small message just made durable, when the caller handed them over in
+   * memory (immutable: {@link Content} copies), for its first {@link #message} read: the delivery
+   * that usually follows at once then needs no read of the journal. Bounded in bytes, oldest
+   * dropped first. Caller holds {@link #lock}.
+   */
+  private void keepRecent(Request r) {
+    if (r.body == null || !r.body.isInMemory() || r.bodyLength > RECENT_MESSAGE_LIMIT) {
+      return; // replayed, relocated, streamed or large: read from the journal
+    }
+    if (recent.put(r.id, r.body) == null) {
+      recentBytes += r.bodyLength;
+    }
+    for (var it = recent.entrySet().iterator(); recentBytes > RECENT_BYTES_LIMIT && it.hasNext(); ) {
+      recentBytes -= it.next().getValue().size().orElse(0);
+      it.remove();
+    }
+  }
+
+  /** Drops an entry's bytes from the recent ones. Caller holds {@link #lock}. */
+  private void forgetRecent(QueueId id) {
+    Content c = recent.remove(id);
+    if (c != null) {
+      recentBytes -= c.size().orElse(0);
     }
   }
 

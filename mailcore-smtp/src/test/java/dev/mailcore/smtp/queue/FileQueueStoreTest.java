@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.mailcore.Content;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -486,5 +487,21 @@ class FileQueueStoreTest extends QueueStoreContract {
     reopen();
     assertThat(store.entries()).extracting(e -> e.id().value()).containsExactly("v1", "v2");
     assertThat(store.message(old.id()).readAllBytes()).isEqualTo(body);
+  }
+
+  @Test
+  void readsASmallMessageFromMemoryTheFirstTimeAndFromTheJournalAfterwards() throws Exception {
+    QueueEntry a = entry("a1", T0);
+    store.append(a, bytes("kept in memory"));
+    Path journal = segments().get(0);
+    byte[] saved = Files.readAllBytes(journal);
+    Files.delete(journal); // the journal is out of reach: only bytes kept in memory can answer
+    try {
+      assertThat(store.message(a.id()).readAllBytes()).isEqualTo("kept in memory".getBytes(UTF_8));
+      Content again = store.message(a.id()); // a retry or a bounce: read from the journal
+      assertThatThrownBy(again::readAllBytes).isInstanceOf(java.io.UncheckedIOException.class);
+    } finally {
+      Files.write(journal, saved);
+    }
   }
 }
