@@ -58,7 +58,8 @@ import org.slf4j.LoggerFactory;
  * the next one is preallocated in the background (zeros written and synced while the head fills),
  * and the head gets zeros ahead of the writer while it is idle; under load a batch that grows the
  * file carries its own metadata commit. Journals of the earlier record format (without the segment
- * number) are still read; their segments are deleted, never reused.
+ * number) are still read; their segments are deleted, never reused. A segment that starts with a
+ * record of an unknown, newer format makes {@link #open} fail rather than lose it.
  * Opening replays the journal up to the first record whose header or CRC does not check out (the
  * zero tail, a record torn by a crash, never acknowledged, or a reused file's old records);
  * everything after it is overwritten with zeros, with a log line when it was not all zeros, so no
@@ -116,7 +117,7 @@ public final class FileQueueStore implements QueueStore {
      * Made by this store (its records are all of format 2, bound to its number), so its file may be
      * reused as a later segment once nothing in it is live.
      */
-    final boolean recyclable;
+    boolean recyclable; // the writer's (or recovery's) own
     long size;
     int refs;
     long liveBytes;
@@ -1119,6 +1120,11 @@ public final class FileQueueStore implements QueueStore {
       if (headPosition >= segmentBytes) {
         roll();
       }
+    } catch (IOException | RuntimeException e) {
+      LOG.warn(
+          "cannot roll the queue journal in {}; the head grows until a roll succeeds", directory, e);
+    }
+    try {
       reclaim(); // first: a reclaimed segment may serve as the next spare
       if (spare == null && reusable.isEmpty() && headPosition >= segmentBytes / 2) {
         spare = prepareSpare();
@@ -1179,27 +1185,39 @@ public final class FileQueueStore implements QueueStore {
   private void roll() throws IOException {
     long number = head.number + 1;
     Path path = segmentPath(number);
-    Optional<Path> ready = takeSpare();
-    if (ready.isPresent()) {
-      Files.move(ready.get(), path, StandardCopyOption.ATOMIC_MOVE);
-    }
-    FileChannel ch =
-        ready.isPresent()
-            ? FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)
-            : FileChannel.open(
-                path,
-                StandardOpenOption.CREATE_NEW,
-                StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
-    long allocated = ready.isPresent() ? ch.size() : 0;
-    syncDirectory();
-    awaitSynced(); // the old head's last batches are acknowledged by its own fsync
+    // First the old head is made whole: its last batches synced (they are acknowledged by its own
+    // fsync) and anything after its last record cut off. Only then does the next segment appear,
+    // so a segment that is not the last one never holds unsynced records (recovery checks message
+    // bytes only in the last segment, and a reused file's old bytes lie under every record).
+    awaitSynced();
     if (headChannel.size() > headPosition) {
-      // A recycled file longer than what this life wrote: cut off the rest, so the segment ends
-      // with its last record (its earlier life's records would not check out, but a reopen would
-      // report them as damage).
+      // a reused file longer than what this life wrote (its earlier life's records would not
+      // check out, but a reopen would report them as damage)
       headChannel.truncate(headPosition);
       headChannel.force(true);
+    }
+    Optional<Path> ready = takeSpare();
+    FileChannel ch = null;
+    long allocated;
+    try {
+      if (ready.isPresent()) {
+        Files.move(ready.get(), path, StandardCopyOption.ATOMIC_MOVE);
+      }
+      // CREATE, not CREATE_NEW: a roll that failed after making the file is retried on it (what
+      // such a file holds never checks out as this segment's records)
+      ch =
+          FileChannel.open(
+              path, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      allocated = ch.size();
+      syncDirectory();
+    } catch (IOException | RuntimeException e) {
+      if (ch != null) {
+        closeQuietly(ch);
+      }
+      if (ready.isPresent()) {
+        Files.deleteIfExists(ready.get()); // not moved: drop it rather than lose track of it
+      }
+      throw e;
     }
     headChannel.close();
     Segment seg = new Segment(number, path, true);
@@ -1213,8 +1231,18 @@ public final class FileQueueStore implements QueueStore {
     LOG.debug(
         "queue journal rolled to {} ({})",
         path.getFileName(),
-        allocated > 0 ? "preallocated or recycled" : "growing");
+        allocated > 0 ? "preallocated or reused" : "growing");
   }
+
+  private static void closeQuietly(FileChannel ch) {
+    try {
+      ch.close();
+    } catch (IOException e) {
+      // the roll's own failure is what is reported; a channel that fails to close holds nothing
+      LOG.debug("cannot close a queue journal channel", e);
+    }
+  }
+
 
   /**
    * Starts writing the next segment's file, zeros synced, on a thread of its own while the writer
@@ -1328,7 +1356,11 @@ public final class FileQueueStore implements QueueStore {
         oldest.retire();
         // no stream can open it any more (they open under the lock, through the segment map)
         recycle =
-            oldest.recyclable && reusable.size() < MAX_REUSABLE && !oldest.inUse() && !closed;
+            oldest.recyclable
+                && reusable.size() < MAX_REUSABLE
+                && oldest.size <= 2 * segmentBytes // one huge message does not pin its space
+                && !oldest.inUse()
+                && !closed;
       }
       if (recycle && recycle(oldest)) {
         continue;
@@ -1425,7 +1457,7 @@ public final class FileQueueStore implements QueueStore {
       String name = path.getFileName().toString();
       long number =
           Long.parseLong(name.substring("journal-".length(), name.length() - ".log".length()));
-      Segment seg = new Segment(number, path, false); // may hold format 1: never recycled
+      Segment seg = new Segment(number, path, false); // reusable once replayed as format 2 only
       segments.put(number, seg);
       boolean last = i == files.size() - 1;
       long end = replay(seg, last);
@@ -1475,6 +1507,7 @@ public final class FileQueueStore implements QueueStore {
     try (FileChannel ch = FileChannel.open(seg.path, StandardOpenOption.READ)) {
       long size = ch.size();
       long pos = 0;
+      boolean formatOne = false;
       ByteBuffer header = ByteBuffer.allocate(HEADER);
       while (pos + HEADER <= size) {
         header.clear();
@@ -1486,6 +1519,20 @@ public final class FileQueueStore implements QueueStore {
         long bodyLength = header.getLong();
         int storedMetaCrc = header.getInt();
         int bodyCrc = header.getInt();
+        if (pos == 0 && (magic & 0xFFFFFF00) == (MAGIC & 0xFFFFFF00) && magic != MAGIC
+            && magic != MAGIC_V1) {
+          // A segment starts with a record of the format that wrote it (the first record of a
+          // reused file's earlier life has this format's magic too): an unknown format here was
+          // written by a newer mailcore. Stop rather than read it as a torn tail and zero it.
+          throw new QueueStoreException(
+              "queue journal "
+                  + seg.path
+                  + " was written in a newer journal format (version "
+                  + (char) (magic & 0xFF)
+                  + "); open it with the mailcore version that wrote it",
+              false,
+              null);
+        }
         if ((magic != MAGIC && magic != MAGIC_V1)
             || type < ENQUEUE
             || type > PAD
@@ -1499,6 +1546,7 @@ public final class FileQueueStore implements QueueStore {
         readFully(ch, metaBuf, pos + HEADER);
         byte[] meta = metaBuf.array();
         long bound = magic == MAGIC ? seg.number : NO_SEGMENT;
+        formatOne |= magic == MAGIC_V1;
         if (metaCrc(bound, type, metaLength, bodyLength, bodyCrc, meta) != storedMetaCrc) {
           break;
         }
@@ -1526,6 +1574,9 @@ public final class FileQueueStore implements QueueStore {
         pos = bodyStart + bodyLength;
       }
       seg.size = pos;
+      // a segment of format 2 only may be reused once it is reclaimed; one holding format 1
+      // records never is (its records do not name their segment)
+      seg.recyclable = !formatOne;
       if (!last && lastNonZero(ch, pos, size) > pos) {
         LOG.warn(
             "queue journal {} is damaged at offset {}: {} bytes skipped; entries there are lost",

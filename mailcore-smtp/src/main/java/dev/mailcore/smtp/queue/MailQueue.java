@@ -86,6 +86,7 @@ public final class MailQueue implements AutoCloseable {
   private static final int MAX_RECIPIENTS_PER_TRANSACTION = 100;
   private static final int DUE_SCAN_LIMIT = 4096;
   private static final Duration STORE_FAILURE_PAUSE = Duration.ofMinutes(1);
+  private static final Duration RESCAN_AFTER = Duration.ofSeconds(1);
 
   private final QueueStore store;
   private final QueueTransport transport;
@@ -133,6 +134,9 @@ public final class MailQueue implements AutoCloseable {
   private int sending;
   private int unfinished;
   private int claimed; // entries in flight that the store leaves out of its due scan
+  // guarded by lock: when a deep due scan last found nothing to start, and the queue's size then
+  private Instant fruitlessScanAt;
+  private int fruitlessScanSize;
 
   /** An entry being worked on; at most one per entry. */
   private static final class Flight {
@@ -620,15 +624,36 @@ public final class MailQueue implements AutoCloseable {
           // Scan only a little past what can start, and further only while entries were passed
           // over (a domain at its cap, say) and slots are still free, so a capped domain does not
           // stall the others and a long backlog is not walked on every pump.
+          // A deep scan that found nothing to start is not repeated for a second unless the
+          // queue grew: a one-domain backlog at its cap would otherwise walk thousands of entries
+          // on every finished transaction.
           int extra = inFlight.size() - claimed; // in flight but still in the due scan
           int ahead = Math.max(16, free);
+          boolean deep = false;
+          boolean deepStarted = false;
           while (true) {
             int limit = Math.min(DUE_SCAN_LIMIT, extra + free + ahead);
             List<QueueLease> offered = store.claim(now, limit);
+            int before = jobs.size();
             free = dispatch(now, offered, store.nextDue(), jobs, unused);
+            deepStarted |= deep && jobs.size() > before;
             if (free <= 0 || offered.size() < limit || limit >= DUE_SCAN_LIMIT) {
+              if (deep && !deepStarted && free > 0) {
+                fruitlessScanAt = now;
+                fruitlessScanSize = store.size();
+              } else if (deepStarted) {
+                fruitlessScanAt = null;
+              }
               break;
             }
+            if (!deep && fruitlessScanAt != null) {
+              Instant until = fruitlessScanAt.plus(RESCAN_AFTER);
+              if (store.size() <= fruitlessScanSize && now.isBefore(until)) {
+                scheduleWakeup(until, now); // then scan deep again, whatever happens meanwhile
+                break;
+              }
+            }
+            deep = true;
             ahead *= 8;
           }
         }

@@ -11,6 +11,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
@@ -211,10 +212,24 @@ class FileQueueStoreTest extends QueueStoreContract {
   /** Copies the journal as a crash would leave it: what the open store has written so far. */
   private Path crashCopy() throws IOException {
     Path copy = Files.createDirectories(dir.resolve("crashed"));
-    for (Path p : segments()) {
-      Files.copy(p, copy.resolve(p.getFileName()));
+    for (int attempt = 1; ; attempt++) {
+      try {
+        for (Path p : segments()) {
+          Files.copy(p, copy.resolve(p.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+        }
+        return copy;
+      } catch (java.nio.file.NoSuchFileException e) {
+        // the writer reclaimed a segment between the listing and the copy: copy a fresh listing
+        if (attempt == 5) {
+          throw e;
+        }
+        try (Stream<Path> old = Files.list(copy)) {
+          for (Path p : old.toList()) {
+            Files.delete(p);
+          }
+        }
+      }
     }
-    return copy;
   }
 
 
@@ -503,5 +518,44 @@ class FileQueueStoreTest extends QueueStoreContract {
     } finally {
       Files.write(journal, saved);
     }
+  }
+
+  @Test
+  void refusesToOpenAJournalOfANewerFormatAndLeavesItAsItIs() throws Exception {
+    store.close();
+    Path first = segments().get(0);
+    ByteBuffer header = ByteBuffer.allocate(64);
+    header.putInt(0x4D514A39).put((byte) 1); // "MQJ9", a format this version does not know
+    Files.write(first, header.array());
+
+    assertThatThrownBy(() -> FileQueueStore.open(dir))
+        .isInstanceOf(QueueStoreException.class)
+        .hasMessageContaining("newer journal format");
+    assertThat(Files.readAllBytes(first)).as("not zeroed as a torn tail").isEqualTo(header.array());
+    Files.delete(first);
+    store = FileQueueStore.open(dir); // for the common tear-down
+  }
+
+  @Test
+  void reusesTheSegmentsOfAnEarlierRunOnceTheyAreReclaimed() throws Exception {
+    store.close();
+    store = FileQueueStore.open(dir, 8192);
+    for (int i = 0; i < 30; i++) {
+      store.append(entry(fixedId(i), T0), bytes(fixedBody(i)));
+    }
+    List<Path> before = segments();
+    assertThat(before).hasSizeGreaterThan(2);
+    store.close();
+    FileQueueStore reopened = FileQueueStore.open(dir, 8192);
+    store = reopened;
+    for (int i = 0; i < 30; i++) {
+      store.delete(new QueueId(fixedId(i)));
+    }
+    for (int i = 30; i < 60 && reopened.recycledSegments() == 0; i++) {
+      store.append(entry(fixedId(i), T0), bytes(fixedBody(i)));
+    }
+    assertThat(reopened.recycledSegments())
+        .as("segments replayed at open (all of the current format) are reused too")
+        .isPositive();
   }
 }

@@ -258,6 +258,7 @@ class MailQueueTest {
       queue.enqueue(
           Envelope.of(ANA, List.of(Mailbox.of("u" + i, "a.example"))), message("a" + i, ANA, BOB));
     }
+    clock.advance(Duration.ofMillis(1)); // due a moment later: b sorts behind all of a's backlog
     queue.enqueue(
         Envelope.of(ANA, List.of(Mailbox.of("late", "b.example"))), message("b", ANA, BOB));
 
