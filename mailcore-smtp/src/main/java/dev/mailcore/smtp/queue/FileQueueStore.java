@@ -53,20 +53,20 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A segment's file is reused for a later segment once nothing in it is live (renamed, not
  * deleted), so group commits overwrite allocated blocks in place and {@code force(false)}
- * (fdatasync) commits no file-system metadata. Each record's CRC covers its segment's number, so the
- * records of a reused file's earlier life never check out again. Until a segment is free for reuse,
- * the next one is preallocated in the background (zeros written and synced while the head fills),
- * and the head gets zeros ahead of the writer while it is idle; under load a batch that grows the
- * file carries its own metadata commit. Journals of the earlier record format (without the segment
- * number) are still read; their segments are deleted, never reused. A segment that starts with a
- * record of an unknown, newer format makes {@link #open} fail rather than lose it.
+ * (fdatasync) commits no file-system metadata. Each record's CRC covers its segment's number, so
+ * the records of a reused file's earlier life never check out again. Until a segment is free for
+ * reuse, the next one is preallocated in the background (zeros written and synced while the head
+ * fills), and the head gets zeros ahead of the writer while it is idle; under load a batch that
+ * grows the file carries its own metadata commit. Journals of the earlier record format (without
+ * the segment number) are still read; their segments are deleted, never reused. A segment that
+ * starts with a record of an unknown, newer format makes {@link #open} fail rather than lose it.
  * Opening replays the journal up to the first record whose header or CRC does not check out (the
  * zero tail, a record torn by a crash, never acknowledged, or a reused file's old records);
  * everything after it is overwritten with zeros, with a log line when it was not all zeros, so no
- * stale record can ever follow the records written next. A clean close drops the tail. A segment is deleted, oldest first, once
- * nothing in it is live; entries deferred at least once that are still queued in an old, mostly
- * dead segment are copied forward first, so long-deferred messages do not pin disk space. Message
- * bytes are read through one shared channel per segment.
+ * stale record can ever follow the records written next. A clean close drops the tail. A segment is
+ * reclaimed, oldest first, once nothing in it is live; entries deferred at least once that are still
+ * queued in an old, mostly dead segment are copied forward first, so long-deferred messages do not
+ * pin disk space. Message bytes are read through one shared channel per segment.
  *
  * <p>The whole index (entries, not message bytes) is kept in memory, about 1 KB per entry. A
  * directory may be opened by one store at a time; a lock file keeps a second process out.
@@ -352,9 +352,8 @@ public final class FileQueueStore implements QueueStore {
         throw new NoSuchElementException("no queue entry " + id);
       }
       length = loc.bodyLength;
-      Content kept = recent.get(id);
+      Content kept = forgetRecent(id); // the first read only: a retry or a bounce reads the journal
       if (kept != null) {
-        forgetRecent(id); // the first read only: later ones (a retry, a bounce) read the journal
         return kept;
       }
     }
@@ -1087,18 +1086,23 @@ public final class FileQueueStore implements QueueStore {
     if (recent.put(r.id, r.body) == null) {
       recentBytes += r.bodyLength;
     }
-    for (var it = recent.entrySet().iterator(); recentBytes > RECENT_BYTES_LIMIT && it.hasNext(); ) {
+    var it = recent.entrySet().iterator();
+    while (recentBytes > RECENT_BYTES_LIMIT && it.hasNext()) {
       recentBytes -= it.next().getValue().size().orElse(0);
       it.remove();
     }
   }
 
-  /** Drops an entry's bytes from the recent ones. Caller holds {@link #lock}. */
-  private void forgetRecent(QueueId id) {
+  /**
+   * Drops an entry's bytes from the recent ones; returns them, or null when none were kept. Caller
+   * holds {@link #lock}.
+   */
+  private Content forgetRecent(QueueId id) {
     Content c = recent.remove(id);
     if (c != null) {
       recentBytes -= c.size().orElse(0);
     }
+    return c;
   }
 
   private void release(QueueId id) {
@@ -1122,7 +1126,9 @@ public final class FileQueueStore implements QueueStore {
       }
     } catch (IOException | RuntimeException e) {
       LOG.warn(
-          "cannot roll the queue journal in {}; the head grows until a roll succeeds", directory, e);
+          "cannot roll the queue journal in {}; the head grows until a roll succeeds",
+          directory,
+          e);
     }
     try {
       reclaim(); // first: a reclaimed segment may serve as the next spare

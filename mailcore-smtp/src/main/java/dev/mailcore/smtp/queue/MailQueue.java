@@ -607,55 +607,63 @@ public final class MailQueue implements AutoCloseable {
 
   /** Starts what is due and allowed; schedules a wake-up for the rest. */
   private void pump() {
+    if (leased) {
+      pumpShared();
+    } else {
+      pumpLocal();
+    }
+  }
+
+  /**
+   * Pumps a store of this process: its due scan is a walk of an in-memory index, made under the
+   * lock.
+   */
+  private void pumpLocal() {
     List<Job> jobs = new ArrayList<>();
     List<QueueLease> unused = new ArrayList<>();
-    if (leased) {
-      pumpShared(); // claims, dispatches and starts its jobs itself
-    } else {
-      synchronized (lock) {
-        if (closed) {
-          return;
-        }
-        Instant now = clock.instant();
-        int free = workerCount - sending;
-        if (free <= 0) {
-          dispatch(now, List.of(), store.nextDue(), jobs, unused);
-        } else {
-          // Scan only a little past what can start, and further only while entries were passed
-          // over (a domain at its cap, say) and slots are still free, so a capped domain does not
-          // stall the others and a long backlog is not walked on every pump.
-          // A deep scan that found nothing to start is not repeated for a second unless the
-          // queue grew: a one-domain backlog at its cap would otherwise walk thousands of entries
-          // on every finished transaction.
-          int extra = inFlight.size() - claimed; // in flight but still in the due scan
-          int ahead = Math.max(16, free);
-          boolean deep = false;
-          boolean deepStarted = false;
-          while (true) {
-            int limit = Math.min(DUE_SCAN_LIMIT, extra + free + ahead);
-            List<QueueLease> offered = store.claim(now, limit);
-            int before = jobs.size();
-            free = dispatch(now, offered, store.nextDue(), jobs, unused);
-            deepStarted |= deep && jobs.size() > before;
-            if (free <= 0 || offered.size() < limit || limit >= DUE_SCAN_LIMIT) {
-              if (deep && !deepStarted && free > 0) {
-                fruitlessScanAt = now;
-                fruitlessScanSize = store.size();
-              } else if (deepStarted) {
-                fruitlessScanAt = null;
-              }
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      Instant now = clock.instant();
+      int free = workerCount - sending;
+      if (free <= 0) {
+        dispatch(now, List.of(), store.nextDue(), jobs, unused);
+      } else {
+        // Scan only a little past what can start, and further only while entries were passed
+        // over (a domain at its cap, say) and slots are still free, so a capped domain does not
+        // stall the others and a long backlog is not walked on every pump.
+        // A deep scan that found nothing to start is not repeated for a second unless the
+        // queue grew: a one-domain backlog at its cap would otherwise walk thousands of entries
+        // on every finished transaction.
+        int extra = inFlight.size() - claimed; // in flight but still in the due scan
+        int ahead = Math.max(16, free);
+        boolean deep = false;
+        boolean deepStarted = false;
+        while (true) {
+          int limit = Math.min(DUE_SCAN_LIMIT, extra + free + ahead);
+          List<QueueLease> offered = store.claim(now, limit);
+          int before = jobs.size();
+          free = dispatch(now, offered, store.nextDue(), jobs, unused);
+          deepStarted |= deep && jobs.size() > before;
+          if (free <= 0 || offered.size() < limit || limit >= DUE_SCAN_LIMIT) {
+            if (deep && !deepStarted && free > 0) {
+              fruitlessScanAt = now;
+              fruitlessScanSize = store.size();
+            } else if (deepStarted) {
+              fruitlessScanAt = null;
+            }
+            break;
+          }
+          if (!deep && fruitlessScanAt != null) {
+            Instant until = fruitlessScanAt.plus(RESCAN_AFTER);
+            if (store.size() <= fruitlessScanSize && now.isBefore(until)) {
+              scheduleWakeup(until, now); // then scan deep again, whatever happens meanwhile
               break;
             }
-            if (!deep && fruitlessScanAt != null) {
-              Instant until = fruitlessScanAt.plus(RESCAN_AFTER);
-              if (store.size() <= fruitlessScanSize && now.isBefore(until)) {
-                scheduleWakeup(until, now); // then scan deep again, whatever happens meanwhile
-                break;
-              }
-            }
-            deep = true;
-            ahead *= 8;
           }
+          deep = true;
+          ahead *= 8;
         }
       }
     }
