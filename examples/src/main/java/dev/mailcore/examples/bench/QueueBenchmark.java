@@ -43,7 +43,9 @@ import java.util.stream.Stream;
  * may lose the file's name; that variant is reported too). Both run in the same process, in the
  * same temporary directory's file system, from the same number of producer threads, with the same
  * message bytes. Then end to end to a local SMTP sink: the queue delivering through {@code
- * QueueTransport.relay(SmtpRelay)} against the relay alone with the same number of sessions. Last,
+ * QueueTransport.relay(SmtpRelay)} against the relay alone with the same number of sessions, timed
+ * from the first enqueue to the last delivery; and, to tell the two costs apart, delivery out of a
+ * queue already holding the messages durably (its enqueue not timed). Last,
  * how long a queue of 100,000 entries takes to open (recovery replays the journal), and the heap
  * its index holds.
  *
@@ -54,7 +56,8 @@ import java.util.stream.Stream;
  * 100000 all; part {@code enqueue} or {@code e2e} runs that comparison alone (for profiling). The
  * queue keeps {@value #IN_FLIGHT} transactions in flight end to end ({@code -Dbench.workers=N}
  * overrides it); {@code -Dbench.verbose=true} prints per round when everything was durable and
- * when delivered. Envelopes are built before the clock starts on both sides.
+ * when delivered, and the CPU per message of each thread group; {@code -Dbench.side=relay}, {@code
+ * queue} or {@code drain} runs one side of the end-to-end part alone (for profiling). Envelopes are built before the clock starts on both sides.
  * Run from the repository root, heap capped as the target says: {@code mvn -q -B -o -pl examples
  * -am compile && mvn -q -B -o -pl examples dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt}
  * then {@code java -Xmx256m -cp
@@ -347,6 +350,7 @@ public final class QueueBenchmark {
   private static void endToEnd(Path root, int messages, int threads, byte[] body) throws Exception {
     double[] relayRates = new double[ROUNDS];
     double[] queueRates = new double[ROUNDS];
+    double[] drainRates = new double[ROUNDS];
     try (SmtpSink sink = new SmtpSink(true, false)) {
       Content content = Content.ofBytes(body);
       // the rounds before 0 warm both paths up (JIT compilation) and are not counted
@@ -354,10 +358,10 @@ public final class QueueBenchmark {
       long jitMark = jitMillis();
       long wallMark = System.nanoTime();
       for (int round = -MAX_WARM_UP_ROUNDS; round < ROUNDS; round++) {
-        String side = System.getProperty("bench.side", "both"); // relay or queue alone, to profile
+        String side = System.getProperty("bench.side", "both"); // one side alone, to profile
         relaySide:
         try (SmtpRelay relay = relay(sink)) {
-          if (side.equals("queue")) {
+          if (!side.equals("both") && !side.equals("relay")) {
             relayRates[Math.max(0, round)] = 1;
             break relaySide;
           }
@@ -384,63 +388,22 @@ public final class QueueBenchmark {
         }
         if (side.equals("relay")) {
           queueRates[Math.max(0, round)] = 1;
+          drainRates[Math.max(0, round)] = 1;
         } else {
-          Path dir = root.resolve("e2e-" + round);
-          CountDownLatch done = new CountDownLatch(messages);
-          QueueListener counter =
-              new QueueListener() {
-                @Override
-                public void finished(QueueEntry entry) {
-                  done.countDown();
-                }
-              };
-          try (SmtpRelay relay = relay(sink);
-              MailQueue queue =
-                  MailQueue.builder()
-                      .store(FileQueueStore.open(dir))
-                      .transport(QueueTransport.relay(relay))
-                      .workers(Integer.getInteger("bench.workers", IN_FLIGHT))
-                      .domainConcurrency(IN_FLIGHT)
-                      .listener(counter)
-                      .build()) {
-            AtomicInteger next = new AtomicInteger();
-            Envelope[] envelopes = envelopes(messages); // built before the clock starts, as above
-            long cpu = cpuNanos();
-            java.util.Map<String, Long> threadsBefore = threadCpu();
-            long start = System.nanoTime();
-            run(
-                threads,
-                () -> {
-                  Semaphore inFlight = new Semaphore(WINDOW);
-                  for (int i; (i = next.getAndIncrement()) < messages; ) {
-                    inFlight.acquire();
-                    queue
-                        .enqueueAsync(envelopes[i], content)
-                        .whenComplete((id, e) -> inFlight.release());
-                  }
-                  inFlight.acquire(WINDOW);
-                  return null;
-                },
-                messages);
-            long enqueued = System.nanoTime();
-            done.await();
-            long end = System.nanoTime();
-            if (round >= 0) {
-              queueRates[round] = messages / ((end - start) / 1e9);
-            }
-            if (Boolean.getBoolean("bench.verbose")) {
-              System.out.printf(
-                  Locale.ROOT,
-                  "  round %d: all durable after %.2f s, all delivered after %.2f s; %.0f us CPU per"
-                      + " message%n",
-                  round,
-                  (enqueued - start) / 1e9,
-                  (end - start) / 1e9,
-                  (cpuNanos() - cpu) / 1e3 / messages);
-              printThreadCpu(threadsBefore, messages);
-            }
+          double rate =
+              side.equals("drain")
+                  ? 1
+                  : queueRound(
+                      root.resolve("e2e-" + round), sink, messages, threads, content, false, round);
+          double drain =
+              side.equals("queue")
+                  ? 1
+                  : queueRound(
+                      root.resolve("drain-" + round), sink, messages, threads, content, true, round);
+          if (round >= 0) {
+            queueRates[round] = rate;
+            drainRates[round] = drain;
           }
-          deleteTree(dir);
         }
         if (round < 0) {
           warmedUp++;
@@ -471,6 +434,110 @@ public final class QueueBenchmark {
         "  MailQueue (durable) over SmtpRelay  : %8.0f msg/s  %5.0f %% of the relay%n",
         queueRate,
         100 * queueRate / relayRate);
+    double drainRate = median(drainRates);
+    System.out.printf(
+        Locale.ROOT,
+        "  MailQueue delivering a full queue    : %8.0f msg/s  %5.0f %% of the relay (enqueue not"
+            + " timed)%n",
+        drainRate,
+        100 * drainRate / relayRate);
+  }
+
+  /**
+   * One queue round end to end: a fresh {@link FileQueueStore} in {@code dir}, delivering through
+   * {@link QueueTransport#relay} to the sink. Not {@code prefilled}: the clock runs from the first
+   * durable enqueue (from {@code threads} threads, {@value #WINDOW} in flight each) to the last
+   * delivery. {@code prefilled}: the messages are made durable in the store first, and the clock
+   * runs from the queue's start to the last delivery, so the figure is delivery out of the queue
+   * alone. Returns messages per second.
+   */
+  private static double queueRound(
+      Path dir,
+      SmtpSink sink,
+      int messages,
+      int threads,
+      Content content,
+      boolean prefilled,
+      int round)
+      throws Exception {
+    CountDownLatch done = new CountDownLatch(messages);
+    QueueListener counter =
+        new QueueListener() {
+          @Override
+          public void finished(QueueEntry entry) {
+            done.countDown();
+          }
+        };
+    Envelope[] envelopes = envelopes(messages); // built before the clock starts, as above
+    FileQueueStore store = FileQueueStore.open(dir);
+    if (prefilled) {
+      AtomicInteger next = new AtomicInteger();
+      Instant now = Instant.now();
+      run(
+          threads,
+          () -> {
+            List<CompletableFuture<Void>> pending = new ArrayList<>();
+            for (int i; (i = next.getAndIncrement()) < messages; ) {
+              pending.add(
+                  store.appendAsync(
+                      QueueEntry.ofNew(QueueId.parse("drain-" + i), envelopes[i], now), content));
+            }
+            for (CompletableFuture<Void> f : pending) {
+              f.join();
+            }
+            return null;
+          },
+          messages);
+    }
+    long cpu = cpuNanos();
+    java.util.Map<String, Long> threadsBefore = threadCpu();
+    long start = System.nanoTime();
+    long enqueued = start;
+    try (SmtpRelay relay = relay(sink);
+        MailQueue queue =
+            MailQueue.builder()
+                .store(store)
+                .transport(QueueTransport.relay(relay))
+                .workers(Integer.getInteger("bench.workers", IN_FLIGHT))
+                .domainConcurrency(IN_FLIGHT)
+                .listener(counter)
+                .build()) {
+      if (!prefilled) {
+        AtomicInteger next = new AtomicInteger();
+        run(
+            threads,
+            () -> {
+              Semaphore inFlight = new Semaphore(WINDOW);
+              for (int i; (i = next.getAndIncrement()) < messages; ) {
+                inFlight.acquire();
+                queue
+                    .enqueueAsync(envelopes[i], content)
+                    .whenComplete((id, e) -> inFlight.release());
+              }
+              inFlight.acquire(WINDOW);
+              return null;
+            },
+            messages);
+        enqueued = System.nanoTime();
+      }
+      done.await();
+      long end = System.nanoTime();
+      if (Boolean.getBoolean("bench.verbose")) {
+        System.out.printf(
+            Locale.ROOT,
+            "  round %d%s: all durable after %.2f s, all delivered after %.2f s; %.0f us CPU per"
+                + " message%n",
+            round,
+            prefilled ? " (full queue)" : "",
+            (enqueued - start) / 1e9,
+            (end - start) / 1e9,
+            (cpuNanos() - cpu) / 1e3 / messages);
+        printThreadCpu(threadsBefore, messages);
+      }
+      return messages / ((end - start) / 1e9);
+    } finally {
+      deleteTree(dir);
+    }
   }
 
   private static SmtpRelay relay(SmtpSink sink) {

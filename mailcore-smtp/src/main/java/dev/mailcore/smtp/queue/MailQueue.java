@@ -1044,7 +1044,16 @@ public final class MailQueue implements AutoCloseable {
         && !leased
         && failure == null
         && raw != null
-        && raw.stream().allMatch(r -> r.status() == DeliveryStatus.DELIVERED);
+        && allDelivered(raw);
+  }
+
+  private static boolean allDelivered(List<RecipientResult> raw) {
+    for (RecipientResult r : raw) {
+      if (r.status() != DeliveryStatus.DELIVERED) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private void outcome(Job job, List<RecipientResult> raw, Throwable failure) {
@@ -1147,14 +1156,19 @@ public final class MailQueue implements AutoCloseable {
       LOG.debug("transport failed for {}", job.entry().id(), e);
       return failAll(job, true, "delivery failed: " + e);
     }
-    List<RecipientResult> results = new ArrayList<>();
+    List<RecipientResult> results = new ArrayList<>(job.recipients().size());
     for (Mailbox r : job.recipients()) {
+      RecipientResult found = null;
+      for (RecipientResult x : raw) {
+        if (x.recipient().sameAddress(r)) {
+          found = x;
+          break;
+        }
+      }
       results.add(
-          raw.stream()
-              .filter(x -> x.recipient().sameAddress(r))
-              .findFirst()
-              .orElse(
-                  RecipientResult.ofFailure(r, true, "the transport returned no result", null)));
+          found != null
+              ? found
+              : RecipientResult.ofFailure(r, true, "the transport returned no result", null));
     }
     return results;
   }

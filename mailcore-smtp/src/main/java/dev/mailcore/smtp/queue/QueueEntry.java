@@ -4,7 +4,6 @@ import dev.mailcore.Envelope;
 import dev.mailcore.Mailbox;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -55,15 +54,24 @@ public record QueueEntry(
 
   /** Returns when the earliest open recipient is due; empty when every recipient is final. */
   public Optional<Instant> nextAttempt() {
-    return recipients.stream()
-        .map(RecipientState::nextAttempt)
-        .flatMap(Optional::stream)
-        .min(Comparator.naturalOrder());
+    Instant earliest = null; // a loop: the due index and every dispatch call this per entry
+    for (RecipientState r : recipients) {
+      Optional<Instant> next = r.nextAttempt();
+      if (next.isPresent() && (earliest == null || next.get().isBefore(earliest))) {
+        earliest = next.get();
+      }
+    }
+    return Optional.ofNullable(earliest);
   }
 
   /** Returns true when every recipient is delivered or failed. */
   public boolean isFinished() {
-    return recipients.stream().allMatch(RecipientState::isFinal);
+    for (RecipientState r : recipients) {
+      if (!r.isFinal()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Returns the most attempts made for any recipient. */

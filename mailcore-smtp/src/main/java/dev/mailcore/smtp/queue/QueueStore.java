@@ -178,7 +178,12 @@ public interface QueueStore extends AutoCloseable {
     if (limit <= 0) {
       throw new IllegalArgumentException("limit must be positive: " + limit);
     }
-    return due(now, limit).stream().map(QueueLease::local).toList();
+    List<QueueEntry> due = due(now, limit);
+    List<QueueLease> leases = new ArrayList<>(due.size());
+    for (QueueEntry e : due) {
+      leases.add(QueueLease.local(e));
+    }
+    return leases;
   }
 
   /**

@@ -93,7 +93,7 @@ public record RecipientState(
 
   /** Returns true when the recipient is open and due at or before {@code now}. */
   public boolean isDue(Instant now) {
-    return nextAttempt.map(t -> !t.isAfter(now)).orElse(false);
+    return nextAttempt.isPresent() && !nextAttempt.get().isAfter(now);
   }
 
   /**
