@@ -97,6 +97,8 @@ public final class FileQueueStore implements QueueStore {
   private static final int HEADER = 25;
   private static final int MAX_META = 16 << 20;
   private static final int MAX_BATCH = 4096;
+  /** Records applied to the index per hold of the lock after a group commit. */
+  private static final int APPLY_CHUNK = 32;
   private static final int BUFFERED_BODY_LIMIT = 1 << 20;
   private static final int BATCH_BUFFER_LIMIT = 4 << 20;
   private static final double RELOCATE_BELOW_LIVE_FRACTION = 0.3;
@@ -346,6 +348,8 @@ public final class FileQueueStore implements QueueStore {
   public Content message(QueueId id) {
     Objects.requireNonNull(id, "id");
     long length;
+    long offset;
+    SegmentReader reader;
     synchronized (lock) {
       Location loc = locations.get(id);
       if (loc == null) {
@@ -356,8 +360,25 @@ public final class FileQueueStore implements QueueStore {
       if (kept != null) {
         return kept;
       }
+      offset = loc.bodyOffset;
+      reader = segments.get(loc.bodySegment).reader();
     }
-    return Content.ofSource(() -> openBody(id), length);
+    return Content.ofSource(() -> openBody(id, reader, offset, length), length);
+  }
+
+  /**
+   * Opens a body where {@link #message} found it, without the store's lock (the delivery threads
+   * would otherwise queue behind every group commit's index update for it). The reader refuses once
+   * its segment is retired, since the file may then be reused; the body is then looked up afresh.
+   * A body found where a relocation has since copied it from holds the same bytes.
+   */
+  private InputStream openBody(QueueId id, SegmentReader reader, long offset, long length)
+      throws IOException {
+    FileChannel ch = reader.acquireUnlessRetired();
+    if (ch == null) {
+      return openBody(id);
+    }
+    return new SegmentInputStream(reader, ch, offset, length);
   }
 
   @Override
@@ -542,6 +563,15 @@ public final class FileQueueStore implements QueueStore {
       return ch;
     }
 
+    /**
+     * Acquires like {@link #acquire} unless the segment is retired; returns null then. Retiring and
+     * the in-use check that decides whether the file may be reused happen under this reader's
+     * monitor too, so a stream acquired here keeps its file from reuse.
+     */
+    synchronized FileChannel acquireUnlessRetired() throws IOException {
+      return retired ? null : acquire();
+    }
+
     /** Returns an open channel; {@code stale} is the one a read found closed. */
     synchronized FileChannel reopen(FileChannel stale) throws IOException {
       if (channel == stale) {
@@ -593,8 +623,13 @@ public final class FileQueueStore implements QueueStore {
     private boolean closed;
 
     SegmentInputStream(SegmentReader reader, long offset, long length) throws IOException {
+      this(reader, reader.acquire(), offset, length);
+    }
+
+    /** A stream over a channel already acquired from {@code reader}. */
+    SegmentInputStream(SegmentReader reader, FileChannel channel, long offset, long length) {
       this.reader = reader;
-      this.channel = reader.acquire();
+      this.channel = channel;
       this.position = offset;
       this.end = offset + length;
     }
@@ -793,15 +828,23 @@ public final class FileQueueStore implements QueueStore {
       }
     }
     boolean released = false;
-    synchronized (lock) {
-      for (Written w : pending) {
-        for (Request r : w.batch()) {
-          if (r.failure == null && failure != null) {
-            r.failure = failure;
-          }
-          if (r.failure == null) {
-            apply(r);
-            released |= r.type == DELETE || r.type == STATE;
+    // Applied a few records at a time: a group commit of thousands would otherwise hold the lock
+    // for milliseconds, and the delivery threads opening bodies and the dispatcher scanning the
+    // due entries would queue behind it. Each record applies whole; nobody learns of any of them
+    // before the acknowledgements below.
+    for (Written w : pending) {
+      List<Request> batch = w.batch();
+      for (int from = 0; from < batch.size(); from += APPLY_CHUNK) {
+        synchronized (lock) {
+          for (int i = from, to = Math.min(batch.size(), from + APPLY_CHUNK); i < to; i++) {
+            Request r = batch.get(i);
+            if (r.failure == null && failure != null) {
+              r.failure = failure;
+            }
+            if (r.failure == null) {
+              apply(r);
+              released |= r.type == DELETE || r.type == STATE;
+            }
           }
         }
       }
@@ -1360,7 +1403,8 @@ public final class FileQueueStore implements QueueStore {
       synchronized (lock) {
         segments.remove(oldest.number);
         oldest.retire();
-        // no stream can open it any more (they open under the lock, through the segment map)
+        // no stream can open it any more: streams open under the lock through the segment map, or
+        // through a reader that refuses once retired
         recycle =
             oldest.recyclable
                 && reusable.size() < MAX_REUSABLE
@@ -1414,7 +1458,7 @@ public final class FileQueueStore implements QueueStore {
         Location loc = e.getValue();
         QueueEntry entry = index.get(e.getKey()).orElseThrow();
         if (loc.bodySegment == seg.number) {
-          if (entry.recipients().stream().allMatch(r -> r.attempts() == 0)) {
+          if (entry.attempts() == 0) {
             continue;
           }
           QueueId id = e.getKey();

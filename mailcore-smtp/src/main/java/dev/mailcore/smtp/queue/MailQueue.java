@@ -128,7 +128,7 @@ public final class MailQueue implements AutoCloseable {
   private ScheduledFuture<?> wakeup;
   private Instant wakeupAt;
   private ScheduledFuture<?> heartbeat;
-  private boolean closed;
+  private volatile boolean closed; // written under the lock; read without it by checkOpen
   private boolean stopped; // closed, and nothing left in flight: no more renewals
   // guarded by lock: transactions at the transport, and those not yet durably recorded
   private int sending;
@@ -325,10 +325,8 @@ public final class MailQueue implements AutoCloseable {
   }
 
   private void checkOpen() {
-    synchronized (lock) {
-      if (closed) {
-        throw new IllegalStateException("queue is closed");
-      }
+    if (closed) { // no lock: producers would queue behind the dispatcher's scans for this check
+      throw new IllegalStateException("queue is closed");
     }
   }
 

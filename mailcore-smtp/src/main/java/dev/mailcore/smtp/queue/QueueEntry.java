@@ -76,7 +76,11 @@ public record QueueEntry(
 
   /** Returns the most attempts made for any recipient. */
   public int attempts() {
-    return recipients.stream().mapToInt(RecipientState::attempts).max().orElse(0);
+    int most = 0;
+    for (RecipientState r : recipients) {
+      most = Math.max(most, r.attempts());
+    }
+    return most;
   }
 
   /** Returns the recipients in {@code status}. */

@@ -409,6 +409,36 @@ class FileQueueStoreTest extends QueueStoreContract {
   }
 
   @Test
+  void aBodyLookedUpBeforeItsSegmentIsReusedIsReadFromWhereItWasCopied() throws Exception {
+    store.close();
+    FileQueueStore fs = FileQueueStore.open(dir, 8192);
+    store = fs;
+    for (int i = 0; i < 30; i++) {
+      store.append(entry("m" + i, T0), bytes(body(i, 1000)));
+    }
+    QueueId survivor = new QueueId("m0");
+    store.message(survivor).readAllBytes(); // the first read takes the bytes handed over in memory
+    Content looked = store.message(survivor); // from here on: a place in the first segment
+    store.update(deferBob(store.entry(survivor).orElseThrow(), T0, T0.plusSeconds(300)));
+    // the others are delivered; the survivor's bytes are copied forward and the first segment's
+    // file is reclaimed, then reused and overwritten by later entries
+    for (int i = 1; i < 30; i++) {
+      store.delete(new QueueId("m" + i));
+    }
+    for (int i = 0; i < 200 && fs.recycledSegments() == 0; i++) {
+      store.append(entry("n" + i, T0), bytes(body(100 + i, 1000)));
+      store.delete(new QueueId("n" + i));
+    }
+    for (int i = 0; i < 40; i++) {
+      store.append(entry("p" + i, T0), bytes(body(300 + i, 1000)));
+    }
+    assertThat(fs.recycledSegments()).as("a reclaimed file was reused").isPositive();
+
+    assertThat(new String(looked.readAllBytes(), StandardCharsets.UTF_8))
+        .isEqualTo(body(0, 1000));
+  }
+
+  @Test
   void reusesAReclaimedSegmentFileAndNeverReplaysWhatItHeldBefore() throws Exception {
     store.close();
     FileQueueStore fs = FileQueueStore.open(dir, 8192);
