@@ -20,7 +20,6 @@ import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +28,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -199,7 +199,8 @@ public final class FileQueueStore implements QueueStore {
   // guarded by lock: bytes of small messages just made durable, until their first read
   private final LinkedHashMap<QueueId, Content> recent = new LinkedHashMap<>();
   private long recentBytes;
-  private final Map<QueueId, Location> locations = new HashMap<>();
+  /** Changed under {@link #lock} only; concurrent so that existence checks need no lock. */
+  private final Map<QueueId, Location> locations = new ConcurrentHashMap<>();
   private final TreeMap<Long, Segment> segments = new TreeMap<>();
   private final LinkedBlockingQueue<Request> requests = new LinkedBlockingQueue<>();
   private final Thread writer;
@@ -298,11 +299,9 @@ public final class FileQueueStore implements QueueStore {
   public CompletableFuture<Void> appendAsync(QueueEntry entry, Content message) {
     Objects.requireNonNull(entry, "entry");
     Objects.requireNonNull(message, "message");
-    synchronized (lock) {
-      if (index.contains(entry.id())) {
-        return CompletableFuture.failedFuture(
-            new IllegalStateException("entry exists: " + entry.id()));
-      }
+    if (locations.containsKey(entry.id())) { // every entry of the index has a location
+      return CompletableFuture.failedFuture(
+          new IllegalStateException("entry exists: " + entry.id()));
     }
     return submitAsync(new Request(ENQUEUE, entry, entry.id(), message));
   }
@@ -327,10 +326,8 @@ public final class FileQueueStore implements QueueStore {
   @Override
   public CompletableFuture<Void> deleteAsync(QueueId id) {
     Objects.requireNonNull(id, "id");
-    synchronized (lock) {
-      if (!index.contains(id)) {
-        return CompletableFuture.completedFuture(null);
-      }
+    if (!locations.containsKey(id)) { // no lock: delivery threads call this per message
+      return CompletableFuture.completedFuture(null);
     }
     return submitAsync(new Request(DELETE, null, id, null));
   }

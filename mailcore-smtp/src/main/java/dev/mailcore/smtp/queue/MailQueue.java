@@ -120,6 +120,8 @@ public final class MailQueue implements AutoCloseable {
   private final Object lock = new Object();
   private final Map<QueueId, Flight> inFlight = new HashMap<>();
   private final Map<String, Integer> activePerDomain = new HashMap<>();
+  /** Domains of transactions the transport finished, whose slots {@link #freeSlots} frees. */
+  private final ConcurrentLinkedQueue<String> slotsDone = new ConcurrentLinkedQueue<>();
   private final Map<String, TokenBucket> domainBuckets = new HashMap<>();
   private final Map<QueueId, Instant> heldUntil = new HashMap<>();
   private final TokenBucket overallBucket;
@@ -152,7 +154,11 @@ public final class MailQueue implements AutoCloseable {
 
   /** One transaction: recipients of one domain of one entry. */
   private record Job(
-      QueueEntry entry, String domain, List<Mailbox> recipients, List<QueueId> notices) {}
+      QueueEntry entry,
+      String domain,
+      List<Mailbox> recipients,
+      List<QueueId> notices,
+      Flight flight) {}
 
   private MailQueue(Builder b) {
     this.store = Objects.requireNonNull(b.store, "store");
@@ -369,6 +375,7 @@ public final class MailQueue implements AutoCloseable {
   public QueueStats stats() {
     int flying;
     synchronized (lock) {
+      freeSlots();
       flying = sending;
     }
     return QueueStats.of(store.entries(), flying);
@@ -624,6 +631,7 @@ public final class MailQueue implements AutoCloseable {
         return;
       }
       Instant now = clock.instant();
+      freeSlots();
       int free = workerCount - sending;
       if (free <= 0) {
         dispatch(now, List.of(), store.nextDue(), jobs, unused);
@@ -708,6 +716,7 @@ public final class MailQueue implements AutoCloseable {
         return;
       }
       now = clock.instant();
+      freeSlots();
       limit = Math.min(DUE_SCAN_LIMIT, workerCount - sending);
     }
     QueueClaim claim =
@@ -733,6 +742,7 @@ public final class MailQueue implements AutoCloseable {
       List<Job> jobs,
       List<QueueLease> unused) {
     Instant wake = null;
+    freeSlots();
     int free = workerCount - sending;
     heldUntil.values().removeIf(t -> !t.isAfter(now));
     for (QueueLease lease : offered) {
@@ -816,7 +826,8 @@ public final class MailQueue implements AutoCloseable {
                 domain,
                 List.copyOf(
                     rcpts.subList(0, Math.min(rcpts.size(), MAX_RECIPIENTS_PER_TRANSACTION))),
-                new ArrayList<>()));
+                new ArrayList<>(),
+                flight));
         free--;
         started = true;
         break;
@@ -986,11 +997,18 @@ public final class MailQueue implements AutoCloseable {
    * this outcome waits for the disk; the entry itself stays in flight until {@link #release}.
    */
   private void transportDone(Job job) {
-    synchronized (lock) {
-      activePerDomain.computeIfPresent(job.domain(), (k, v) -> v <= 1 ? null : v - 1);
+    // no lock here: the transport's threads would wait behind every dispatch pass for it; the
+    // pump that follows frees the slot before it counts the free ones
+    slotsDone.add(job.domain());
+    pumpSoon();
+  }
+
+  /** Frees the slots of the transactions the transport has finished since. Caller holds the lock. */
+  private void freeSlots() {
+    for (String domain; (domain = slotsDone.poll()) != null; ) {
+      activePerDomain.computeIfPresent(domain, (k, v) -> v <= 1 ? null : v - 1);
       sending--;
     }
-    pumpSoon();
   }
 
   private void release(Job job) {
@@ -1195,7 +1213,9 @@ public final class MailQueue implements AutoCloseable {
       Job job, List<RecipientResult> results) {
     QueueId id = job.entry().id();
     List<Consumer<QueueListener>> events = new ArrayList<>();
-    Optional<QueueEntry> stored = leasedState(id);
+    // A store of this process changes an entry only through this queue, which leaves an entry in
+    // flight alone (a cancel marks the flight): the state the attempt started from is current.
+    Optional<QueueEntry> stored = leased ? leasedState(id) : Optional.of(job.entry());
     if (stored.isEmpty()) {
       stored = store.entry(id);
     }
@@ -1204,11 +1224,7 @@ public final class MailQueue implements AutoCloseable {
       return CompletableFuture.completedFuture(events);
     }
     QueueEntry current = stored.get();
-    boolean cancelled;
-    synchronized (lock) {
-      Flight f = inFlight.get(id);
-      cancelled = f != null && f.cancelled;
-    }
+    boolean cancelled = job.flight().cancelled; // volatile: set by cancel under the lock
     if (cancelled) {
       events.add(l -> l.cancelled(current));
       return store.deleteAsync(id).thenApply(v -> events);
@@ -1333,8 +1349,8 @@ public final class MailQueue implements AutoCloseable {
    * Returns the entry's state as this queue's lease on a shared store holds it, so recording an
    * outcome needs no read of the store: while the lease is held no other instance records an
    * attempt on the entry (it would need a newer claim, and then this outcome's lease-checked write
-   * is refused), and a cancel of this queue's own is marked on the flight. Empty for a store of
-   * one process and for work without a lease, which read the stored state instead.
+   * is refused), and a cancel of this queue's own is marked on the flight. Empty for work without
+   * a lease, which reads the stored state instead.
    */
   private Optional<QueueEntry> leasedState(QueueId id) {
     if (!leased) {
