@@ -528,6 +528,10 @@ public final class FileQueueStore implements QueueStore {
 
   private InputStream openBody(QueueId id) throws IOException {
     synchronized (lock) {
+      if (closed) {
+        // a reader made now would never be retired, and its channel never closed
+        throw new IOException("queue store in " + directory + " is closed");
+      }
       Location loc = locations.get(id);
       if (loc == null) {
         throw new IOException("queue entry " + id + " is gone");
@@ -826,9 +830,8 @@ public final class FileQueueStore implements QueueStore {
     }
     boolean released = false;
     // Applied a few records at a time: a group commit of thousands would otherwise hold the lock
-    // for milliseconds, and the delivery threads opening bodies and the dispatcher scanning the
-    // due entries would queue behind it. Each record applies whole; nobody learns of any of them
-    // before the acknowledgements below.
+    // for milliseconds, and the dispatcher scanning the due entries would queue behind it. Each
+    // record applies whole; the callers' futures complete only with the acknowledgements below.
     for (Written w : pending) {
       List<Request> batch = w.batch();
       for (int from = 0; from < batch.size(); from += APPLY_CHUNK) {
@@ -1449,6 +1452,11 @@ public final class FileQueueStore implements QueueStore {
    * are about to be delivered, and copying a backlog would only double the writes.
    */
   private void relocateFrom(Segment seg) {
+    // First everything written so far is applied: the index would otherwise still show an entry
+    // whose deletion (or newer state) waits for its fsync, and the copy would bring the entry back,
+    // or its older state, after that record, in the journal too. Only this thread writes, so
+    // nothing newer can be written before the copies.
+    awaitSynced();
     List<Request> moves = new ArrayList<>();
     synchronized (lock) {
       for (Map.Entry<QueueId, Location> e : locations.entrySet()) {

@@ -1042,7 +1042,7 @@ public final class MailQueue implements AutoCloseable {
     }
     delivery.whenComplete(
         (raw, failure) -> {
-          if (recordsInline(raw, failure)) {
+          if (recordsInline(job, raw, failure)) {
             outcome(job, raw, failure);
           } else {
             onWorker(() -> outcome(job, raw, failure));
@@ -1052,15 +1052,32 @@ public final class MailQueue implements AutoCloseable {
 
   /**
    * Returns true when an outcome can be recorded on the transport's own thread without a hand-off:
-   * the transport never blocks, every recipient was delivered (no notification to render and
-   * store), and the store records by group commit rather than by a lease round trip.
+   * the transport never blocks, every recipient of the transaction was delivered and the others
+   * of the entry were before (no notification to render and store), and the store records by group
+   * commit rather than by a lease round trip.
    */
-  private boolean recordsInline(List<RecipientResult> raw, Throwable failure) {
+  private boolean recordsInline(Job job, List<RecipientResult> raw, Throwable failure) {
     return nonBlocking
         && !leased
         && failure == null
         && raw != null
-        && allDelivered(raw);
+        && allDelivered(raw)
+        && othersDelivered(job);
+  }
+
+  /**
+   * True when every recipient of the entry outside this transaction is delivered already: an
+   * outcome delivering this transaction then finishes the entry with no notification to write (a
+   * delay warning or a bounce is stored with a blocking write, not on the transport's thread).
+   */
+  private static boolean othersDelivered(Job job) {
+    for (RecipientState r : job.entry().recipients()) {
+      if (r.status() != RecipientState.Status.DELIVERED
+          && !job.recipients().contains(r.recipient())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean allDelivered(List<RecipientResult> raw) {
@@ -1115,6 +1132,7 @@ public final class MailQueue implements AutoCloseable {
     }
     for (Outcome o : done) {
       hold(o);
+      cancelLate(o.job());
       release(o.job());
     }
     if (leased) {
@@ -1139,6 +1157,27 @@ public final class MailQueue implements AutoCloseable {
     }
     if (notices) {
       pump();
+    }
+  }
+
+  /**
+   * Removes an entry whose cancel came while its outcome was being recorded (after the outcome read
+   * the flag, so the outcome may have kept it queued), before its flight ends and a dispatch pass
+   * could start it again. {@link #cancel} promised its removal whatever the outcome.
+   */
+  private void cancelLate(Job job) {
+    if (!job.flight().cancelled) {
+      return;
+    }
+    QueueId id = job.entry().id();
+    try {
+      Optional<QueueEntry> entry = store.entry(id);
+      if (entry.isPresent()) {
+        store.delete(id);
+        tell(l -> l.cancelled(entry.get()));
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("cannot remove cancelled entry {}; it stays queued", id, e);
     }
   }
 

@@ -344,6 +344,100 @@ class MailQueueTest {
   }
 
   @Test
+  void aCancelArrivingWhileTheOutcomeIsStoredStillRemovesTheEntry() throws Exception {
+    server.alwaysReplyToRcpt(BOB.address(), "451 4.3.0 later");
+    java.util.concurrent.CountDownLatch storing = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch proceed = new java.util.concurrent.CountDownLatch(1);
+    QueueStore held = new HeldUpdates(store, storing, proceed);
+    queue = builder().store(held).build();
+
+    QueueId id = queue.enqueue(Envelope.of(ANA, List.of(BOB)), message("late cancel", ANA, BOB));
+    assertThat(storing.await(10, java.util.concurrent.TimeUnit.SECONDS))
+        .as("the deferral is being stored")
+        .isTrue();
+    assertThat(queue.cancel(id)).isTrue(); // the outcome has read the cancel flag already
+    proceed.countDown();
+    listener.await("cancelled " + id, 1);
+
+    assertThat(queue.entry(id)).isEmpty();
+    assertThat(store.size()).isZero();
+    assertThat(listener.count("bounced")).isZero();
+  }
+
+  /** A store whose first update waits until the test lets it go on. */
+  private static final class HeldUpdates implements QueueStore {
+    private final QueueStore inner;
+    private final java.util.concurrent.CountDownLatch storing;
+    private final java.util.concurrent.CountDownLatch proceed;
+
+    HeldUpdates(
+        QueueStore inner,
+        java.util.concurrent.CountDownLatch storing,
+        java.util.concurrent.CountDownLatch proceed) {
+      this.inner = inner;
+      this.storing = storing;
+      this.proceed = proceed;
+    }
+
+    @Override
+    public void update(QueueEntry entry) {
+      storing.countDown();
+      try {
+        proceed.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+      inner.update(entry);
+    }
+
+    @Override
+    public void append(QueueEntry entry, Content message) {
+      inner.append(entry, message);
+    }
+
+    @Override
+    public Content message(QueueId id) {
+      return inner.message(id);
+    }
+
+    @Override
+    public void delete(QueueId id) {
+      inner.delete(id);
+    }
+
+    @Override
+    public Optional<QueueEntry> entry(QueueId id) {
+      return inner.entry(id);
+    }
+
+    @Override
+    public List<QueueEntry> entries() {
+      return inner.entries();
+    }
+
+    @Override
+    public List<QueueEntry> due(Instant now, int limit) {
+      return inner.due(now, limit);
+    }
+
+    @Override
+    public Optional<Instant> nextDue() {
+      return inner.nextDue();
+    }
+
+    @Override
+    public int size() {
+      return inner.size();
+    }
+
+    @Override
+    public void close() {
+      inner.close();
+    }
+  }
+
+  @Test
   void warnsOnceWhenStillDeferredAfterTheDelayThreshold() throws Exception {
     server.alwaysReplyToRcpt(BOB.address(), "451 4.4.1 No answer from host");
     queue = builder().delayWarning(Duration.ofMinutes(30)).build();
