@@ -77,11 +77,12 @@ import org.slf4j.LoggerFactory;
  * their asynchronous forms) are group-committed the same way, a group in one statement. A claim
  * brings the bytes of small messages (up to 64 KiB) along, kept until the lease ends, so a delivery
  * reads them without another round trip, and {@link #claimDue} says in the same statement when the
- * next entry falls due. Claims, outcomes, renewals and releases are planned by the server for each
- * execution (a {@code SET LOCAL plan_cache_mode} in the same round trip), so a plan cached while
- * the queue was nearly empty never goes on scanning whole tables once it has grown; message bytes
- * are LZ4-compressed where the server supports it, and claims update entry rows in place (no
- * index on the lease columns). Commits stay synchronous ({@code synchronous_commit} as
+ * next entry falls due. Statements that name many entries at once reach every table through
+ * {@code = ANY (ARRAY(...))}, so even a generic plan, cached by the server while the queue was
+ * nearly empty, looks rows up by index once it has grown; message bytes are LZ4-compressed where
+ * the server supports it, claims update entry rows in place (no index on the lease columns), and
+ * an entry's recipients and chunks are removed in the statement that removes the entry (no foreign
+ * keys, whose triggers cost a query per row). Commits stay synchronous ({@code synchronous_commit} as
  * the server has it, on by default): what a call acknowledged is durable. Per-day rate limits are
  * counted in the database for every instance ({@link #takeDaily}).
  *
@@ -656,11 +657,7 @@ public final class PostgresQueueStore implements QueueStore {
     } catch (IOException | UncheckedIOException e) {
       p.failure =
           new QueueStoreException("cannot read the message to store for " + p.entry.id(), true, e);
-      try (PreparedStatement del =
-          c.prepareStatement("DELETE FROM " + schema.entry + " WHERE id = ?")) {
-        del.setString(1, p.entry.id().value());
-        del.executeUpdate();
-      }
+      deleteRow(c, p.entry.id(), OptionalToken.NONE);
       return -1;
     }
   }
@@ -936,19 +933,49 @@ public final class PostgresQueueStore implements QueueStore {
     }
   }
 
+  /** Removes an entry with its recipients and chunks in one statement; true when it was there. */
   private boolean deleteRow(Connection c, QueueId id, OptionalToken token) throws SQLException {
     String sql =
-        "DELETE FROM "
+        "WITH d AS (DELETE FROM "
             + schema.entry
             + " WHERE id = ?"
-            + (token.present() ? " AND lease_token = ?" : "");
+            + (token.present() ? " AND lease_token = ?" : "")
+            + " RETURNING id)"
+            + deleteChildren("d")
+            + " SELECT count(*) FROM d";
     try (PreparedStatement d = c.prepareStatement(sql)) {
       d.setString(1, id.value());
       if (token.present()) {
         d.setLong(2, token.token());
       }
-      return d.executeUpdate() > 0;
+      try (ResultSet rs = d.executeQuery()) {
+        rs.next();
+        return rs.getLong(1) > 0;
+      }
     }
+  }
+
+  /**
+   * Common table expressions (each led by a comma) that remove the recipients and chunks of the
+   * entries a preceding {@code DELETE ... RETURNING id} named {@code removed} took out. The tables
+   * have no foreign keys (schema version 5): every removal of an entry goes through here, in the
+   * statement that removes the entry, so no row outlives its entry. Reached through {@code = ANY
+   * (ARRAY(...))}, so even a generic plan looks the rows up by index.
+   */
+  private String deleteChildren(String removed) {
+    return ", "
+        + removed
+        + "_r AS (DELETE FROM "
+        + schema.recipient
+        + " WHERE entry_id = ANY (ARRAY(SELECT id FROM "
+        + removed
+        + "))), "
+        + removed
+        + "_k AS (DELETE FROM "
+        + schema.chunk
+        + " WHERE entry_id = ANY (ARRAY(SELECT id FROM "
+        + removed
+        + ")))";
   }
 
   @Override
@@ -1107,7 +1134,7 @@ public final class PostgresQueueStore implements QueueStore {
       throw new IllegalArgumentException("limit must be positive: " + limit);
     }
     checkOpenNow();
-    String sql = CUSTOM_PLAN + claimSql(domain.isPresent(), upcoming != null);
+    String sql = claimSql(domain.isPresent(), upcoming != null);
     return run(
         "claim",
         true,
@@ -1128,7 +1155,7 @@ public final class PostgresQueueStore implements QueueStore {
             }
             Map<QueueId, QueueLease> leases = new LinkedHashMap<>();
             Map<QueueId, byte[]> bytes = new HashMap<>();
-            try (ResultSet rs = customPlanQuery(q)) {
+            try (ResultSet rs = q.executeQuery()) {
               readEntries(rs, leases, bytes, upcoming);
             }
             for (Map.Entry<QueueId, byte[]> b : bytes.entrySet()) {
@@ -1212,8 +1239,7 @@ public final class PostgresQueueStore implements QueueStore {
         true,
         (c, retry) -> {
           String sql =
-              CUSTOM_PLAN
-                  + "UPDATE "
+              "UPDATE "
                   + schema.entry
                   + " e SET lease_until = now() + make_interval(secs => ?)"
                   + " FROM unnest(?::text[], ?::bigint[]) AS l(id, token)"
@@ -1230,7 +1256,7 @@ public final class PostgresQueueStore implements QueueStore {
             u.setArray(4, ids);
             List<QueueLease> out = new ArrayList<>();
             Set<String> lost = new HashSet<>(byId.keySet());
-            try (ResultSet rs = customPlanQuery(u)) {
+            try (ResultSet rs = u.executeQuery()) {
               while (rs.next()) {
                 lost.remove(rs.getString(1));
                 out.add(byId.get(rs.getString(1)).renewedUntil(time(rs, 2).orElseThrow()));
@@ -1340,13 +1366,13 @@ public final class PostgresQueueStore implements QueueStore {
     // every table is reached through "= ANY (ARRAY(...))", so even a generic plan, made while
     // the tables were small, looks rows up by index instead of hashing a scan of the whole table
     String sql =
-        CUSTOM_PLAN
-            + "WITH dv AS (SELECT * FROM unnest(?::text[], ?::bigint[]) AS v(id, token)),"
+        "WITH dv AS (SELECT * FROM unnest(?::text[], ?::bigint[]) AS v(id, token)),"
             + " d AS (DELETE FROM "
             + schema.entry
             + " e USING dv WHERE e.id = ANY (ARRAY(SELECT id FROM dv))"
-            + " AND e.id = dv.id AND e.lease_token = dv.token RETURNING e.id),"
-            + " uv AS (SELECT * FROM unnest(?::text[], ?::bigint[], ?::boolean[],"
+            + " AND e.id = dv.id AND e.lease_token = dv.token RETURNING e.id)"
+            + deleteChildren("d")
+            + ", uv AS (SELECT * FROM unnest(?::text[], ?::bigint[], ?::boolean[],"
             + " ?::timestamptz[]) AS v(id, token, dw, nd)),"
             + " u AS (UPDATE "
             + schema.entry
@@ -1376,7 +1402,7 @@ public final class PostgresQueueStore implements QueueStore {
                   .map(o -> o.entry.nextAttempt().map(Instant::toString).orElse(null))
                   .toArray()));
       rows.bind(c, s, 7);
-      try (ResultSet rs = customPlanQuery(s)) {
+      try (ResultSet rs = s.executeQuery()) {
         while (rs.next()) {
           applied.add(rs.getString(1));
         }
@@ -1470,8 +1496,7 @@ public final class PostgresQueueStore implements QueueStore {
     all.forEach(l -> dropInline(l.id()));
     queryOne(
         "release",
-        CUSTOM_PLAN
-            + "WITH released AS (UPDATE "
+        "WITH released AS (UPDATE "
             + schema.entry
             + " e SET lease_owner = NULL, lease_until = NULL"
             + " FROM unnest(?::text[], ?::bigint[]) AS l(id, token)"
@@ -1593,27 +1618,6 @@ public final class PostgresQueueStore implements QueueStore {
     return n;
   }
 
-  /**
-   * Runs ahead of the statements that look entries up by many ids at once, in the same round trip
-   * and the same implicit transaction: PostgreSQL then plans each execution for its parameters
-   * and for the tables as they are now. A generic plan, cached by the server once a pooled
-   * connection has run the statement a few times, is made for unknown array sizes and for the
-   * tables as they were then; made while the queue was nearly empty it scans whole tables, and
-   * keeps doing so as the queue grows, until the tables are next analysed.
-   */
-  private static final String CUSTOM_PLAN = "SET LOCAL plan_cache_mode = force_custom_plan; ";
-
-  /** Executes a statement prefixed with {@link #CUSTOM_PLAN}; returns the rows of the second. */
-  private static ResultSet customPlanQuery(PreparedStatement s) throws SQLException {
-    s.execute(); // the first result is the SET's
-    while (!s.getMoreResults()) {
-      if (s.getUpdateCount() == -1) {
-        throw new SQLException("the queue statement returned no rows");
-      }
-    }
-    return s.getResultSet();
-  }
-
   /** Reads one row. */
   @FunctionalInterface
   private interface Row<T> {
@@ -1628,8 +1632,7 @@ public final class PostgresQueueStore implements QueueStore {
         (c, retry) -> {
           try (PreparedStatement q = c.prepareStatement(sql)) {
             binder.bind(q);
-            try (ResultSet rs =
-                sql.startsWith(CUSTOM_PLAN) ? customPlanQuery(q) : q.executeQuery()) {
+            try (ResultSet rs = q.executeQuery()) {
               return rs.next() ? row.read(rs) : null;
             }
           }
@@ -2044,7 +2047,9 @@ public final class PostgresQueueStore implements QueueStore {
     }
 
     /**
-     * Builds the store, creating or migrating its tables first.
+     * Builds the store, creating or migrating its tables first, then removing recipient and chunk
+     * rows without their entry (left by an instance of an older version, which relied on the
+     * foreign keys schema version 5 dropped).
      *
      * @throws IllegalStateException when the data source is missing, or the database holds a newer
      *     schema than this library knows
@@ -2056,6 +2061,7 @@ public final class PostgresQueueStore implements QueueStore {
       }
       PostgresQueueStore store = new PostgresQueueStore(this);
       store.run("migrate schema", true, (c, retry) -> store.schema.migrate(c));
+      store.run("remove orphaned rows", true, (c, retry) -> store.schema.removeOrphans(c));
       return store;
     }
   }

@@ -428,6 +428,80 @@ class PostgresQueueStoreTest {
     assertThat(count("SELECT count(*) FROM $chunk")).isZero();
   }
 
+  @Test
+  void everyWayOfRemovingAnEntryTakesItsRecipientsAndChunksAlong() throws Exception {
+    PostgresQueueStore a =
+        PostgresQueueStore.builder()
+            .dataSource(PostgresServer.get().dataSource("store-" + schema))
+            .schema(schema)
+            .owner("a")
+            .chunkSize(1024)
+            .build();
+    stores.add(a);
+    for (int i = 0; i < 6; i++) {
+      // three chunks each, so every removal has several chunk rows to take along
+      a.append(entry("m" + i, BOB, CAROL), text(("body " + i + " ").repeat(300)));
+    }
+    a.append(entry("zkept", BOB), text("k".repeat(2500)));
+    assertThat(count("SELECT count(*) FROM $chunk")).isEqualTo(6 * 3 + 3);
+    List<QueueLease> leases = new ArrayList<>(a.claim(T0, 6));
+    assertThat(leases).extracting(l -> l.id().value()).doesNotContain("zkept");
+
+    assertThat(a.delete(leases.get(0))).isTrue(); // one lease-checked removal
+    List<CompletableFuture<Boolean>> group = new ArrayList<>();
+    for (QueueLease l : leases.subList(1, 4)) {
+      group.add(a.deleteAsync(l)); // removals sharing one statement
+    }
+    group.add(a.updateAsync(leases.get(4), deferred(leases.get(4).entry(), T0, T0)));
+    for (CompletableFuture<Boolean> f : group) {
+      assertThat(f.get(10, TimeUnit.SECONDS)).isTrue();
+    }
+    a.delete(leases.get(5).id()); // the plain removal, ignoring the lease
+    a.delete(leases.get(4).id());
+
+    assertThat(count("SELECT count(*) FROM $entry")).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM $recipient WHERE entry_id <> 'zkept'")).isZero();
+    assertThat(count("SELECT count(*) FROM $chunk WHERE entry_id <> 'zkept'")).isZero();
+    assertThat(count("SELECT count(*) FROM $recipient")).isEqualTo(1);
+    try (InputStream in = a.message(new QueueId("zkept")).open()) {
+      assertThat(in.readAllBytes()).hasSize(2500);
+    }
+  }
+
+  @Test
+  void aMultiChunkMessageFailingMidwayLeavesNoChunkRows() throws Exception {
+    PostgresQueueStore a =
+        PostgresQueueStore.builder()
+            .dataSource(PostgresServer.get().dataSource("store-" + schema))
+            .schema(schema)
+            .owner("a")
+            .chunkSize(1024)
+            .build();
+    stores.add(a);
+    Content failsAfterThreeChunks =
+        Content.ofSource(
+            () ->
+                new InputStream() {
+                  private int left = 3 * 1024 + 10;
+
+                  @Override
+                  public int read() throws IOException {
+                    if (left-- <= 0) {
+                      throw new IOException("disk gone");
+                    }
+                    return 'x';
+                  }
+                },
+            -1);
+
+    assertThatThrownBy(() -> a.append(entry("m1", BOB), failsAfterThreeChunks))
+        .isInstanceOf(QueueStoreException.class);
+
+    assertThat(a.size()).isZero();
+    assertThat(count("SELECT count(*) FROM $chunk")).isZero();
+    assertThat(count("SELECT count(*) FROM $recipient")).isZero();
+  }
+
   // ---------------------------------------------------------------- daily limits
 
   @Test
