@@ -77,14 +77,16 @@ import org.slf4j.LoggerFactory;
  * their asynchronous forms) are group-committed the same way, a group in one statement. A claim
  * brings the bytes of small messages (up to 64 KiB) along, kept until the lease ends, so a delivery
  * reads them without another round trip, and {@link #claimDue} says in the same statement when the
- * next entry falls due. Statements that name many entries at once reach every table through
- * {@code = ANY (ARRAY(...))}, so even a generic plan, cached by the server while the queue was
- * nearly empty, looks rows up by index once it has grown; message bytes are LZ4-compressed where
- * the server supports it, claims update entry rows in place (no index on the lease columns), and
- * an entry's recipients and chunks are removed in the statement that removes the entry (no foreign
- * keys, whose triggers cost a query per row). Commits stay synchronous ({@code synchronous_commit} as
- * the server has it, on by default): what a call acknowledged is durable. Per-day rate limits are
- * counted in the database for every instance ({@link #takeDaily}).
+ * next entry falls due. Claims, outcomes, renewals and releases turn sequential scans off for
+ * their own transaction (a local {@code set_config} in the same round trip) and reach every table
+ * through {@code = ANY (ARRAY(...))}, so the plan the server caches looks rows up by index, even
+ * when made while the queue was nearly empty, and is not made again on every execution; message
+ * bytes are LZ4-compressed where the server supports it, claims update entry rows in place (no
+ * index on the lease columns), and an entry's recipients and chunks are removed in the statement
+ * that removes the entry (no foreign keys, whose triggers cost a query per row). Commits stay
+ * synchronous ({@code synchronous_commit} as the server has it, on by default): what a call
+ * acknowledged is durable. Per-day rate limits are counted in the database for every instance
+ * ({@link #takeDaily}).
  *
  * <p>Each call takes a connection from the data source and returns it at once, so none is held
  * while SMTP talks; when a connection is lost (SQLState class 08, or the server ending the session,
@@ -1134,7 +1136,7 @@ public final class PostgresQueueStore implements QueueStore {
       throw new IllegalArgumentException("limit must be positive: " + limit);
     }
     checkOpenNow();
-    String sql = claimSql(domain.isPresent(), upcoming != null);
+    String sql = BY_INDEX + claimSql(domain.isPresent(), upcoming != null);
     return run(
         "claim",
         true,
@@ -1155,7 +1157,7 @@ public final class PostgresQueueStore implements QueueStore {
             }
             Map<QueueId, QueueLease> leases = new LinkedHashMap<>();
             Map<QueueId, byte[]> bytes = new HashMap<>();
-            try (ResultSet rs = q.executeQuery()) {
+            try (ResultSet rs = byIndexQuery(q)) {
               readEntries(rs, leases, bytes, upcoming);
             }
             for (Map.Entry<QueueId, byte[]> b : bytes.entrySet()) {
@@ -1239,7 +1241,8 @@ public final class PostgresQueueStore implements QueueStore {
         true,
         (c, retry) -> {
           String sql =
-              "UPDATE "
+              BY_INDEX
+                  + "UPDATE "
                   + schema.entry
                   + " e SET lease_until = now() + make_interval(secs => ?)"
                   + " FROM unnest(?::text[], ?::bigint[]) AS l(id, token)"
@@ -1256,7 +1259,7 @@ public final class PostgresQueueStore implements QueueStore {
             u.setArray(4, ids);
             List<QueueLease> out = new ArrayList<>();
             Set<String> lost = new HashSet<>(byId.keySet());
-            try (ResultSet rs = u.executeQuery()) {
+            try (ResultSet rs = byIndexQuery(u)) {
               while (rs.next()) {
                 lost.remove(rs.getString(1));
                 out.add(byId.get(rs.getString(1)).renewedUntil(time(rs, 2).orElseThrow()));
@@ -1366,7 +1369,8 @@ public final class PostgresQueueStore implements QueueStore {
     // every table is reached through "= ANY (ARRAY(...))", so even a generic plan, made while
     // the tables were small, looks rows up by index instead of hashing a scan of the whole table
     String sql =
-        "WITH dv AS (SELECT * FROM unnest(?::text[], ?::bigint[]) AS v(id, token)),"
+        BY_INDEX
+            + "WITH dv AS (SELECT * FROM unnest(?::text[], ?::bigint[]) AS v(id, token)),"
             + " d AS (DELETE FROM "
             + schema.entry
             + " e USING dv WHERE e.id = ANY (ARRAY(SELECT id FROM dv))"
@@ -1402,7 +1406,7 @@ public final class PostgresQueueStore implements QueueStore {
                   .map(o -> o.entry.nextAttempt().map(Instant::toString).orElse(null))
                   .toArray()));
       rows.bind(c, s, 7);
-      try (ResultSet rs = s.executeQuery()) {
+      try (ResultSet rs = byIndexQuery(s)) {
         while (rs.next()) {
           applied.add(rs.getString(1));
         }
@@ -1496,7 +1500,8 @@ public final class PostgresQueueStore implements QueueStore {
     all.forEach(l -> dropInline(l.id()));
     queryOne(
         "release",
-        "WITH released AS (UPDATE "
+        BY_INDEX
+            + "WITH released AS (UPDATE "
             + schema.entry
             + " e SET lease_owner = NULL, lease_until = NULL"
             + " FROM unnest(?::text[], ?::bigint[]) AS l(id, token)"
@@ -1618,6 +1623,29 @@ public final class PostgresQueueStore implements QueueStore {
     return n;
   }
 
+  /**
+   * Runs ahead of the statements that look entries up by many ids, in the same round trip and the
+   * same implicit transaction (a local {@code set_config} lasts until that ends; unlike {@code SET
+   * LOCAL} it does not make the server warn, and log, outside a transaction block): with
+   * sequential scans off, the server plans every lookup by index. The plan it caches for a pooled
+   * connection after a few executions is then one that stays good as the tables grow, even when
+   * made while the queue was nearly empty, where reading the whole table looks cheaper and would
+   * be kept until the tables are next analysed; and the statements are not planned afresh on every
+   * execution, which cost more server time than running them.
+   */
+  private static final String BY_INDEX = "SELECT set_config('enable_seqscan', 'off', true); ";
+
+  /** Executes a statement prefixed with {@link #BY_INDEX}; returns the rows of the second. */
+  private static ResultSet byIndexQuery(PreparedStatement s) throws SQLException {
+    s.execute(); // the first result is the SET's
+    while (!s.getMoreResults()) {
+      if (s.getUpdateCount() == -1) {
+        throw new SQLException("the queue statement returned no rows");
+      }
+    }
+    return s.getResultSet();
+  }
+
   /** Reads one row. */
   @FunctionalInterface
   private interface Row<T> {
@@ -1632,7 +1660,8 @@ public final class PostgresQueueStore implements QueueStore {
         (c, retry) -> {
           try (PreparedStatement q = c.prepareStatement(sql)) {
             binder.bind(q);
-            try (ResultSet rs = q.executeQuery()) {
+            try (ResultSet rs =
+                sql.startsWith(BY_INDEX) ? byIndexQuery(q) : q.executeQuery()) {
               return rs.next() ? row.read(rs) : null;
             }
           }
