@@ -428,16 +428,22 @@ class PostgresQueueStoreTest {
     assertThat(count("SELECT count(*) FROM $chunk")).isZero();
   }
 
-  @Test
-  void everyWayOfRemovingAnEntryTakesItsRecipientsAndChunksAlong() throws Exception {
-    PostgresQueueStore a =
+  /** A store whose messages of more than 1 KiB take several chunk rows. */
+  private PostgresQueueStore storeWithKibibyteChunks() {
+    PostgresQueueStore s =
         PostgresQueueStore.builder()
             .dataSource(PostgresServer.get().dataSource("store-" + schema))
             .schema(schema)
             .owner("a")
             .chunkSize(1024)
             .build();
-    stores.add(a);
+    stores.add(s);
+    return s;
+  }
+
+  @Test
+  void everyWayOfRemovingAnEntryTakesItsRecipientsAndChunksAlong() throws Exception {
+    PostgresQueueStore a = storeWithKibibyteChunks();
     for (int i = 0; i < 6; i++) {
       // three chunks each, so every removal has several chunk rows to take along
       a.append(entry("m" + i, BOB, CAROL), text(("body " + i + " ").repeat(300)));
@@ -470,14 +476,7 @@ class PostgresQueueStoreTest {
 
   @Test
   void aMultiChunkMessageFailingMidwayLeavesNoChunkRows() throws Exception {
-    PostgresQueueStore a =
-        PostgresQueueStore.builder()
-            .dataSource(PostgresServer.get().dataSource("store-" + schema))
-            .schema(schema)
-            .owner("a")
-            .chunkSize(1024)
-            .build();
-    stores.add(a);
+    PostgresQueueStore a = storeWithKibibyteChunks();
     Content failsAfterThreeChunks =
         Content.ofSource(
             () ->
