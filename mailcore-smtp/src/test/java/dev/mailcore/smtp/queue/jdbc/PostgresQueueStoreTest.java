@@ -428,6 +428,72 @@ class PostgresQueueStoreTest {
     assertThat(count("SELECT count(*) FROM $chunk")).isZero();
   }
 
+  @Test
+  void planCachedOnANearlyEmptyQueueNeverScansTheRecipientAndChunkTables() throws Exception {
+    String app = "plans-" + schema;
+    store("setup", Duration.ofMinutes(5)); // creates the tables (building indexes reads them)
+    try (Connection c = PostgresServer.get().connect();
+        Statement st = c.createStatement()) {
+      for (String t : List.of("entry", "recipient", "chunk")) {
+        st.execute(
+            "ALTER TABLE \"" + schema + "\".mailcore_queue_" + t + " SET (autovacuum_enabled = off)");
+      }
+    }
+    waitFor(() -> sessions("store-" + schema) == 0); // their table statistics are in
+    long recipientScans = seqScans("recipient");
+    long chunkScans = seqScans("chunk");
+    // one pooled connection: the server caches its plans for the store's statements after a few
+    // executions, here while the queue holds one entry, and keeps them (no autovacuum to analyse)
+    try (com.zaxxer.hikari.HikariDataSource pool = PostgresServer.get().pooledDataSource(app, 1)) {
+      PostgresQueueStore a =
+          PostgresQueueStore.builder().dataSource(pool).schema(schema).owner("a").build();
+      stores.add(a);
+      for (int i = 0; i < 8; i++) {
+        a.append(entry("w" + i, BOB, CAROL), text("warm"));
+        List<QueueLease> got = a.claim(T0, 1);
+        a.renew(got);
+        a.release(got);
+        QueueLease lease = a.claim(T0, 1).get(0);
+        assertThat(a.delete(lease)).isTrue();
+      }
+      List<CompletableFuture<Void>> appended = new ArrayList<>();
+      for (int i = 0; i < 2000; i++) {
+        appended.add(a.appendAsync(entry("g" + i, BOB, CAROL), text("grown " + i)));
+      }
+      CompletableFuture.allOf(appended.toArray(new CompletableFuture<?>[0])).get(60, TimeUnit.SECONDS);
+      for (int round = 0; round < 5; round++) {
+        List<QueueLease> leases = a.claim(T0, 10);
+        a.renew(leases);
+        List<CompletableFuture<Boolean>> done = new ArrayList<>();
+        for (QueueLease l : leases.subList(1, leases.size())) {
+          done.add(a.deleteAsync(l));
+        }
+        done.add(a.updateAsync(leases.get(0), deferred(leases.get(0).entry(), T0, T0)));
+        for (CompletableFuture<Boolean> d : done) {
+          assertThat(d.get(10, TimeUnit.SECONDS)).isTrue();
+        }
+      }
+    }
+    waitFor(() -> sessions(app) == 0);
+    // one whole-table read each: the search for orphaned rows when the store was built
+    assertThat(seqScans("recipient") - recipientScans).as("recipient").isLessThanOrEqualTo(1);
+    assertThat(seqScans("chunk") - chunkScans).as("chunk").isLessThanOrEqualTo(1);
+  }
+
+  private long sessions(String applicationName) throws SQLException {
+    return count(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + applicationName + "'");
+  }
+
+  private long seqScans(String table) throws SQLException {
+    return count(
+        "SELECT seq_scan FROM pg_stat_user_tables WHERE schemaname = '"
+            + schema
+            + "' AND relname = 'mailcore_queue_"
+            + table
+            + "'");
+  }
+
   /** A store whose messages of more than 1 KiB take several chunk rows. */
   private PostgresQueueStore storeWithKibibyteChunks() {
     PostgresQueueStore s =
