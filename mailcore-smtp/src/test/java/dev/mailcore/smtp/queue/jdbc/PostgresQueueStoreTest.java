@@ -436,7 +436,11 @@ class PostgresQueueStoreTest {
         Statement st = c.createStatement()) {
       for (String t : List.of("entry", "recipient", "chunk")) {
         st.execute(
-            "ALTER TABLE \"" + schema + "\".mailcore_queue_" + t + " SET (autovacuum_enabled = off)");
+            "ALTER TABLE \""
+                + schema
+                + "\".mailcore_queue_"
+                + t
+                + " SET (autovacuum_enabled = off)");
       }
     }
     waitFor(() -> sessions("store-" + schema) == 0); // their table statistics are in
@@ -460,7 +464,8 @@ class PostgresQueueStoreTest {
       for (int i = 0; i < 2000; i++) {
         appended.add(a.appendAsync(entry("g" + i, BOB, CAROL), text("grown " + i)));
       }
-      CompletableFuture.allOf(appended.toArray(new CompletableFuture<?>[0])).get(60, TimeUnit.SECONDS);
+      CompletableFuture.allOf(appended.toArray(new CompletableFuture<?>[0]))
+          .get(60, TimeUnit.SECONDS);
       for (int round = 0; round < 5; round++) {
         List<QueueLease> leases = a.claim(T0, 10);
         a.renew(leases);
