@@ -938,7 +938,8 @@ public final class PostgresQueueStore implements QueueStore {
   /** Removes an entry with its recipients and chunks in one statement; true when it was there. */
   private boolean deleteRow(Connection c, QueueId id, OptionalToken token) throws SQLException {
     String sql =
-        "WITH d AS (DELETE FROM "
+        BY_INDEX
+            + "WITH d AS (DELETE FROM "
             + schema.entry
             + " WHERE id = ?"
             + (token.present() ? " AND lease_token = ?" : "")
@@ -950,7 +951,7 @@ public final class PostgresQueueStore implements QueueStore {
       if (token.present()) {
         d.setLong(2, token.token());
       }
-      try (ResultSet rs = d.executeQuery()) {
+      try (ResultSet rs = byIndexQuery(d)) {
         rs.next();
         return rs.getLong(1) > 0;
       }
@@ -961,8 +962,9 @@ public final class PostgresQueueStore implements QueueStore {
    * Common table expressions (each led by a comma) that remove the recipients and chunks of the
    * entries a preceding {@code DELETE ... RETURNING id} named {@code removed} took out. The tables
    * have no foreign keys (schema version 5): every removal of an entry goes through here, in the
-   * statement that removes the entry, so no row outlives its entry. Reached through {@code = ANY
-   * (ARRAY(...))}, so even a generic plan looks the rows up by index.
+   * statement that removes the entry, so no row outlives its entry. Run after {@link #BY_INDEX}
+   * and reached through {@code = ANY (ARRAY(...))}, so even a generic plan looks the rows up by
+   * index.
    */
   private String deleteChildren(String removed) {
     return ", "
@@ -1366,8 +1368,9 @@ public final class PostgresQueueStore implements QueueStore {
     }
     RecipientRows rows = new RecipientRows();
     updates.forEach(o -> rows.add(o.entry));
-    // every table is reached through "= ANY (ARRAY(...))", so even a generic plan, made while
-    // the tables were small, looks rows up by index instead of hashing a scan of the whole table
+    // with sequential scans off and every table reached through "= ANY (ARRAY(...))", even a
+    // generic plan, made while the tables were small, looks rows up by index instead of hashing a
+    // scan of the whole table
     String sql =
         BY_INDEX
             + "WITH dv AS (SELECT * FROM unnest(?::text[], ?::bigint[]) AS v(id, token)),"
