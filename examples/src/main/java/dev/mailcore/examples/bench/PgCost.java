@@ -24,7 +24,8 @@ import javax.sql.DataSource;
 
 /**
  * What a benchmark phase cost on each side: CPU of this JVM (the SMTP sink and the producers
- * included), CPU of the PostgreSQL server (the postmaster and all its processes, read from {@code
+ * included; with the part of it the JIT compiler took, by the JVM's compilation time), CPU of the
+ * PostgreSQL server (the postmaster and all its processes, read from {@code
  * /proc}, so only for a server on this machine), and database round trips (statements executed,
  * commits and rollbacks) made through the {@link #dataSource() counting data source}.
  *
@@ -39,7 +40,7 @@ final class PgCost {
   private final long ticksPerSecond = ticksPerSecond();
 
   /** A snapshot of the counters. */
-  record Sample(long jvmNanos, long serverNanos, long roundTrips) {}
+  record Sample(long jvmNanos, long serverNanos, long roundTrips, long jitMillis) {}
 
   PgCost(DataSource target) {
     this.target = Objects.requireNonNull(target, "target");
@@ -69,7 +70,17 @@ final class PgCost {
     return new Sample(
         jvmNanos(),
         server < 0 ? -1 : server * 1_000_000_000L / ticksPerSecond,
-        roundTrips.get());
+        roundTrips.get(),
+        jitMillis());
+  }
+
+  /** Time the JIT compiler spent so far (all its threads), or -1 when the JVM does not say. */
+  private static long jitMillis() {
+    java.lang.management.CompilationMXBean jit =
+        java.lang.management.ManagementFactory.getCompilationMXBean();
+    return jit != null && jit.isCompilationTimeMonitoringSupported()
+        ? jit.getTotalCompilationTime()
+        : -1;
   }
 
   /** Describes what happened between {@code start} and now, per message. */
@@ -81,6 +92,14 @@ final class PgCost {
             Locale.ROOT,
             "%5.0f us JVM CPU",
             (now.jvmNanos() - start.jvmNanos()) / 1e3 / messages));
+    if (now.jitMillis() >= 0 && start.jitMillis() >= 0) {
+      // compiling is part of the JVM CPU above: shows how far from warm the phase ran
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              " (%4.0f us of it JIT)",
+              (now.jitMillis() - start.jitMillis()) * 1e3 / messages));
+    }
     if (now.serverNanos() >= 0 && start.serverNanos() >= 0) {
       sb.append(
           String.format(

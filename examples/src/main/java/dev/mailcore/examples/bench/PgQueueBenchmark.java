@@ -256,9 +256,13 @@ public final class PgQueueBenchmark {
   /**
    * End to end to a local SMTP sink, enqueue included: two {@link MailQueue} instances on one
    * PostgreSQL store (each enqueuing half the messages, each with half the sessions) against one
-   * {@link MailQueue} on a {@link FileQueueStore} with all the sessions. Rounds alternate; medians
-   * reported.
+   * {@link MailQueue} on a {@link FileQueueStore} with all the sessions. Rounds alternate, after
+   * {@link #WARM_UP_ROUNDS} rounds of each that are not counted, so both sides run compiled code:
+   * the JIT compiler otherwise takes a third of the CPU of the first rounds, and longer on the
+   * side with more code (the driver's); medians reported.
    */
+  private static final int WARM_UP_ROUNDS = 3;
+
   private static void endToEnd(
       DataSource ds, PgCost cost, PGPoolingDataSource pool, int messages, int threads, byte[] body)
       throws Exception {
@@ -266,19 +270,25 @@ public final class PgQueueBenchmark {
     double[] file = new double[rounds];
     double[] pg = new double[rounds];
     try (SmtpSink sink = new SmtpSink(true, false)) {
-      for (int round = 0; round < rounds; round++) {
+      for (int round = -WARM_UP_ROUNDS; round < rounds; round++) {
+        boolean warmUp = round < 0;
+        String label =
+            warmUp ? "warm-up " + (round + WARM_UP_ROUNDS + 1) : "round " + (round + 1);
         Path dir = Files.createTempDirectory("mailcore-pg-bench-file");
         try {
           CountDownLatch done = new CountDownLatch(messages);
           try (SmtpRelay relay = relay(sink, SESSIONS);
               MailQueue queue = queue(FileQueueStore.open(dir), relay, SESSIONS, done)) {
             PgCost.Sample start = cost.sample();
-            file[round] = produce(List.of(queue), messages, threads, body, done);
+            double rate = produce(List.of(queue), messages, threads, body, done);
+            if (!warmUp) {
+              file[round] = rate;
+            }
             System.out.printf(
                 Locale.ROOT,
-                "  round %d, file queue: %,6.0f msg/s, %s%n",
-                round + 1,
-                file[round],
+                "  %s, file queue: %,6.0f msg/s, %s%n",
+                label,
+                rate,
                 cost.since(start, messages));
           }
         } finally {
@@ -292,12 +302,15 @@ public final class PgQueueBenchmark {
             MailQueue a = queue(store(ds, "bench_e2e_", 64), relayA, half, done);
             MailQueue b = queue(store(ds, "bench_e2e_", 64), relayB, half, done)) {
           PgCost.Sample start = cost.sample();
-          pg[round] = produce(List.of(a, b), messages, threads, body, done);
+          double rate = produce(List.of(a, b), messages, threads, body, done);
+          if (!warmUp) {
+            pg[round] = rate;
+          }
           System.out.printf(
               Locale.ROOT,
-              "  round %d, PostgreSQL: %,6.0f msg/s, %s%n",
-              round + 1,
-              pg[round],
+              "  %s, PostgreSQL: %,6.0f msg/s, %s%n",
+              label,
+              rate,
               cost.since(start, messages));
         }
       }
@@ -307,11 +320,12 @@ public final class PgQueueBenchmark {
     System.out.printf(
         Locale.ROOT,
         "end to end, %d x %d bytes enqueued and delivered to a local SMTP sink, %d sessions in"
-            + " all, median of %d rounds%n",
+            + " all, median of %d rounds after %d warm-up rounds of each%n",
         messages,
         body.length,
         SESSIONS,
-        rounds);
+        rounds,
+        WARM_UP_ROUNDS);
     System.out.printf(
         Locale.ROOT, "  one MailQueue on FileQueueStore       : %8.0f msg/s%n", fileRate);
     System.out.printf(

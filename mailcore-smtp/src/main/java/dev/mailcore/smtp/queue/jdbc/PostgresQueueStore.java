@@ -77,13 +77,16 @@ import org.slf4j.LoggerFactory;
  * their asynchronous forms) are group-committed the same way, a group in one statement. A claim
  * brings the bytes of small messages (up to 64 KiB) along, kept until the lease ends, so a delivery
  * reads them without another round trip, and {@link #claimDue} says in the same statement when the
- * next entry falls due. Claims, outcomes, renewals and releases are planned by the server for each
- * execution (a {@code SET LOCAL plan_cache_mode} in the same round trip), so a plan cached while
- * the queue was nearly empty never goes on scanning whole tables once it has grown; message bytes
- * are LZ4-compressed where the server supports it, and claims update entry rows in place (no
- * index on the lease columns). Commits stay synchronous ({@code synchronous_commit} as
- * the server has it, on by default): what a call acknowledged is durable. Per-day rate limits are
- * counted in the database for every instance ({@link #takeDaily}).
+ * next entry falls due. Claims, outcomes, renewals and releases turn sequential scans off for
+ * their own transaction (a local {@code set_config} in the same round trip) and reach every table
+ * through {@code = ANY (ARRAY(...))}, so the plan the server caches looks rows up by index, even
+ * when made while the queue was nearly empty, and is not made again on every execution; message
+ * bytes are LZ4-compressed where the server supports it, claims update entry rows in place (no
+ * index on the lease columns), and an entry's recipients and chunks are removed in the statement
+ * that removes the entry (no foreign keys, whose triggers cost a query per row). Commits stay
+ * synchronous ({@code synchronous_commit} as the server has it, on by default): what a call
+ * acknowledged is durable. Per-day rate limits are counted in the database for every instance
+ * ({@link #takeDaily}).
  *
  * <p>Each call takes a connection from the data source and returns it at once, so none is held
  * while SMTP talks; when a connection is lost (SQLState class 08, or the server ending the session,
@@ -656,11 +659,7 @@ public final class PostgresQueueStore implements QueueStore {
     } catch (IOException | UncheckedIOException e) {
       p.failure =
           new QueueStoreException("cannot read the message to store for " + p.entry.id(), true, e);
-      try (PreparedStatement del =
-          c.prepareStatement("DELETE FROM " + schema.entry + " WHERE id = ?")) {
-        del.setString(1, p.entry.id().value());
-        del.executeUpdate();
-      }
+      deleteRow(c, p.entry.id(), OptionalToken.NONE);
       return -1;
     }
   }
@@ -936,19 +935,51 @@ public final class PostgresQueueStore implements QueueStore {
     }
   }
 
+  /** Removes an entry with its recipients and chunks in one statement; true when it was there. */
   private boolean deleteRow(Connection c, QueueId id, OptionalToken token) throws SQLException {
     String sql =
-        "DELETE FROM "
+        BY_INDEX
+            + "WITH d AS (DELETE FROM "
             + schema.entry
             + " WHERE id = ?"
-            + (token.present() ? " AND lease_token = ?" : "");
+            + (token.present() ? " AND lease_token = ?" : "")
+            + " RETURNING id)"
+            + deleteChildren("d")
+            + " SELECT count(*) FROM d";
     try (PreparedStatement d = c.prepareStatement(sql)) {
       d.setString(1, id.value());
       if (token.present()) {
         d.setLong(2, token.token());
       }
-      return d.executeUpdate() > 0;
+      try (ResultSet rs = byIndexQuery(d)) {
+        rs.next();
+        return rs.getLong(1) > 0;
+      }
     }
+  }
+
+  /**
+   * Common table expressions (each led by a comma) that remove the recipients and chunks of the
+   * entries a preceding {@code DELETE ... RETURNING id} named {@code removed} took out. The tables
+   * have no foreign keys (schema version 5): every removal of an entry goes through here, in the
+   * statement that removes the entry, so no row outlives its entry. Run after {@link #BY_INDEX}
+   * and reached through {@code = ANY (ARRAY(...))}, so even a generic plan looks the rows up by
+   * index.
+   */
+  private String deleteChildren(String removed) {
+    return ", "
+        + removed
+        + "_r AS (DELETE FROM "
+        + schema.recipient
+        + " WHERE entry_id = ANY (ARRAY(SELECT id FROM "
+        + removed
+        + "))), "
+        + removed
+        + "_k AS (DELETE FROM "
+        + schema.chunk
+        + " WHERE entry_id = ANY (ARRAY(SELECT id FROM "
+        + removed
+        + ")))";
   }
 
   @Override
@@ -1107,7 +1138,7 @@ public final class PostgresQueueStore implements QueueStore {
       throw new IllegalArgumentException("limit must be positive: " + limit);
     }
     checkOpenNow();
-    String sql = CUSTOM_PLAN + claimSql(domain.isPresent(), upcoming != null);
+    String sql = BY_INDEX + claimSql(domain.isPresent(), upcoming != null);
     return run(
         "claim",
         true,
@@ -1128,7 +1159,7 @@ public final class PostgresQueueStore implements QueueStore {
             }
             Map<QueueId, QueueLease> leases = new LinkedHashMap<>();
             Map<QueueId, byte[]> bytes = new HashMap<>();
-            try (ResultSet rs = customPlanQuery(q)) {
+            try (ResultSet rs = byIndexQuery(q)) {
               readEntries(rs, leases, bytes, upcoming);
             }
             for (Map.Entry<QueueId, byte[]> b : bytes.entrySet()) {
@@ -1212,7 +1243,7 @@ public final class PostgresQueueStore implements QueueStore {
         true,
         (c, retry) -> {
           String sql =
-              CUSTOM_PLAN
+              BY_INDEX
                   + "UPDATE "
                   + schema.entry
                   + " e SET lease_until = now() + make_interval(secs => ?)"
@@ -1230,7 +1261,7 @@ public final class PostgresQueueStore implements QueueStore {
             u.setArray(4, ids);
             List<QueueLease> out = new ArrayList<>();
             Set<String> lost = new HashSet<>(byId.keySet());
-            try (ResultSet rs = customPlanQuery(u)) {
+            try (ResultSet rs = byIndexQuery(u)) {
               while (rs.next()) {
                 lost.remove(rs.getString(1));
                 out.add(byId.get(rs.getString(1)).renewedUntil(time(rs, 2).orElseThrow()));
@@ -1337,16 +1368,18 @@ public final class PostgresQueueStore implements QueueStore {
     }
     RecipientRows rows = new RecipientRows();
     updates.forEach(o -> rows.add(o.entry));
-    // every table is reached through "= ANY (ARRAY(...))", so even a generic plan, made while
-    // the tables were small, looks rows up by index instead of hashing a scan of the whole table
+    // with sequential scans off and every table reached through "= ANY (ARRAY(...))", even a
+    // generic plan, made while the tables were small, looks rows up by index instead of hashing a
+    // scan of the whole table
     String sql =
-        CUSTOM_PLAN
+        BY_INDEX
             + "WITH dv AS (SELECT * FROM unnest(?::text[], ?::bigint[]) AS v(id, token)),"
             + " d AS (DELETE FROM "
             + schema.entry
             + " e USING dv WHERE e.id = ANY (ARRAY(SELECT id FROM dv))"
-            + " AND e.id = dv.id AND e.lease_token = dv.token RETURNING e.id),"
-            + " uv AS (SELECT * FROM unnest(?::text[], ?::bigint[], ?::boolean[],"
+            + " AND e.id = dv.id AND e.lease_token = dv.token RETURNING e.id)"
+            + deleteChildren("d")
+            + ", uv AS (SELECT * FROM unnest(?::text[], ?::bigint[], ?::boolean[],"
             + " ?::timestamptz[]) AS v(id, token, dw, nd)),"
             + " u AS (UPDATE "
             + schema.entry
@@ -1376,7 +1409,7 @@ public final class PostgresQueueStore implements QueueStore {
                   .map(o -> o.entry.nextAttempt().map(Instant::toString).orElse(null))
                   .toArray()));
       rows.bind(c, s, 7);
-      try (ResultSet rs = customPlanQuery(s)) {
+      try (ResultSet rs = byIndexQuery(s)) {
         while (rs.next()) {
           applied.add(rs.getString(1));
         }
@@ -1470,7 +1503,7 @@ public final class PostgresQueueStore implements QueueStore {
     all.forEach(l -> dropInline(l.id()));
     queryOne(
         "release",
-        CUSTOM_PLAN
+        BY_INDEX
             + "WITH released AS (UPDATE "
             + schema.entry
             + " e SET lease_owner = NULL, lease_until = NULL"
@@ -1594,17 +1627,19 @@ public final class PostgresQueueStore implements QueueStore {
   }
 
   /**
-   * Runs ahead of the statements that look entries up by many ids at once, in the same round trip
-   * and the same implicit transaction: PostgreSQL then plans each execution for its parameters
-   * and for the tables as they are now. A generic plan, cached by the server once a pooled
-   * connection has run the statement a few times, is made for unknown array sizes and for the
-   * tables as they were then; made while the queue was nearly empty it scans whole tables, and
-   * keeps doing so as the queue grows, until the tables are next analysed.
+   * Runs ahead of the statements that look entries up by many ids, in the same round trip and the
+   * same implicit transaction (a local {@code set_config} lasts until that ends; unlike {@code SET
+   * LOCAL} it does not make the server warn, and log, outside a transaction block): with
+   * sequential scans off, the server plans every lookup by index. The plan it caches for a pooled
+   * connection after a few executions is then one that stays good as the tables grow, even when
+   * made while the queue was nearly empty, where reading the whole table looks cheaper and would
+   * be kept until the tables are next analysed; and the statements are not planned afresh on every
+   * execution, which cost more server time than running them.
    */
-  private static final String CUSTOM_PLAN = "SET LOCAL plan_cache_mode = force_custom_plan; ";
+  private static final String BY_INDEX = "SELECT set_config('enable_seqscan', 'off', true); ";
 
-  /** Executes a statement prefixed with {@link #CUSTOM_PLAN}; returns the rows of the second. */
-  private static ResultSet customPlanQuery(PreparedStatement s) throws SQLException {
+  /** Executes a statement prefixed with {@link #BY_INDEX}; returns the rows of the second. */
+  private static ResultSet byIndexQuery(PreparedStatement s) throws SQLException {
     s.execute(); // the first result is the SET's
     while (!s.getMoreResults()) {
       if (s.getUpdateCount() == -1) {
@@ -1629,7 +1664,7 @@ public final class PostgresQueueStore implements QueueStore {
           try (PreparedStatement q = c.prepareStatement(sql)) {
             binder.bind(q);
             try (ResultSet rs =
-                sql.startsWith(CUSTOM_PLAN) ? customPlanQuery(q) : q.executeQuery()) {
+                sql.startsWith(BY_INDEX) ? byIndexQuery(q) : q.executeQuery()) {
               return rs.next() ? row.read(rs) : null;
             }
           }
@@ -2044,7 +2079,9 @@ public final class PostgresQueueStore implements QueueStore {
     }
 
     /**
-     * Builds the store, creating or migrating its tables first.
+     * Builds the store, creating or migrating its tables first, then removing recipient and chunk
+     * rows without their entry (left by an instance of an older version, which relied on the
+     * foreign keys schema version 5 dropped).
      *
      * @throws IllegalStateException when the data source is missing, or the database holds a newer
      *     schema than this library knows
@@ -2056,6 +2093,7 @@ public final class PostgresQueueStore implements QueueStore {
       }
       PostgresQueueStore store = new PostgresQueueStore(this);
       store.run("migrate schema", true, (c, retry) -> store.schema.migrate(c));
+      store.run("remove orphaned rows", true, (c, retry) -> store.schema.removeOrphans(c));
       return store;
     }
   }

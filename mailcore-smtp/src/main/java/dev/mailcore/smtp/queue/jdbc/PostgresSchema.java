@@ -153,7 +153,49 @@ final class PostgresSchema {
             // (rescueExpired, rarely used) reads the table instead of the index
             List.of(
                 "DROP INDEX IF EXISTS \"" + schema + "\".\"" + p + "entry_lease\"",
-                "ALTER TABLE " + entry + " SET (fillfactor = 50)")));
+                "ALTER TABLE " + entry + " SET (fillfactor = 50)")),
+        new Migration(
+            5,
+            "recipients and chunks removed with their entry by the store, not by foreign keys",
+            // a foreign key costs a trigger and a query per row: a lookup (and a lock) of the
+            // entry for every recipient and chunk inserted, a cascading delete per entry removed;
+            // the store writes an entry and its rows in one statement or transaction and removes
+            // them together the same way, so the keys guarded nothing it does not already ensure
+            List.of(
+                "DO $$ DECLARE c record; BEGIN FOR c IN SELECT conrelid::regclass AS t, conname"
+                    + " FROM pg_constraint WHERE contype = 'f' AND confrelid = '"
+                    + entry.replace("'", "''")
+                    + "'::regclass AND conrelid IN ('"
+                    + recipient.replace("'", "''")
+                    + "'::regclass, '"
+                    + chunk.replace("'", "''")
+                    + "'::regclass) LOOP EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I',"
+                    + " c.t, c.conname); END LOOP; END $$")));
+  }
+
+  /**
+   * Removes recipient and chunk rows whose entry is gone: rows an instance of a version before 5,
+   * still relying on the dropped foreign keys, left behind when it removed an entry.
+   *
+   * @return how many rows were removed
+   */
+  int removeOrphans(Connection c) throws SQLException {
+    int n = 0;
+    try (Statement s = c.createStatement()) {
+      for (String child : List.of(recipient, chunk)) {
+        n +=
+            s.executeUpdate(
+                "DELETE FROM "
+                    + child
+                    + " x WHERE NOT EXISTS (SELECT 1 FROM "
+                    + entry
+                    + " e WHERE e.id = x.entry_id)");
+      }
+    }
+    if (n > 0) {
+      LOG.info("removed {} queue rows of entries removed by an older version", n);
+    }
+    return n;
   }
 
   /**
@@ -164,6 +206,11 @@ final class PostgresSchema {
    * @throws IllegalStateException when the database holds a newer schema than this library knows
    */
   List<Integer> migrate(Connection c) throws SQLException {
+    return migrate(c, latest());
+  }
+
+  /** Brings the schema to version {@code target} at most, as {@link #migrate(Connection)}. */
+  List<Integer> migrate(Connection c, int target) throws SQLException {
     boolean auto = c.getAutoCommit();
     c.setAutoCommit(false);
     try {
@@ -203,7 +250,7 @@ final class PostgresSchema {
                   + latest()
                   + "; upgrade mailcore");
         }
-        if (current >= m.version()) {
+        if (current >= m.version() || m.version() > target) {
           c.commit();
           continue;
         }

@@ -428,6 +428,150 @@ class PostgresQueueStoreTest {
     assertThat(count("SELECT count(*) FROM $chunk")).isZero();
   }
 
+  @Test
+  void planCachedOnANearlyEmptyQueueNeverScansTheRecipientAndChunkTables() throws Exception {
+    String app = "plans-" + schema;
+    store("setup", Duration.ofMinutes(5)); // creates the tables (building indexes reads them)
+    try (Connection c = PostgresServer.get().connect();
+        Statement st = c.createStatement()) {
+      for (String t : List.of("entry", "recipient", "chunk")) {
+        st.execute(
+            "ALTER TABLE \""
+                + schema
+                + "\".mailcore_queue_"
+                + t
+                + " SET (autovacuum_enabled = off)");
+      }
+    }
+    waitFor(() -> sessions("store-" + schema) == 0); // their table statistics are in
+    long recipientScans = seqScans("recipient");
+    long chunkScans = seqScans("chunk");
+    // one pooled connection: the server caches its plans for the store's statements after a few
+    // executions, here while the queue holds one entry, and keeps them (no autovacuum to analyse)
+    try (com.zaxxer.hikari.HikariDataSource pool = PostgresServer.get().pooledDataSource(app, 1)) {
+      PostgresQueueStore a =
+          PostgresQueueStore.builder().dataSource(pool).schema(schema).owner("a").build();
+      stores.add(a);
+      for (int i = 0; i < 8; i++) {
+        a.append(entry("w" + i, BOB, CAROL), text("warm"));
+        List<QueueLease> got = a.claim(T0, 1);
+        a.renew(got);
+        a.release(got);
+        QueueLease lease = a.claim(T0, 1).get(0);
+        assertThat(a.delete(lease)).isTrue();
+      }
+      List<CompletableFuture<Void>> appended = new ArrayList<>();
+      for (int i = 0; i < 2000; i++) {
+        appended.add(a.appendAsync(entry("g" + i, BOB, CAROL), text("grown " + i)));
+      }
+      CompletableFuture.allOf(appended.toArray(new CompletableFuture<?>[0]))
+          .get(60, TimeUnit.SECONDS);
+      for (int round = 0; round < 5; round++) {
+        List<QueueLease> leases = a.claim(T0, 10);
+        a.renew(leases);
+        List<CompletableFuture<Boolean>> done = new ArrayList<>();
+        for (QueueLease l : leases.subList(1, leases.size())) {
+          done.add(a.deleteAsync(l));
+        }
+        done.add(a.updateAsync(leases.get(0), deferred(leases.get(0).entry(), T0, T0)));
+        for (CompletableFuture<Boolean> d : done) {
+          assertThat(d.get(10, TimeUnit.SECONDS)).isTrue();
+        }
+      }
+    }
+    waitFor(() -> sessions(app) == 0);
+    // one whole-table read each: the search for orphaned rows when the store was built
+    assertThat(seqScans("recipient") - recipientScans).as("recipient").isLessThanOrEqualTo(1);
+    assertThat(seqScans("chunk") - chunkScans).as("chunk").isLessThanOrEqualTo(1);
+  }
+
+  private long sessions(String applicationName) throws SQLException {
+    return count(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + applicationName + "'");
+  }
+
+  private long seqScans(String table) throws SQLException {
+    return count(
+        "SELECT seq_scan FROM pg_stat_user_tables WHERE schemaname = '"
+            + schema
+            + "' AND relname = 'mailcore_queue_"
+            + table
+            + "'");
+  }
+
+  /** A store whose messages of more than 1 KiB take several chunk rows. */
+  private PostgresQueueStore storeWithKibibyteChunks() {
+    PostgresQueueStore s =
+        PostgresQueueStore.builder()
+            .dataSource(PostgresServer.get().dataSource("store-" + schema))
+            .schema(schema)
+            .owner("a")
+            .chunkSize(1024)
+            .build();
+    stores.add(s);
+    return s;
+  }
+
+  @Test
+  void everyWayOfRemovingAnEntryTakesItsRecipientsAndChunksAlong() throws Exception {
+    PostgresQueueStore a = storeWithKibibyteChunks();
+    for (int i = 0; i < 6; i++) {
+      // three chunks each, so every removal has several chunk rows to take along
+      a.append(entry("m" + i, BOB, CAROL), text(("body " + i + " ").repeat(300)));
+    }
+    a.append(entry("zkept", BOB), text("k".repeat(2500)));
+    assertThat(count("SELECT count(*) FROM $chunk")).isEqualTo(6 * 3 + 3);
+    List<QueueLease> leases = new ArrayList<>(a.claim(T0, 6));
+    assertThat(leases).extracting(l -> l.id().value()).doesNotContain("zkept");
+
+    assertThat(a.delete(leases.get(0))).isTrue(); // one lease-checked removal
+    List<CompletableFuture<Boolean>> group = new ArrayList<>();
+    for (QueueLease l : leases.subList(1, 4)) {
+      group.add(a.deleteAsync(l)); // removals sharing one statement
+    }
+    group.add(a.updateAsync(leases.get(4), deferred(leases.get(4).entry(), T0, T0)));
+    for (CompletableFuture<Boolean> f : group) {
+      assertThat(f.get(10, TimeUnit.SECONDS)).isTrue();
+    }
+    a.delete(leases.get(5).id()); // the plain removal, ignoring the lease
+    a.delete(leases.get(4).id());
+
+    assertThat(count("SELECT count(*) FROM $entry")).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM $recipient WHERE entry_id <> 'zkept'")).isZero();
+    assertThat(count("SELECT count(*) FROM $chunk WHERE entry_id <> 'zkept'")).isZero();
+    assertThat(count("SELECT count(*) FROM $recipient")).isEqualTo(1);
+    try (InputStream in = a.message(new QueueId("zkept")).open()) {
+      assertThat(in.readAllBytes()).hasSize(2500);
+    }
+  }
+
+  @Test
+  void aMultiChunkMessageFailingMidwayLeavesNoChunkRows() throws Exception {
+    PostgresQueueStore a = storeWithKibibyteChunks();
+    Content failsAfterThreeChunks =
+        Content.ofSource(
+            () ->
+                new InputStream() {
+                  private int left = 3 * 1024 + 10;
+
+                  @Override
+                  public int read() throws IOException {
+                    if (left-- <= 0) {
+                      throw new IOException("disk gone");
+                    }
+                    return 'x';
+                  }
+                },
+            -1);
+
+    assertThatThrownBy(() -> a.append(entry("m1", BOB), failsAfterThreeChunks))
+        .isInstanceOf(QueueStoreException.class);
+
+    assertThat(a.size()).isZero();
+    assertThat(count("SELECT count(*) FROM $chunk")).isZero();
+    assertThat(count("SELECT count(*) FROM $recipient")).isZero();
+  }
+
   // ---------------------------------------------------------------- daily limits
 
   @Test

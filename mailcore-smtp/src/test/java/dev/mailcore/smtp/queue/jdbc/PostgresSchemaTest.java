@@ -8,6 +8,7 @@ import dev.mailcore.Envelope;
 import dev.mailcore.Mailbox;
 import dev.mailcore.smtp.queue.QueueEntry;
 import dev.mailcore.smtp.queue.QueueId;
+import dev.mailcore.smtp.queue.QueueLease;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -106,9 +107,9 @@ class PostgresSchemaTest {
     // each version is its own locked transaction: runs may share the work, never repeat it
     assertThat(applied.stream().flatMap(List::stream).sorted().toList())
         .as("every version applied exactly once, by one run or another")
-        .containsExactly(1, 2, 3, 4);
+        .containsExactly(1, 2, 3, 4, 5);
     assertThat(applied).allSatisfy(a -> assertThat(a).isSorted());
-    assertThat(versions("q_")).containsExactly(1, 2, 3, 4);
+    assertThat(versions("q_")).containsExactly(1, 2, 3, 4, 5);
     assertThat(tables())
         .containsExactly(
             "q_chunk", "q_daily_count", "q_entry", "q_recipient", "q_schema_version");
@@ -123,7 +124,7 @@ class PostgresSchemaTest {
       assertThat(schema.migrate(c)).isEmpty();
       assertThat(schema.current(c)).isEqualTo(schema.latest());
     }
-    assertThat(versions("mailcore_queue_")).containsExactly(1, 2, 3, 4);
+    assertThat(versions("mailcore_queue_")).containsExactly(1, 2, 3, 4, 5);
   }
 
   @Test
@@ -249,6 +250,77 @@ class PostgresSchemaTest {
       assertThat(store.claim(Instant.parse("2026-01-01T00:00:00Z"), 1)).hasSize(1);
       Thread.sleep(20); // past the 1 ms lease on the database clock
       assertThat(store.rescueExpired()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void version5DropsTheForeignKeysAndKeepsQueuedEntriesClaimable() throws Exception {
+    PostgresSchema schema = new PostgresSchema(schemaName, "f_");
+    String t = "\"" + schemaName + "\".\"f_";
+    try (Connection c = PostgresServer.get().connect();
+        Statement s = c.createStatement()) {
+      assertThat(schema.migrate(c, 4)).containsExactly(1, 2, 3, 4);
+      assertThat(foreignKeys(s)).isEqualTo(2);
+      // an entry queued by the version before, and one an older instance removes after the step
+      for (String id : List.of("old", "gone")) {
+        s.executeUpdate(
+            "INSERT INTO "
+                + t
+                + "entry\" (id, dsn_notify, created, delay_warned, next_due, size, chunks)"
+                + " VALUES ('"
+                + id
+                + "', '', '2026-01-01T00:00:00Z', false, '2026-01-01T00:00:00Z', 2, 1)");
+        s.executeUpdate(
+            "INSERT INTO "
+                + t
+                + "recipient\" (entry_id, idx, local_part, domain, ascii_domain, status,"
+                + " attempts, next_attempt) VALUES ('"
+                + id
+                + "', 0, 'c', 'd.example', 'd.example', 'PENDING', 0, '2026-01-01T00:00:00Z')");
+        s.executeUpdate(
+            "INSERT INTO " + t + "chunk\" (entry_id, seq, data) VALUES ('" + id + "', 0, 'hi')");
+      }
+
+      assertThat(schema.migrate(c)).containsExactly(5);
+      assertThat(foreignKeys(s)).isZero();
+      // an instance of the version before removes an entry, counting on the cascade
+      s.executeUpdate("DELETE FROM " + t + "entry\" WHERE id = 'gone'");
+    }
+
+    try (PostgresQueueStore store =
+        PostgresQueueStore.builder()
+            .dataSource(PostgresServer.get().dataSource("fk"))
+            .schema(schemaName)
+            .tablePrefix("f_")
+            .build()) {
+      // the build removed the rows the older instance left behind
+      try (Connection c = PostgresServer.get().connect();
+          Statement s = c.createStatement()) {
+        for (String child : List.of("recipient", "chunk")) {
+          try (ResultSet rs =
+              s.executeQuery("SELECT string_agg(entry_id, ',') FROM " + t + child + "\"")) {
+            rs.next();
+            assertThat(rs.getString(1)).as(child).isEqualTo("old");
+          }
+        }
+      }
+      List<QueueLease> leases = store.claim(Instant.parse("2026-01-01T00:00:01Z"), 10);
+      assertThat(leases).extracting(l -> l.id().value()).containsExactly("old");
+      try (InputStream in = store.message(new QueueId("old")).open()) {
+        assertThat(in.readAllBytes()).isEqualTo("hi".getBytes(StandardCharsets.US_ASCII));
+      }
+    }
+  }
+
+  private int foreignKeys(Statement s) throws SQLException {
+    try (ResultSet rs =
+        s.executeQuery(
+            "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace ="
+                + " (SELECT oid FROM pg_namespace WHERE nspname = '"
+                + schemaName
+                + "')")) {
+      rs.next();
+      return rs.getInt(1);
     }
   }
 
