@@ -182,6 +182,57 @@ public final class QueueBenchmark {
     return v[v.length / 2];
   }
 
+  /** Distinct messages in the end-to-end part: more bytes than the CPU's caches hold, as real mail. */
+  private static final int DISTINCT_BODIES = 4096;
+
+  /**
+   * Returns up to {@value #DISTINCT_BODIES} different messages of {@code body}'s size (a numbered
+   * subject), which the end-to-end part cycles through on both sides: one array sent 20,000 times
+   * would stay in the CPU's cache for the relay alone, while the queue reads every message back
+   * from its journal.
+   */
+  private static Content[] distinct(byte[] body, int messages) {
+    Content[] out = new Content[Math.min(messages, DISTINCT_BODIES)];
+    for (int i = 0; i < out.length; i++) {
+      byte[] b = body.clone();
+      byte[] tag = String.format(Locale.ROOT, "%08d", i).getBytes(StandardCharsets.US_ASCII);
+      int at = indexOf(b, "Subject: benchmark".getBytes(StandardCharsets.US_ASCII));
+      System.arraycopy(tag, 0, b, at + "Subject: ".length(), Math.min(tag.length, 9));
+      for (int k = at + 40; k + tag.length < b.length; k += 997) {
+        while (k + tag.length < b.length && lineEndWithin(b, k, tag.length)) {
+          k++;
+        }
+        if (k + tag.length < b.length) {
+          System.arraycopy(tag, 0, b, k, tag.length); // every page of the body differs too
+        }
+      }
+      out[i] = Content.ofBytes(b);
+    }
+    return out;
+  }
+
+  private static boolean lineEndWithin(byte[] b, int from, int length) {
+    for (int i = from; i < from + length; i++) {
+      if (b[i] == '\r' || b[i] == '\n') {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static int indexOf(byte[] in, byte[] what) {
+    outer:
+    for (int i = 0; i + what.length <= in.length; i++) {
+      for (int j = 0; j < what.length; j++) {
+        if (in[i + j] != what[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    throw new IllegalArgumentException("not found");
+  }
+
   private static byte[] body(int size) {
     StringBuilder b = new StringBuilder();
     b.append("From: bench@shop.example\r\nTo: someone@example.net\r\nSubject: benchmark\r\n\r\n");
@@ -357,7 +408,7 @@ public final class QueueBenchmark {
     double[] queueRates = new double[E2E_ROUNDS];
     double[] drainRates = new double[E2E_ROUNDS];
     try (SmtpSink sink = new SmtpSink(true, false)) {
-      Content content = Content.ofBytes(body);
+      Content[] content = distinct(body, messages);
       // the rounds before 0 warm both paths up (JIT compilation) and are not counted
       int warmedUp = 0;
       long jitMark = jitMillis();
@@ -372,7 +423,7 @@ public final class QueueBenchmark {
           }
           List<RenderedMessage> batch = new ArrayList<>(messages);
           for (int i = 0; i < messages; i++) {
-            batch.add(RenderedMessage.of(envelope(i), content));
+            batch.add(RenderedMessage.of(envelope(i), content[i % content.length]));
           }
           long cpu = cpuNanos();
           java.util.Map<String, Long> threadsBefore = threadCpu();
@@ -461,7 +512,7 @@ public final class QueueBenchmark {
       SmtpSink sink,
       int messages,
       int threads,
-      Content content,
+      Content[] content,
       boolean prefilled,
       int round)
       throws Exception {
@@ -485,7 +536,8 @@ public final class QueueBenchmark {
             for (int i; (i = next.getAndIncrement()) < messages; ) {
               pending.add(
                   store.appendAsync(
-                      QueueEntry.ofNew(QueueId.parse("drain-" + i), envelopes[i], now), content));
+                      QueueEntry.ofNew(QueueId.parse("drain-" + i), envelopes[i], now),
+                      content[i % content.length]));
             }
             for (CompletableFuture<Void> f : pending) {
               f.join();
@@ -516,7 +568,7 @@ public final class QueueBenchmark {
               for (int i; (i = next.getAndIncrement()) < messages; ) {
                 inFlight.acquire();
                 queue
-                    .enqueueAsync(envelopes[i], content)
+                    .enqueueAsync(envelopes[i], content[i % content.length])
                     .whenComplete((id, e) -> inFlight.release());
               }
               inFlight.acquire(WINDOW);

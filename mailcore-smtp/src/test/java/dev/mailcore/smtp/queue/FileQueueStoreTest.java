@@ -343,6 +343,34 @@ class FileQueueStoreTest extends QueueStoreContract {
   }
 
   @Test
+  void buffersMessagesLargerThanOneWriteTogetherWithSmallOnes() throws Exception {
+    // above the bytes written per call, below the size that is streamed: the buffer grows for them
+    String a = body(1, 600 << 10);
+    String b = body(2, 900 << 10);
+    List<java.util.concurrent.CompletableFuture<Void>> futures = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      futures.add(store.appendAsync(entry("s" + i, T0), bytes(body(100 + i, 5000))));
+      if (i == 10) {
+        futures.add(store.appendAsync(entry("a", T0), bytes(a)));
+      }
+      if (i == 11) {
+        futures.add(store.appendAsync(entry("b", T0), bytes(b)));
+      }
+    }
+    for (var f : futures) {
+      f.get();
+    }
+    reopen();
+    assertThat(store.entries()).hasSize(42);
+    assertThat(new String(store.message(new QueueId("a")).readAllBytes(), UTF_8)).isEqualTo(a);
+    assertThat(new String(store.message(new QueueId("b")).readAllBytes(), UTF_8)).isEqualTo(b);
+    for (int i = 0; i < 40; i++) {
+      assertThat(new String(store.message(new QueueId("s" + i)).readAllBytes(), UTF_8))
+          .isEqualTo(body(100 + i, 5000));
+    }
+  }
+
+  @Test
   void storesLargeMessagesStreamedBetweenSmallOnesOfTheSameBatch() throws Exception {
     String large = body(0, 3 << 20); // above the batch buffer's limit per message: streamed
     List<java.util.concurrent.CompletableFuture<Void>> futures = new ArrayList<>();
