@@ -64,6 +64,10 @@ import org.slf4j.LoggerFactory;
  * every {@link Builder#pollInterval poll interval} for mail other instances queued and for leases
  * that expired (an instance that died). Rate limits count only this instance's messages.
  *
+ * <p>A store of this process (not shared) belongs to the queue while it runs: change its entries
+ * through the queue ({@link #retryNow}, {@link #cancel}), not through the store, since an attempt in
+ * flight records its outcome over the state it started from.
+ *
  * <p>Thread-safe. {@link #close()} lets transactions in flight finish, leaves everything else
  * queued for the next start, gives back any lease still held, and closes the store.
  *
