@@ -652,6 +652,9 @@ public final class MailQueue implements AutoCloseable {
         boolean deepStarted = false;
         while (true) {
           int limit = Math.min(DUE_SCAN_LIMIT, extra + free + ahead);
+          // read before the scan: an entry appended meanwhile must count as growth, or the memo
+          // below would hold it back (until the wake-up) as if this scan had seen it
+          int sizeBefore = store.size();
           List<QueueLease> offered = store.claim(now, limit);
           int before = jobs.size();
           free = dispatch(now, offered, store.nextDue(), jobs, unused);
@@ -659,7 +662,7 @@ public final class MailQueue implements AutoCloseable {
           if (free <= 0 || offered.size() < limit || limit >= DUE_SCAN_LIMIT) {
             if (deep && !deepStarted && free > 0) {
               fruitlessScanAt = now;
-              fruitlessScanSize = store.size();
+              fruitlessScanSize = sizeBefore;
             } else if (deepStarted) {
               fruitlessScanAt = null;
             }
