@@ -279,17 +279,11 @@ public final class PgQueueBenchmark {
           CountDownLatch done = new CountDownLatch(messages);
           try (SmtpRelay relay = relay(sink, SESSIONS);
               MailQueue queue = queue(FileQueueStore.open(dir), relay, SESSIONS, done)) {
-            PgCost.Sample start = cost.sample();
-            double rate = produce(List.of(queue), messages, threads, body, done);
+            double rate =
+                measured(label + ", file queue", cost, List.of(queue), messages, threads, body, done);
             if (!warmUp) {
               file[round] = rate;
             }
-            System.out.printf(
-                Locale.ROOT,
-                "  %s, file queue: %,6.0f msg/s, %s%n",
-                label,
-                rate,
-                cost.since(start, messages));
           }
         } finally {
           deleteTree(dir);
@@ -301,17 +295,11 @@ public final class PgQueueBenchmark {
             SmtpRelay relayB = relay(sink, half);
             MailQueue a = queue(store(ds, "bench_e2e_", 64), relayA, half, done);
             MailQueue b = queue(store(ds, "bench_e2e_", 64), relayB, half, done)) {
-          PgCost.Sample start = cost.sample();
-          double rate = produce(List.of(a, b), messages, threads, body, done);
+          double rate =
+              measured(label + ", PostgreSQL", cost, List.of(a, b), messages, threads, body, done);
           if (!warmUp) {
             pg[round] = rate;
           }
-          System.out.printf(
-              Locale.ROOT,
-              "  %s, PostgreSQL: %,6.0f msg/s, %s%n",
-              label,
-              rate,
-              cost.since(start, messages));
         }
       }
     }
@@ -366,6 +354,23 @@ public final class PgQueueBenchmark {
    * Enqueues {@code messages} from {@code threads} producers spread over the queues (each keeping
    * 32 enqueues in flight) and waits until all are delivered; returns messages per second.
    */
+  /** Runs {@link #produce} and prints its rate and cost as {@code what}; returns the rate. */
+  private static double measured(
+      String what,
+      PgCost cost,
+      List<MailQueue> queues,
+      int messages,
+      int threads,
+      byte[] body,
+      CountDownLatch done)
+      throws Exception {
+    PgCost.Sample start = cost.sample();
+    double rate = produce(queues, messages, threads, body, done);
+    System.out.printf(
+        Locale.ROOT, "  %s: %,6.0f msg/s, %s%n", what, rate, cost.since(start, messages));
+    return rate;
+  }
+
   private static double produce(
       List<MailQueue> queues, int messages, int threads, byte[] body, CountDownLatch done)
       throws Exception {

@@ -877,9 +877,10 @@ public final class FileQueueStore implements QueueStore {
   }
 
   /**
-   * Adds one record to the batch buffer, which {@link #flush} writes with a single call: a batch of
-   * small messages costs one write and one {@code fsync}, not two writes per record. A message of
-   * unknown or large size is streamed to the journal instead, after what is buffered.
+   * Adds one record to the batch buffer, which {@link #flush} writes with a single call once it
+   * holds {@value #BATCH_BUFFER_LIMIT} bytes (and at the batch's end): a batch of small messages
+   * costs a few writes and one {@code fsync}, not two writes per record. A message of unknown or
+   * large size is streamed to the journal instead, after what is buffered.
    */
   private void write(Request r, List<Request> buffered) throws IOException {
     byte[] meta =
@@ -1006,8 +1007,9 @@ public final class FileQueueStore implements QueueStore {
   }
 
   /**
-   * Records of one batch, written with one call. Direct: the channel writes it as it is, where a
-   * heap buffer would first be copied to a temporary direct one on every write.
+   * Records of one batch, written {@value #BATCH_BUFFER_LIMIT} bytes per call at most. Direct: the
+   * channel writes it as it is, where a heap buffer would first be copied to a temporary direct
+   * one on every write.
    */
   private ByteBuffer batch = ByteBuffer.allocateDirect(BATCH_BUFFER_LIMIT);
   private int batchLength;
