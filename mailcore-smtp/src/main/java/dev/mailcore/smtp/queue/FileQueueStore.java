@@ -717,9 +717,7 @@ public final class FileQueueStore implements QueueStore {
         try {
           Request first = requests.poll(preallocateAfterIdleMillis, TimeUnit.MILLISECONDS);
           if (first == null) {
-            if (!stop) {
-              preallocate();
-            }
+            preallocate(); // idle: a request that comes meanwhile waits for one piece and its fsync at most
             first = requests.take();
           }
           batch.add(first);
