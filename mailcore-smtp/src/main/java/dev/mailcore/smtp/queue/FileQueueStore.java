@@ -717,7 +717,8 @@ public final class FileQueueStore implements QueueStore {
         try {
           Request first = requests.poll(preallocateAfterIdleMillis, TimeUnit.MILLISECONDS);
           if (first == null) {
-            preallocate(); // idle: a request that comes meanwhile waits for one piece and its fsync at most
+            // idle: a request that comes meanwhile waits for one piece and its fsync at most
+            preallocate();
             first = requests.take();
           }
           batch.add(first);
