@@ -64,6 +64,8 @@ public final class ScriptedSmtpServer implements AutoCloseable {
   private final Map<String, String> recipientReplies = new ConcurrentHashMap<>();
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicInteger peakConnections = new AtomicInteger();
+  /** Connections accepted and not yet ended or past their QUIT. */
+  private final AtomicInteger liveConversations = new AtomicInteger();
   private final AtomicLong roundTrips = new AtomicLong();
   private final Object closedLock = new Object();
   private volatile boolean closed;
@@ -153,7 +155,10 @@ public final class ScriptedSmtpServer implements AutoCloseable {
     return connections.get();
   }
 
-  /** Returns the largest number of connections that were open at the same time. */
+  /**
+   * Returns the largest number of connections that were open at the same time, not counting one
+   * that has answered QUIT: its client may close and open the next before this server notices.
+   */
   public int peakConnections() {
     return peakConnections.get();
   }
@@ -212,7 +217,7 @@ public final class ScriptedSmtpServer implements AutoCloseable {
       }
       int id = connections.incrementAndGet();
       openSockets.add(s);
-      peakConnections.accumulateAndGet(openSockets.size(), Math::max);
+      peakConnections.accumulateAndGet(liveConversations.incrementAndGet(), Math::max);
       Thread t = new Thread(() -> serve(s, id), "scripted-smtp-" + port() + "-" + id);
       t.setDaemon(true);
       t.start();
@@ -220,11 +225,18 @@ public final class ScriptedSmtpServer implements AutoCloseable {
   }
 
   private void serve(Socket socket, int id) {
+    Connection c = null;
     try {
-      new Connection(socket, id).run();
+      c = new Connection(socket, id);
+      c.run();
     } catch (IOException | RuntimeException e) {
       // the client went away or a fault closed the socket: the end of this conversation
     } finally {
+      if (c != null) {
+        c.endConversation();
+      } else {
+        liveConversations.decrementAndGet(); // it failed to start
+      }
       closeQuietly(socket);
       openSockets.remove(socket);
       synchronized (closedLock) {
@@ -263,6 +275,14 @@ public final class ScriptedSmtpServer implements AutoCloseable {
     private ByteArrayOutputStream chunks;
     private boolean chunkFailed;
     private long roundTripsAtMail;
+    private boolean ended;
+
+    void endConversation() {
+      if (!ended) {
+        ended = true;
+        liveConversations.decrementAndGet();
+      }
+    }
 
     Connection(Socket socket, int id) throws IOException {
       this.socket = socket;
@@ -356,6 +376,7 @@ public final class ScriptedSmtpServer implements AutoCloseable {
         }
         case "NOOP" -> step(SmtpStep.NOOP, "250 2.0.0 Ok");
         case "QUIT" -> {
+          endConversation(); // before the reply, after which the client may connect again
           step(SmtpStep.QUIT, "221 2.0.0 Bye");
           flush();
           throw new Hangup();
