@@ -314,7 +314,7 @@ class FileQueueStoreTest extends QueueStoreContract {
   void preallocatesANewHeadOnceIdleAndDropsItsZerosOnClose() throws Exception {
     store.close();
     long segment = 256 << 10;
-    store = FileQueueStore.open(dir, segment);
+    store = FileQueueStore.open(dir, segment, 20, 0); // zeros only once idle
     int i = 0;
     while (segments().size() < 2) {
       store.append(entry("m" + i, T0), bytes(body(i, 2000)));
@@ -339,25 +339,40 @@ class FileQueueStoreTest extends QueueStoreContract {
   }
 
   @Test
-  void writesNoZerosAheadInThePausesBetweenGroupCommits() throws Exception {
+  void writesNoZerosAheadInThePausesOnceTheFsyncsCoverMoreThanTheThreshold() throws Exception {
     store.close();
-    // zeros only after a minute without requests: none in this test, however the writer pauses
-    store = FileQueueStore.open(dir, 64L << 20, 60_000);
+    // idle for a minute never happens here: zeros could only come in the pauses; every fsync
+    // covers at least one 32 KB message, so the average is past 16 KiB after the first few
+    store = FileQueueStore.open(dir, 64L << 20, 60_000, 16 << 10);
     Path head = segments().get(0);
     List<CompletableFuture<Void>> pending = new ArrayList<>();
-    for (int i = 0; i < 500; i++) {
-      pending.add(store.appendAsync(entry("m" + i, T0), bytes(body(i, 4000))));
-      if (pending.size() >= 8) {
-        pending.remove(0).get(); // a few writes in flight: the writer waits between its batches
+    for (int i = 0; i < 1000; i++) {
+      pending.add(store.appendAsync(entry("m" + i, T0), bytes(body(i, 32_000))));
+      if (pending.size() >= 128) {
+        pending.remove(0).get();
       }
     }
     for (CompletableFuture<Void> f : pending) {
       f.get();
     }
+    // the first pauses, before the average is past the threshold, may zero the first 8 MiB ahead
     assertThat(Files.size(head))
-        .as("under load the head grows with its records (about 2 MB), not ahead of them")
+        .as("past the first megabytes the head grows with its records (32 MB), not ahead of them")
         .isEqualTo(lastNonZero(head))
-        .isGreaterThan(2_000_000);
+        .isGreaterThan(30_000_000);
+  }
+
+  @Test
+  void writesZerosAheadInThePausesWhileTheFsyncsCoverLessThanTheThreshold() throws Exception {
+    store.close();
+    store = FileQueueStore.open(dir, 64L << 20, 60_000, 256 << 10);
+    Path head = segments().get(0);
+    for (int i = 0; i < 20; i++) {
+      store.append(entry("m" + i, T0), bytes(body(i, 4000))); // one message per fsync
+    }
+    long written = lastNonZero(head);
+    assertThat(written).isLessThan(100_000);
+    awaitSize(head, written + (1 << 20)); // long before a minute idle: in the pauses
   }
 
   private static long lastNonZero(Path file) throws IOException {
@@ -369,13 +384,13 @@ class FileQueueStoreTest extends QueueStoreContract {
     return end;
   }
 
-  /** Waits (up to 10 s) until the idle writer has preallocated {@code file} to {@code size}. */
+  /** Waits (up to 10 s) until the writer has preallocated {@code file} to {@code size}. */
   private static void awaitSize(Path file, long size) throws Exception {
     long deadline = System.nanoTime() + 10_000_000_000L;
     while (Files.size(file) < size && System.nanoTime() < deadline) {
       Thread.sleep(5);
     }
-    assertThat(Files.size(file)).as("preallocated once idle").isGreaterThanOrEqualTo(size);
+    assertThat(Files.size(file)).as("preallocated").isGreaterThanOrEqualTo(size);
   }
 
   @Test
