@@ -59,8 +59,12 @@ import org.slf4j.LoggerFactory;
  * rule) and the JDBC driver; this class needs only {@code java.sql}.
  *
  * <p>The store creates and migrates its tables itself when built (a version table; safe when
- * several instances start at once). Message bytes are kept in chunks of about 1 MiB and streamed
- * both ways, so a large message never sits in memory whole. Work is handed out by {@link
+ * several instances start at once). An entry is one row: its recipients are arrays in it, and so
+ * are the bytes of a message that fits in one chunk (about 1 MiB); a larger message is kept in
+ * chunk rows and streamed both ways, so it never sits in memory whole. Entries that an instance of
+ * a version before schema 6 writes while it still runs next to this one (recipients and bytes in
+ * rows of their own) are taken over once unleased, and entries of this version are never claimed
+ * by such an instance. Work is handed out by {@link
  * QueueLease}: {@link #claim(Instant, int)} leases due entries to this instance with one short
  * {@code FOR UPDATE SKIP LOCKED} statement, setting the owner, a lease expiry on the database clock
  * and a fresh lease token; {@link #renew} is the heartbeat; the lease-taking {@link
@@ -71,7 +75,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Concurrent {@link #append appends} are group-committed: while one transaction commits, the
  * next collects every append that arrives meanwhile (up to {@link Builder#groupCommit(int)}) and
- * commits them together; a group of messages that fit in one chunk is a single statement (entries,
+ * commits them together; a group of messages that fit in one chunk is a single insert (entries,
  * recipients and bytes through {@code unnest} arrays), so it costs one round trip and one commit.
  * Lease-checked outcomes ({@link #update(QueueLease, QueueEntry)}, {@link #delete(QueueLease)} and
  * their asynchronous forms) are group-committed the same way, a group in one statement. A claim
@@ -79,11 +83,12 @@ import org.slf4j.LoggerFactory;
  * reads them without another round trip, and {@link #claimDue} says in the same statement when the
  * next entry falls due. Claims, outcomes, renewals and releases turn sequential scans off for
  * their own transaction (a local {@code set_config} in the same round trip) and reach every table
- * through {@code = ANY (ARRAY(...))}, so the plan the server caches looks rows up by index, even
- * when made while the queue was nearly empty, and is not made again on every execution; message
- * bytes are LZ4-compressed where the server supports it, claims update entry rows in place (no
- * index on the lease columns), and an entry's recipients and chunks are removed in the statement
- * that removes the entry (no foreign keys, whose triggers cost a query per row). Commits stay
+ * through {@code = ANY (ARRAY(...))}, with generic plans forced, so the plan the server caches
+ * looks rows up by index, even when made while the queue was nearly empty, and is not made again
+ * on every execution; message bytes are LZ4-compressed where the server supports it, claims update
+ * entry rows in place (no index on the lease columns), and the chunks of a large message are
+ * removed in the statement that removes its entry (no foreign keys, whose triggers cost a query
+ * per row). Commits stay
  * synchronous ({@code synchronous_commit} as the server has it, on by default): what a call
  * acknowledged is durable. Per-day rate limits are counted in the database for every instance
  * ({@link #takeDaily}).
