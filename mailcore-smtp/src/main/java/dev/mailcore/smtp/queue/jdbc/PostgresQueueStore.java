@@ -1271,7 +1271,8 @@ public final class PostgresQueueStore implements QueueStore {
             + " WHERE entry_id = ANY (ARRAY(SELECT id FROM u))) SELECT count(*) FROM u";
     int total = 0;
     while (true) {
-      Long n = queryOne("adopt older entries", sql, q -> q.setInt(1, ADOPT_BATCH), rs -> rs.getLong(1));
+      Long n =
+          queryOne("adopt older entries", sql, q -> q.setInt(1, ADOPT_BATCH), rs -> rs.getLong(1));
       total += n.intValue();
       if (n < ADOPT_BATCH) {
         break;

@@ -352,6 +352,13 @@ class PostgresSchemaTest {
     }
   }
 
+  private static QueueEntry newEntry(String id, Instant at) {
+    return QueueEntry.ofNew(
+        new QueueId(id),
+        Envelope.of(Mailbox.of("a", "b.example"), List.of(Mailbox.of("c", "d.example"))),
+        at);
+  }
+
   @Test
   void version6KeepsRecipientsInTheEntryRowAndTakesOverWhatOlderInstancesWrite()
       throws Exception {
@@ -412,11 +419,7 @@ class PostgresSchemaTest {
 
       // an entry of this version has no recipient or chunk rows, and no next_due, so an older
       // instance (which claims by next_due) never takes it
-      QueueEntry fresh =
-          QueueEntry.ofNew(
-              new QueueId("fresh"),
-              Envelope.of(Mailbox.of("a", "b.example"), List.of(Mailbox.of("c", "d.example"))),
-              now);
+      QueueEntry fresh = newEntry("fresh", now);
       store.append(fresh, Content.ofString("hi", StandardCharsets.US_ASCII));
       assertThat(oneString(s, "SELECT count(*) FROM " + t + "entry\" WHERE id = 'fresh'"
           + " AND next_due IS NULL AND due IS NOT NULL AND body = 'hi'")).isEqualTo("1");
@@ -424,11 +427,7 @@ class PostgresSchemaTest {
           + " = 'fresh') + (SELECT count(*) FROM " + t + "chunk\" WHERE entry_id = 'fresh')"))
           .isEqualTo("0");
       // the key of the entry the older instance stored still makes a retried append a no-op
-      QueueEntry retried =
-          QueueEntry.ofNew(
-              new QueueId("retried"),
-              Envelope.of(Mailbox.of("a", "b.example"), List.of(Mailbox.of("c", "d.example"))),
-              now);
+      QueueEntry retried = newEntry("retried", now);
       assertThat(store.append(retried, Content.ofString("x", StandardCharsets.US_ASCII), "k1"))
           .isEqualTo(new QueueId("leased"));
 
