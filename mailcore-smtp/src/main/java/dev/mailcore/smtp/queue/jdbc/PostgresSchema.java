@@ -170,7 +170,50 @@ final class PostgresSchema {
                     + "'::regclass, '"
                     + chunk.replace("'", "''")
                     + "'::regclass) LOOP EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I',"
-                    + " c.t, c.conname); END LOOP; END $$")));
+                    + " c.t, c.conname); END LOOP; END $$")),
+        new Migration(
+            6,
+            "recipients and one-chunk messages in the entry row, due time in its own column",
+            // one row per message where there were three (entry, recipient, chunk), each with its
+            // indexes: an append, a claim and a removal touch one table. Entries of this version
+            // keep their due time in "due" and leave next_due null, so an instance of an older
+            // version (which reads recipients and bytes from their own tables) never claims one;
+            // the entries such an instance writes (next_due set, recipients in rows) are taken
+            // over by upgraded instances once unleased (PostgresQueueStore.adopt). The unique
+            // constraints on seq (an identity column) and on the idempotency key (null for most
+            // entries, but indexed all the same) become a partial index on the keys there are
+            List.of(
+                "ALTER TABLE "
+                    + entry
+                    + " ADD COLUMN due timestamptz, ADD COLUMN body bytea,"
+                    + " ADD COLUMN rcpt_local text[], ADD COLUMN rcpt_domain text[],"
+                    + " ADD COLUMN rcpt_ascii_domain text[], ADD COLUMN rcpt_status text[],"
+                    + " ADD COLUMN rcpt_attempts integer[], ADD COLUMN rcpt_next_attempt"
+                    + " timestamptz[], ADD COLUMN rcpt_last_attempt timestamptz[],"
+                    + " ADD COLUMN rcpt_reply_code integer[], ADD COLUMN rcpt_reply_status text[],"
+                    + " ADD COLUMN rcpt_reply_text text[], ADD COLUMN rcpt_diagnostic text[],"
+                    + " ADD COLUMN rcpt_remote_host text[]",
+                "DO $$ BEGIN IF current_setting('server_version_num')::int >= 140000 AND EXISTS"
+                    + " (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression'"
+                    + " AND 'lz4' = ANY (enumvals)) THEN EXECUTE 'ALTER TABLE "
+                    + entry.replace("'", "''")
+                    + " ALTER COLUMN body SET COMPRESSION lz4'; END IF; END $$",
+                "CREATE INDEX \""
+                    + p
+                    + "entry_due_at\" ON "
+                    + entry
+                    + " (due, id) WHERE due IS NOT NULL",
+                "CREATE UNIQUE INDEX \""
+                    + p
+                    + "entry_key\" ON "
+                    + entry
+                    + " (idempotency_key) WHERE idempotency_key IS NOT NULL",
+                "DO $$ DECLARE c record; BEGIN FOR c IN SELECT conname FROM pg_constraint"
+                    + " WHERE contype = 'u' AND conrelid = '"
+                    + entry.replace("'", "''")
+                    + "'::regclass LOOP EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', '"
+                    + entry.replace("'", "''")
+                    + "', c.conname); END LOOP; END $$")));
   }
 
   /**

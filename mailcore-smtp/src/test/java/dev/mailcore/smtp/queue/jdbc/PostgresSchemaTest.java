@@ -9,6 +9,7 @@ import dev.mailcore.Mailbox;
 import dev.mailcore.smtp.queue.QueueEntry;
 import dev.mailcore.smtp.queue.QueueId;
 import dev.mailcore.smtp.queue.QueueLease;
+import dev.mailcore.smtp.queue.RecipientState;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -107,9 +108,9 @@ class PostgresSchemaTest {
     // each version is its own locked transaction: runs may share the work, never repeat it
     assertThat(applied.stream().flatMap(List::stream).sorted().toList())
         .as("every version applied exactly once, by one run or another")
-        .containsExactly(1, 2, 3, 4, 5);
+        .containsExactly(1, 2, 3, 4, 5, 6);
     assertThat(applied).allSatisfy(a -> assertThat(a).isSorted());
-    assertThat(versions("q_")).containsExactly(1, 2, 3, 4, 5);
+    assertThat(versions("q_")).containsExactly(1, 2, 3, 4, 5, 6);
     assertThat(tables())
         .containsExactly(
             "q_chunk", "q_daily_count", "q_entry", "q_recipient", "q_schema_version");
@@ -124,7 +125,7 @@ class PostgresSchemaTest {
       assertThat(schema.migrate(c)).isEmpty();
       assertThat(schema.current(c)).isEqualTo(schema.latest());
     }
-    assertThat(versions("mailcore_queue_")).containsExactly(1, 2, 3, 4, 5);
+    assertThat(versions("mailcore_queue_")).containsExactly(1, 2, 3, 4, 5, 6);
   }
 
   @Test
@@ -160,6 +161,7 @@ class PostgresSchemaTest {
   void messageBytesAreCompressedWithLz4WhenTheServerHasIt() throws Exception {
     buildStore("z_");
     String chunk = "\"" + schemaName + "\".\"z_chunk\"";
+    String entry = "\"" + schemaName + "\".\"z_entry\"";
     try (Connection c = PostgresServer.get().connect();
         Statement s = c.createStatement()) {
       boolean lz4;
@@ -171,13 +173,14 @@ class PostgresSchemaTest {
         rs.next();
         lz4 = rs.getBoolean(1);
       }
-      try (ResultSet rs =
-          s.executeQuery(
-              "SELECT attcompression FROM pg_attribute WHERE attrelid = '"
-                  + chunk
-                  + "'::regclass AND attname = 'data'")) {
-        rs.next();
-        assertThat(rs.getString(1)).isEqualTo(lz4 ? "l" : "");
+      for (String column : List.of(chunk + "'::regclass AND attname = 'data'",
+          entry + "'::regclass AND attname = 'body'")) {
+        try (ResultSet rs =
+            s.executeQuery(
+                "SELECT attcompression FROM pg_attribute WHERE attrelid = '" + column)) {
+          rs.next();
+          assertThat(rs.getString(1)).as(column).isEqualTo(lz4 ? "l" : "");
+        }
       }
       if (lz4) {
         // a compressible message stored through the store comes back whole, kept as LZ4
@@ -198,8 +201,9 @@ class PostgresSchemaTest {
             assertThat(in.readAllBytes()).isEqualTo(body);
           }
         }
+        // a message of one chunk is kept in its entry row
         try (ResultSet rs =
-            s.executeQuery("SELECT pg_column_compression(data) FROM " + chunk)) {
+            s.executeQuery("SELECT pg_column_compression(body) FROM " + entry)) {
           rs.next();
           assertThat(rs.getString(1)).isEqualTo("lz4");
         }
@@ -281,7 +285,7 @@ class PostgresSchemaTest {
             "INSERT INTO " + t + "chunk\" (entry_id, seq, data) VALUES ('" + id + "', 0, 'hi')");
       }
 
-      assertThat(schema.migrate(c)).containsExactly(5);
+      assertThat(schema.migrate(c, 5)).containsExactly(5);
       assertThat(foreignKeys(s)).isZero();
       // an instance of the version before removes an entry, counting on the cascade
       s.executeUpdate("DELETE FROM " + t + "entry\" WHERE id = 'gone'");
@@ -293,14 +297,15 @@ class PostgresSchemaTest {
             .schema(schemaName)
             .tablePrefix("f_")
             .build()) {
-      // the build removed the rows the older instance left behind
+      // the build removed the rows the older instance left behind (and, migrating to version 6,
+      // moved the recipients of the entry still queued into its row)
       try (Connection c = PostgresServer.get().connect();
           Statement s = c.createStatement()) {
         for (String child : List.of("recipient", "chunk")) {
           try (ResultSet rs =
               s.executeQuery("SELECT string_agg(entry_id, ',') FROM " + t + child + "\"")) {
             rs.next();
-            assertThat(rs.getString(1)).as(child).isEqualTo("old");
+            assertThat(rs.getString(1)).as(child).isEqualTo(child.equals("chunk") ? "old" : null);
           }
         }
       }
@@ -309,6 +314,130 @@ class PostgresSchemaTest {
       try (InputStream in = store.message(new QueueId("old")).open()) {
         assertThat(in.readAllBytes()).isEqualTo("hi".getBytes(StandardCharsets.US_ASCII));
       }
+    }
+  }
+
+  /** Writes an entry as an instance of schema version 5 does: recipient and chunk rows. */
+  private static void insertVersion5Entry(Statement s, String t, String id, String extra)
+      throws SQLException {
+    s.executeUpdate(
+        "INSERT INTO "
+            + t
+            + "entry\" (id, dsn_notify, created, delay_warned, next_due, size, chunks"
+            + (extra.isEmpty() ? "" : ", idempotency_key, lease_owner, lease_token, lease_until")
+            + ") VALUES ('"
+            + id
+            + "', '', '2026-01-01T00:00:00Z', false, '2026-01-01T00:00:00Z', 5, 1"
+            + extra
+            + ")");
+    s.executeUpdate(
+        "INSERT INTO "
+            + t
+            + "recipient\" (entry_id, idx, local_part, domain, ascii_domain, status, attempts,"
+            + " next_attempt, last_attempt, reply_code, reply_status, reply_text) VALUES ('"
+            + id
+            + "', 0, 'done', 'd.example', 'd.example', 'DELIVERED', 1, NULL,"
+            + " '2025-12-31T23:00:00Z', 250, '2.0.0', 'ok'), ('"
+            + id
+            + "', 1, 'next', 'e.example', 'e.example', 'PENDING', 1, '2026-01-01T00:00:00Z',"
+            + " '2025-12-31T23:00:00Z', 451, NULL, 'later')");
+    s.executeUpdate(
+        "INSERT INTO " + t + "chunk\" (entry_id, seq, data) VALUES ('" + id + "', 0, 'hello')");
+  }
+
+  private static String oneString(Statement s, String sql) throws SQLException {
+    try (ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  private static QueueEntry newEntry(String id, Instant at) {
+    return QueueEntry.ofNew(
+        new QueueId(id),
+        Envelope.of(Mailbox.of("a", "b.example"), List.of(Mailbox.of("c", "d.example"))),
+        at);
+  }
+
+  @Test
+  void version6KeepsRecipientsInTheEntryRowAndTakesOverWhatOlderInstancesWrite()
+      throws Exception {
+    PostgresSchema schema = new PostgresSchema(schemaName, "m_");
+    String t = "\"" + schemaName + "\".\"m_";
+    Instant now = Instant.parse("2026-01-01T00:00:01Z");
+    try (Connection c = PostgresServer.get().connect();
+        Statement s = c.createStatement()) {
+      assertThat(schema.migrate(c, 5)).containsExactly(1, 2, 3, 4, 5);
+      insertVersion5Entry(s, t, "queued", "");
+      // leased by an instance of version 5 that is still delivering it
+      insertVersion5Entry(s, t, "leased", ", 'k1', 'old-instance', 3, now() + interval '1 hour'");
+      assertThat(schema.migrate(c)).containsExactly(6);
+      // no unique constraint but the key, and that one only where a key is given
+      assertThat(oneString(s, "SELECT count(*) FROM pg_constraint WHERE contype = 'u' AND"
+          + " conrelid = '" + t + "entry\"'::regclass")).isEqualTo("0");
+      assertThat(oneString(s, "SELECT indexdef FROM pg_indexes WHERE indexname = 'm_entry_key'"
+          + " AND schemaname = '" + schemaName + "'"))
+          .contains("UNIQUE").contains("WHERE (idempotency_key IS NOT NULL)");
+      // an instance of version 5 still running appends after the step
+      insertVersion5Entry(s, t, "late", "");
+    }
+
+    try (PostgresQueueStore store =
+        PostgresQueueStore.builder()
+            .dataSource(PostgresServer.get().dataSource("v6"))
+            .schema(schemaName)
+            .tablePrefix("m_")
+            .build();
+        Connection c = PostgresServer.get().connect();
+        Statement s = c.createStatement()) {
+      // the build took over the unleased entries: their recipients moved into the row
+      assertThat(oneString(s, "SELECT string_agg(DISTINCT entry_id, ',') FROM " + t
+          + "recipient\"")).isEqualTo("leased");
+      // a late write of the older instance for an entry taken over no longer applies
+      assertThat(s.executeUpdate("UPDATE " + t + "entry\" SET next_due = now()"
+          + " WHERE id = 'queued' AND lease_token = 0")).isZero();
+      // the entry still leased to the older instance reads as before
+      QueueEntry leased = store.entry(new QueueId("leased")).orElseThrow();
+      assertThat(leased.recipients()).extracting(r -> r.recipient().localPart())
+          .containsExactly("done", "next");
+
+      List<QueueLease> claimed = store.claim(now, 10);
+      assertThat(claimed).extracting(l -> l.id().value()).containsExactly("late", "queued");
+      for (QueueLease lease : claimed) {
+        List<RecipientState> rs = lease.entry().recipients();
+        assertThat(rs).extracting(RecipientState::status)
+            .containsExactly(RecipientState.Status.DELIVERED, RecipientState.Status.PENDING);
+        assertThat(rs.get(0).lastReply().orElseThrow().code()).isEqualTo(250);
+        assertThat(rs.get(1).nextAttempt()).contains(Instant.parse("2026-01-01T00:00:00Z"));
+        try (InputStream in = store.message(lease.id()).open()) {
+          assertThat(in.readAllBytes()).isEqualTo("hello".getBytes(StandardCharsets.US_ASCII));
+        }
+      }
+      assertThat(store.delete(claimed.get(1))).isTrue();
+      assertThat(oneString(s, "SELECT count(*) FROM " + t + "chunk\" WHERE entry_id = 'queued'"))
+          .isEqualTo("0");
+
+      // an entry of this version has no recipient or chunk rows, and no next_due, so an older
+      // instance (which claims by next_due) never takes it
+      QueueEntry fresh = newEntry("fresh", now);
+      store.append(fresh, Content.ofString("hi", StandardCharsets.US_ASCII));
+      assertThat(oneString(s, "SELECT count(*) FROM " + t + "entry\" WHERE id = 'fresh'"
+          + " AND next_due IS NULL AND due IS NOT NULL AND body = 'hi'")).isEqualTo("1");
+      assertThat(oneString(s, "SELECT (SELECT count(*) FROM " + t + "recipient\" WHERE entry_id"
+          + " = 'fresh') + (SELECT count(*) FROM " + t + "chunk\" WHERE entry_id = 'fresh')"))
+          .isEqualTo("0");
+      // the key of the entry the older instance stored still makes a retried append a no-op
+      QueueEntry retried = newEntry("retried", now);
+      assertThat(store.append(retried, Content.ofString("x", StandardCharsets.US_ASCII), "k1"))
+          .isEqualTo(new QueueId("leased"));
+
+      // the older instance stops: once its lease has run out, the next adoption takes the entry
+      s.executeUpdate("UPDATE " + t + "entry\" SET lease_until = now() - interval '1 second'"
+          + " WHERE id = 'leased'");
+      List<QueueLease> rescued = store.claim(now.plusSeconds(60), 10);
+      assertThat(rescued).extracting(l -> l.id().value()).containsExactly("leased", "fresh");
+      assertThat(rescued.get(0).token()).isEqualTo(5); // 3, then the adoption, then the claim
+      assertThat(oneString(s, "SELECT count(*) FROM " + t + "recipient\"")).isEqualTo("0");
     }
   }
 
