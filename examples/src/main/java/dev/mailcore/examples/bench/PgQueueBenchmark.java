@@ -259,14 +259,16 @@ public final class PgQueueBenchmark {
    * {@link MailQueue} on a {@link FileQueueStore} with all the sessions. Rounds alternate, after
    * {@link #WARM_UP_ROUNDS} rounds of each that are not counted, so both sides run compiled code:
    * the JIT compiler otherwise takes a third of the CPU of the first rounds, and longer on the
-   * side with more code (the driver's); medians reported.
+   * side with more code (the driver's; after three warm-up rounds it still took 50–190 µs of the
+   * PostgreSQL side's 260–340 µs of JVM CPU per message); medians reported. {@code
+   * -Dbench.warmup=N} sets the warm-up rounds.
    */
-  private static final int WARM_UP_ROUNDS = 3;
+  private static final int WARM_UP_ROUNDS = Integer.getInteger("bench.warmup", 6);
 
   private static void endToEnd(
       DataSource ds, PgCost cost, PGPoolingDataSource pool, int messages, int threads, byte[] body)
       throws Exception {
-    int rounds = 3;
+    int rounds = 5;
     double[] file = new double[rounds];
     double[] pg = new double[rounds];
     try (SmtpSink sink = new SmtpSink(true, false)) {

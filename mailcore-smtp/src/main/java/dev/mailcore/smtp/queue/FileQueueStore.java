@@ -55,9 +55,9 @@ import org.slf4j.LoggerFactory;
  * deleted), so group commits overwrite allocated blocks in place and {@code force(false)}
  * (fdatasync) commits no file-system metadata. Each record's CRC covers its segment's number, so
  * the records of a reused file's earlier life never check out again. Until a segment is free for
- * reuse, the next one is preallocated in the background (zeros written and synced while the head
- * fills), and the head gets zeros ahead of the writer while it is idle; under load a batch that
- * grows the file carries its own metadata commit. Journals of the earlier record format (without
+ * reuse, the head gets zeros ahead of the writer while it is idle, or between small group commits;
+ * under a bulk load a group commit that grows the file carries its own metadata commit (zeros
+ * written then would go to the disk with the load's fsyncs, doubling its bytes). Journals of the earlier record format (without
  * the segment number) are still read; their segments are deleted, never reused. A segment that
  * starts with a record of an unknown, newer format makes {@link #open} fail rather than lose it.
  * Opening replays the journal up to the first record whose header or CRC does not check out (the

@@ -896,6 +896,21 @@ public final class PostgresQueueStore implements QueueStore {
     dropInline(entry.id());
     boolean found = run("update", true, (c, retry) -> writeState(c, entry, OptionalToken.NONE));
     if (!found) {
+      Boolean olderLease =
+          queryOne(
+              "look up",
+              "SELECT rcpt_local IS NULL AND coalesce(lease_until >= now(), false) FROM "
+                  + schema.entry
+                  + " WHERE id = ?",
+              q -> q.setString(1, entry.id().value()),
+              rs -> rs.getBoolean(1));
+      if (Boolean.TRUE.equals(olderLease)) {
+        throw new IllegalStateException(
+            "queue entry "
+                + entry.id()
+                + " is being delivered by an instance of an older mailcore version; its state"
+                + " can change once that attempt ends");
+      }
       throw new NoSuchElementException("no queue entry " + entry.id());
     }
   }
@@ -931,9 +946,15 @@ public final class PostgresQueueStore implements QueueStore {
             + RCPT_FIELDS.stream()
                 .map(f -> rcptArray(f) + " = rp." + rcptArray(f))
                 .collect(Collectors.joining(", "))
-            + (token.present() ? ", lease_owner = NULL, lease_until = NULL" : "")
+            + (token.present()
+                ? ", lease_owner = NULL, lease_until = NULL"
+                // an older instance's entry taken over: its late writes are refused from now on
+                : ", lease_token = e.lease_token + CASE WHEN e.rcpt_local IS NULL THEN 1 ELSE 0 END")
             + " FROM rp WHERE e.id = ?"
-            + (token.present() ? " AND e.lease_token = ?" : "")
+            + (token.present()
+                ? " AND e.lease_token = ?"
+                // never under an older instance's live lease: it could not write its outcome
+                : " AND NOT (e.rcpt_local IS NULL AND coalesce(e.lease_until >= now(), false))")
             + " RETURNING e.id), x AS (DELETE FROM "
             + schema.recipient
             + " WHERE entry_id = ANY (ARRAY(SELECT id FROM u))) SELECT count(*) FROM u";
@@ -1248,33 +1269,71 @@ public final class PostgresQueueStore implements QueueStore {
    * @return how many entries were taken over
    */
   int adopt() {
-    String sql =
+    // Two statements in one transaction: the first locks the entries, the second reads their
+    // recipients with a snapshot taken after the locks. In one statement the recipients would be
+    // read as they were before an older instance's outcome that committed while the entry was
+    // being locked, and that outcome would be lost.
+    String lock =
         BY_INDEX
-            + "WITH a AS (SELECT id FROM "
+            + "SELECT id FROM "
             + schema.entry
             + " WHERE next_due IS NOT NULL AND rcpt_local IS NULL"
             + " AND (lease_until IS NULL OR lease_until < now())"
-            + " ORDER BY next_due, id LIMIT ? FOR UPDATE SKIP LOCKED),"
-            + " ra AS ("
+            + " ORDER BY next_due, id LIMIT ? FOR UPDATE SKIP LOCKED";
+    String move =
+        "WITH ra AS ("
             + gatherRecipients(
-                "(SELECT * FROM "
-                    + schema.recipient
-                    + " WHERE entry_id = ANY (ARRAY(SELECT id FROM a))) x")
+                "(SELECT * FROM " + schema.recipient + " WHERE entry_id = ANY (?)) x")
             + "), u AS (UPDATE "
             + schema.entry
             + " e SET due = e.next_due, next_due = NULL, lease_owner = NULL, lease_until = NULL,"
             + " lease_token = e.lease_token + 1, "
             + setRecipients("ra")
-            + " FROM ra WHERE e.id = ANY (ARRAY(SELECT id FROM a)) AND e.id = ra.entry_id"
+            + " FROM ra WHERE e.id = ANY (?) AND e.id = ra.entry_id"
             + " RETURNING e.id), x AS (DELETE FROM "
             + schema.recipient
             + " WHERE entry_id = ANY (ARRAY(SELECT id FROM u))) SELECT count(*) FROM u";
     int total = 0;
     while (true) {
-      Long n =
-          queryOne("adopt older entries", sql, q -> q.setInt(1, ADOPT_BATCH), rs -> rs.getLong(1));
-      total += n.intValue();
-      if (n < ADOPT_BATCH) {
+      int[] locked = new int[1];
+      int n =
+          run(
+              "adopt older entries",
+              true,
+              (c, retry) -> {
+                c.setAutoCommit(false);
+                try {
+                  List<String> ids = new ArrayList<>();
+                  try (PreparedStatement q = c.prepareStatement(lock)) {
+                    q.setInt(1, ADOPT_BATCH);
+                    try (ResultSet rs = byIndexQuery(q)) {
+                      while (rs.next()) {
+                        ids.add(rs.getString(1));
+                      }
+                    }
+                  }
+                  locked[0] = ids.size();
+                  int moved = 0;
+                  if (!ids.isEmpty()) {
+                    try (PreparedStatement u = c.prepareStatement(move)) {
+                      Array array = c.createArrayOf("text", ids.toArray());
+                      u.setArray(1, array);
+                      u.setArray(2, array);
+                      try (ResultSet rs = u.executeQuery()) {
+                        rs.next();
+                        moved = rs.getInt(1);
+                      }
+                    }
+                  }
+                  c.commit();
+                  return moved;
+                } catch (SQLException | RuntimeException e) {
+                  c.rollback();
+                  throw e;
+                }
+              });
+      total += n;
+      if (locked[0] < ADOPT_BATCH) {
         break;
       }
     }

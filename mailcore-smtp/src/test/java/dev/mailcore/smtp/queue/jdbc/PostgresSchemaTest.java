@@ -400,6 +400,13 @@ class PostgresSchemaTest {
       QueueEntry leased = store.entry(new QueueId("leased")).orElseThrow();
       assertThat(leased.recipients()).extracting(r -> r.recipient().localPart())
           .containsExactly("done", "next");
+      // a plain state write (retryNow, say) does not convert it under the older instance's lease,
+      // whose outcome would then find no recipient rows to write
+      assertThatThrownBy(() -> store.update(leased))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("older mailcore version");
+      assertThat(oneString(s, "SELECT count(*) FROM " + t + "recipient\" WHERE entry_id = 'leased'"))
+          .isEqualTo("2");
 
       List<QueueLease> claimed = store.claim(now, 10);
       assertThat(claimed).extracting(l -> l.id().value()).containsExactly("late", "queued");
@@ -438,6 +445,19 @@ class PostgresSchemaTest {
       assertThat(rescued).extracting(l -> l.id().value()).containsExactly("leased", "fresh");
       assertThat(rescued.get(0).token()).isEqualTo(5); // 3, then the adoption, then the claim
       assertThat(oneString(s, "SELECT count(*) FROM " + t + "recipient\"")).isEqualTo("0");
+
+      // an older instance's unleased entry that a plain state write converts: its token moves
+      // on, so that instance's late write (by the token it read) is refused
+      insertVersion5Entry(s, t, "plain", "");
+      QueueEntry plain = store.entry(new QueueId("plain")).orElseThrow();
+      store.update(plain);
+      assertThat(oneString(s, "SELECT lease_token || ' ' || (rcpt_local IS NOT NULL) || ' '"
+          + " || (next_due IS NULL) FROM " + t + "entry\" WHERE id = 'plain'"))
+          .isEqualTo("1 true true");
+      assertThat(s.executeUpdate("UPDATE " + t + "entry\" SET next_due = now()"
+          + " WHERE id = 'plain' AND lease_token = 0")).isZero();
+      assertThat(store.entry(new QueueId("plain")).orElseThrow().recipients())
+          .isEqualTo(plain.recipients());
     }
   }
 
