@@ -943,9 +943,7 @@ public final class PostgresQueueStore implements QueueStore {
             + ", u AS (UPDATE "
             + schema.entry
             + " e SET delay_warned = ?, due = ?, next_due = NULL, "
-            + RCPT_FIELDS.stream()
-                .map(f -> rcptArray(f) + " = rp." + rcptArray(f))
-                .collect(Collectors.joining(", "))
+            + setRecipients("rp")
             + (token.present()
                 ? ", lease_owner = NULL, lease_until = NULL"
                 // an older instance's entry taken over: its late writes are refused from now on
