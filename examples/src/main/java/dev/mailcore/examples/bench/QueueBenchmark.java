@@ -57,7 +57,10 @@ import java.util.stream.Stream;
  * queue keeps {@value #IN_FLIGHT} transactions in flight end to end ({@code -Dbench.workers=N}
  * overrides it); {@code -Dbench.verbose=true} prints per round when everything was durable and
  * when delivered, and the CPU per message of each thread group; {@code -Dbench.side=relay}, {@code
- * queue} or {@code drain} runs one side of the end-to-end part alone (for profiling). Envelopes are built before the clock starts on both sides.
+ * queue} or {@code drain} runs one side of the end-to-end part alone (for profiling); {@code
+ * -Dbench.timeline=true} prints every 50 ms of each end-to-end round the cores this process used,
+ * the machine's busy and iowait cores, and how many messages were durable and delivered by then.
+ * Envelopes are built before the clock starts on both sides.
  * Run from the repository root, heap capped as the target says: {@code mvn -q -B -o -pl examples
  * -am compile && mvn -q -B -o -pl examples dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt}
  * then {@code java -Xmx256m -cp
@@ -428,8 +431,13 @@ public final class QueueBenchmark {
           long cpu = cpuNanos();
           java.util.Map<String, Long> threadsBefore = threadCpu();
           long start = System.nanoTime();
+          Timeline timeline =
+              Boolean.getBoolean("bench.timeline") ? Timeline.start(start, () -> 0, () -> 0) : null;
           long delivered =
               relay.sendAllRendered(batch).stream().filter(SendResult::isAllDelivered).count();
+          if (timeline != null) {
+            timeline.stopAndPrint();
+          }
           if (round >= 0) {
             relayRates[round] = delivered / ((System.nanoTime() - start) / 1e9);
           }
@@ -550,6 +558,11 @@ public final class QueueBenchmark {
     java.util.Map<String, Long> threadsBefore = threadCpu();
     long start = System.nanoTime();
     long enqueued = start;
+    AtomicInteger durable = new AtomicInteger();
+    Timeline timeline =
+        Boolean.getBoolean("bench.timeline")
+            ? Timeline.start(start, durable::get, () -> messages - (int) done.getCount())
+            : null;
     try (SmtpRelay relay = relay(sink);
         MailQueue queue =
             MailQueue.builder()
@@ -569,7 +582,11 @@ public final class QueueBenchmark {
                 inFlight.acquire();
                 queue
                     .enqueueAsync(envelopes[i], content[i % content.length])
-                    .whenComplete((id, e) -> inFlight.release());
+                    .whenComplete(
+                        (id, e) -> {
+                          durable.incrementAndGet();
+                          inFlight.release();
+                        });
               }
               inFlight.acquire(WINDOW);
               return null;
@@ -579,6 +596,9 @@ public final class QueueBenchmark {
       }
       done.await();
       long end = System.nanoTime();
+      if (timeline != null) {
+        timeline.stopAndPrint();
+      }
       if (Boolean.getBoolean("bench.verbose")) {
         System.out.printf(
             Locale.ROOT,
@@ -594,6 +614,98 @@ public final class QueueBenchmark {
       return messages / ((end - start) / 1e9);
     } finally {
       deleteTree(dir);
+    }
+  }
+
+  /**
+   * With {@code -Dbench.timeline=true}: every 50 ms of a queue round, the CPU this process used
+   * (in cores) and how many messages were durable and delivered by then, to see where the round
+   * leaves the cores idle.
+   */
+  private static final class Timeline implements Runnable {
+    private final long start;
+    private final java.util.function.IntSupplier durable;
+    private final java.util.function.IntSupplier delivered;
+    private final StringBuilder out = new StringBuilder();
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    private Timeline(
+        long start,
+        java.util.function.IntSupplier durable,
+        java.util.function.IntSupplier delivered) {
+      this.start = start;
+      this.durable = durable;
+      this.delivered = delivered;
+      this.thread = new Thread(this, "bench-timeline");
+      thread.setDaemon(true);
+    }
+
+    static Timeline start(
+        long start,
+        java.util.function.IntSupplier durable,
+        java.util.function.IntSupplier delivered) {
+      Timeline t = new Timeline(start, durable, delivered);
+      t.thread.start();
+      return t;
+    }
+
+    @Override
+    public void run() {
+      long lastCpu = cpuNanos();
+      long lastWall = System.nanoTime();
+      long[] lastSystem = systemTicks();
+      while (running) {
+        try {
+          Thread.sleep(50);
+        } catch (InterruptedException e) {
+          return;
+        }
+        long cpu = cpuNanos();
+        long wall = System.nanoTime();
+        long[] system = systemTicks();
+        long busy = system[0] - lastSystem[0];
+        long all = busy + system[1] - lastSystem[1];
+        long iowait = system[2] - lastSystem[2];
+        lastSystem = system;
+        out.append(
+            String.format(
+                Locale.ROOT,
+                "    %6.2f s  %4.2f cores (machine %4.2f busy, %4.2f iowait)  durable %6d  delivered"
+                    + " %6d%n",
+                (wall - start) / 1e9,
+                (double) (cpu - lastCpu) / (wall - lastWall),
+                all == 0 ? 0 : (double) CORES * busy / all,
+                all == 0 ? 0 : (double) CORES * iowait / all,
+                durable.getAsInt(),
+                delivered.getAsInt()));
+        lastCpu = cpu;
+        lastWall = wall;
+      }
+    }
+
+    private static final int CORES = Runtime.getRuntime().availableProcessors();
+
+    /** The machine's busy, idle (iowait included) and iowait ticks from {@code /proc/stat}. */
+    private static long[] systemTicks() {
+      try {
+        String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+        long idle = Long.parseLong(f[4]);
+        long iowait = Long.parseLong(f[5]);
+        long busy = 0;
+        for (int i = 1; i < Math.min(f.length, 9); i++) {
+          busy += Long.parseLong(f[i]);
+        }
+        return new long[] {busy - idle - iowait, idle + iowait, iowait};
+      } catch (IOException | RuntimeException e) {
+        return new long[3]; // not Linux: the machine columns read 0
+      }
+    }
+
+    void stopAndPrint() throws InterruptedException {
+      running = false;
+      thread.join();
+      System.out.print(out);
     }
   }
 

@@ -1204,20 +1204,21 @@ public final class FileQueueStore implements QueueStore {
   /**
    * Keeps the bytes of a small message just made durable, when the caller handed them over in
    * memory (immutable: {@link Content} copies), for its first {@link #message} read: the delivery
-   * that usually follows at once then needs no read of the journal. Bounded in bytes, oldest
-   * dropped first. Caller holds {@link #lock}.
+   * that usually follows at once then needs no read of the journal. Bounded in bytes; once full, a
+   * new message is not kept until deliveries have taken earlier ones. Dropping the oldest instead
+   * would keep exactly the wrong ones under a backlog: delivery takes the oldest first, so every
+   * message would be dropped before its delivery came and each one read from the journal. Caller
+   * holds {@link #lock}.
    */
   private void keepRecent(Request r) {
     if (r.body == null || !r.body.isInMemory() || r.bodyLength > RECENT_MESSAGE_LIMIT) {
       return; // replayed, relocated, streamed or large: read from the journal
     }
+    if (recentBytes + r.bodyLength > RECENT_BYTES_LIMIT) {
+      return; // full: this one is read from the journal when its turn comes
+    }
     if (recent.put(r.id, r.body) == null) {
       recentBytes += r.bodyLength;
-    }
-    var it = recent.entrySet().iterator();
-    while (recentBytes > RECENT_BYTES_LIMIT && it.hasNext()) {
-      recentBytes -= it.next().getValue().size().orElse(0);
-      it.remove();
     }
   }
 

@@ -70,6 +70,28 @@ class FileQueueStoreTest extends QueueStoreContract {
   }
 
   @Test
+  void keepsTheEarliestBodiesInMemoryForTheirFirstReadWhenABacklogOutgrowsTheBound() {
+    // 100 x 200 KB: more than the 16 MiB kept in memory. Delivery takes the oldest first, so the
+    // first ones must be the ones kept; the last ones are read from the journal.
+    List<QueueEntry> entries = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      QueueEntry e = entry("m" + i, T0);
+      store.append(e, bytes(body(i, 200 << 10)));
+      entries.add(e);
+    }
+
+    Content first = store.message(entries.get(0).id());
+    Content last = store.message(entries.get(99).id());
+
+    assertThat(first.isInMemory()).isTrue();
+    assertThat(last.isInMemory()).isFalse();
+    assertThat(first.readAllBytes()).isEqualTo(body(0, 200 << 10).getBytes(UTF_8));
+    assertThat(last.readAllBytes()).isEqualTo(body(99, 200 << 10).getBytes(UTF_8));
+    // the first read took it: a retry reads the journal
+    assertThat(store.message(entries.get(0).id()).isInMemory()).isFalse();
+  }
+
+  @Test
   void cutsOffARecordTornByACrashAndKeepsTheOldState() throws Exception {
     QueueEntry a = entry("a1", T0);
     store.append(a, bytes("message a"));
