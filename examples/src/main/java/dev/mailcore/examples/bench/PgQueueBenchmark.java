@@ -57,7 +57,7 @@ import org.postgresql.ds.PGPoolingDataSource;
  * rollbacks), counted for the baselines and for the store alike.
  *
  * <p>Arguments: {@code jdbcUrl [messages [threads [bytes [e2eMessages]]]]}, default 4000 8 10240
- * 10000 (0 skips the end-to-end part); the URL names
+ * 10000 (0 skips the end-to-end part; {@code -Dbench.e2eOnly=true} runs only it); the URL names
  * the user, e.g. {@code jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres}. Run: {@code mvn
  * -q -B -o -pl examples -am install -DskipTests}, then {@code mvn -q -o -pl examples exec:java
  * -Dexec.mainClass=dev.mailcore.examples.bench.PgQueueBenchmark -Dexec.args="jdbc:..."}.
@@ -97,6 +97,11 @@ public final class PgQueueBenchmark {
       System.out.printf(
           Locale.ROOT, "%d messages of %d bytes, %d threads%n", messages, size, threads);
 
+      if (Boolean.getBoolean("bench.e2eOnly")) {
+        // -Dbench.e2eOnly=true: the end-to-end part alone (for profiling it)
+        endToEnd(ds, cost, pool, e2e, threads, body);
+        return;
+      }
       Phase baseline = enqueue(ds, cost, "bench_one_", 1, 0, messages, threads, body);
       Phase grouped = enqueue(ds, cost, "bench_group_", 64, 0, messages, threads, body);
       Phase async = enqueue(ds, cost, "bench_async_", 64, 32, messages, threads, body);
@@ -265,6 +270,9 @@ public final class PgQueueBenchmark {
    */
   private static final int WARM_UP_ROUNDS = Integer.getInteger("bench.warmup", 6);
 
+  /** {@code -Dbench.pgOnly=true}: the PostgreSQL rounds alone, for profiling them; no ratio. */
+  private static final boolean PG_ONLY = Boolean.getBoolean("bench.pgOnly");
+
   private static void endToEnd(
       DataSource ds, PgCost cost, PGPoolingDataSource pool, int messages, int threads, byte[] body)
       throws Exception {
@@ -276,19 +284,11 @@ public final class PgQueueBenchmark {
         boolean warmUp = round < 0;
         String label =
             warmUp ? "warm-up " + (round + WARM_UP_ROUNDS + 1) : "round " + (round + 1);
-        Path dir = Files.createTempDirectory("mailcore-pg-bench-file");
-        try {
-          CountDownLatch done = new CountDownLatch(messages);
-          try (SmtpRelay relay = relay(sink, SESSIONS);
-              MailQueue queue = queue(FileQueueStore.open(dir), relay, SESSIONS, done)) {
-            double rate =
-                measured(label + ", file queue", cost, List.of(queue), messages, threads, body, done);
-            if (!warmUp) {
-              file[round] = rate;
-            }
+        if (!PG_ONLY) {
+          double rate = fileRound(sink, cost, label, messages, threads, body);
+          if (!warmUp) {
+            file[round] = rate;
           }
-        } finally {
-          deleteTree(dir);
         }
         drop(pool, "bench_e2e_");
         CountDownLatch done = new CountDownLatch(messages);
@@ -323,6 +323,22 @@ public final class PgQueueBenchmark {
         "  two MailQueues on one PostgreSQL store: %8.0f msg/s  %5.0f %% of the file queue%n",
         pgRate,
         100 * pgRate / fileRate);
+  }
+
+  /** One round on a {@link FileQueueStore} in a fresh directory; returns its rate. */
+  private static double fileRound(
+      SmtpSink sink, PgCost cost, String label, int messages, int threads, byte[] body)
+      throws Exception {
+    Path dir = Files.createTempDirectory("mailcore-pg-bench-file");
+    try {
+      CountDownLatch done = new CountDownLatch(messages);
+      try (SmtpRelay relay = relay(sink, SESSIONS);
+          MailQueue queue = queue(FileQueueStore.open(dir), relay, SESSIONS, done)) {
+        return measured(label + ", file queue", cost, List.of(queue), messages, threads, body, done);
+      }
+    } finally {
+      deleteTree(dir);
+    }
   }
 
   private static SmtpRelay relay(SmtpSink sink, int sessions) {
