@@ -40,7 +40,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import javax.sql.DataSource;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import org.postgresql.ds.PGPoolingDataSource;
+import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * Measures the {@link PostgresQueueStore} against the naive way on the same database in the same
@@ -56,8 +59,13 @@ import org.postgresql.ds.PGPoolingDataSource;
  * processes, from {@code /proc}), and database round trips (statements executed, commits,
  * rollbacks), counted for the baselines and for the store alike.
  *
+ * <p>The stores share a HikariCP pool, as an application's would be ({@code -Dbench.pool=driver}:
+ * the driver's deprecated PGPoolingDataSource instead). {@code -Dbench.body=base64} sends random
+ * base64 lines instead of the alphabet over and over, so the bytes do not compress into the row.
+ *
  * <p>Arguments: {@code jdbcUrl [messages [threads [bytes [e2eMessages]]]]}, default 4000 8 10240
- * 10000 (0 skips the end-to-end part); the URL names
+ * 10000 (0 skips the end-to-end part; {@code -Dbench.e2eOnly=true} runs only it, {@code
+ * -Dbench.pgOnly=true} only its PostgreSQL rounds, for profiling); the URL names
  * the user, e.g. {@code jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres}. Run: {@code mvn
  * -q -B -o -pl examples -am install -DskipTests}, then {@code mvn -q -o -pl examples exec:java
  * -Dexec.mainClass=dev.mailcore.examples.bench.PgQueueBenchmark -Dexec.args="jdbc:..."}.
@@ -78,11 +86,8 @@ public final class PgQueueBenchmark {
     int threads = args.length > 2 ? Integer.parseInt(args[2]) : 8;
     int size = args.length > 3 ? Integer.parseInt(args[3]) : 10 * 1024;
     int e2e = args.length > 4 ? Integer.parseInt(args[4]) : 10_000;
-    @SuppressWarnings("deprecation") // the driver's own small pool is enough here
-    PGPoolingDataSource pool = new PGPoolingDataSource();
-    pool.setDataSourceName("mailcore-pg-bench");
-    pool.setUrl(args[0]);
-    pool.setMaxConnections(threads * 4);
+    Pool pooled = pool(args[0], threads * 4);
+    DataSource pool = pooled.dataSource();
     try {
       printSettings(pool);
       PgCost cost = new PgCost(pool);
@@ -90,13 +95,15 @@ public final class PgQueueBenchmark {
         System.out.println("(server CPU not shown: the server is not a process of this host)");
       }
       DataSource ds = cost.dataSource();
-      byte[] body = new byte[size];
-      for (int i = 0; i < size; i++) {
-        body[i] = (byte) ('a' + i % 26);
-      }
+      byte[] body = body(size);
       System.out.printf(
           Locale.ROOT, "%d messages of %d bytes, %d threads%n", messages, size, threads);
 
+      if (Boolean.getBoolean("bench.e2eOnly")) {
+        // -Dbench.e2eOnly=true: the end-to-end part alone (for profiling it)
+        endToEnd(ds, cost, pool, e2e, threads, body);
+        return;
+      }
       Phase baseline = enqueue(ds, cost, "bench_one_", 1, 0, messages, threads, body);
       Phase grouped = enqueue(ds, cost, "bench_group_", 64, 0, messages, threads, body);
       Phase async = enqueue(ds, cost, "bench_async_", 64, 32, messages, threads, body);
@@ -139,8 +146,60 @@ public final class PgQueueBenchmark {
       drop(pool, "bench_one_");
       drop(pool, "bench_group_");
       drop(pool, "bench_async_");
-      pool.close();
+      pooled.closer().close();
     }
+  }
+
+  /** The connection pool of a run, and how to close it. */
+  private record Pool(DataSource dataSource, AutoCloseable closer) {}
+
+  /**
+   * The pool the stores share: HikariCP, as an application would give the store (a fixed pool of
+   * {@code size} connections), or with {@code -Dbench.pool=driver} the driver's deprecated
+   * PGPoolingDataSource, which earlier figures were taken with: it wraps every connection and
+   * statement in a reflective proxy, so every JDBC call pays a {@code Method.invoke}.
+   */
+  @SuppressWarnings("deprecation") // PGPoolingDataSource, on request only
+  private static Pool pool(String url, int size) {
+    if ("driver".equals(System.getProperty("bench.pool", "hikari"))) {
+      PGPoolingDataSource driver = new PGPoolingDataSource();
+      driver.setDataSourceName("mailcore-pg-bench");
+      driver.setUrl(url);
+      driver.setMaxConnections(size);
+      return new Pool(driver, driver::close);
+    }
+    PGSimpleDataSource simple = new PGSimpleDataSource();
+    simple.setUrl(url);
+    HikariConfig config = new HikariConfig();
+    config.setDataSource(simple);
+    config.setPoolName("mailcore-pg-bench");
+    config.setMaximumPoolSize(size);
+    HikariDataSource hikari = new HikariDataSource(config);
+    return new Pool(hikari, hikari);
+  }
+
+  /**
+   * The message bytes: the alphabet over and over (LZ4 makes 84 bytes of 10 KB, so the row keeps
+   * them inline), or with {@code -Dbench.body=base64} random base64 lines, as an attachment is
+   * sent (about three quarters of their size after compression: PostgreSQL moves them out of the
+   * row, into its TOAST table).
+   */
+  private static byte[] body(int size) {
+    byte[] body = new byte[size];
+    if ("base64".equals(System.getProperty("bench.body"))) {
+      java.util.Random random = new java.util.Random(42);
+      String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+      for (int i = 0; i < size; i++) {
+        int column = i % 78;
+        char c = column == 76 ? '\r' : column == 77 ? '\n' : alphabet.charAt(random.nextInt(64));
+        body[i] = (byte) c;
+      }
+      return body;
+    }
+    for (int i = 0; i < size; i++) {
+      body[i] = (byte) ('a' + i % 26);
+    }
+    return body;
   }
 
   /** A rate and what it cost per message. */
@@ -265,8 +324,11 @@ public final class PgQueueBenchmark {
    */
   private static final int WARM_UP_ROUNDS = Integer.getInteger("bench.warmup", 6);
 
+  /** {@code -Dbench.pgOnly=true}: the PostgreSQL rounds alone, for profiling them; no ratio. */
+  private static final boolean PG_ONLY = Boolean.getBoolean("bench.pgOnly");
+
   private static void endToEnd(
-      DataSource ds, PgCost cost, PGPoolingDataSource pool, int messages, int threads, byte[] body)
+      DataSource ds, PgCost cost, DataSource pool, int messages, int threads, byte[] body)
       throws Exception {
     int rounds = 5;
     double[] file = new double[rounds];
@@ -276,19 +338,11 @@ public final class PgQueueBenchmark {
         boolean warmUp = round < 0;
         String label =
             warmUp ? "warm-up " + (round + WARM_UP_ROUNDS + 1) : "round " + (round + 1);
-        Path dir = Files.createTempDirectory("mailcore-pg-bench-file");
-        try {
-          CountDownLatch done = new CountDownLatch(messages);
-          try (SmtpRelay relay = relay(sink, SESSIONS);
-              MailQueue queue = queue(FileQueueStore.open(dir), relay, SESSIONS, done)) {
-            double rate =
-                measured(label + ", file queue", cost, List.of(queue), messages, threads, body, done);
-            if (!warmUp) {
-              file[round] = rate;
-            }
+        if (!PG_ONLY) {
+          double rate = fileRound(sink, cost, label, messages, threads, body);
+          if (!warmUp) {
+            file[round] = rate;
           }
-        } finally {
-          deleteTree(dir);
         }
         drop(pool, "bench_e2e_");
         CountDownLatch done = new CountDownLatch(messages);
@@ -323,6 +377,23 @@ public final class PgQueueBenchmark {
         "  two MailQueues on one PostgreSQL store: %8.0f msg/s  %5.0f %% of the file queue%n",
         pgRate,
         100 * pgRate / fileRate);
+  }
+
+  /** One round on a {@link FileQueueStore} in a fresh directory; returns its rate. */
+  private static double fileRound(
+      SmtpSink sink, PgCost cost, String label, int messages, int threads, byte[] body)
+      throws Exception {
+    Path dir = Files.createTempDirectory("mailcore-pg-bench-file");
+    try {
+      CountDownLatch done = new CountDownLatch(messages);
+      try (SmtpRelay relay = relay(sink, SESSIONS);
+          MailQueue queue = queue(FileQueueStore.open(dir), relay, SESSIONS, done)) {
+        String what = label + ", file queue";
+        return measured(what, cost, List.of(queue), messages, threads, body, done);
+      }
+    } finally {
+      deleteTree(dir);
+    }
   }
 
   private static SmtpRelay relay(SmtpSink sink, int sessions) {
@@ -444,7 +515,7 @@ public final class PgQueueBenchmark {
     }
   }
 
-  private static void printSettings(PGPoolingDataSource pool) throws Exception {
+  private static void printSettings(DataSource pool) throws Exception {
     try (Connection c = pool.getConnection();
         Statement s = c.createStatement()) {
       StringBuilder sb = new StringBuilder("PostgreSQL");

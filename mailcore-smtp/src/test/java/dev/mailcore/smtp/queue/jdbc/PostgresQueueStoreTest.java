@@ -429,6 +429,54 @@ class PostgresQueueStoreTest {
   }
 
   @Test
+  void fieldsNoRecipientHasAreStoredAsNullArraysAndReadBackAsTheyWere() throws Exception {
+    PostgresQueueStore a = store("a", Duration.ofMinutes(5));
+    QueueEntry fresh = entry("n1", BOB, CAROL);
+    a.append(fresh, text("hello"));
+    // no recipient of a new entry has a reply, a diagnostic or a host yet: no array holds them
+    assertThat(
+            count(
+                "SELECT count(*) FROM $entry WHERE id = 'n1' AND cardinality(rcpt_local) = 2"
+                    + " AND rcpt_last_attempt IS NULL AND rcpt_reply_code IS NULL"
+                    + " AND rcpt_reply_status IS NULL AND rcpt_reply_text IS NULL"
+                    + " AND rcpt_diagnostic IS NULL AND rcpt_remote_host IS NULL"))
+        .isEqualTo(1);
+    // an instance of the previous release unnests the twelve arrays together: a null array pads
+    // with nulls, so it reads both recipients as it would from arrays of nulls
+    assertThat(
+            count(
+                "SELECT count(*) FROM $entry e, unnest(e.rcpt_local, e.rcpt_domain,"
+                    + " e.rcpt_ascii_domain, e.rcpt_status, e.rcpt_attempts, e.rcpt_next_attempt,"
+                    + " e.rcpt_last_attempt, e.rcpt_reply_code, e.rcpt_reply_status,"
+                    + " e.rcpt_reply_text, e.rcpt_diagnostic, e.rcpt_remote_host)"
+                    + " AS r(l, d, ad, status, n, na, la, code, rs, rt, diag, host)"
+                    + " WHERE e.id = 'n1' AND r.status = 'PENDING' AND r.code IS NULL"))
+        .isEqualTo(2);
+    assertThat(a.entry(fresh.id())).contains(fresh);
+    QueueLease lease = a.claim(T0, 1).get(0);
+    assertThat(lease.entry()).isEqualTo(fresh);
+
+    // one recipient deferred with a reply, the other untried: arrays with a null element again
+    QueueEntry half =
+        new QueueEntry(
+            fresh.id(),
+            fresh.envelope(),
+            fresh.created(),
+            List.of(
+                deferred(fresh, T0, T0.plusSeconds(60)).recipients().get(0),
+                fresh.recipients().get(1)),
+            false);
+    assertThat(a.update(lease, half)).isTrue();
+    assertThat(
+            count(
+                "SELECT count(*) FROM $entry WHERE id = 'n1'"
+                    + " AND rcpt_reply_code = ARRAY[451, NULL]::int[]"))
+        .isEqualTo(1);
+    assertThat(a.entry(fresh.id())).contains(half);
+    assertThat(a.claim(T0.plusSeconds(60), 1)).extracting(QueueLease::entry).containsExactly(half);
+  }
+
+  @Test
   void planCachedOnANearlyEmptyQueueNeverScansTheRecipientAndChunkTables() throws Exception {
     String app = "plans-" + schema;
     store("setup", Duration.ofMinutes(5)); // creates the tables (building indexes reads them)
