@@ -1211,15 +1211,15 @@ public final class FileQueueStore implements QueueStore {
    * holds {@link #lock}.
    */
   private void keepRecent(Request r) {
+    forgetRecent(r.id); // bytes kept for an earlier append of this id are not this entry's
     if (r.body == null || !r.body.isInMemory() || r.bodyLength > RECENT_MESSAGE_LIMIT) {
       return; // replayed, relocated, streamed or large: read from the journal
     }
     if (recentBytes + r.bodyLength > RECENT_BYTES_LIMIT) {
       return; // full: this one is read from the journal when its turn comes
     }
-    if (recent.put(r.id, r.body) == null) {
-      recentBytes += r.bodyLength;
-    }
+    recent.put(r.id, r.body);
+    recentBytes += r.bodyLength;
   }
 
   /**

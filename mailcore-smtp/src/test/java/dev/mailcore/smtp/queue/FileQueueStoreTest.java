@@ -89,6 +89,10 @@ class FileQueueStoreTest extends QueueStoreContract {
     assertThat(last.readAllBytes()).isEqualTo(body(99, 200 << 10).getBytes(UTF_8));
     // the first read took it: a retry reads the journal
     assertThat(store.message(entries.get(0).id()).isInMemory()).isFalse();
+    // the reads made room again: the next message is kept
+    QueueEntry next = entry("m100", T0);
+    store.append(next, bytes(body(100, 200 << 10)));
+    assertThat(store.message(next.id()).isInMemory()).isTrue();
   }
 
   @Test

@@ -787,7 +787,8 @@ public final class PostgresQueueStore implements QueueStore {
       for (int i = 0; i < TYPES.length; i++) {
         List<Object> values = columns.get(i);
         if (values.stream().allMatch(Objects::isNull)) {
-          s.setNull(first + i, Types.ARRAY);
+          // typed as createArrayOf types it: the driver prepares the statement once for both
+          s.setNull(first + i, Types.ARRAY, "_" + TYPES[i]);
         } else {
           s.setArray(first + i, c.createArrayOf(TYPES[i], values.toArray()));
         }
