@@ -134,6 +134,7 @@ public final class FileQueueStore implements QueueStore {
   private static final int RELOCATE_RETRY_PASSES = 1024;
   private static final long RECENT_MESSAGE_LIMIT = 256 << 10;
   private static final long RECENT_BYTES_LIMIT = 16 << 20;
+  private static final long RECENT_STALE_AFTER_BYTES = 4 * RECENT_BYTES_LIMIT;
 
   /** A journal segment and what in it is still needed. */
   private static final class Segment {
@@ -224,9 +225,14 @@ public final class FileQueueStore implements QueueStore {
   private final FileLock fileLock;
   private final Object lock = new Object();
   private final EntryIndex index = new EntryIndex();
-  // guarded by lock: bytes of small messages just made durable, until their first read
-  private final LinkedHashMap<QueueId, Content> recent = new LinkedHashMap<>();
+  // guarded by lock: bytes of small messages just made durable, until their first read, oldest
+  // first; and how many bytes of such messages have been offered to keep so far
+  private final LinkedHashMap<QueueId, Kept> recent = new LinkedHashMap<>();
   private long recentBytes;
+  private long offeredBytes;
+
+  /** A message's bytes kept in memory, and {@link #offeredBytes} when they were kept. */
+  private record Kept(Content body, long length, long offeredBefore) {}
   /** Changed under {@link #lock} only; concurrent so that existence checks need no lock. */
   private final Map<QueueId, Location> locations = new ConcurrentHashMap<>();
   private final TreeMap<Long, Segment> segments = new TreeMap<>();
@@ -1207,18 +1213,31 @@ public final class FileQueueStore implements QueueStore {
    * that usually follows at once then needs no read of the journal. Bounded in bytes; once full, a
    * new message is not kept until deliveries have taken earlier ones. Dropping the oldest instead
    * would keep exactly the wrong ones under a backlog: delivery takes the oldest first, so every
-   * message would be dropped before its delivery came and each one read from the journal. Caller
-   * holds {@link #lock}.
+   * message would be dropped before its delivery came and each one read from the journal. But
+   * bytes kept while four times the bound of later messages came (64 MiB) are dropped when room is
+   * needed: their delivery is held back (a domain at its rate limit, say), and they
+   * would otherwise keep the newer messages out for as long. Caller holds {@link #lock}.
    */
   private void keepRecent(Request r) {
     forgetRecent(r.id); // bytes kept for an earlier append of this id are not this entry's
     if (r.body == null || !r.body.isInMemory() || r.bodyLength > RECENT_MESSAGE_LIMIT) {
       return; // replayed, relocated, streamed or large: read from the journal
     }
-    if (recentBytes + r.bodyLength > RECENT_BYTES_LIMIT) {
-      return; // full: this one is read from the journal when its turn comes
+    long offered = offeredBytes;
+    offeredBytes += r.bodyLength;
+    var oldest = recent.values().iterator();
+    while (recentBytes + r.bodyLength > RECENT_BYTES_LIMIT && oldest.hasNext()) {
+      Kept k = oldest.next();
+      if (offered - k.offeredBefore() <= RECENT_STALE_AFTER_BYTES) {
+        return; // full of bytes whose turn is near: this one is read from the journal
+      }
+      oldest.remove();
+      recentBytes -= k.length();
     }
-    recent.put(r.id, r.body);
+    if (recentBytes + r.bodyLength > RECENT_BYTES_LIMIT) {
+      return;
+    }
+    recent.put(r.id, new Kept(r.body, r.bodyLength, offered));
     recentBytes += r.bodyLength;
   }
 
@@ -1227,11 +1246,12 @@ public final class FileQueueStore implements QueueStore {
    * holds {@link #lock}.
    */
   private Content forgetRecent(QueueId id) {
-    Content c = recent.remove(id);
-    if (c != null) {
-      recentBytes -= c.size().orElse(0);
+    Kept k = recent.remove(id);
+    if (k == null) {
+      return null;
     }
-    return c;
+    recentBytes -= k.length();
+    return k.body();
   }
 
   private void release(QueueId id) {

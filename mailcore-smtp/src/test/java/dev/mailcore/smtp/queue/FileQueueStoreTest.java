@@ -96,6 +96,27 @@ class FileQueueStoreTest extends QueueStoreContract {
   }
 
   @Test
+  void dropsBodiesKeptInMemoryWhoseDeliveryIsHeldBackOnceMuchLaterMailCame() {
+    // nothing is read: the first 81 messages of 200 KB fill the 16 MiB bound and keep the later
+    // ones out while fewer than 64 MiB came after them (327 messages); then each later one takes
+    // the room of the oldest kept, until the oldest kept is one of those, 81 later
+    List<QueueId> ids = new ArrayList<>();
+    for (int i = 0; i < 420; i++) {
+      QueueEntry e = entry("h" + i, T0);
+      store.append(e, bytes(body(i, 200 << 10)));
+      ids.add(e.id());
+    }
+
+    assertThat(store.message(ids.get(0)).isInMemory()).isFalse(); // dropped, stale
+    assertThat(store.message(ids.get(81)).isInMemory()).isFalse(); // never kept: it was full
+    assertThat(store.message(ids.get(200)).isInMemory()).isFalse();
+    Content later = store.message(ids.get(400));
+    assertThat(later.isInMemory()).isTrue(); // took the room of a stale one
+    assertThat(later.readAllBytes()).isEqualTo(body(400, 200 << 10).getBytes(UTF_8));
+    assertThat(store.message(ids.get(419)).isInMemory()).isFalse(); // full of recent ones again
+  }
+
+  @Test
   void cutsOffARecordTornByACrashAndKeepsTheOldState() throws Exception {
     QueueEntry a = entry("a1", T0);
     store.append(a, bytes("message a"));
