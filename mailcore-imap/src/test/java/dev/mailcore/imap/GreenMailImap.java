@@ -32,13 +32,16 @@ final class GreenMailImap implements AutoCloseable {
   final GreenMailUser user;
 
   GreenMailImap() {
-    greenMail =
-        new GreenMail(
-            new ServerSetup[] {
-              ServerSetupTest.SMTP.dynamicPort(),
-              ServerSetupTest.IMAP.dynamicPort(),
-              ServerSetupTest.IMAPS.dynamicPort()
-            });
+    ServerSetup[] setups = {
+      ServerSetupTest.SMTP.dynamicPort(),
+      ServerSetupTest.IMAP.dynamicPort(),
+      ServerSetupTest.IMAPS.dynamicPort()
+    };
+    for (ServerSetup s : setups) {
+      // 2 s by default, which a loaded CI machine misses now and then (as in GreenMailPop3)
+      s.setServerStartupTimeout(15_000);
+    }
+    greenMail = new GreenMail(setups);
     greenMail.start();
     user = greenMail.setUser(ADDRESS, USER, PASSWORD);
   }
