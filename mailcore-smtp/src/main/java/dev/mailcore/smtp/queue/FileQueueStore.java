@@ -150,6 +150,13 @@ public final class FileQueueStore implements QueueStore {
     long liveBytes;
     int relocateAgainAt = Integer.MAX_VALUE; // refs at or below which relocation is tried again
     int passesSinceRelocation; // maintenance passes since, to retry now and then anyway
+    /**
+     * False once a relocation found nothing here to copy (every live record an entry's first,
+     * not yet attempted), until an entry whose body is here is attempted: nothing else makes a
+     * record of a segment behind the head worth copying, so until then a pass need not scan the
+     * index for it, nor wait for the fsync first. Guarded by the store's lock.
+     */
+    boolean mayHaveMovable = true;
 
     private SegmentReader reader; // guarded by the store's lock; made on first read
 
@@ -230,6 +237,7 @@ public final class FileQueueStore implements QueueStore {
   private final LinkedHashMap<QueueId, Kept> recent = new LinkedHashMap<>();
   private long recentBytes;
   private long offeredBytes;
+  private int relocationScans; // guarded by lock: how often relocateFrom walked the index
 
   /** A message's bytes kept in memory, and {@link #offeredBytes} when they were kept. */
   private record Kept(Content body, long length, long offeredBefore) {}
@@ -324,6 +332,13 @@ public final class FileQueueStore implements QueueStore {
           directory, segmentBytes, preallocateAfterIdleMillis, preallocateBelowBytesPerSync);
     } catch (IOException e) {
       throw new QueueStoreException("cannot open queue directory " + directory, true, e);
+    }
+  }
+
+  /** For tests: how often relocation walked the index for live records of an old segment. */
+  int relocationScans() {
+    synchronized (lock) {
+      return relocationScans;
     }
   }
 
@@ -1185,6 +1200,10 @@ public final class FileQueueStore implements QueueStore {
         if (loc == null) {
           return; // replay: the entry's segment was reclaimed after it was deleted
         }
+        Segment bodies = segments.get(loc.bodySegment);
+        if (bodies != null) {
+          bodies.mayHaveMovable = true; // attempted now: its body there is worth copying
+        }
         Segment old = segments.get(loc.stateSegment);
         old.refs--;
         old.liveBytes -= loc.stateSize;
@@ -1421,7 +1440,8 @@ public final class FileQueueStore implements QueueStore {
         }
         relocate = oldest.refs > 0;
         if (relocate
-            && (oldest.liveBytes > RELOCATE_BELOW_LIVE_FRACTION * Math.max(1, oldest.size)
+            && (!oldest.mayHaveMovable
+                || oldest.liveBytes > RELOCATE_BELOW_LIVE_FRACTION * Math.max(1, oldest.size)
                 || (oldest.refs > oldest.relocateAgainAt
                     && ++oldest.passesSinceRelocation < RELOCATE_RETRY_PASSES))) {
           return;
@@ -1519,6 +1539,10 @@ public final class FileQueueStore implements QueueStore {
         } else if (loc.stateSegment == seg.number) {
           moves.add(new Request(STATE, entry, e.getKey(), null));
         }
+      }
+      relocationScans++;
+      if (moves.isEmpty()) {
+        seg.mayHaveMovable = false;
       }
     }
     LOG.debug(

@@ -192,6 +192,42 @@ class FileQueueStoreTest extends QueueStoreContract {
   }
 
   @Test
+  void looksForRecordsToCopyInAnOldSegmentAgainOnlyOnceOneOfItsEntriesWasAttempted()
+      throws Exception {
+    store.close();
+    FileQueueStore fs = FileQueueStore.open(dir, 16384);
+    store = fs;
+    for (int i = 0; i < 40; i++) {
+      fs.append(entry("m" + i, T0), bytes(body(i, 1000)));
+    }
+    for (int i = 3; i < 40; i++) {
+      fs.delete(new QueueId("m" + i));
+    }
+    // m0..m2 are left in the oldest segment, never attempted: not worth copying (they go soon)
+    fs.append(entry("t1", T0), bytes("x"));
+    fs.append(entry("t2", T0), bytes("x")); // written after the maintenance that t1 asked for
+    assertThat(fs.relocationScans()).isEqualTo(1);
+    fs.delete(new QueueId("m2"));
+    fs.delete(new QueueId("m1"));
+    fs.append(entry("t3", T0), bytes("x"));
+    fs.append(entry("t4", T0), bytes("x"));
+    assertThat(fs.relocationScans()).isEqualTo(1); // nothing there was attempted meanwhile
+
+    QueueEntry survivor =
+        deferBob(fs.entry(new QueueId("m0")).orElseThrow(), T0, T0.plusSeconds(300));
+    fs.update(survivor); // attempted: its body is worth copying now
+    fs.append(entry("t5", T0), bytes("x"));
+    fs.append(entry("t6", T0), bytes("x"));
+
+    assertThat(fs.relocationScans()).isGreaterThan(1); // and copied it: the segment is gone
+    assertThat(segments()).hasSizeLessThanOrEqualTo(2);
+    reopen();
+    assertThat(store.entry(new QueueId("m0"))).contains(survivor);
+    assertThat(new String(store.message(new QueueId("m0")).readAllBytes(), StandardCharsets.UTF_8))
+        .isEqualTo(body(0, 1000));
+  }
+
+  @Test
   void copiesTheFewLiveEntriesOfAnOldSegmentForward() throws Exception {
     store.close();
     store = FileQueueStore.open(dir, 8192);
