@@ -57,8 +57,8 @@ import org.slf4j.LoggerFactory;
  * the records of a reused file's earlier life never check out again. Until a segment is free for
  * reuse, the head gets zeros ahead of the writer while it is idle, or between small group commits;
  * under a bulk load a group commit that grows the file carries its own metadata commit (zeros
- * written then would go to the disk with the load's fsyncs, doubling its bytes). Journals of the earlier record format (without
- * the segment number) are still read; their segments are deleted, never reused. A segment that
+ * written then would go to the disk with the load's fsyncs, doubling its bytes). Journals of the
+ * earlier record format (without the segment number) are still read; their segments are deleted, never reused. A segment that
  * starts with a record of an unknown, newer format makes {@link #open} fail rather than lose it.
  * Opening replays the journal up to the first record whose header or CRC does not check out (the
  * zero tail, a record torn by a crash, never acknowledged, or a reused file's old records);
@@ -131,7 +131,6 @@ public final class FileQueueStore implements QueueStore {
   private static final long PREALLOCATE_BELOW_BYTES_PER_SYNC = 256 << 10;
   /** Reclaimed segment files kept for reuse, at most; the others are deleted. */
   private static final int MAX_REUSABLE = 2;
-  private static final int RELOCATE_RETRY_PASSES = 1024;
   private static final long RECENT_MESSAGE_LIMIT = 256 << 10;
   private static final long RECENT_BYTES_LIMIT = 16 << 20;
   private static final long RECENT_STALE_AFTER_BYTES = 4 * RECENT_BYTES_LIMIT;
@@ -148,13 +147,11 @@ public final class FileQueueStore implements QueueStore {
     long size;
     int refs;
     long liveBytes;
-    int relocateAgainAt = Integer.MAX_VALUE; // refs at or below which relocation is tried again
-    int passesSinceRelocation; // maintenance passes since, to retry now and then anyway
     /**
-     * False once a relocation found nothing here to copy (every live record an entry's first,
-     * not yet attempted), until an entry whose body is here is attempted: nothing else makes a
-     * record of a segment behind the head worth copying, so until then a pass need not scan the
-     * index for it, nor wait for the fsync first. Guarded by the store's lock.
+     * False once a relocation has copied what it could and left only the records of entries not
+     * yet attempted, until an entry whose body is here is attempted: nothing else makes a record
+     * of a segment behind the head worth copying, so until then a pass need not scan the index for
+     * it, nor wait for the fsync first. Guarded by the store's lock.
      */
     boolean mayHaveMovable = true;
 
@@ -1253,9 +1250,6 @@ public final class FileQueueStore implements QueueStore {
       oldest.remove();
       recentBytes -= k.length();
     }
-    if (recentBytes + r.bodyLength > RECENT_BYTES_LIMIT) {
-      return;
-    }
     recent.put(r.id, new Kept(r.body, r.bodyLength, offered));
     recentBytes += r.bodyLength;
   }
@@ -1314,8 +1308,8 @@ public final class FileQueueStore implements QueueStore {
    * has been idle for {@value #PREALLOCATE_AFTER_IDLE_MILLIS} ms or in a pause of a load of small
    * group commits, in pieces, and only while no request waits: under a bulk load a group commit is
    * large enough to carry its metadata commit, and zeros written in the pauses between them would
-   * only double the bytes per message and stall the writes waiting behind them. A segment written while the queue grows under load
-   * therefore grows with its group commits; once the queue drains, its files are reused
+   * only double the bytes per message and stall the writes waiting behind them. A segment written
+   * while the queue grows under load therefore grows with its group commits; once the queue drains, its files are reused
    * ({@link #recycle}), allocated already.
    */
   private void preallocate() {
@@ -1441,9 +1435,7 @@ public final class FileQueueStore implements QueueStore {
         relocate = oldest.refs > 0;
         if (relocate
             && (!oldest.mayHaveMovable
-                || oldest.liveBytes > RELOCATE_BELOW_LIVE_FRACTION * Math.max(1, oldest.size)
-                || (oldest.refs > oldest.relocateAgainAt
-                    && ++oldest.passesSinceRelocation < RELOCATE_RETRY_PASSES))) {
+                || oldest.liveBytes > RELOCATE_BELOW_LIVE_FRACTION * Math.max(1, oldest.size))) {
           return;
         }
       }
@@ -1452,8 +1444,7 @@ public final class FileQueueStore implements QueueStore {
         synchronized (lock) {
           if (oldest.refs > 0) {
             // what is left waits for its first attempt: deleted soon, not worth copying
-            oldest.relocateAgainAt = oldest.refs / 2;
-            oldest.passesSinceRelocation = 0;
+            oldest.mayHaveMovable = false;
             LOG.debug(
                 "queue segment {} keeps {} records of entries not yet attempted",
                 oldest.path,
@@ -1541,9 +1532,6 @@ public final class FileQueueStore implements QueueStore {
         }
       }
       relocationScans++;
-      if (moves.isEmpty()) {
-        seg.mayHaveMovable = false;
-      }
     }
     LOG.debug(
         "queue journal relocating {} live records from {}", moves.size(), seg.path.getFileName());
