@@ -3,6 +3,9 @@ package dev.mailcore.smtp.internal;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 
 /**
  * Streams a message body onto the wire: bare CR and bare LF become CRLF (RFC 5321 §2.3.8), and,
@@ -41,50 +44,89 @@ public final class DotStuffingOutputStream extends FilterOutputStream {
     if (finished) {
       throw new IOException("message body already finished");
     }
+    java.util.Objects.checkFromIndexSize(off, len, b.length);
     int end = off + len;
+    int i = off;
     int run = off; // start of the bytes not yet written; proper CRLFs stay inside a run
-    for (int i = off; i < end; i++) {
-      byte c = b[i];
-      if (pendingCr) { // only ever at i == off: the last write ended in CR
-        pendingCr = false;
-        out.write(CRLF);
-        atLineStart = true;
-        if (c == '\n') {
-          run = i + 1;
-          continue;
-        }
+    boolean lineStart = atLineStart;
+    if (pendingCr && i < end) { // the last write ended in CR
+      pendingCr = false;
+      out.write(CRLF);
+      lineStart = true;
+      if (b[i] == '\n') {
+        run = ++i;
       }
-      if (c == '\r') {
-        if (i + 1 == end) {
-          out.write(b, run, i - run); // CRLF or bare CR: the next write tells
-          run = end;
-          pendingCr = true;
-        } else if (b[i + 1] == '\n') {
-          i++;
-          atLineStart = true;
-        } else {
-          out.write(b, run, i - run); // bare CR
-          out.write(CRLF);
-          run = i + 1;
-          atLineStart = true;
-        }
-      } else if (c == '\n') {
-        out.write(b, run, i - run); // bare LF
-        out.write(CRLF);
-        run = i + 1;
-        atLineStart = true;
-      } else if (atLineStart) {
-        atLineStart = false;
-        if (c == '.' && stuffDots) {
+    }
+    while (i < end) {
+      if (lineStart) {
+        lineStart = false;
+        if (stuffDots && b[i] == '.') {
           out.write(b, run, i - run);
           out.write('.');
           run = i;
         }
       }
+      i = nextLineBreak(b, i, end);
+      if (i == end) {
+        break;
+      }
+      lineStart = true;
+      if (b[i] == '\r') {
+        if (i + 1 == end) {
+          out.write(b, run, i - run); // CRLF or bare CR: the next write tells
+          run = end;
+          pendingCr = true; // the next write starts the new line
+          i = end;
+        } else if (b[i + 1] == '\n') {
+          i += 2;
+        } else {
+          out.write(b, run, i - run); // bare CR
+          out.write(CRLF);
+          run = ++i;
+        }
+      } else {
+        out.write(b, run, i - run); // bare LF
+        out.write(CRLF);
+        run = ++i;
+      }
     }
+    atLineStart = lineStart;
     if (run < end) {
       out.write(b, run, end - run);
     }
+  }
+
+  private static final VarHandle LONGS =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final long ONES = 0x0101010101010101L;
+  private static final long HIGHS = 0x8080808080808080L;
+  private static final long CRS = 0x0D0D0D0D0D0D0D0DL;
+  private static final long LFS = 0x0A0A0A0A0A0A0A0AL;
+
+  /**
+   * Returns the index of the first CR or LF in {@code b[from, end)}, or {@code end}. Looks at
+   * eight bytes at a time: a body is mostly text between line ends, and this scan is most of the
+   * time a transaction spends on its own CPU.
+   */
+  private static int nextLineBreak(byte[] b, int from, int end) {
+    int i = from;
+    for (; i + Long.BYTES <= end; i += Long.BYTES) {
+      long word = (long) LONGS.get(b, i);
+      long cr = word ^ CRS;
+      long lf = word ^ LFS;
+      // a byte of cr or lf is zero where word holds CR or LF; the lowest flagged byte is exact
+      long found = ((cr - ONES) & ~cr | (lf - ONES) & ~lf) & HIGHS;
+      if (found != 0) {
+        return i + (Long.numberOfTrailingZeros(found) >>> 3);
+      }
+    }
+    for (; i < end; i++) {
+      byte c = b[i];
+      if (c == '\r' || c == '\n') {
+        return i;
+      }
+    }
+    return end;
   }
 
   /**

@@ -46,10 +46,26 @@ class DotStuffingOutputStreamTest {
 
   @Test
   void matchesAByteAtATimeModelForRandomBodiesAndSplits() throws IOException {
+    matchesTheModel(new byte[] {'a', 'b', '.', '\r', '\n'}, 60, 8);
+  }
+
+  @Test
+  void matchesTheModelForLongLinesWithBytesNextToCrAndLfInValue() throws IOException {
+    // long runs without a line end go through the eight-bytes-at-a-time scan; 0x0C, 0x0E, 0x8D
+    // and 0x8A differ from CR and LF in one bit, where a wrong mask would see a line end
+    byte[] letters =
+        "abcdefghijklmnopqrstuvwxyz0123456789".repeat(3).getBytes(StandardCharsets.US_ASCII);
+    byte[] others = {0x0C, 0x0E, (byte) 0x8D, (byte) 0x8A, '\r', '\n', '.', '\r'};
+    byte[] alphabet = java.util.Arrays.copyOf(letters, letters.length + others.length);
+    System.arraycopy(others, 0, alphabet, letters.length, others.length);
+    matchesTheModel(alphabet, 400, 100);
+  }
+
+  private static void matchesTheModel(byte[] alphabet, int maxLength, int maxSplit)
+      throws IOException {
     java.util.Random random = new java.util.Random(20261201);
-    byte[] alphabet = {'a', 'b', '.', '\r', '\n'};
     for (int round = 0; round < 3000; round++) {
-      byte[] body = new byte[random.nextInt(60)];
+      byte[] body = new byte[random.nextInt(maxLength)];
       for (int i = 0; i < body.length; i++) {
         body[i] = alphabet[random.nextInt(alphabet.length)];
       }
@@ -57,7 +73,7 @@ class DotStuffingOutputStreamTest {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       DotStuffingOutputStream s = new DotStuffingOutputStream(out, stuff);
       for (int at = 0; at < body.length; ) {
-        int n = Math.min(body.length - at, 1 + random.nextInt(8));
+        int n = Math.min(body.length - at, 1 + random.nextInt(maxSplit));
         s.write(body, at, n);
         at += n;
       }
@@ -73,7 +89,7 @@ class DotStuffingOutputStreamTest {
     StringBuilder out = new StringBuilder();
     boolean lineStart = true;
     for (int i = 0; i < body.length; i++) {
-      char c = (char) body[i];
+      char c = (char) (body[i] & 0xFF);
       if (c == '\r' || c == '\n') {
         out.append("\r\n");
         lineStart = true;
