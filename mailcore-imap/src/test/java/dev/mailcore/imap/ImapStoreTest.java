@@ -10,7 +10,6 @@ import dev.mailcore.MailAuthenticationException;
 import dev.mailcore.MailConnectionException;
 import dev.mailcore.MailException;
 import dev.mailcore.MailStore;
-import dev.mailcore.MailStoreContract;
 import dev.mailcore.MailStores;
 import dev.mailcore.Mailbox;
 import dev.mailcore.Message;
@@ -22,6 +21,7 @@ import dev.mailcore.TlsMode;
 import dev.mailcore.Watch;
 import dev.mailcore.MailProtocolException;
 import dev.mailcore.testnet.FaultServer;
+import dev.mailcore.testnet.GreenMailStoreContract;
 import dev.mailcore.testnet.StartTlsFront;
 import dev.mailcore.testnet.TcpProxy;
 import dev.mailcore.testnet.TestTls;
@@ -49,32 +49,10 @@ import org.junit.jupiter.api.Timeout;
 class ImapStoreTest {
 
   /** The shared contract on a fresh GreenMail per test. */
-  abstract class OnGreenMailContract extends MailStoreContract {
-    GreenMailImap server;
-    private ImapStore store;
-
-    abstract ImapStore build();
-
-    @BeforeEach
-    void start() {
-      server = new GreenMailImap();
-      store = build();
-    }
-
-    @AfterEach
-    void stop() {
-      store.close();
-      server.close();
-    }
-
+  abstract static class OnGreenMailContract extends GreenMailStoreContract<GreenMailImap> {
     @Override
-    protected MailStore store() {
-      return store;
-    }
-
-    @Override
-    protected void deliver(Message message) {
-      server.deliver(message);
+    protected GreenMailImap startServer() {
+      return new GreenMailImap();
     }
 
     @Override
@@ -87,7 +65,7 @@ class ImapStoreTest {
   @Nested
   class PlainContract extends OnGreenMailContract {
     @Override
-    ImapStore build() {
+    protected ImapStore build() {
       return server.plain(server.imapPort()).build();
     }
   }
@@ -96,7 +74,7 @@ class ImapStoreTest {
   @Nested
   class TlsContract extends OnGreenMailContract {
     @Override
-    ImapStore build() {
+    protected ImapStore build() {
       return server.tls().build();
     }
   }

@@ -9,7 +9,6 @@ import dev.mailcore.MailAuthenticationException;
 import dev.mailcore.MailConnectionException;
 import dev.mailcore.MailException;
 import dev.mailcore.MailStore;
-import dev.mailcore.MailStoreContract;
 import dev.mailcore.MailStores;
 import dev.mailcore.Mailbox;
 import dev.mailcore.Message;
@@ -17,6 +16,7 @@ import dev.mailcore.StoredMessage;
 import dev.mailcore.SyncResult;
 import dev.mailcore.SyncState;
 import dev.mailcore.Watch;
+import dev.mailcore.testnet.GreenMailStoreContract;
 import dev.mailcore.testnet.FaultServer;
 import dev.mailcore.testnet.TcpProxy;
 import java.io.IOException;
@@ -37,32 +37,10 @@ import org.junit.jupiter.api.Timeout;
 class Pop3StoreTest {
 
   /** The shared contract on a fresh GreenMail per test. */
-  abstract class OnGreenMailContract extends MailStoreContract {
-    GreenMailPop3 server;
-    private Pop3Store store;
-
-    abstract Pop3Store build();
-
-    @BeforeEach
-    void start() {
-      server = new GreenMailPop3();
-      store = build();
-    }
-
-    @AfterEach
-    void stop() {
-      store.close();
-      server.close();
-    }
-
+  abstract static class OnGreenMailContract extends GreenMailStoreContract<GreenMailPop3> {
     @Override
-    protected MailStore store() {
-      return store;
-    }
-
-    @Override
-    protected void deliver(Message message) {
-      server.deliver(message);
+    protected GreenMailPop3 startServer() {
+      return new GreenMailPop3();
     }
 
     @Override
@@ -75,7 +53,7 @@ class Pop3StoreTest {
   @Nested
   class PlainContract extends OnGreenMailContract {
     @Override
-    Pop3Store build() {
+    protected Pop3Store build() {
       return server.plain(server.pop3Port()).build();
     }
   }
@@ -84,7 +62,7 @@ class Pop3StoreTest {
   @Nested
   class TlsContract extends OnGreenMailContract {
     @Override
-    Pop3Store build() {
+    protected Pop3Store build() {
       return server.tls().build();
     }
   }
