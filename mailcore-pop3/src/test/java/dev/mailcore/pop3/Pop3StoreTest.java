@@ -632,13 +632,27 @@ class Pop3StoreTest {
           .toList();
     }
 
+    /** A store on {@code server} over {@code mode}, trusting the test certificate for localhost. */
+    private Pop3Store.Builder verified(MaildropPop3Server server, dev.mailcore.TlsMode mode) {
+      return store(server)
+          .host("localhost")
+          .tls(mode)
+          .allowPlaintext(false)
+          .sslContext(dev.mailcore.testnet.TestTls.clientContext());
+    }
+
+    /** Checks that every message read whole, all twelve through the second (pipelined) session. */
+    private void assertReadWholeThroughTheSecondSession(MaildropPop3Server server, Pop3Store store) {
+      assertThat(readAll(store)).isEqualTo(expected());
+      assertThat(server.count(2, "RETR")).isEqualTo(12);
+    }
+
     @Test
     void readsEveryMessageUnstuffedThroughTheSecondSession() throws IOException {
       try (MaildropPop3Server server = new MaildropPop3Server(mail, false, NO_FAULT);
           Pop3Store store = store(server).build()) {
-        assertThat(readAll(store)).isEqualTo(expected());
+        assertReadWholeThroughTheSecondSession(server, store);
         assertThat(server.connections()).isEqualTo(2);
-        assertThat(server.count(2, "RETR")).isEqualTo(12);
         assertThat(server.burst(2)).isEqualTo(12);
         assertThat(server.count(1, "RETR")).isZero();
         assertThat(server.failures()).isEmpty();
@@ -687,14 +701,8 @@ class Pop3StoreTest {
     @Test
     void implicitTlsSecondSessionChecksTheCertificateAndReadsPipelined() throws IOException {
       try (MaildropPop3Server server = new MaildropPop3Server(mail, true, NO_FAULT);
-          Pop3Store store =
-              store(server)
-                  .host("localhost")
-                  .tls(dev.mailcore.TlsMode.IMPLICIT)
-                  .sslContext(dev.mailcore.testnet.TestTls.clientContext())
-                  .build()) {
-        assertThat(readAll(store)).isEqualTo(expected());
-        assertThat(server.count(2, "RETR")).isEqualTo(12);
+          Pop3Store store = verified(server, dev.mailcore.TlsMode.IMPLICIT).build()) {
+        assertReadWholeThroughTheSecondSession(server, store);
       }
     }
 
@@ -703,16 +711,9 @@ class Pop3StoreTest {
       try (MaildropPop3Server server =
               new MaildropPop3Server(
                   mail, new MaildropPop3Server.Options(false, true, false), NO_FAULT);
-          Pop3Store store =
-              store(server)
-                  .host("localhost")
-                  .tls(dev.mailcore.TlsMode.STARTTLS)
-                  .allowPlaintext(false)
-                  .sslContext(dev.mailcore.testnet.TestTls.clientContext())
-                  .build()) {
-        assertThat(readAll(store)).isEqualTo(expected());
+          Pop3Store store = verified(server, dev.mailcore.TlsMode.STARTTLS).build()) {
+        assertReadWholeThroughTheSecondSession(server, store);
         assertThat(server.commands(2)).startsWith("CAPA", "STLS", "CAPA", "USER bob");
-        assertThat(server.count(2, "RETR")).isEqualTo(12);
       }
     }
 
@@ -723,11 +724,10 @@ class Pop3StoreTest {
                   mail, new MaildropPop3Server.Options(false, false, true), NO_FAULT);
           Pop3Store store =
               store(server).credentials(Credentials.oauth2("bob", () -> "token-1")).build()) {
-        assertThat(readAll(store)).isEqualTo(expected());
+        assertReadWholeThroughTheSecondSession(server, store);
         assertThat(server.logins())
             .containsExactly(
                 "XOAUTH2 user=bob auth=Bearer token-1", "XOAUTH2 user=bob auth=Bearer token-1");
-        assertThat(server.count(2, "RETR")).isEqualTo(12);
       }
     }
 
@@ -748,8 +748,7 @@ class Pop3StoreTest {
       MaildropPop3Server.Fault refuse3 = answering(2, "RETR 3", "-ERR message 3 is busy\r\n");
       try (MaildropPop3Server server = new MaildropPop3Server(mail, false, refuse3);
           Pop3Store store = store(server).build()) {
-        assertThat(readAll(store)).isEqualTo(expected());
-        assertThat(server.count(2, "RETR")).isEqualTo(12);
+        assertReadWholeThroughTheSecondSession(server, store);
         assertThat(server.commands(1)).contains("TOP 3 0", "RETR 3").doesNotContain("RETR 4");
       }
     }
