@@ -37,11 +37,11 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class Pop3StoreTest {
 
-  /** A plain-text store on {@code server} with {@code timeout} for connecting and reading. */
-  private static Pop3Store.Builder onMaildrop(MaildropPop3Server server, Duration timeout) {
+  /** A plain-text store on loopback {@code port}, {@code timeout} for connecting and reading. */
+  private static Pop3Store.Builder onLoopback(int port, Duration timeout) {
     return Pop3Store.builder()
         .host("127.0.0.1")
-        .port(server.port())
+        .port(port)
         .tls(dev.mailcore.TlsMode.NONE)
         .allowPlaintext(true)
         .credentials(Credentials.password("bob", "secret"))
@@ -465,16 +465,7 @@ class Pop3StoreTest {
 
     private MailException failure(FaultServer.Script script) throws IOException {
       try (FaultServer server = new FaultServer(script);
-          Pop3Store store =
-              Pop3Store.builder()
-                  .host("127.0.0.1")
-                  .port(server.port())
-                  .tls(dev.mailcore.TlsMode.NONE)
-                  .allowPlaintext(true)
-                  .credentials(Credentials.password("bob", "secret"))
-                  .connectTimeout(TIMEOUT)
-                  .readTimeout(TIMEOUT)
-                  .build()) {
+          Pop3Store store = onLoopback(server.port(), TIMEOUT).build()) {
         long start = System.nanoTime();
         Throwable t =
             org.assertj.core.api.Assertions.catchThrowable(
@@ -674,7 +665,7 @@ class Pop3StoreTest {
     private final List<byte[]> mail = MaildropPop3Server.messages(3, 500);
 
     private Pop3Store deleting(MaildropPop3Server server) {
-      return onMaildrop(server, TIMEOUT).pipelining(false).deleteAfterDownload(true).build();
+      return onLoopback(server.port(), TIMEOUT).pipelining(false).deleteAfterDownload(true).build();
     }
 
     @Test
@@ -757,7 +748,7 @@ class Pop3StoreTest {
     private final List<byte[]> mail = MaildropPop3Server.messages(12, 10_000);
 
     private Pop3Store.Builder store(MaildropPop3Server server) {
-      return onMaildrop(server, TIMEOUT).prefetchBodies(64 * 1024);
+      return onLoopback(server.port(), TIMEOUT).prefetchBodies(64 * 1024);
     }
 
     /** Reads every message whole; a message whose content fails reads as "!" plus the error. */
