@@ -499,6 +499,27 @@ class ImapStoreTest {
     }
 
     @Test
+    void copiedMessagesKeepTheirFlagsAndAreSearchableInTheTargetFolder() {
+      // RFC 3501 §6.4.7: COPY preserves the flags
+      server.deliver(message("Keep"));
+      server.deliver(message("Other"));
+      Flag work = Flag.keyword("$Work");
+      MailStore mail = store;
+      mail.createFolder("Archive");
+      try (Folder inbox = mail.inbox()) {
+        StoredMessage keep = listed(inbox).get(0);
+        inbox.addFlags(List.of(keep.uid()), java.util.Set.of(Flag.FLAGGED, work));
+        inbox.copyTo(List.of(keep.uid()), "Archive");
+      }
+      try (Folder archive = mail.open("Archive")) {
+        assertThat(listed(archive)).singleElement()
+            .satisfies(m -> assertThat(m.flags()).contains(Flag.FLAGGED, work));
+        assertThat(subjects(archive.search(q().subject("keep").build()))).containsExactly("Keep");
+        assertThat(archive.search(q().subject("other").build())).isEmpty();
+      }
+    }
+
+    @Test
     void fetchNewAfterTheNewestMessageWasDeletedReturnsOnlyLaterMail() {
       server.deliver(message("A"));
       server.deliver(message("B"));
