@@ -4,16 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.mailcore.Credentials;
+import dev.mailcore.Flag;
 import dev.mailcore.Folder;
 import dev.mailcore.FolderInfo;
 import dev.mailcore.MailAuthenticationException;
 import dev.mailcore.MailConnectionException;
 import dev.mailcore.MailException;
 import dev.mailcore.MailStore;
-import dev.mailcore.MailStoreContract;
 import dev.mailcore.MailStores;
 import dev.mailcore.Mailbox;
 import dev.mailcore.Message;
+import dev.mailcore.SearchQuery;
 import dev.mailcore.StoreCapability;
 import dev.mailcore.StoredMessage;
 import dev.mailcore.SyncResult;
@@ -22,6 +23,7 @@ import dev.mailcore.TlsMode;
 import dev.mailcore.Watch;
 import dev.mailcore.MailProtocolException;
 import dev.mailcore.testnet.FaultServer;
+import dev.mailcore.testnet.GreenMailStoreContract;
 import dev.mailcore.testnet.StartTlsFront;
 import dev.mailcore.testnet.TcpProxy;
 import dev.mailcore.testnet.TestTls;
@@ -49,32 +51,10 @@ import org.junit.jupiter.api.Timeout;
 class ImapStoreTest {
 
   /** The shared contract on a fresh GreenMail per test. */
-  abstract class OnGreenMailContract extends MailStoreContract {
-    GreenMailImap server;
-    private ImapStore store;
-
-    abstract ImapStore build();
-
-    @BeforeEach
-    void start() {
-      server = new GreenMailImap();
-      store = build();
-    }
-
-    @AfterEach
-    void stop() {
-      store.close();
-      server.close();
-    }
-
+  abstract static class OnGreenMailContract extends GreenMailStoreContract<GreenMailImap> {
     @Override
-    protected MailStore store() {
-      return store;
-    }
-
-    @Override
-    protected void deliver(Message message) {
-      server.deliver(message);
+    protected GreenMailImap startServer() {
+      return new GreenMailImap();
     }
 
     @Override
@@ -87,7 +67,7 @@ class ImapStoreTest {
   @Nested
   class PlainContract extends OnGreenMailContract {
     @Override
-    ImapStore build() {
+    protected ImapStore build() {
       return server.plain(server.imapPort()).build();
     }
   }
@@ -96,7 +76,7 @@ class ImapStoreTest {
   @Nested
   class TlsContract extends OnGreenMailContract {
     @Override
-    ImapStore build() {
+    protected ImapStore build() {
       return server.tls().build();
     }
   }
@@ -407,6 +387,155 @@ class ImapStoreTest {
             .isEmpty();
         assertThat(inbox.search(dev.mailcore.SearchQuery.builder().before(now.minus(Duration.ofDays(2))).build()))
             .isEmpty();
+      }
+    }
+
+    // ---- through the MailStore interface, as a protocol-neutral caller uses the store
+
+    private void deliver(String fromLocal, String toLocal, String subject, String text) {
+      server.deliver(
+          Message.builder()
+              .from(Mailbox.of(fromLocal, "shop.example"))
+              .to(Mailbox.of(toLocal, "example.org"))
+              .subject(subject)
+              .text(text)
+              .build());
+    }
+
+    private static List<StoredMessage> listed(Folder folder) {
+      try (Stream<StoredMessage> s = folder.list()) {
+        return s.toList();
+      }
+    }
+
+    private static List<String> subjects(List<StoredMessage> messages) {
+      return messages.stream().map(m -> m.subject().orElse("")).toList();
+    }
+
+    @Test
+    void serverSearchAgreesWithTheQueryEvaluatedOnTheListedFields() {
+      deliver("ana", "bob", "Invoice 17", "short");
+      deliver("carl", "bob", "Re: invoice 17", "x".repeat(4000));
+      deliver("ana", "dora", "Holiday photos", "y".repeat(8000));
+      deliver("eve", "bob", "Newsletter", "z");
+      MailStore mail = store;
+      java.time.Instant now = java.time.Instant.now();
+      try (Folder inbox = mail.inbox()) {
+        List<StoredMessage> before = listed(inbox);
+        inbox.addFlags(
+            List.of(before.get(0).uid(), before.get(2).uid()), java.util.Set.of(Flag.SEEN));
+        List<StoredMessage> all = listed(inbox);
+        java.util.Map<SearchQuery, List<String>> expected = new java.util.LinkedHashMap<>();
+        expected.put(q().from("ana").build(), List.of("Invoice 17", "Holiday photos"));
+        expected.put(q().from("ANA@SHOP").build(), List.of("Invoice 17", "Holiday photos"));
+        expected.put(q().to("dora").build(), List.of("Holiday photos"));
+        expected.put(q().subject("INVOICE").build(), List.of("Invoice 17", "Re: invoice 17"));
+        expected.put(q().unseen().build(), List.of("Re: invoice 17", "Newsletter"));
+        expected.put(q().largerThan(3000).build(), List.of("Re: invoice 17", "Holiday photos"));
+        expected.put(q().from("ana").unseen().build(), List.of());
+        expected.put(
+            q().subject("invoice").largerThan(3000).build(), List.of("Re: invoice 17"));
+        expected.put(
+            q().from("carl").since(now.minus(Duration.ofHours(1))).build(),
+            List.of("Re: invoice 17"));
+        expected.put(q().before(now.minus(Duration.ofHours(1))).build(), List.of());
+        expected.put(q().from("nobody").build(), List.of());
+        expected.forEach(
+            (query, subjects) -> {
+              List<StoredMessage> found = inbox.search(query);
+              assertThat(subjects(found)).as("server: %s", query).isEqualTo(subjects);
+              assertThat(subjects(all.stream().filter(query::matches).toList()))
+                  .as("SearchQuery.matches: %s", query)
+                  .isEqualTo(subjects);
+            });
+      }
+    }
+
+    private static SearchQuery.Builder q() {
+      return SearchQuery.builder();
+    }
+
+    @Test
+    void flagsSetInOneSessionAreSeenByTheNextAndRemovedOneByOne() {
+      server.deliver(message("First"));
+      server.deliver(message("Second"));
+      Flag work = Flag.keyword("$Work");
+      MailStore mail = store;
+      try (Folder inbox = mail.inbox()) {
+        List<dev.mailcore.MessageUid> uids = listed(inbox).stream().map(StoredMessage::uid).toList();
+        inbox.addFlags(uids, java.util.Set.of(Flag.SEEN, Flag.FLAGGED, work));
+        inbox.removeFlags(List.of(uids.get(0)), java.util.Set.of(Flag.FLAGGED));
+      }
+      try (MailStore next = server.plain(server.imapPort()).build();
+          Folder inbox = next.inbox()) {
+        List<StoredMessage> all = listed(inbox);
+        assertThat(all.get(0).flags()).contains(Flag.SEEN, work).doesNotContain(Flag.FLAGGED);
+        assertThat(all.get(1).flags()).contains(Flag.SEEN, Flag.FLAGGED, work);
+        assertThat(inbox.search(q().unseen().build())).isEmpty();
+      }
+    }
+
+    @Test
+    void foldersNamedOutsideAsciiAreCreatedRenamedAndDeleted() {
+      // IMAP names travel in modified UTF-7 (RFC 3501 §5.1.3); callers see the Unicode names
+      server.deliver(message("Draft"));
+      MailStore mail = store;
+      mail.createFolder("Entwürfe");
+      assertThat(mail.folders()).extracting(FolderInfo::name).contains("Entwürfe");
+      try (Folder inbox = mail.inbox()) {
+        inbox.copyTo(List.of(listed(inbox).get(0).uid()), "Entwürfe");
+      }
+      mail.renameFolder("Entwürfe", "Brouillons à revoir");
+      assertThat(mail.folders())
+          .extracting(FolderInfo::name)
+          .contains("Brouillons à revoir")
+          .doesNotContain("Entwürfe");
+      try (Folder renamed = mail.open("Brouillons à revoir")) {
+        assertThat(subjects(listed(renamed))).containsExactly("Draft");
+      }
+      mail.deleteFolder("Brouillons à revoir");
+      assertThat(mail.folders()).extracting(FolderInfo::name).doesNotContain("Brouillons à revoir");
+      assertThatThrownBy(() -> mail.open("Brouillons à revoir")).isInstanceOf(MailException.class);
+    }
+
+    @Test
+    void copiedMessagesKeepTheirFlagsAndAreSearchableInTheTargetFolder() {
+      // RFC 3501 §6.4.7: COPY preserves the flags
+      server.deliver(message("Keep"));
+      server.deliver(message("Other"));
+      Flag work = Flag.keyword("$Work");
+      MailStore mail = store;
+      mail.createFolder("Archive");
+      try (Folder inbox = mail.inbox()) {
+        StoredMessage keep = listed(inbox).get(0);
+        inbox.addFlags(List.of(keep.uid()), java.util.Set.of(Flag.FLAGGED, work));
+        inbox.copyTo(List.of(keep.uid()), "Archive");
+      }
+      try (Folder archive = mail.open("Archive")) {
+        assertThat(listed(archive)).singleElement()
+            .satisfies(m -> assertThat(m.flags()).contains(Flag.FLAGGED, work));
+        assertThat(subjects(archive.search(q().subject("keep").build()))).containsExactly("Keep");
+        assertThat(archive.search(q().subject("other").build())).isEmpty();
+      }
+    }
+
+    @Test
+    void fetchNewAfterTheNewestMessageWasDeletedReturnsOnlyLaterMail() {
+      server.deliver(message("A"));
+      server.deliver(message("B"));
+      MailStore mail = store;
+      SyncState state;
+      try (Folder inbox = mail.inbox()) {
+        SyncResult first = inbox.fetchNew(SyncState.initial());
+        state = first.next();
+        inbox.delete(List.of(first.messages().get(1).uid()));
+      }
+      server.deliver(message("C"));
+      try (Folder inbox = mail.inbox()) {
+        SyncResult r = inbox.fetchNew(state);
+        assertThat(r.reset()).isFalse();
+        assertThat(subjects(r.messages())).containsExactly("C");
+        assertThat(inbox.fetchNew(r.next()).messages()).isEmpty();
       }
     }
 

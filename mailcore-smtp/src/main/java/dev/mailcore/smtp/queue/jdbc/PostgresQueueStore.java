@@ -133,6 +133,10 @@ public final class PostgresQueueStore implements QueueStore {
   private final int groupCommit;
   private final String entryColumns;
   private final String recipientColumns;
+  /** {@link #writeState}'s statement without a lease token, built once. */
+  private final String writeStateSql;
+  /** {@link #writeState}'s statement with a lease token, built once. */
+  private final String writeLeasedStateSql;
 
   private final GroupCommit<Pending> appends;
   private final GroupCommit<Outcome> outcomes;
@@ -199,6 +203,8 @@ public final class PostgresQueueStore implements QueueStore {
     this.recipientColumns =
         "r.local_part, r.domain, r.status, r.attempts, r.next_attempt, r.last_attempt,"
             + " r.reply_code, r.reply_status, r.reply_text, r.diagnostic, r.remote_host";
+    this.writeStateSql = stateUpdateSql(schema, false);
+    this.writeLeasedStateSql = stateUpdateSql(schema, true);
   }
 
   /** Returns a new builder. */
@@ -959,27 +965,7 @@ public final class PostgresQueueStore implements QueueStore {
   /** Replaces the state; with a token, only while it matches, ending the lease. */
   private boolean writeState(Connection c, QueueEntry entry, OptionalToken token)
       throws SQLException {
-    // an entry an instance of an older version wrote takes the layout of this version: its
-    // recipients move into the row, its due time into "due"; its bytes stay where they are
-    String sql =
-        "WITH "
-            + RCPT_PARAMS
-            + ", u AS (UPDATE "
-            + schema.entry
-            + " e SET delay_warned = ?, due = ?, next_due = NULL, "
-            + setRecipients("rp")
-            + (token.present()
-                ? ", lease_owner = NULL, lease_until = NULL"
-                // an older instance's entry taken over: its late writes are refused from now on
-                : ", lease_token = e.lease_token + CASE WHEN e.rcpt_local IS NULL THEN 1 ELSE 0 END")
-            + " FROM rp WHERE e.id = ?"
-            + (token.present()
-                ? " AND e.lease_token = ?"
-                // never under an older instance's live lease: it could not write its outcome
-                : " AND NOT (e.rcpt_local IS NULL AND coalesce(e.lease_until >= now(), false))")
-            + " RETURNING e.id), x AS (DELETE FROM "
-            + schema.recipient
-            + " WHERE entry_id = ANY (ARRAY(SELECT id FROM u))) SELECT count(*) FROM u";
+    String sql = token.present() ? writeLeasedStateSql : writeStateSql;
     try (PreparedStatement u = c.prepareStatement(sql)) {
       RecipientRows rows = new RecipientRows();
       rows.add(entry);
@@ -995,6 +981,33 @@ public final class PostgresQueueStore implements QueueStore {
         return rs.getLong(1) > 0;
       }
     }
+  }
+
+  /**
+   * The statement of {@link #writeState}: without a lease token ({@code leased} false) or with one
+   * (its last parameter). An entry an instance of an older version wrote takes the layout of this
+   * version: its recipients move into the row, its due time into "due"; its bytes stay where they
+   * are.
+   */
+  private static String stateUpdateSql(PostgresSchema schema, boolean leased) {
+    return "WITH "
+        + RCPT_PARAMS
+        + ", u AS (UPDATE "
+        + schema.entry
+        + " e SET delay_warned = ?, due = ?, next_due = NULL, "
+        + setRecipients("rp")
+        + (leased
+            ? ", lease_owner = NULL, lease_until = NULL"
+            // an older instance's entry taken over: its late writes are refused from now on
+            : ", lease_token = e.lease_token + CASE WHEN e.rcpt_local IS NULL THEN 1 ELSE 0 END")
+        + " FROM rp WHERE e.id = ?"
+        + (leased
+            ? " AND e.lease_token = ?"
+            // never under an older instance's live lease: it could not write its outcome
+            : " AND NOT (e.rcpt_local IS NULL AND coalesce(e.lease_until >= now(), false))")
+        + " RETURNING e.id), x AS (DELETE FROM "
+        + schema.recipient
+        + " WHERE entry_id = ANY (ARRAY(SELECT id FROM u))) SELECT count(*) FROM u";
   }
 
   /** Removes an entry with its recipients and chunks in one statement; true when it was there. */
