@@ -1381,11 +1381,13 @@ public final class MailQueue implements AutoCloseable {
         events.add(l -> l.bounced(done, failed, notice));
       }
       events.add(l -> l.finished(done));
-      LOG.debug(
-          "{} finished: {} delivered, {} failed",
-          id,
-          done.recipients(RecipientState.Status.DELIVERED).size(),
-          failed.size());
+      if (LOG.isDebugEnabled()) { // the counts cost a list each, on the transport's thread
+        LOG.debug(
+            "{} finished: {} delivered, {} failed",
+            id,
+            done.recipients(RecipientState.Status.DELIVERED).size(),
+            failed.size());
+      }
       return write;
     }
     return writeOutcome(job, done, false, events);
