@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class BodyCanonicalizerTest {
@@ -71,5 +73,66 @@ class BodyCanonicalizerTest {
   void blankLinesInsideTheBodyAreKept() {
     assertThat(hash(DkimCanonicalization.RELAXED, "a\r\n\r\n \r\nb\r\n\r\n", 2))
         .isEqualTo(sha256("a\r\n\r\n\r\nb\r\n"));
+  }
+  @Test
+  void matchesTheRfcRulesForRandomBodiesAndSplits() {
+    matchesTheModel("ab \t\r\n", 60, 8);
+  }
+
+  @Test
+  void matchesTheRfcRulesForLongRunsBetweenWhitespaceAndLineEnds() {
+    matchesTheModel("abcdefghijklmnopqrstuvwxyz0123456789".repeat(3) + " \t\r\n\u00e9", 600, 200);
+  }
+
+  private static void matchesTheModel(String alphabet, int maxLength, int maxSplit) {
+    java.util.Random random = new java.util.Random(20261201);
+    for (int round = 0; round < 2000; round++) {
+      StringBuilder body = new StringBuilder();
+      for (int i = random.nextInt(maxLength); i > 0; i--) {
+        body.append(alphabet.charAt(random.nextInt(alphabet.length())));
+      }
+      for (DkimCanonicalization c : DkimCanonicalization.values()) {
+        String b = body.toString();
+        assertThat(hash(c, b, 1 + random.nextInt(maxSplit)))
+            .as("%s body %s", c, b.replace("\r", "<CR>").replace("\n", "<LF>").replace("\t", "<TAB>"))
+            .isEqualTo(sha256(model(c, b)));
+      }
+    }
+  }
+
+  /**
+   * RFC 6376 §3.4.3 and §3.4.4 applied to a whole body: CRLF or a bare LF ends a line (a bare CR is
+   * content); relaxed turns each run of spaces and tabs into one space and drops it at a line's end;
+   * empty lines at the end go; an empty body is CRLF (simple) or nothing (relaxed).
+   */
+  private static String model(DkimCanonicalization c, String body) {
+    List<String> lines = new ArrayList<>();
+    StringBuilder line = new StringBuilder();
+    boolean open = false;
+    for (int i = 0; i < body.length(); i++) {
+      char ch = body.charAt(i);
+      if (ch == '\n' || (ch == '\r' && i + 1 < body.length() && body.charAt(i + 1) == '\n')) {
+        i += ch == '\r' ? 1 : 0;
+        lines.add(line.toString());
+        line.setLength(0);
+        open = false;
+      } else {
+        line.append(ch);
+        open = true;
+      }
+    }
+    if (open) {
+      lines.add(line.toString());
+    }
+    if (c == DkimCanonicalization.RELAXED) {
+      lines.replaceAll(l -> l.replaceAll("[ \t]+", " ").replaceAll(" \\z", ""));
+    }
+    while (!lines.isEmpty() && lines.get(lines.size() - 1).isEmpty()) {
+      lines.remove(lines.size() - 1);
+    }
+    if (lines.isEmpty()) {
+      return c == DkimCanonicalization.SIMPLE ? "\r\n" : "";
+    }
+    return String.join("\r\n", lines) + "\r\n";
   }
 }
