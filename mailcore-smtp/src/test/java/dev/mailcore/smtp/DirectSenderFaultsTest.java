@@ -170,9 +170,31 @@ class DirectSenderFaultsTest {
   }
 
   @Test
-  void defersEveryRecipientWhenTheServerRefusesTheSenderTemporarily() throws IOException {
-    server("127.0.0.2").reply(SmtpStep.MAIL, "451 4.3.0 try again later");
+  void movesToTheBackupWhenThePrimaryRefusesTheSenderTemporarily() throws IOException {
+    ScriptedSmtpServer primary = server("127.0.0.2").reply(SmtpStep.MAIL, "451 4.3.0 try again later");
     ScriptedSmtpServer backup = server("127.0.0.3");
+
+    try (DirectSender sender = sender().build()) {
+      SendResult result = send(sender, List.of(at("bob", "two.test"), at("bea", "two.test")));
+
+      assertThat(result.recipients())
+          .allSatisfy(
+              r -> {
+                assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
+                assertThat(r.remoteHost()).contains("mx2.two.test");
+              });
+    }
+    assertThat(primary.transactions()).isEmpty();
+    assertThat(backup.transactions())
+        .singleElement()
+        .extracting(RecordedTransaction::recipientAddresses)
+        .isEqualTo(List.of("bob@two.test", "bea@two.test"));
+  }
+
+  @Test
+  void defersWithTheLastHostsReplyWhenEveryHostRefusesTheSenderTemporarily() throws IOException {
+    server("127.0.0.2").reply(SmtpStep.MAIL, "451 4.3.0 primary says later");
+    server("127.0.0.3").reply(SmtpStep.MAIL, "451 4.3.0 backup says later");
 
     try (DirectSender sender = sender().build()) {
       SendResult result = send(sender, List.of(at("bob", "two.test"), at("bea", "two.test")));
@@ -182,10 +204,25 @@ class DirectSenderFaultsTest {
               r -> {
                 assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
                 assertThat(r.replyCode()).hasValue(451);
-                assertThat(r.remoteHost()).contains("mx1.two.test");
+                assertThat(r.diagnostic()).contains("backup says later");
+                assertThat(r.remoteHost()).contains("mx2.two.test");
               });
     }
-    assertThat(backup.connectionCount()).isZero();
+  }
+
+  @Test
+  void movesToTheBackupWhenThePrimaryRefusesTheDataTemporarily() throws IOException {
+    ScriptedSmtpServer primary =
+        server("127.0.0.2").reply(SmtpStep.END_OF_DATA, "451 4.3.0 queue write failed");
+    ScriptedSmtpServer backup = server("127.0.0.3");
+
+    try (DirectSender sender = sender().build()) {
+      RecipientResult bob = send(sender, List.of(at("bob", "two.test"))).recipients().get(0);
+
+      assertThat(bob.isDelivered()).isTrue();
+      assertThat(bob.remoteHost()).contains("mx2.two.test");
+    }
+    assertThat(backup.transactions()).hasSize(1);
   }
 
   @Test
@@ -227,9 +264,53 @@ class DirectSenderFaultsTest {
   }
 
   @Test
-  void defersARecipientThePrimaryRefusesWith4xxKeepingTheReply() throws IOException {
-    server("127.0.0.2").replyToRecipient("full@two.test", "452 4.2.2 Mailbox full");
+  void asksTheBackupOnlyForTheRecipientsThePrimaryRefusedWith4xx() throws IOException {
+    ScriptedSmtpServer primary =
+        server("127.0.0.2")
+            .replyToRecipient("full@two.test", "452 4.2.2 Mailbox full")
+            .replyToRecipient("nobody@two.test", "550 5.1.1 No such user");
     ScriptedSmtpServer backup = server("127.0.0.3");
+
+    try (DirectSender sender = sender().build()) {
+      SendResult result =
+          send(sender, List.of(at("full", "two.test"), at("nobody", "two.test"), at("bob", "two.test")));
+
+      assertThat(result.recipients().get(0).isDelivered()).isTrue();
+      assertThat(result.recipients().get(0).remoteHost()).contains("mx2.two.test");
+      assertThat(result.recipients().get(1).status()).isEqualTo(DeliveryStatus.FAILED);
+      assertThat(result.recipients().get(1).remoteHost()).contains("mx1.two.test");
+      assertThat(result.recipients().get(2).isDelivered()).isTrue();
+      assertThat(result.recipients().get(2).remoteHost()).contains("mx1.two.test");
+    }
+    assertThat(primary.transactions())
+        .singleElement()
+        .extracting(RecordedTransaction::recipientAddresses)
+        .isEqualTo(List.of("bob@two.test"));
+    assertThat(backup.transactions())
+        .singleElement()
+        .extracting(RecordedTransaction::recipientAddresses)
+        .isEqualTo(List.of("full@two.test"));
+  }
+
+  @Test
+  void defersARecipientEveryHostRefusesWith4xxKeepingTheLastReply() throws IOException {
+    server("127.0.0.2").replyToRecipient("full@two.test", "452 4.2.2 Mailbox full");
+    server("127.0.0.3").replyToRecipient("full@two.test", "451 4.3.0 backup cannot relay yet");
+
+    try (DirectSender sender = sender().build()) {
+      RecipientResult full = send(sender, List.of(at("full", "two.test"))).recipients().get(0);
+
+      assertThat(full.status()).isEqualTo(DeliveryStatus.DEFERRED);
+      assertThat(full.replyCode()).hasValue(451);
+      assertThat(full.diagnostic()).contains("backup cannot relay yet");
+      assertThat(full.remoteHost()).contains("mx2.two.test");
+    }
+  }
+
+  @Test
+  void keepsThePrimarysReplyWhenTheBackupCannotBeReached() throws IOException {
+    server("127.0.0.2").replyToRecipient("full@two.test", "452 4.2.2 Mailbox full");
+    // no server on 127.0.0.3: the backup refuses the connection
 
     try (DirectSender sender = sender().build()) {
       RecipientResult full = send(sender, List.of(at("full", "two.test"))).recipients().get(0);
@@ -239,7 +320,6 @@ class DirectSenderFaultsTest {
       assertThat(full.diagnostic()).contains("Mailbox full");
       assertThat(full.remoteHost()).contains("mx1.two.test");
     }
-    assertThat(backup.connectionCount()).isZero();
   }
 
   @Test
