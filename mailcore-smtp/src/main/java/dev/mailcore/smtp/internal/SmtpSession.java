@@ -433,6 +433,8 @@ public final class SmtpSession implements Closeable {
     List<RecipientResult> precomputed;
     boolean endOfDataSent;
     boolean done;
+    /** Whether MAIL FROM carries SMTPUTF8: the transaction's flag or UTF-8 found in the headers. */
+    boolean smtpUtf8;
     SourceFailure sourceFailure;
 
     Flight(SmtpTransaction tx) {
@@ -509,10 +511,20 @@ public final class SmtpSession implements Closeable {
     SmtpTransaction tx = f.tx;
     Envelope envelope = tx.envelope();
     OptionalLong size = tx.source().size();
-    if (tx.smtpUtf8() && !capabilities.has("SMTPUTF8")) {
+    boolean utf8Headers;
+    try {
+      // pre-rendered bytes may carry UTF-8 header fields (RFC 6532) that no flag tells of
+      utf8Headers = !tx.smtpUtf8() && EightBitScan.inHeaders(tx.source());
+    } catch (IOException | RuntimeException e) {
+      f.sourceFailure = new SourceFailure(e);
+      throw f.sourceFailure;
+    }
+    f.smtpUtf8 = tx.smtpUtf8() || utf8Headers;
+    if (f.smtpUtf8 && !capabilities.has("SMTPUTF8")) {
       f.precomputed =
-          failAll(envelope, "the message needs SMTPUTF8 (non-ASCII addresses, RFC 6531), which "
-              + serverName + " does not offer");
+          failAll(envelope, "the message needs SMTPUTF8 ("
+              + (utf8Headers ? "non-ASCII header fields, RFC 6532" : "non-ASCII addresses, RFC 6531")
+              + "), which " + serverName + " does not offer");
       f.done = true;
       return;
     }
@@ -536,7 +548,7 @@ public final class SmtpSession implements Closeable {
       });
       needsReset = false;
     }
-    command(mailFrom(tx, size), settings.commandTimeout(), r -> f.mail = r);
+    command(mailFrom(tx, f.smtpUtf8, size), settings.commandTimeout(), r -> f.mail = r);
     if (!pipelined && !f.mail.isPositive()) {
       f.done = true;
       return;
@@ -689,7 +701,7 @@ public final class SmtpSession implements Closeable {
     }
   }
 
-  private String mailFrom(SmtpTransaction tx, OptionalLong size) {
+  private String mailFrom(SmtpTransaction tx, boolean smtpUtf8, OptionalLong size) {
     Envelope envelope = tx.envelope();
     StringBuilder b = new StringBuilder(64).append("MAIL FROM:<");
     // A-label domains always: servers match their domain tables (Postfix mydestination, relay
@@ -703,7 +715,7 @@ public final class SmtpSession implements Closeable {
     if (capabilities.has("8BITMIME")) {
       b.append(" BODY=8BITMIME");
     }
-    if (tx.smtpUtf8()) {
+    if (smtpUtf8) {
       b.append(" SMTPUTF8");
     }
     DsnOptions dsn = envelope.dsn();

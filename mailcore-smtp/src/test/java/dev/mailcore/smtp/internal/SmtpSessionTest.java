@@ -583,6 +583,46 @@ class SmtpSessionTest {
   }
 
   @Test
+  void utf8HeaderFieldsOfRenderedBytesFailPermanentlyWithoutSmtpUtf8() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().eightBitMime(true));
+    SmtpSession session = open(server, plain().build());
+
+    // an ASCII envelope: only the bytes tell that the headers are RFC 6532 UTF-8
+    TransactionResult result =
+        session.send(tx("Subject: Olá\r\nTo: jösé@example.test\r\n\r\nHi\r\n", BOB));
+
+    assertThat(result.recipients().get(0).status()).isEqualTo(DeliveryStatus.FAILED);
+    assertThat(result.recipients().get(0).diagnostic()).contains("SMTPUTF8", "header");
+    assertThat(server.commands()).noneMatch(c -> c.startsWith("MAIL"));
+    assertThat(session.isUsable()).isTrue();
+  }
+
+  @Test
+  void declaresSmtpUtf8ForUtf8HeaderFieldsOfRenderedBytes() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().smtpUtf8(true).eightBitMime(true));
+    SmtpSession session = open(server, plain().build());
+    String message = "Subject: Olá\r\n\r\nHi\r\n";
+
+    TransactionResult result = session.send(tx(message, BOB));
+
+    assertThat(result.recipients().get(0).isDelivered()).isTrue();
+    assertThat(server.transactions().get(0).mailFrom()).isEqualTo("<ana@shop.test> BODY=8BITMIME SMTPUTF8");
+    assertThat(server.transactions().get(0).text()).isEqualTo(message);
+  }
+
+  @Test
+  void eightBitBodyUnderAsciiHeadersNeedsNoSmtpUtf8() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().eightBitMime(true));
+    SmtpSession session = open(server, plain().build());
+
+    TransactionResult result =
+        session.send(tx("Subject: x\r\nContent-Transfer-Encoding: 8bit\r\n\r\nOlá\r\n", BOB));
+
+    assertThat(result.recipients().get(0).isDelivered()).isTrue();
+    assertThat(server.transactions().get(0).mailFrom()).isEqualTo("<ana@shop.test> BODY=8BITMIME");
+  }
+
+  @Test
   void envelopeCarriesIdnDomainsAsALabelsInSmtpUtf8TransactionsToo() throws Exception {
     // Postfix matches mydestination byte for byte: with xn--bcher-kva.test listed, a
     // RCPT TO:<bob@bücher.test> is refused "550 5.1.1 Recipient address rejected: bücher.test"
