@@ -512,9 +512,15 @@ public final class SmtpSession implements Closeable {
     Envelope envelope = tx.envelope();
     OptionalLong size = tx.source().size();
     boolean utf8Headers;
+    boolean eightBit;
     try {
       // pre-rendered bytes may carry UTF-8 header fields (RFC 6532) that no flag tells of
       utf8Headers = !tx.smtpUtf8() && EightBitScan.inHeaders(tx.source());
+      // RFC 6152 §3: 8-bit data only to a server that offers 8BITMIME, so look where it does not;
+      // SMTPUTF8 counts as the offer, since RFC 6531 §3.1 requires it to come with 8BITMIME (and
+      // servers such as GreenMail announce SMTPUTF8 alone)
+      eightBit = !capabilities.has("8BITMIME") && !capabilities.has("SMTPUTF8")
+          && EightBitScan.anywhere(tx.source());
     } catch (IOException | RuntimeException e) {
       f.sourceFailure = new SourceFailure(e);
       throw f.sourceFailure;
@@ -525,6 +531,13 @@ public final class SmtpSession implements Closeable {
           failAll(envelope, "the message needs SMTPUTF8 ("
               + (utf8Headers ? "non-ASCII header fields, RFC 6532" : "non-ASCII addresses, RFC 6531")
               + "), which " + serverName + " does not offer");
+      f.done = true;
+      return;
+    }
+    if (eightBit) {
+      f.precomputed =
+          failAll(envelope, "the message contains 8-bit data, which needs 8BITMIME (RFC 6152), "
+              + "and " + serverName + " does not offer it");
       f.done = true;
       return;
     }

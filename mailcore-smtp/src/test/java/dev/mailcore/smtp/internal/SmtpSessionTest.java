@@ -623,6 +623,35 @@ class SmtpSessionTest {
   }
 
   @Test
+  void eightBitBodyFailsPermanentlyWithoutEightBitMime() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().eightBitMime(false).chunking(true));
+    SmtpSession session = open(server, plain().build());
+    String seven = "Subject: plain\r\n\r\nHello\r\n";
+
+    List<TransactionResult> results = session.send(List.of(
+        tx("Subject: x\r\nContent-Transfer-Encoding: 8bit\r\n\r\nOlá\r\n", BOB), tx(seven, CAROL)));
+
+    RecipientResult bob = results.get(0).recipients().get(0);
+    assertThat(bob.status()).isEqualTo(DeliveryStatus.FAILED);
+    assertThat(bob.diagnostic()).contains("8-bit", "8BITMIME");
+    // nothing of the 8-bit message reached the server; the next one went through
+    assertThat(server.transactions()).extracting(RecordedTransaction::text).containsExactly(seven);
+    assertThat(results.get(1).recipients().get(0).isDelivered()).isTrue();
+  }
+
+  @Test
+  void eightBitBodyGoesToAServerThatOffersSmtpUtf8WithoutEightBitMime() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().eightBitMime(false).smtpUtf8(true));
+    SmtpSession session = open(server, plain().build());
+    String message = "Subject: x\r\nContent-Transfer-Encoding: 8bit\r\n\r\nOlá\r\n";
+
+    TransactionResult result = session.send(tx(message, BOB));
+
+    assertThat(result.recipients().get(0).isDelivered()).isTrue();
+    assertThat(server.transactions().get(0).text()).isEqualTo(message);
+  }
+
+  @Test
   void envelopeCarriesIdnDomainsAsALabelsInSmtpUtf8TransactionsToo() throws Exception {
     // Postfix matches mydestination byte for byte: with xn--bcher-kva.test listed, a
     // RCPT TO:<bob@bücher.test> is refused "550 5.1.1 Recipient address rejected: bücher.test"
