@@ -425,6 +425,23 @@ class DirectSenderFaultsTest {
   }
 
   @Test
+  void movesToTheBackupWhenAChunkingPrimaryRefusesMailWith421AndHangsUp() throws IOException {
+    ScriptedSmtpServer primary =
+        server("127.0.0.2", b -> b.chunking(true))
+            .fault(SmtpStep.MAIL, SocketFault.disconnectAfter("421 4.7.0 Too many connections"));
+    ScriptedSmtpServer backup = server("127.0.0.3");
+
+    try (DirectSender sender = sender().build()) {
+      RecipientResult bob = send(sender, List.of(at("bob", "two.test"))).recipients().get(0);
+
+      assertThat(bob.isDelivered()).isTrue();
+      assertThat(bob.remoteHost()).contains("mx2.two.test");
+    }
+    assertThat(primary.transactions()).isEmpty();
+    assertThat(backup.transactions()).hasSize(1);
+  }
+
+  @Test
   void defersWithoutTryingTheBackupWhenTheDataMayHaveArrived() throws IOException {
     server("127.0.0.2").fault(SmtpStep.END_OF_DATA, SocketFault.disconnect());
     ScriptedSmtpServer backup = server("127.0.0.3");

@@ -494,8 +494,28 @@ public final class SmtpSession implements Closeable {
       return new TransactionResult(
           results,
           !interrupted,
-          interrupted && !endOfDataSent,
+          interrupted && (!endOfDataSent || refused()),
           interrupted ? Optional.ofNullable(cause) : Optional.empty());
+    }
+
+    /**
+     * Whether the server's replies already rule delivery out, so that a connection lost after the
+     * data went out (pipelined BDAT sends it before any reply is read) cannot have delivered it:
+     * MAIL refused, every RCPT refused, or a chunk refused (RFC 3030 §2: the transaction failed).
+     */
+    private boolean refused() {
+      if (mail != null && !mail.isPositive()) {
+        return true;
+      }
+      if (fin != null && !fin.isPositive()) {
+        return true;
+      }
+      for (ServerReply r : rcpt) {
+        if (r == null || r.isPositive()) {
+          return false;
+        }
+      }
+      return true;
     }
   }
 

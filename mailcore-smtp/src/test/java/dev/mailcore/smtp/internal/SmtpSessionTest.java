@@ -730,6 +730,49 @@ class SmtpSessionTest {
   }
 
   @Test
+  void mailRefusedWith421BeforeAHangUpIsRetrySafeThoughPipelinedChunksWentOut() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().pipelining(true).chunking(true));
+    server.fault(SmtpStep.MAIL, SocketFault.disconnectAfter("421 4.7.0 Too many connections"));
+    SmtpSession session = open(server, plain().build());
+
+    TransactionResult result = session.send(tx(message(1), BOB, CAROL));
+
+    assertThat(result.isCompleted()).isFalse();
+    assertThat(result.isRetrySafe()).isTrue();
+    assertThat(result.recipients()).allSatisfy(r -> {
+      assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
+      assertThat(r.replyCode()).hasValue(421);
+    });
+    assertThat(server.transactions()).isEmpty();
+  }
+
+  @Test
+  void everyRecipientRefusedBeforeAHangUpIsRetrySafeThoughPipelinedChunksWentOut() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().pipelining(true).chunking(true));
+    server.replyToRecipient("bob@example.test", "450 4.2.1 Try later");
+    server.fault(SmtpStep.RCPT, 2, SocketFault.disconnectAfter("421 4.3.2 Shutting down"));
+    SmtpSession session = open(server, plain().build());
+
+    TransactionResult result = session.send(tx(message(1), BOB, CAROL));
+
+    assertThat(result.isRetrySafe()).isTrue();
+    assertThat(result.recipients()).extracting(r -> r.replyCode().orElse(0)).containsExactly(450, 421);
+  }
+
+  @Test
+  void aHangUpAfterPipelinedChunksToAnAcceptedRecipientIsNotRetrySafe() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().pipelining(true).chunking(true));
+    server.fault(SmtpStep.RCPT, 2, SocketFault.disconnectAfterReply());
+    SmtpSession session = open(server, plain().build());
+
+    TransactionResult result = session.send(tx(message(1), BOB, CAROL));
+
+    // BOB and CAROL were accepted and the data went out: the server may have delivered it
+    assertThat(result.isRetrySafe()).isFalse();
+    assertThat(result.recipients()).allSatisfy(r -> assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED));
+  }
+
+  @Test
   void unreadableSourceAbortsWithoutDeliveringAndIsRetrySafe() throws Exception {
     ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().chunking(true));
     SmtpSession session = open(server, plain().build());
