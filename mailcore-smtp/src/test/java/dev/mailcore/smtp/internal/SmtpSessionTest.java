@@ -407,6 +407,31 @@ class SmtpSessionTest {
   }
 
   @Test
+  void repliesSentInPlainTextAfterTheStartTlsReplyAreRefusedAsAnInjection() throws Exception {
+    // CVE-2011-0411: a man in the middle appends replies to the 220 so that they are read later as
+    // if they had come through TLS
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().startTls(TestCertificates.serverContext()));
+    server.reply(SmtpStep.STARTTLS, "220 2.0.0 Ready\r\n250-injected\r\n250 AUTH PLAIN");
+
+    assertThatThrownBy(() -> open(server,
+            plain().tls(TlsMode.STARTTLS).sslContext(TestCertificates.clientContext()).build()))
+        .isInstanceOf(MailProtocolException.class)
+        .hasMessageContaining("after its STARTTLS reply");
+    assertThat(server.count(SmtpStep.EHLO)).isEqualTo(1);
+  }
+
+  @Test
+  void keepsOnlyTheCapabilitiesAnnouncedOverTls() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().startTls(TestCertificates.serverContext()));
+    SmtpSession session = open(server,
+        plain().tls(TlsMode.STARTTLS).sslContext(TestCertificates.clientContext()).build());
+
+    // the scripted server announces STARTTLS only before TLS
+    assertThat(session.capabilities().has("STARTTLS")).isFalse();
+    assertThat(session.capabilities().has("PIPELINING")).isTrue();
+  }
+
+  @Test
   void untrustedCertificateFailsWithoutDowngrade() throws Exception {
     ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().startTls(TestCertificates.serverContext()));
 
