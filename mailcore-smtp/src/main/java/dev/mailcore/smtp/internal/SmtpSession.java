@@ -472,7 +472,8 @@ public final class SmtpSession implements Closeable {
           results.add(RecipientResult.ofReply(r, mail, serverName));
         } else if (rcpt[i] != null && !rcpt[i].isPositive()) {
           results.add(RecipientResult.ofReply(r, rcpt[i], serverName));
-        } else if (done && fin != null) {
+        } else if (fin != null && (done || !fin.isPositive())) {
+          // a refused chunk is the transaction's answer even when the connection died after it
           results.add(RecipientResult.ofReply(r, fin, serverName));
         } else if (sourceFailure != null) {
           results.add(

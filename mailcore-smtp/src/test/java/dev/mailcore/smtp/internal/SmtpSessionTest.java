@@ -280,6 +280,22 @@ class SmtpSessionTest {
   }
 
   @Test
+  void aChunkRefusedWith5xxBeforeAHangUpFailsTheRecipientsWithThatReply() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().chunking(true));
+    server.fault(SmtpStep.BDAT, 1, SocketFault.disconnectAfter("552 5.3.4 Message too big for system"));
+    SmtpSession session = open(server, plain().build());
+    String big = "Subject: big\r\n\r\n" + "0123456789abcdef0123456789abcdef0123456789abcdef\r\n".repeat(5000);
+
+    TransactionResult result = session.send(tx(big, BOB));
+
+    RecipientResult bob = result.recipients().get(0);
+    assertThat(bob.status()).isEqualTo(DeliveryStatus.FAILED);
+    assertThat(bob.replyCode()).hasValue(552);
+    assertThat(bob.diagnostic()).contains("too big");
+    assertThat(server.transactions()).isEmpty();
+  }
+
+  @Test
   void fallsBackToHeloWhenEhloIsNotUnderstood() throws Exception {
     ScriptedSmtpServer server = start(ScriptedSmtpServer.builder());
     server.reply(SmtpStep.EHLO, 1, "502 5.5.1 Command not implemented");
