@@ -650,14 +650,42 @@ public final class SmtpSession implements Closeable {
     }
     ChunkStream chunks = new ChunkStream(f);
     DotStuffingOutputStream body = new DotStuffingOutputStream(chunks, false);
-    writeSource(f, body);
-    body.finish();
-    chunks.emit(true);
+    try {
+      writeSource(f, body);
+      body.finish();
+      chunks.emit(true);
+    } catch (ChunkRefused e) {
+      // the refused chunk's reply is the transaction's outcome; the replies to the chunks already
+      // sent are still read in order, and the next transaction starts with RSET
+      f.done = true;
+    }
+  }
+
+  /** Stops the body of a transaction whose chunk the server refused. */
+  private static final class ChunkRefused extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    ChunkRefused() {
+      super(null, null, false, false);
+    }
+  }
+
+  /**
+   * Reads the replies that have already arrived, without waiting for more: pipelined BDAT learns
+   * of a refused chunk before it sends the next one.
+   */
+  private void readArrivedReplies() throws IOException {
+    while (!pending.isEmpty()
+        && (reader.hasBufferedInput() || socket.getInputStream().available() > 0)) {
+      readOne();
+    }
   }
 
   private void writeSource(Flight f, OutputStream body) throws IOException {
     try {
       f.tx.source().writeTo(body);
+    } catch (ChunkRefused e) {
+      throw e;
     } catch (WireException e) {
       throw e.getCause();
     } catch (MailConnectionException | MailProtocolException e) {
@@ -666,6 +694,9 @@ public final class SmtpSession implements Closeable {
     } catch (IOException | RuntimeException e) {
       if (e.getCause() instanceof WireException w) {
         throw w.getCause();
+      }
+      if (e.getCause() instanceof ChunkRefused c) {
+        throw c; // wrapped by a source on its way out
       }
       f.sourceFailure = new SourceFailure(e);
       throw f.sourceFailure;
@@ -704,6 +735,13 @@ public final class SmtpSession implements Closeable {
     }
 
     void emit(boolean last) throws IOException {
+      if (usePipelining()) {
+        readArrivedReplies();
+      }
+      if (flight.fin != null && !flight.fin.isPositive()) {
+        // RFC 3030 §2: after a 4xx or 5xx to a BDAT, no more BDAT for this transaction
+        throw new ChunkRefused();
+      }
       if (last) {
         flight.endOfDataSent = true;
       }

@@ -296,6 +296,42 @@ class SmtpSessionTest {
   }
 
   @Test
+  void sendsNoFurtherChunkAfterARefusedOneAndGoesOnWithTheNextTransaction() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().chunking(true).pipelining(false));
+    server.reply(SmtpStep.BDAT, 1, "552 5.3.4 Message too big for system");
+    SmtpSession session = open(server, plain().build());
+    String big = "Subject: big\r\n\r\n" + "0123456789abcdef0123456789abcdef0123456789abcdef\r\n".repeat(5000);
+
+    TransactionResult refused = session.send(tx(big, BOB));
+    TransactionResult next = session.send(tx(message(2), CAROL));
+
+    assertThat(refused.recipients().get(0).status()).isEqualTo(DeliveryStatus.FAILED);
+    assertThat(refused.recipients().get(0).replyCode()).hasValue(552);
+    // RFC 3030 §2: no BDAT after a refused one; the big message had four more chunks
+    assertThat(server.commands().stream().filter(c -> c.startsWith("BDAT")))
+        .containsExactly("BDAT 65536", "BDAT " + message(2).length() + " LAST");
+    assertThat(next.recipients().get(0).isDelivered()).isTrue();
+    assertThat(server.transactions()).extracting(RecordedTransaction::text).containsExactly(message(2));
+  }
+
+  @Test
+  void pipelinedChunksStopOnceARefusalHasArrived() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().chunking(true).pipelining(true));
+    server.replyToRecipient("bob@example.test", "550 5.1.1 No such user");
+    SmtpSession session = open(server, plain().build());
+    // big enough that the client, writing, meets the refusal of its first chunk long before the end
+    String huge = "Subject: huge\r\n\r\n" + "0123456789abcdef0123456789abcdef0123456789abcdef\r\n".repeat(400_000);
+
+    TransactionResult refused = session.send(tx(huge, BOB));
+    TransactionResult next = session.send(tx(message(2), CAROL));
+
+    assertThat(refused.recipients().get(0).replyCode()).hasValue(550);
+    assertThat(server.commands()).noneMatch(c -> c.startsWith("BDAT") && c.endsWith("LAST") && !c.equals(
+        "BDAT " + message(2).length() + " LAST"));
+    assertThat(next.recipients().get(0).isDelivered()).isTrue();
+  }
+
+  @Test
   void fallsBackToHeloWhenEhloIsNotUnderstood() throws Exception {
     ScriptedSmtpServer server = start(ScriptedSmtpServer.builder());
     server.reply(SmtpStep.EHLO, 1, "502 5.5.1 Command not implemented");
