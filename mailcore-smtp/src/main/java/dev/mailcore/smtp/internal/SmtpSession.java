@@ -536,12 +536,12 @@ public final class SmtpSession implements Closeable {
     boolean eightBit;
     try {
       // pre-rendered bytes may carry UTF-8 header fields (RFC 6532) that no flag tells of
-      utf8Headers = !tx.smtpUtf8() && EightBitScan.inHeaders(tx.source());
+      utf8Headers = !tx.smtpUtf8() && SourceScan.inHeaders(tx.source());
       // RFC 6152 §3: 8-bit data only to a server that offers 8BITMIME, so look where it does not;
       // SMTPUTF8 counts as the offer, since RFC 6531 §3.1 requires it to come with 8BITMIME (and
       // servers such as GreenMail announce SMTPUTF8 alone)
       eightBit = !capabilities.has("8BITMIME") && !capabilities.has("SMTPUTF8")
-          && EightBitScan.anywhere(tx.source());
+          && SourceScan.anywhere(tx.source());
     } catch (IOException | RuntimeException e) {
       f.sourceFailure = new SourceFailure(e);
       throw f.sourceFailure;
@@ -562,10 +562,22 @@ public final class SmtpSession implements Closeable {
       f.done = true;
       return;
     }
+    boolean measured = size.isEmpty() && capabilities.maxSize().isPresent();
+    if (measured) {
+      // a message rendered while sending: measured, so that one over the limit is refused before
+      // MAIL and one under it declares its size (RFC 1870 §3)
+      try {
+        size = OptionalLong.of(SourceScan.size(tx.source(), capabilities.maxSize().getAsLong()));
+      } catch (IOException | RuntimeException e) {
+        f.sourceFailure = new SourceFailure(e);
+        throw f.sourceFailure;
+      }
+    }
     if (size.isPresent() && capabilities.maxSize().isPresent()
         && size.getAsLong() > capabilities.maxSize().getAsLong()) {
       f.precomputed =
-          failAll(envelope, "the message (" + size.getAsLong() + " bytes) exceeds the SIZE limit of "
+          failAll(envelope, "the message (" + (measured ? "more than " + capabilities.maxSize().getAsLong()
+              : size.getAsLong()) + " bytes) exceeds the SIZE limit of "
               + capabilities.maxSize().getAsLong() + " bytes announced by " + serverName);
       f.done = true;
       return;

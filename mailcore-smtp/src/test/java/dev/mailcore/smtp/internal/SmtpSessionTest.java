@@ -624,6 +624,33 @@ class SmtpSessionTest {
   }
 
   @Test
+  void refusesAMessageRenderedWhileSendingThatIsOverTheSizeLimitBeforeMail() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().size(1000));
+    SmtpSession session = open(server, plain().build());
+    dev.mailcore.Message big = dev.mailcore.Message.builder().from(FROM).to(BOB).subject("big")
+        .attach("big.bin", "application/octet-stream", new byte[5000]).build();
+
+    TransactionResult result = session.send(SmtpTransaction.of(Envelope.of(big), big));
+
+    assertThat(result.recipients().get(0).status()).isEqualTo(DeliveryStatus.FAILED);
+    assertThat(result.recipients().get(0).diagnostic()).contains("SIZE limit of 1000 bytes");
+    assertThat(server.commands()).noneMatch(c -> c.startsWith("MAIL"));
+  }
+
+  @Test
+  void declaresTheSizeOfAMessageRenderedWhileSending() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().size(100_000));
+    SmtpSession session = open(server, plain().build());
+    dev.mailcore.Message small =
+        dev.mailcore.Message.builder().from(FROM).to(BOB).subject("small").text("Hello.").build();
+
+    session.send(SmtpTransaction.of(Envelope.of(small), small));
+
+    RecordedTransaction recorded = server.transactions().get(0);
+    assertThat(recorded.mailFrom()).isEqualTo("<ana@shop.test> SIZE=" + recorded.data().length + " BODY=8BITMIME");
+  }
+
+  @Test
   void declaresSizeAndEightBitMimeWhenOffered() throws Exception {
     ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().size(0).eightBitMime(true));
     SmtpSession session = open(server, plain().build());

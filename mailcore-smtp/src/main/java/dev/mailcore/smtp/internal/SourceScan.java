@@ -5,16 +5,17 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 
 /**
- * Finds out, before a transaction starts, whether a message's bytes need more of the server than
- * plain SMTP: a byte above 127 in the header section needs SMTPUTF8 (RFC 6531 §3.1, RFC 6532), one
- * anywhere needs 8BITMIME (RFC 6152 §3). The source is written into a scanning sink that stops the
- * writing at the first such byte (or, for the headers, at the blank line that ends them), so only
- * as much is read as the answer needs.
+ * Finds out, before a transaction starts, what a message's bytes need of the server: a byte above
+ * 127 in the header section needs SMTPUTF8 (RFC 6531 §3.1, RFC 6532), one anywhere needs 8BITMIME
+ * (RFC 6152 §3), and a source of unknown size is measured against the server's SIZE limit (RFC
+ * 1870). The source is written into a sink that stops the writing as soon as the answer is known
+ * (the first such byte, the blank line that ends the headers, one byte over the limit), so no more
+ * is read than the answer needs.
  *
  * <p>Stateless and thread-safe.
  */
-final class EightBitScan {
-  private EightBitScan() {}
+final class SourceScan {
+  private SourceScan() {}
 
   /** Returns true when the header section of {@code source} has a byte above 127. */
   static boolean inHeaders(MessageSource source) throws IOException {
@@ -26,24 +27,65 @@ final class EightBitScan {
     return scan(source, false);
   }
 
+  /**
+   * Returns the size of {@code source} in bytes as written (RFC 1870 §3 counts its CRLFs), or
+   * {@code limit + 1} when it is larger than {@code limit}, which it finds without reading on.
+   */
+  static long size(MessageSource source, long limit) throws IOException {
+    Counter counter = new Counter(limit);
+    run(source, counter);
+    return counter.count;
+  }
+
   private static boolean scan(MessageSource source, boolean headersOnly) throws IOException {
     Sink sink = new Sink(headersOnly);
+    run(source, sink);
+    return sink.found;
+  }
+
+  private static void run(MessageSource source, OutputStream sink) throws IOException {
     try {
       source.writeTo(sink);
     } catch (Stop e) {
-      return sink.found;
+      // the sink has its answer
     } catch (UncheckedIOException e) {
-      if (e.getCause() instanceof Stop) {
-        return sink.found;
+      if (!(e.getCause() instanceof Stop)) {
+        throw e;
       }
-      throw e;
     } catch (IOException e) {
-      if (e.getCause() instanceof Stop) {
-        return sink.found;
+      if (!(e.getCause() instanceof Stop)) {
+        throw e;
       }
-      throw e;
     }
-    return sink.found;
+  }
+
+  /** Counts bytes, with a bare LF counted as the CRLF it becomes on the wire. */
+  private static final class Counter extends OutputStream {
+    private final long limit;
+    private long count;
+    private boolean afterCr;
+
+    Counter(long limit) {
+      this.limit = limit;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      for (int i = off; i < off + len; i++) {
+        byte c = b[i];
+        count += c == '\n' && !afterCr ? 2 : 1;
+        afterCr = c == '\r';
+      }
+      if (count > limit) {
+        count = limit + 1;
+        throw new Stop();
+      }
+    }
   }
 
   /** Ends the writing early; carries no stack trace. */
