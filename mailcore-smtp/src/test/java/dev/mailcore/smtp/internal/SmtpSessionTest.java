@@ -332,6 +332,22 @@ class SmtpSessionTest {
   }
 
   @Test
+  void aResetWhileWaitingForAChunkReplyIsAConnectionFailureNotAnUnreadableMessage() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().chunking(true).pipelining(false));
+    server.fault(SmtpStep.BDAT, 1, SocketFault.reset());
+    SmtpSession session = open(server, plain().build());
+    String big = "Subject: big\r\n\r\n" + "0123456789abcdef0123456789abcdef0123456789abcdef\r\n".repeat(5000);
+
+    TransactionResult result = session.send(tx(big, BOB));
+
+    RecipientResult bob = result.recipients().get(0);
+    assertThat(bob.status()).isEqualTo(DeliveryStatus.DEFERRED);
+    assertThat(bob.diagnostic()).doesNotContain("cannot read the message");
+    assertThat(result.failure()).containsInstanceOf(MailConnectionException.class);
+    assertThat(result.isRetrySafe()).isTrue();
+  }
+
+  @Test
   void fallsBackToHeloWhenEhloIsNotUnderstood() throws Exception {
     ScriptedSmtpServer server = start(ScriptedSmtpServer.builder());
     server.reply(SmtpStep.EHLO, 1, "502 5.5.1 Command not implemented");
