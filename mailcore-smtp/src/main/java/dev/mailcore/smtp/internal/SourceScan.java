@@ -59,8 +59,16 @@ final class SourceScan {
     }
   }
 
-  /** Counts bytes, with a bare LF counted as the CRLF it becomes on the wire. */
-  private static final class Counter extends OutputStream {
+  /** A sink that takes single bytes as arrays of one. */
+  private abstract static class ByteSink extends OutputStream {
+    @Override
+    public final void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+  }
+
+  /** Counts bytes, with a bare CR or LF counted as the CRLF it becomes on the wire. */
+  private static final class Counter extends ByteSink {
     private final long limit;
     private long count;
     private boolean afterCr;
@@ -70,15 +78,11 @@ final class SourceScan {
     }
 
     @Override
-    public void write(int b) throws IOException {
-      write(new byte[] {(byte) b}, 0, 1);
-    }
-
-    @Override
     public void write(byte[] b, int off, int len) throws IOException {
       for (int i = off; i < off + len; i++) {
         byte c = b[i];
-        count += c == '\n' && !afterCr ? 2 : 1;
+        // a CR counts as CRLF at once, so the LF that may follow it adds nothing
+        count += c == '\r' ? 2 : c == '\n' ? (afterCr ? 0 : 2) : 1;
         afterCr = c == '\r';
       }
       if (count > limit) {
@@ -102,7 +106,8 @@ final class SourceScan {
     }
   }
 
-  private static final class Sink extends OutputStream {
+  /** Looks for a byte above 127, in the headers or anywhere. */
+  private static final class Sink extends ByteSink {
     private final boolean headersOnly;
     /** The line being read has had no byte but an optional CR so far. */
     private boolean lineEmpty = true;
@@ -110,11 +115,6 @@ final class SourceScan {
 
     Sink(boolean headersOnly) {
       this.headersOnly = headersOnly;
-    }
-
-    @Override
-    public void write(int b) throws IOException {
-      write(new byte[] {(byte) b}, 0, 1);
     }
 
     @Override
