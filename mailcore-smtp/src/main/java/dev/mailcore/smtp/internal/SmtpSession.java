@@ -166,7 +166,27 @@ public final class SmtpSession implements Closeable {
 
   /** Returns true while the connection can carry another transaction. */
   public boolean isUsable() {
+    return isOpen() && !spokeUnasked();
+  }
+
+  private boolean isOpen() {
     return !broken && !closed && !serverClosing && socket != null && !socket.isClosed();
+  }
+
+  /**
+   * Whether the server sent something while no reply was due, typically a 421 before it closes an
+   * idle connection (RFC 5321 §3.8): read as the reply to the next command, it would shift every
+   * later reply onto the wrong command.
+   */
+  private boolean spokeUnasked() {
+    if (!pending.isEmpty() || reader == null) {
+      return false;
+    }
+    try {
+      return reader.hasBufferedInput() || socket.getInputStream().available() > 0;
+    } catch (IOException e) {
+      return true; // the connection is failing: not one to reuse
+    }
   }
 
   /**
@@ -176,6 +196,7 @@ public final class SmtpSession implements Closeable {
    */
   public boolean noop(Duration timeout) {
     if (!isUsable()) {
+      abort();
       return false;
     }
     try {
@@ -206,7 +227,7 @@ public final class SmtpSession implements Closeable {
    */
   public List<TransactionResult> send(List<SmtpTransaction> batch) {
     Objects.requireNonNull(batch, "batch");
-    if (!isUsable()) {
+    if (!isOpen()) {
       throw new IllegalStateException("session to " + serverName + " is not usable");
     }
     boolean streaming = streaming();
@@ -215,6 +236,14 @@ public final class SmtpSession implements Closeable {
     ArrayDeque<Flight> inFlight = new ArrayDeque<>();
     MailException failure = null;
     try {
+      if (spokeUnasked()) {
+        // arrived since the caller checked isUsable(): nothing is sent on this session
+        ServerReply unasked = readReply(settings.commandTimeout());
+        throw new MailConnectionException(
+            serverName + " sent a reply nobody asked for (" + unasked + "); session abandoned",
+            true,
+            null);
+      }
       for (SmtpTransaction tx : batch) {
         Flight flight = new Flight(tx);
         flights.add(flight);

@@ -942,6 +942,22 @@ class SmtpSessionTest {
   }
 
   @Test
+  void aReplyNobodyAskedForMakesTheSessionUnusableAndIsNotTakenForTheNextCommand() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().pipelining(true));
+    server.reply(SmtpStep.END_OF_DATA, 1, "250 2.0.0 Ok: queued\r\n421 4.4.2 Idle too long, closing");
+    SmtpSession session = open(server, plain().build());
+
+    assertThat(session.send(tx(message(1), BOB)).recipients().get(0).isDelivered()).isTrue();
+    assertThat(session.isUsable()).isFalse();
+    TransactionResult next = session.send(tx(message(2), CAROL));
+
+    assertThat(next.isCompleted()).isFalse();
+    assertThat(next.isRetrySafe()).isTrue();
+    assertThat(next.failure()).get().asString().contains("nobody asked for", "421");
+    assertThat(server.count(SmtpStep.MAIL)).isEqualTo(1);
+  }
+
+  @Test
   void serverClosingWith421EndsTheSession() throws Exception {
     ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().pipelining(true));
     server.reply(SmtpStep.RCPT, 1, "421 4.3.2 Shutting down");
