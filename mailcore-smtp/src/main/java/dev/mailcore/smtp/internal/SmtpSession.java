@@ -52,6 +52,12 @@ import org.slf4j.LoggerFactory;
  * transactions in order. Commands and body go through one buffer that is flushed only when the engine must wait
  * for a reply, and TCP_NODELAY is set, so each pipelined group leaves in one write.
  *
+ * <p>Before MAIL, each transaction is checked against what the server announced: UTF-8 in the
+ * addresses or in the header section needs SMTPUTF8 (RFC 6531), 8-bit bytes need 8BITMIME (RFC
+ * 6152), and a message over the SIZE limit (RFC 1870; measured first when its size is not known)
+ * is not sent; each of these fails the recipients permanently without a command on the wire. A
+ * refused BDAT chunk ends the message there (RFC 3030 §2).
+ *
  * <p>Failures inside a transaction are values in the {@link TransactionResult}: a refused
  * recipient, a lost connection (the unanswered recipients become DEFERRED, with {@link
  * TransactionResult#isRetrySafe()} telling whether the server might have taken the message). Only
