@@ -622,14 +622,14 @@ public final class SmtpSession implements Closeable {
     if (needsReset) {
       // A refused RSET needs no handling of its own: the MAIL that follows gets the answer that
       // decides the transaction, and a 421 marks the session as closing.
-      command("RSET", settings.commandTimeout(), r -> {
+      command("RSET", settings.commandTimeout(), completion("RSET", r -> {
         if (!r.isPositive()) {
           LOG.debug("{} answered RSET with {}", serverName, r);
         }
-      });
+      }));
       needsReset = false;
     }
-    command(mailFrom(tx, f.smtpUtf8, size), settings.commandTimeout(), r -> f.mail = r);
+    command(mailFrom(tx, f.smtpUtf8, size), settings.commandTimeout(), completion("MAIL", r -> f.mail = r));
     if (!pipelined && !f.mail.isPositive()) {
       f.done = true;
       return;
@@ -637,7 +637,8 @@ public final class SmtpSession implements Closeable {
     List<Mailbox> recipients = envelope.recipients();
     for (int i = 0; i < recipients.size(); i++) {
       int index = i;
-      command(rcptTo(recipients.get(i), tx), settings.commandTimeout(), r -> f.rcpt[index] = r);
+      command(rcptTo(recipients.get(i), tx), settings.commandTimeout(),
+          completion("RCPT", r -> f.rcpt[index] = r));
     }
     needsReset = true;
     if (!pipelined && !f.anyRecipientAccepted()) {
@@ -682,7 +683,7 @@ public final class SmtpSession implements Closeable {
       transcript.client(serverName, ".");
     }
     unflushed = true;
-    pending.add(new Expect(settings.dataTimeout(), f::finalReply));
+    pending.add(new Expect(settings.dataTimeout(), completion("the end of the data", f::finalReply)));
     if (!streaming()) {
       awaitAll();
     }
@@ -801,16 +802,16 @@ public final class SmtpSession implements Closeable {
       unflushed = true;
       length = 0;
       if (last) {
-        pending.add(new Expect(settings.dataTimeout(), flight::finalReply));
+        pending.add(new Expect(settings.dataTimeout(), completion("BDAT LAST", flight::finalReply)));
       } else {
         pending.add(
             new Expect(
                 settings.dataTimeout(),
-                r -> {
+                completion("BDAT", r -> {
                   if (!r.isPositive() && (flight.fin == null || flight.fin.isPositive())) {
                     flight.fin = r;
                   }
-                }));
+                })));
       }
       if (!usePipelining()) {
         awaitAll();
@@ -863,6 +864,21 @@ public final class SmtpSession implements Closeable {
       }
     }
     return b.toString();
+  }
+
+  /**
+   * Wraps the handler of a reply that completes a command (MAIL, RCPT, RSET, BDAT, the end of the
+   * data): 2xx, 4xx or 5xx. A 3xx there is no answer to it (RFC 5321 §4.3.2), and taken for a
+   * success it would report as delivered what the server never confirmed: a protocol error.
+   */
+  private Consumer<ServerReply> completion(String command, Consumer<ServerReply> handler) {
+    return r -> {
+      if (r.code() >= 300 && r.code() < 400) {
+        throw new MailProtocolException(
+            serverName + " answered " + command + " with " + r + ", which is no reply to it", null);
+      }
+      handler.accept(r);
+    };
   }
 
   /** Encodes as xtext (RFC 3461 §4). */

@@ -958,6 +958,34 @@ class SmtpSessionTest {
   }
 
   @Test
+  void a3xxToTheEndOfTheDataIsNoDelivery() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().pipelining(true));
+    server.reply(SmtpStep.END_OF_DATA, 1, "354 Go ahead");
+    SmtpSession session = open(server, plain().build());
+
+    TransactionResult result = session.send(tx(message(1), BOB));
+
+    RecipientResult bob = result.recipients().get(0);
+    assertThat(bob.status()).isEqualTo(DeliveryStatus.DEFERRED);
+    assertThat(bob.diagnostic()).contains("354", "no reply to it");
+    assertThat(result.failure()).containsInstanceOf(MailProtocolException.class);
+  }
+
+  @Test
+  void a3xxToRcptIsNoAcceptance() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().pipelining(false));
+    server.replyToRecipient("bob@example.test", "354 Go ahead");
+    SmtpSession session = open(server, plain().build());
+
+    TransactionResult result = session.send(tx(message(1), BOB));
+
+    assertThat(result.recipients().get(0).isDelivered()).isFalse();
+    assertThat(result.failure()).containsInstanceOf(MailProtocolException.class);
+    assertThat(result.isRetrySafe()).isTrue();
+    assertThat(server.count(SmtpStep.DATA)).isZero();
+  }
+
+  @Test
   void serverClosingWith421EndsTheSession() throws Exception {
     ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().pipelining(true));
     server.reply(SmtpStep.RCPT, 1, "421 4.3.2 Shutting down");
