@@ -123,6 +123,24 @@ class DirectSenderFaultsTest {
     return Mailbox.of(local, domain);
   }
 
+  private void assertTheBackupDeliversToBob(ScriptedSmtpServer primary, ScriptedSmtpServer backup) {
+    try (DirectSender sender = sender().build()) {
+      RecipientResult bob = send(sender, List.of(at("bob", "two.test"))).recipients().get(0);
+
+      assertThat(bob.isDelivered()).isTrue();
+      assertThat(bob.remoteHost()).contains("mx2.two.test");
+    }
+    assertThat(primary.transactions()).isEmpty();
+    assertThat(backup.transactions()).hasSize(1);
+  }
+
+  private static void assertDeferred(RecipientResult r, int code, String text, String host) {
+    assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
+    assertThat(r.replyCode()).hasValue(code);
+    assertThat(r.diagnostic()).contains(text);
+    assertThat(r.remoteHost()).contains(host);
+  }
+
   @Test
   void movesToTheBackupWhenThePrimaryGreetsWith421() throws IOException {
     ScriptedSmtpServer primary =
@@ -159,14 +177,7 @@ class DirectSenderFaultsTest {
         server("127.0.0.2").reply(SmtpStep.GREETING, "554 5.7.1 no service");
     ScriptedSmtpServer backup = server("127.0.0.3");
 
-    try (DirectSender sender = sender().build()) {
-      RecipientResult bob = send(sender, List.of(at("bob", "two.test"))).recipients().get(0);
-
-      assertThat(bob.isDelivered()).isTrue();
-      assertThat(bob.remoteHost()).contains("mx2.two.test");
-    }
-    assertThat(primary.transactions()).isEmpty();
-    assertThat(backup.transactions()).hasSize(1);
+    assertTheBackupDeliversToBob(primary, backup);
   }
 
   @Test
@@ -200,13 +211,7 @@ class DirectSenderFaultsTest {
       SendResult result = send(sender, List.of(at("bob", "two.test"), at("bea", "two.test")));
 
       assertThat(result.recipients())
-          .allSatisfy(
-              r -> {
-                assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
-                assertThat(r.replyCode()).hasValue(451);
-                assertThat(r.diagnostic()).contains("backup says later");
-                assertThat(r.remoteHost()).contains("mx2.two.test");
-              });
+          .allSatisfy(r -> assertDeferred(r, 451, "backup says later", "mx2.two.test"));
     }
   }
 
@@ -300,10 +305,7 @@ class DirectSenderFaultsTest {
     try (DirectSender sender = sender().build()) {
       RecipientResult full = send(sender, List.of(at("full", "two.test"))).recipients().get(0);
 
-      assertThat(full.status()).isEqualTo(DeliveryStatus.DEFERRED);
-      assertThat(full.replyCode()).hasValue(451);
-      assertThat(full.diagnostic()).contains("backup cannot relay yet");
-      assertThat(full.remoteHost()).contains("mx2.two.test");
+      assertDeferred(full, 451, "backup cannot relay yet", "mx2.two.test");
     }
   }
 
@@ -315,10 +317,7 @@ class DirectSenderFaultsTest {
     try (DirectSender sender = sender().build()) {
       RecipientResult full = send(sender, List.of(at("full", "two.test"))).recipients().get(0);
 
-      assertThat(full.status()).isEqualTo(DeliveryStatus.DEFERRED);
-      assertThat(full.replyCode()).hasValue(452);
-      assertThat(full.diagnostic()).contains("Mailbox full");
-      assertThat(full.remoteHost()).contains("mx1.two.test");
+      assertDeferred(full, 452, "Mailbox full", "mx1.two.test");
     }
   }
 
@@ -414,14 +413,7 @@ class DirectSenderFaultsTest {
     ScriptedSmtpServer primary = server("127.0.0.2").fault(SmtpStep.MAIL, SocketFault.disconnect());
     ScriptedSmtpServer backup = server("127.0.0.3");
 
-    try (DirectSender sender = sender().build()) {
-      RecipientResult bob = send(sender, List.of(at("bob", "two.test"))).recipients().get(0);
-
-      assertThat(bob.isDelivered()).isTrue();
-      assertThat(bob.remoteHost()).contains("mx2.two.test");
-    }
-    assertThat(primary.transactions()).isEmpty();
-    assertThat(backup.transactions()).hasSize(1);
+    assertTheBackupDeliversToBob(primary, backup);
   }
 
   @Test
@@ -431,14 +423,7 @@ class DirectSenderFaultsTest {
             .fault(SmtpStep.MAIL, SocketFault.disconnectAfter("421 4.7.0 Too many connections"));
     ScriptedSmtpServer backup = server("127.0.0.3");
 
-    try (DirectSender sender = sender().build()) {
-      RecipientResult bob = send(sender, List.of(at("bob", "two.test"))).recipients().get(0);
-
-      assertThat(bob.isDelivered()).isTrue();
-      assertThat(bob.remoteHost()).contains("mx2.two.test");
-    }
-    assertThat(primary.transactions()).isEmpty();
-    assertThat(backup.transactions()).hasSize(1);
+    assertTheBackupDeliversToBob(primary, backup);
   }
 
   @Test
