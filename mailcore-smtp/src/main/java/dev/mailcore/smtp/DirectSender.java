@@ -33,6 +33,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -59,9 +60,11 @@ import org.slf4j.LoggerFactory;
  * decided by {@link StaticRoutes} first, then by MX lookup through the {@link MxResolver}: hosts in
  * preference order, each address of a host in turn. A refused connection, a time-out, a 4xx or 5xx
  * greeting, a refused EHLO or STARTTLS, or a failed TLS handshake moves on to the next address and
- * host, up to {@link Builder#maxHosts} hosts. Once a server has answered the transaction, its
- * replies are final for this attempt: a 5xx for a recipient fails it, a 4xx defers it. What no host
- * took is deferred with the last reason.
+ * host, up to {@link Builder#maxHosts} hosts. A server's acceptance and its 5xx replies are final
+ * for this attempt (a 5xx to RCPT fails that recipient without asking another host); a 4xx to MAIL,
+ * RCPT or the data leaves the recipients it concerns to the next host (RFC 5321 §5.1), as MTAs do,
+ * and is their outcome when no later host takes them. What no host took is deferred with the last
+ * server's 4xx or, when none answered, the last reason.
  *
  * <p>TLS is opportunistic by default ({@link TlsMode#STARTTLS_IF_OFFERED}): used when offered and,
  * like Postfix's {@code may} level (RFC 7435), without rejecting a certificate that does not verify,
@@ -325,6 +328,8 @@ public final class DirectSender implements MailSender {
     String lastReason = "no host of " + domain + " was tried";
     Optional<ServerReply> lastReply = Optional.empty();
     Optional<String> lastHost = Optional.empty();
+    // the latest 4xx a server gave each recipient, reported when no later host takes it
+    Map<Mailbox, RecipientResult> lastAnswer = new HashMap<>();
     int hosts = 0;
     hostLoop:
     for (Destination d : destinations) {
@@ -362,29 +367,36 @@ public final class DirectSender implements MailSender {
         List<Envelope> again = new ArrayList<>();
         for (int i = 0; i < results.size(); i++) {
           TransactionResult r = results.get(i);
-          if (r.isCompleted() || !r.isRetrySafe()) {
-            // the server answered, or may have taken the data: its word is final for this attempt
+          if (!r.isCompleted() && !r.isRetrySafe()) {
+            // the server may have taken the data without confirming: final for this attempt
             done.addAll(r.recipients());
             continue;
           }
-          // cut short before the data could be taken: keep permanent refusals, retry the rest
+          // delivered and 5xx are final; a 4xx (to MAIL, RCPT or the data) and what a lost
+          // connection left unanswered go to the next host (RFC 5321 §5.1: try the addresses
+          // until delivery succeeds), as MTAs do; the last 4xx stays the answer if none takes it
           List<Mailbox> retry = new ArrayList<>();
           for (RecipientResult rr : r.recipients()) {
-            if (rr.status() == DeliveryStatus.FAILED) {
-              done.add(rr);
-            } else {
+            if (rr.status() == DeliveryStatus.DEFERRED) {
               retry.add(rr.recipient());
+              if (rr.reply().isPresent() && rr.remoteHost().isPresent()) {
+                lastAnswer.put(rr.recipient(), rr);
+              }
+            } else {
+              done.add(rr);
             }
           }
           if (!retry.isEmpty()) {
             again.add(pending.get(i).withRecipients(retry));
           }
-          lastReason =
-              "transaction to "
-                  + where
-                  + " cut short: "
-                  + r.failure().map(Throwable::getMessage).orElse("connection lost");
-          lastReply = Optional.empty();
+          if (!r.isCompleted()) {
+            lastReason =
+                "transaction to "
+                    + where
+                    + " cut short: "
+                    + r.failure().map(Throwable::getMessage).orElse("connection lost");
+            lastReply = Optional.empty();
+          }
         }
         pending = again;
         if (pending.isEmpty()) {
@@ -399,6 +411,11 @@ public final class DirectSender implements MailSender {
     }
     for (Envelope e : pending) {
       for (Mailbox r : e.recipients()) {
+        RecipientResult answered = lastAnswer.get(r);
+        if (answered != null) {
+          done.add(answered);
+          continue;
+        }
         String reason = lastReason;
         ServerReply shown =
             lastReply.orElseGet(

@@ -128,6 +128,24 @@ class DirectSenderFaultsTest {
     return Mailbox.of(local, domain);
   }
 
+  private void assertTheBackupDeliversToBob(ScriptedSmtpServer primary, ScriptedSmtpServer backup) {
+    try (DirectSender sender = sender().build()) {
+      RecipientResult bob = send(sender, List.of(at("bob", "two.test"))).recipients().get(0);
+
+      assertThat(bob.isDelivered()).isTrue();
+      assertThat(bob.remoteHost()).contains("mx2.two.test");
+    }
+    assertThat(primary.transactions()).isEmpty();
+    assertThat(backup.transactions()).hasSize(1);
+  }
+
+  private static void assertDeferred(RecipientResult r, int code, String text, String host) {
+    assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
+    assertThat(r.replyCode()).hasValue(code);
+    assertThat(r.diagnostic()).contains(text);
+    assertThat(r.remoteHost()).contains(host);
+  }
+
   /** Primaries that fail before they could have taken the message: the sender moves on. */
   static Stream<Arguments> primaryFailuresBeforeTheData() {
     return Stream.of(
@@ -167,8 +185,8 @@ class DirectSenderFaultsTest {
   }
 
   @Test
-  void defersEveryRecipientWhenTheServerRefusesTheSenderTemporarily() throws IOException {
-    server("127.0.0.2").reply(SmtpStep.MAIL, "451 4.3.0 try again later");
+  void movesToTheBackupWhenThePrimaryRefusesTheSenderTemporarily() throws IOException {
+    ScriptedSmtpServer primary = server("127.0.0.2").reply(SmtpStep.MAIL, "451 4.3.0 try again later");
     ScriptedSmtpServer backup = server("127.0.0.3");
 
     try (DirectSender sender = sender().build()) {
@@ -177,12 +195,43 @@ class DirectSenderFaultsTest {
       assertThat(result.recipients())
           .allSatisfy(
               r -> {
-                assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
-                assertThat(r.replyCode()).hasValue(451);
-                assertThat(r.remoteHost()).contains("mx1.two.test");
+                assertThat(r.status()).isEqualTo(DeliveryStatus.DELIVERED);
+                assertThat(r.remoteHost()).contains("mx2.two.test");
               });
     }
-    assertThat(backup.connectionCount()).isZero();
+    assertThat(primary.transactions()).isEmpty();
+    assertThat(backup.transactions())
+        .singleElement()
+        .extracting(RecordedTransaction::recipientAddresses)
+        .isEqualTo(List.of("bob@two.test", "bea@two.test"));
+  }
+
+  @Test
+  void defersWithTheLastHostsReplyWhenEveryHostRefusesTheSenderTemporarily() throws IOException {
+    server("127.0.0.2").reply(SmtpStep.MAIL, "451 4.3.0 primary says later");
+    server("127.0.0.3").reply(SmtpStep.MAIL, "451 4.3.0 backup says later");
+
+    try (DirectSender sender = sender().build()) {
+      SendResult result = send(sender, List.of(at("bob", "two.test"), at("bea", "two.test")));
+
+      assertThat(result.recipients())
+          .allSatisfy(r -> assertDeferred(r, 451, "backup says later", "mx2.two.test"));
+    }
+  }
+
+  @Test
+  void movesToTheBackupWhenThePrimaryRefusesTheDataTemporarily() throws IOException {
+    ScriptedSmtpServer primary =
+        server("127.0.0.2").reply(SmtpStep.END_OF_DATA, "451 4.3.0 queue write failed");
+    ScriptedSmtpServer backup = server("127.0.0.3");
+
+    try (DirectSender sender = sender().build()) {
+      RecipientResult bob = send(sender, List.of(at("bob", "two.test"))).recipients().get(0);
+
+      assertThat(bob.isDelivered()).isTrue();
+      assertThat(bob.remoteHost()).contains("mx2.two.test");
+    }
+    assertThat(backup.transactions()).hasSize(1);
   }
 
   @Test
@@ -224,19 +273,56 @@ class DirectSenderFaultsTest {
   }
 
   @Test
-  void defersARecipientThePrimaryRefusesWith4xxKeepingTheReply() throws IOException {
-    server("127.0.0.2").replyToRecipient("full@two.test", "452 4.2.2 Mailbox full");
+  void asksTheBackupOnlyForTheRecipientsThePrimaryRefusedWith4xx() throws IOException {
+    ScriptedSmtpServer primary =
+        server("127.0.0.2")
+            .replyToRecipient("full@two.test", "452 4.2.2 Mailbox full")
+            .replyToRecipient("nobody@two.test", "550 5.1.1 No such user");
     ScriptedSmtpServer backup = server("127.0.0.3");
+
+    try (DirectSender sender = sender().build()) {
+      SendResult result =
+          send(sender, List.of(at("full", "two.test"), at("nobody", "two.test"), at("bob", "two.test")));
+
+      assertThat(result.recipients().get(0).isDelivered()).isTrue();
+      assertThat(result.recipients().get(0).remoteHost()).contains("mx2.two.test");
+      assertThat(result.recipients().get(1).status()).isEqualTo(DeliveryStatus.FAILED);
+      assertThat(result.recipients().get(1).remoteHost()).contains("mx1.two.test");
+      assertThat(result.recipients().get(2).isDelivered()).isTrue();
+      assertThat(result.recipients().get(2).remoteHost()).contains("mx1.two.test");
+    }
+    assertThat(primary.transactions())
+        .singleElement()
+        .extracting(RecordedTransaction::recipientAddresses)
+        .isEqualTo(List.of("bob@two.test"));
+    assertThat(backup.transactions())
+        .singleElement()
+        .extracting(RecordedTransaction::recipientAddresses)
+        .isEqualTo(List.of("full@two.test"));
+  }
+
+  @Test
+  void defersARecipientEveryHostRefusesWith4xxKeepingTheLastReply() throws IOException {
+    server("127.0.0.2").replyToRecipient("full@two.test", "452 4.2.2 Mailbox full");
+    server("127.0.0.3").replyToRecipient("full@two.test", "451 4.3.0 backup cannot relay yet");
 
     try (DirectSender sender = sender().build()) {
       RecipientResult full = send(sender, List.of(at("full", "two.test"))).recipients().get(0);
 
-      assertThat(full.status()).isEqualTo(DeliveryStatus.DEFERRED);
-      assertThat(full.replyCode()).hasValue(452);
-      assertThat(full.diagnostic()).contains("Mailbox full");
-      assertThat(full.remoteHost()).contains("mx1.two.test");
+      assertDeferred(full, 451, "backup cannot relay yet", "mx2.two.test");
     }
-    assertThat(backup.connectionCount()).isZero();
+  }
+
+  @Test
+  void keepsThePrimarysReplyWhenTheBackupCannotBeReached() throws IOException {
+    server("127.0.0.2").replyToRecipient("full@two.test", "452 4.2.2 Mailbox full");
+    // no server on 127.0.0.3: the backup refuses the connection
+
+    try (DirectSender sender = sender().build()) {
+      RecipientResult full = send(sender, List.of(at("full", "two.test"))).recipients().get(0);
+
+      assertDeferred(full, 452, "Mailbox full", "mx1.two.test");
+    }
   }
 
   @Test
@@ -324,6 +410,16 @@ class DirectSenderFaultsTest {
     }
     assertThat(mx.count(SmtpStep.STARTTLS)).isEqualTo(1);
     assertThat(mx.transactions()).hasSize(1);
+  }
+
+  @Test
+  void movesToTheBackupWhenAChunkingPrimaryRefusesMailWith421AndHangsUp() throws IOException {
+    ScriptedSmtpServer primary =
+        server("127.0.0.2", b -> b.chunking(true))
+            .fault(SmtpStep.MAIL, SocketFault.disconnectAfter("421 4.7.0 Too many connections"));
+    ScriptedSmtpServer backup = server("127.0.0.3");
+
+    assertTheBackupDeliversToBob(primary, backup);
   }
 
   @Test

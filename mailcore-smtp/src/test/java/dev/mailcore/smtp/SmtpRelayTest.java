@@ -192,6 +192,23 @@ class SmtpRelayTest {
   }
 
   @Test
+  void doesNotReuseASessionOnWhichTheServerSpokeUnasked() throws Exception {
+    ScriptedSmtpServer server = server(ScriptedSmtpServer.builder().pipelining(true).chunking(true));
+    // a server closing an idle connection says 421 unasked: read as the answer to the next command,
+    // it would shift every later reply by one, and the second message's refusal would be lost
+    server.reply(SmtpStep.BDAT_LAST, 1, "250 2.0.0 Ok: queued\r\n421 4.4.2 Idle too long, closing");
+    server.reply(SmtpStep.BDAT_LAST, 2, "554 5.6.0 Message content rejected");
+    SmtpRelay relay = closing(relayTo(server).build());
+
+    assertThat(relay.send(rendered("first", BOB)).isAllDelivered()).isTrue();
+    RecipientResult second = relay.send(rendered("second", BOB)).recipients().get(0);
+
+    assertThat(second.status()).isEqualTo(DeliveryStatus.FAILED);
+    assertThat(second.replyCode()).hasValue(554);
+    assertThat(server.connectionCount()).isEqualTo(2);
+  }
+
+  @Test
   void opensANewSessionAfterTheMessageLimit() throws Exception {
     ScriptedSmtpServer server = server(ScriptedSmtpServer.builder());
     SmtpRelay relay = closing(relayTo(server).maxMessagesPerSession(2).build());

@@ -54,7 +54,7 @@ final class ReplyReader {
   /**
    * Reads one complete reply.
    *
-   * @throws MailConnectionException on time-out or when the connection closes
+   * @throws MailConnectionException on time-out, when the connection closes or fails
    * @throws MailProtocolException when the reply is malformed or too large
    */
   ServerReply read(Duration timeout) throws IOException {
@@ -162,6 +162,11 @@ final class ReplyReader {
       n = in.read(buffer, 0, buffer.length);
     } catch (SocketTimeoutException e) {
       throw timedOut(timeout, e);
+    } catch (IOException e) {
+      // a reset or a TLS failure: typed here, since the read may happen while a message source
+      // is being written (a BDAT reply mid-message), where a bare IOException would be taken for
+      // the source's own failure
+      throw new MailConnectionException("reading the server's reply failed: " + e, true, e);
     }
     if (n < 0) {
       throw new MailConnectionException("connection closed by the server", true, null);

@@ -52,6 +52,12 @@ import org.slf4j.LoggerFactory;
  * transactions in order. Commands and body go through one buffer that is flushed only when the engine must wait
  * for a reply, and TCP_NODELAY is set, so each pipelined group leaves in one write.
  *
+ * <p>Before MAIL, each transaction is checked against what the server announced: UTF-8 in the
+ * addresses or in the header section needs SMTPUTF8 (RFC 6531), 8-bit bytes need 8BITMIME (RFC
+ * 6152), and a message over the SIZE limit (RFC 1870; measured first when its size is not known)
+ * is not sent; each of these fails the recipients permanently without a command on the wire. A
+ * refused BDAT chunk ends the message there (RFC 3030 §2).
+ *
  * <p>Failures inside a transaction are values in the {@link TransactionResult}: a refused
  * recipient, a lost connection (the unanswered recipients become DEFERRED, with {@link
  * TransactionResult#isRetrySafe()} telling whether the server might have taken the message). Only
@@ -166,7 +172,27 @@ public final class SmtpSession implements Closeable {
 
   /** Returns true while the connection can carry another transaction. */
   public boolean isUsable() {
+    return isOpen() && !spokeUnasked();
+  }
+
+  private boolean isOpen() {
     return !broken && !closed && !serverClosing && socket != null && !socket.isClosed();
+  }
+
+  /**
+   * Whether the server sent something while no reply was due, typically a 421 before it closes an
+   * idle connection (RFC 5321 §3.8): read as the reply to the next command, it would shift every
+   * later reply onto the wrong command.
+   */
+  private boolean spokeUnasked() {
+    if (!pending.isEmpty() || reader == null) {
+      return false;
+    }
+    try {
+      return reader.hasBufferedInput() || socket.getInputStream().available() > 0;
+    } catch (IOException e) {
+      return true; // the connection is failing: not one to reuse
+    }
   }
 
   /**
@@ -176,6 +202,7 @@ public final class SmtpSession implements Closeable {
    */
   public boolean noop(Duration timeout) {
     if (!isUsable()) {
+      abort();
       return false;
     }
     try {
@@ -206,7 +233,7 @@ public final class SmtpSession implements Closeable {
    */
   public List<TransactionResult> send(List<SmtpTransaction> batch) {
     Objects.requireNonNull(batch, "batch");
-    if (!isUsable()) {
+    if (!isOpen()) {
       throw new IllegalStateException("session to " + serverName + " is not usable");
     }
     boolean streaming = streaming();
@@ -215,6 +242,14 @@ public final class SmtpSession implements Closeable {
     ArrayDeque<Flight> inFlight = new ArrayDeque<>();
     MailException failure = null;
     try {
+      if (spokeUnasked()) {
+        // arrived since the caller checked isUsable(): nothing is sent on this session
+        ServerReply unasked = readReply(settings.commandTimeout());
+        throw new MailConnectionException(
+            serverName + " sent a reply nobody asked for (" + unasked + "); session abandoned",
+            true,
+            null);
+      }
       for (SmtpTransaction tx : batch) {
         Flight flight = new Flight(tx);
         flights.add(flight);
@@ -433,6 +468,8 @@ public final class SmtpSession implements Closeable {
     List<RecipientResult> precomputed;
     boolean endOfDataSent;
     boolean done;
+    /** Whether MAIL FROM carries SMTPUTF8: the transaction's flag or UTF-8 found in the headers. */
+    boolean smtpUtf8;
     SourceFailure sourceFailure;
 
     Flight(SmtpTransaction tx) {
@@ -470,7 +507,8 @@ public final class SmtpSession implements Closeable {
           results.add(RecipientResult.ofReply(r, mail, serverName));
         } else if (rcpt[i] != null && !rcpt[i].isPositive()) {
           results.add(RecipientResult.ofReply(r, rcpt[i], serverName));
-        } else if (done && fin != null) {
+        } else if (fin != null && (done || !fin.isPositive())) {
+          // a refused chunk is the transaction's answer even when the connection died after it
           results.add(RecipientResult.ofReply(r, fin, serverName));
         } else if (sourceFailure != null) {
           results.add(
@@ -492,8 +530,28 @@ public final class SmtpSession implements Closeable {
       return new TransactionResult(
           results,
           !interrupted,
-          interrupted && !endOfDataSent,
+          interrupted && (!endOfDataSent || refused()),
           interrupted ? Optional.ofNullable(cause) : Optional.empty());
+    }
+
+    /**
+     * Whether the server's replies already rule delivery out, so that a connection lost after the
+     * data went out (pipelined BDAT sends it before any reply is read) cannot have delivered it:
+     * MAIL refused, every RCPT refused, or a chunk refused (RFC 3030 §2: the transaction failed).
+     */
+    private boolean refused() {
+      if (mail != null && !mail.isPositive()) {
+        return true;
+      }
+      if (fin != null && !fin.isPositive()) {
+        return true;
+      }
+      for (ServerReply r : rcpt) {
+        if (r == null || r.isPositive()) {
+          return false;
+        }
+      }
+      return true;
     }
   }
 
@@ -509,17 +567,52 @@ public final class SmtpSession implements Closeable {
     SmtpTransaction tx = f.tx;
     Envelope envelope = tx.envelope();
     OptionalLong size = tx.source().size();
-    if (tx.smtpUtf8() && !capabilities.has("SMTPUTF8")) {
+    boolean utf8Headers;
+    boolean eightBit;
+    try {
+      // pre-rendered bytes may carry UTF-8 header fields (RFC 6532) that no flag tells of
+      utf8Headers = !tx.smtpUtf8() && SourceScan.inHeaders(tx.source());
+      // RFC 6152 §3: 8-bit data only to a server that offers 8BITMIME, so look where it does not;
+      // SMTPUTF8 counts as the offer, since RFC 6531 §3.1 requires it to come with 8BITMIME (and
+      // servers such as GreenMail announce SMTPUTF8 alone)
+      eightBit = !capabilities.has("8BITMIME") && !capabilities.has("SMTPUTF8")
+          && SourceScan.anywhere(tx.source());
+    } catch (IOException | RuntimeException e) {
+      f.sourceFailure = new SourceFailure(e);
+      throw f.sourceFailure;
+    }
+    f.smtpUtf8 = tx.smtpUtf8() || utf8Headers;
+    if (f.smtpUtf8 && !capabilities.has("SMTPUTF8")) {
       f.precomputed =
-          failAll(envelope, "the message needs SMTPUTF8 (non-ASCII addresses, RFC 6531), which "
-              + serverName + " does not offer");
+          failAll(envelope, "the message needs SMTPUTF8 ("
+              + (utf8Headers ? "non-ASCII header fields, RFC 6532" : "non-ASCII addresses, RFC 6531")
+              + "), which " + serverName + " does not offer");
       f.done = true;
       return;
+    }
+    if (eightBit) {
+      f.precomputed =
+          failAll(envelope, "the message contains 8-bit data, which needs 8BITMIME (RFC 6152), "
+              + "and " + serverName + " does not offer it");
+      f.done = true;
+      return;
+    }
+    boolean measured = size.isEmpty() && capabilities.maxSize().isPresent();
+    if (measured) {
+      // a message rendered while sending: measured, so that one over the limit is refused before
+      // MAIL and one under it declares its size (RFC 1870 §3)
+      try {
+        size = OptionalLong.of(SourceScan.size(tx.source(), capabilities.maxSize().getAsLong()));
+      } catch (IOException | RuntimeException e) {
+        f.sourceFailure = new SourceFailure(e);
+        throw f.sourceFailure;
+      }
     }
     if (size.isPresent() && capabilities.maxSize().isPresent()
         && size.getAsLong() > capabilities.maxSize().getAsLong()) {
       f.precomputed =
-          failAll(envelope, "the message (" + size.getAsLong() + " bytes) exceeds the SIZE limit of "
+          failAll(envelope, "the message (" + (measured ? "more than " + capabilities.maxSize().getAsLong()
+              : size.getAsLong()) + " bytes) exceeds the SIZE limit of "
               + capabilities.maxSize().getAsLong() + " bytes announced by " + serverName);
       f.done = true;
       return;
@@ -529,14 +622,14 @@ public final class SmtpSession implements Closeable {
     if (needsReset) {
       // A refused RSET needs no handling of its own: the MAIL that follows gets the answer that
       // decides the transaction, and a 421 marks the session as closing.
-      command("RSET", settings.commandTimeout(), r -> {
+      command("RSET", settings.commandTimeout(), completion("RSET", r -> {
         if (!r.isPositive()) {
           LOG.debug("{} answered RSET with {}", serverName, r);
         }
-      });
+      }));
       needsReset = false;
     }
-    command(mailFrom(tx, size), settings.commandTimeout(), r -> f.mail = r);
+    command(mailFrom(tx, f.smtpUtf8, size), settings.commandTimeout(), completion("MAIL", r -> f.mail = r));
     if (!pipelined && !f.mail.isPositive()) {
       f.done = true;
       return;
@@ -544,7 +637,8 @@ public final class SmtpSession implements Closeable {
     List<Mailbox> recipients = envelope.recipients();
     for (int i = 0; i < recipients.size(); i++) {
       int index = i;
-      command(rcptTo(recipients.get(i), tx), settings.commandTimeout(), r -> f.rcpt[index] = r);
+      command(rcptTo(recipients.get(i), tx), settings.commandTimeout(),
+          completion("RCPT", r -> f.rcpt[index] = r));
     }
     needsReset = true;
     if (!pipelined && !f.anyRecipientAccepted()) {
@@ -589,7 +683,7 @@ public final class SmtpSession implements Closeable {
       transcript.client(serverName, ".");
     }
     unflushed = true;
-    pending.add(new Expect(settings.dataTimeout(), f::finalReply));
+    pending.add(new Expect(settings.dataTimeout(), completion("the end of the data", f::finalReply)));
     if (!streaming()) {
       awaitAll();
     }
@@ -604,14 +698,42 @@ public final class SmtpSession implements Closeable {
     }
     ChunkStream chunks = new ChunkStream(f);
     DotStuffingOutputStream body = new DotStuffingOutputStream(chunks, false);
-    writeSource(f, body);
-    body.finish();
-    chunks.emit(true);
+    try {
+      writeSource(f, body);
+      body.finish();
+      chunks.emit(true);
+    } catch (ChunkRefused e) {
+      // the refused chunk's reply is the transaction's outcome; the replies to the chunks already
+      // sent are still read in order, and the next transaction starts with RSET
+      f.done = true;
+    }
+  }
+
+  /** Stops the body of a transaction whose chunk the server refused. */
+  private static final class ChunkRefused extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    ChunkRefused() {
+      super(null, null, false, false);
+    }
+  }
+
+  /**
+   * Reads the replies that have already arrived, without waiting for more: pipelined BDAT learns
+   * of a refused chunk before it sends the next one.
+   */
+  private void readArrivedReplies() throws IOException {
+    while (!pending.isEmpty()
+        && (reader.hasBufferedInput() || socket.getInputStream().available() > 0)) {
+      readOne();
+    }
   }
 
   private void writeSource(Flight f, OutputStream body) throws IOException {
     try {
       f.tx.source().writeTo(body);
+    } catch (ChunkRefused e) {
+      throw e;
     } catch (WireException e) {
       throw e.getCause();
     } catch (MailConnectionException | MailProtocolException e) {
@@ -620,6 +742,9 @@ public final class SmtpSession implements Closeable {
     } catch (IOException | RuntimeException e) {
       if (e.getCause() instanceof WireException w) {
         throw w.getCause();
+      }
+      if (e.getCause() instanceof ChunkRefused c) {
+        throw c; // wrapped by a source on its way out
       }
       f.sourceFailure = new SourceFailure(e);
       throw f.sourceFailure;
@@ -658,6 +783,13 @@ public final class SmtpSession implements Closeable {
     }
 
     void emit(boolean last) throws IOException {
+      if (usePipelining()) {
+        readArrivedReplies();
+      }
+      if (flight.fin != null && !flight.fin.isPositive()) {
+        // RFC 3030 §2: after a 4xx or 5xx to a BDAT, no more BDAT for this transaction
+        throw new ChunkRefused();
+      }
       if (last) {
         flight.endOfDataSent = true;
       }
@@ -670,16 +802,16 @@ public final class SmtpSession implements Closeable {
       unflushed = true;
       length = 0;
       if (last) {
-        pending.add(new Expect(settings.dataTimeout(), flight::finalReply));
+        pending.add(new Expect(settings.dataTimeout(), completion("BDAT LAST", flight::finalReply)));
       } else {
         pending.add(
             new Expect(
                 settings.dataTimeout(),
-                r -> {
+                completion("BDAT", r -> {
                   if (!r.isPositive() && (flight.fin == null || flight.fin.isPositive())) {
                     flight.fin = r;
                   }
-                }));
+                })));
       }
       if (!usePipelining()) {
         awaitAll();
@@ -689,7 +821,7 @@ public final class SmtpSession implements Closeable {
     }
   }
 
-  private String mailFrom(SmtpTransaction tx, OptionalLong size) {
+  private String mailFrom(SmtpTransaction tx, boolean smtpUtf8, OptionalLong size) {
     Envelope envelope = tx.envelope();
     StringBuilder b = new StringBuilder(64).append("MAIL FROM:<");
     // A-label domains always: servers match their domain tables (Postfix mydestination, relay
@@ -703,7 +835,7 @@ public final class SmtpSession implements Closeable {
     if (capabilities.has("8BITMIME")) {
       b.append(" BODY=8BITMIME");
     }
-    if (tx.smtpUtf8()) {
+    if (smtpUtf8) {
       b.append(" SMTPUTF8");
     }
     DsnOptions dsn = envelope.dsn();
@@ -732,6 +864,21 @@ public final class SmtpSession implements Closeable {
       }
     }
     return b.toString();
+  }
+
+  /**
+   * Wraps the handler of a reply that completes a command (MAIL, RCPT, RSET, BDAT, the end of the
+   * data): 2xx, 4xx or 5xx. A 3xx there is no answer to it (RFC 5321 §4.3.2), and taken for a
+   * success it would report as delivered what the server never confirmed: a protocol error.
+   */
+  private Consumer<ServerReply> completion(String command, Consumer<ServerReply> handler) {
+    return r -> {
+      if (r.code() >= 300 && r.code() < 400) {
+        throw new MailProtocolException(
+            serverName + " answered " + command + " with " + r + ", which is no reply to it", null);
+      }
+      handler.accept(r);
+    };
   }
 
   /** Encodes as xtext (RFC 3461 §4). */

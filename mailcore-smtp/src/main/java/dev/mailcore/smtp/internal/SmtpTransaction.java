@@ -22,7 +22,10 @@ public record SmtpTransaction(Envelope envelope, MessageSource source, boolean s
     Objects.requireNonNull(source, "source");
   }
 
-  /** Creates a transaction for pre-rendered bytes; SMTPUTF8 follows the envelope's addresses. */
+  /**
+   * Creates a transaction for pre-rendered bytes; SMTPUTF8 follows the envelope's addresses, and
+   * the session adds it when the bytes' header section holds UTF-8 (RFC 6532).
+   */
   public static SmtpTransaction of(Envelope envelope, MessageSource source) {
     return new SmtpTransaction(envelope, source, envelope.needsSmtpUtf8());
   }

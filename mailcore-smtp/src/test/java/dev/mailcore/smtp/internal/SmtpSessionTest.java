@@ -280,6 +280,74 @@ class SmtpSessionTest {
   }
 
   @Test
+  void aChunkRefusedWith5xxBeforeAHangUpFailsTheRecipientsWithThatReply() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().chunking(true));
+    server.fault(SmtpStep.BDAT, 1, SocketFault.disconnectAfter("552 5.3.4 Message too big for system"));
+    SmtpSession session = open(server, plain().build());
+    String big = "Subject: big\r\n\r\n" + "0123456789abcdef0123456789abcdef0123456789abcdef\r\n".repeat(5000);
+
+    TransactionResult result = session.send(tx(big, BOB));
+
+    RecipientResult bob = result.recipients().get(0);
+    assertThat(bob.status()).isEqualTo(DeliveryStatus.FAILED);
+    assertThat(bob.replyCode()).hasValue(552);
+    assertThat(bob.diagnostic()).contains("too big");
+    assertThat(server.transactions()).isEmpty();
+  }
+
+  @Test
+  void sendsNoFurtherChunkAfterARefusedOneAndGoesOnWithTheNextTransaction() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().chunking(true).pipelining(false));
+    server.reply(SmtpStep.BDAT, 1, "552 5.3.4 Message too big for system");
+    SmtpSession session = open(server, plain().build());
+    String big = "Subject: big\r\n\r\n" + "0123456789abcdef0123456789abcdef0123456789abcdef\r\n".repeat(5000);
+
+    TransactionResult refused = session.send(tx(big, BOB));
+    TransactionResult next = session.send(tx(message(2), CAROL));
+
+    assertThat(refused.recipients().get(0).status()).isEqualTo(DeliveryStatus.FAILED);
+    assertThat(refused.recipients().get(0).replyCode()).hasValue(552);
+    // RFC 3030 §2: no BDAT after a refused one; the big message had four more chunks
+    assertThat(server.commands().stream().filter(c -> c.startsWith("BDAT")))
+        .containsExactly("BDAT 65536", "BDAT " + message(2).length() + " LAST");
+    assertThat(next.recipients().get(0).isDelivered()).isTrue();
+    assertThat(server.transactions()).extracting(RecordedTransaction::text).containsExactly(message(2));
+  }
+
+  @Test
+  void pipelinedChunksStopOnceARefusalHasArrived() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().chunking(true).pipelining(true));
+    server.replyToRecipient("bob@example.test", "550 5.1.1 No such user");
+    SmtpSession session = open(server, plain().build());
+    // big enough that the client, writing, meets the refusal of its first chunk long before the end
+    String huge = "Subject: huge\r\n\r\n" + "0123456789abcdef0123456789abcdef0123456789abcdef\r\n".repeat(400_000);
+
+    TransactionResult refused = session.send(tx(huge, BOB));
+    TransactionResult next = session.send(tx(message(2), CAROL));
+
+    assertThat(refused.recipients().get(0).replyCode()).hasValue(550);
+    assertThat(server.commands()).noneMatch(c -> c.startsWith("BDAT") && c.endsWith("LAST") && !c.equals(
+        "BDAT " + message(2).length() + " LAST"));
+    assertThat(next.recipients().get(0).isDelivered()).isTrue();
+  }
+
+  @Test
+  void aResetWhileWaitingForAChunkReplyIsAConnectionFailureNotAnUnreadableMessage() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().chunking(true).pipelining(false));
+    server.fault(SmtpStep.BDAT, 1, SocketFault.reset());
+    SmtpSession session = open(server, plain().build());
+    String big = "Subject: big\r\n\r\n" + "0123456789abcdef0123456789abcdef0123456789abcdef\r\n".repeat(5000);
+
+    TransactionResult result = session.send(tx(big, BOB));
+
+    RecipientResult bob = result.recipients().get(0);
+    assertThat(bob.status()).isEqualTo(DeliveryStatus.DEFERRED);
+    assertThat(bob.diagnostic()).doesNotContain("cannot read the message");
+    assertThat(result.failure()).containsInstanceOf(MailConnectionException.class);
+    assertThat(result.isRetrySafe()).isTrue();
+  }
+
+  @Test
   void fallsBackToHeloWhenEhloIsNotUnderstood() throws Exception {
     ScriptedSmtpServer server = start(ScriptedSmtpServer.builder());
     server.reply(SmtpStep.EHLO, 1, "502 5.5.1 Command not implemented");
@@ -404,6 +472,31 @@ class SmtpSessionTest {
     assertThat(session.isEncrypted()).isTrue();
     assertThat(server.count(SmtpStep.EHLO)).isEqualTo(2);
     assertThat(result.recipients().get(0).isDelivered()).isTrue();
+  }
+
+  @Test
+  void repliesSentInPlainTextAfterTheStartTlsReplyAreRefusedAsAnInjection() throws Exception {
+    // CVE-2011-0411: a man in the middle appends replies to the 220 so that they are read later as
+    // if they had come through TLS
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().startTls(TestCertificates.serverContext()));
+    server.reply(SmtpStep.STARTTLS, "220 2.0.0 Ready\r\n250-injected\r\n250 AUTH PLAIN");
+
+    assertThatThrownBy(() -> open(server,
+            plain().tls(TlsMode.STARTTLS).sslContext(TestCertificates.clientContext()).build()))
+        .isInstanceOf(MailProtocolException.class)
+        .hasMessageContaining("after its STARTTLS reply");
+    assertThat(server.count(SmtpStep.EHLO)).isEqualTo(1);
+  }
+
+  @Test
+  void keepsOnlyTheCapabilitiesAnnouncedOverTls() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().startTls(TestCertificates.serverContext()));
+    SmtpSession session = open(server,
+        plain().tls(TlsMode.STARTTLS).sslContext(TestCertificates.clientContext()).build());
+
+    // the scripted server announces STARTTLS only before TLS
+    assertThat(session.capabilities().has("STARTTLS")).isFalse();
+    assertThat(session.capabilities().has("PIPELINING")).isTrue();
   }
 
   @Test
@@ -547,6 +640,33 @@ class SmtpSessionTest {
   }
 
   @Test
+  void refusesAMessageRenderedWhileSendingThatIsOverTheSizeLimitBeforeMail() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().size(1000));
+    SmtpSession session = open(server, plain().build());
+    dev.mailcore.Message big = dev.mailcore.Message.builder().from(FROM).to(BOB).subject("big")
+        .attach("big.bin", "application/octet-stream", new byte[5000]).build();
+
+    TransactionResult result = session.send(SmtpTransaction.of(Envelope.of(big), big));
+
+    assertThat(result.recipients().get(0).status()).isEqualTo(DeliveryStatus.FAILED);
+    assertThat(result.recipients().get(0).diagnostic()).contains("SIZE limit of 1000 bytes");
+    assertThat(server.commands()).noneMatch(c -> c.startsWith("MAIL"));
+  }
+
+  @Test
+  void declaresTheSizeOfAMessageRenderedWhileSending() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().size(100_000));
+    SmtpSession session = open(server, plain().build());
+    dev.mailcore.Message small =
+        dev.mailcore.Message.builder().from(FROM).to(BOB).subject("small").text("Hello.").build();
+
+    session.send(SmtpTransaction.of(Envelope.of(small), small));
+
+    RecordedTransaction recorded = server.transactions().get(0);
+    assertThat(recorded.mailFrom()).isEqualTo("<ana@shop.test> SIZE=" + recorded.data().length + " BODY=8BITMIME");
+  }
+
+  @Test
   void declaresSizeAndEightBitMimeWhenOffered() throws Exception {
     ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().size(0).eightBitMime(true));
     SmtpSession session = open(server, plain().build());
@@ -580,6 +700,75 @@ class SmtpSessionTest {
     assertThat(server.transactions()).extracting(RecordedTransaction::mailFrom)
         .containsExactly("<ana@shop.test>", "<ana@shop.test> SMTPUTF8");
     assertThat(server.transactions().get(1).recipientAddresses()).containsExactly("jösé@example.test");
+  }
+
+  @Test
+  void utf8HeaderFieldsOfRenderedBytesFailPermanentlyWithoutSmtpUtf8() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().eightBitMime(true));
+    SmtpSession session = open(server, plain().build());
+
+    // an ASCII envelope: only the bytes tell that the headers are RFC 6532 UTF-8
+    TransactionResult result =
+        session.send(tx("Subject: Olá\r\nTo: jösé@example.test\r\n\r\nHi\r\n", BOB));
+
+    assertThat(result.recipients().get(0).status()).isEqualTo(DeliveryStatus.FAILED);
+    assertThat(result.recipients().get(0).diagnostic()).contains("SMTPUTF8", "header");
+    assertThat(server.commands()).noneMatch(c -> c.startsWith("MAIL"));
+    assertThat(session.isUsable()).isTrue();
+  }
+
+  @Test
+  void declaresSmtpUtf8ForUtf8HeaderFieldsOfRenderedBytes() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().smtpUtf8(true).eightBitMime(true));
+    SmtpSession session = open(server, plain().build());
+    String message = "Subject: Olá\r\n\r\nHi\r\n";
+
+    TransactionResult result = session.send(tx(message, BOB));
+
+    assertThat(result.recipients().get(0).isDelivered()).isTrue();
+    assertThat(server.transactions().get(0).mailFrom()).isEqualTo("<ana@shop.test> BODY=8BITMIME SMTPUTF8");
+    assertThat(server.transactions().get(0).text()).isEqualTo(message);
+  }
+
+  @Test
+  void eightBitBodyUnderAsciiHeadersNeedsNoSmtpUtf8() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().eightBitMime(true));
+    SmtpSession session = open(server, plain().build());
+
+    TransactionResult result =
+        session.send(tx("Subject: x\r\nContent-Transfer-Encoding: 8bit\r\n\r\nOlá\r\n", BOB));
+
+    assertThat(result.recipients().get(0).isDelivered()).isTrue();
+    assertThat(server.transactions().get(0).mailFrom()).isEqualTo("<ana@shop.test> BODY=8BITMIME");
+  }
+
+  @Test
+  void eightBitBodyFailsPermanentlyWithoutEightBitMime() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().eightBitMime(false).chunking(true));
+    SmtpSession session = open(server, plain().build());
+    String seven = "Subject: plain\r\n\r\nHello\r\n";
+
+    List<TransactionResult> results = session.send(List.of(
+        tx("Subject: x\r\nContent-Transfer-Encoding: 8bit\r\n\r\nOlá\r\n", BOB), tx(seven, CAROL)));
+
+    RecipientResult bob = results.get(0).recipients().get(0);
+    assertThat(bob.status()).isEqualTo(DeliveryStatus.FAILED);
+    assertThat(bob.diagnostic()).contains("8-bit", "8BITMIME");
+    // nothing of the 8-bit message reached the server; the next one went through
+    assertThat(server.transactions()).extracting(RecordedTransaction::text).containsExactly(seven);
+    assertThat(results.get(1).recipients().get(0).isDelivered()).isTrue();
+  }
+
+  @Test
+  void eightBitBodyGoesToAServerThatOffersSmtpUtf8WithoutEightBitMime() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().eightBitMime(false).smtpUtf8(true));
+    SmtpSession session = open(server, plain().build());
+    String message = "Subject: x\r\nContent-Transfer-Encoding: 8bit\r\n\r\nOlá\r\n";
+
+    TransactionResult result = session.send(tx(message, BOB));
+
+    assertThat(result.recipients().get(0).isDelivered()).isTrue();
+    assertThat(server.transactions().get(0).text()).isEqualTo(message);
   }
 
   @Test
@@ -661,6 +850,49 @@ class SmtpSessionTest {
   }
 
   @Test
+  void mailRefusedWith421BeforeAHangUpIsRetrySafeThoughPipelinedChunksWentOut() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().pipelining(true).chunking(true));
+    server.fault(SmtpStep.MAIL, SocketFault.disconnectAfter("421 4.7.0 Too many connections"));
+    SmtpSession session = open(server, plain().build());
+
+    TransactionResult result = session.send(tx(message(1), BOB, CAROL));
+
+    assertThat(result.isCompleted()).isFalse();
+    assertThat(result.isRetrySafe()).isTrue();
+    assertThat(result.recipients()).allSatisfy(r -> {
+      assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED);
+      assertThat(r.replyCode()).hasValue(421);
+    });
+    assertThat(server.transactions()).isEmpty();
+  }
+
+  @Test
+  void everyRecipientRefusedBeforeAHangUpIsRetrySafeThoughPipelinedChunksWentOut() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().pipelining(true).chunking(true));
+    server.replyToRecipient("bob@example.test", "450 4.2.1 Try later");
+    server.fault(SmtpStep.RCPT, 2, SocketFault.disconnectAfter("421 4.3.2 Shutting down"));
+    SmtpSession session = open(server, plain().build());
+
+    TransactionResult result = session.send(tx(message(1), BOB, CAROL));
+
+    assertThat(result.isRetrySafe()).isTrue();
+    assertThat(result.recipients()).extracting(r -> r.replyCode().orElse(0)).containsExactly(450, 421);
+  }
+
+  @Test
+  void aHangUpAfterPipelinedChunksToAnAcceptedRecipientIsNotRetrySafe() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().pipelining(true).chunking(true));
+    server.fault(SmtpStep.RCPT, 2, SocketFault.disconnectAfterReply());
+    SmtpSession session = open(server, plain().build());
+
+    TransactionResult result = session.send(tx(message(1), BOB, CAROL));
+
+    // BOB and CAROL were accepted and the data went out: the server may have delivered it
+    assertThat(result.isRetrySafe()).isFalse();
+    assertThat(result.recipients()).allSatisfy(r -> assertThat(r.status()).isEqualTo(DeliveryStatus.DEFERRED));
+  }
+
+  @Test
   void unreadableSourceAbortsWithoutDeliveringAndIsRetrySafe() throws Exception {
     ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().chunking(true));
     SmtpSession session = open(server, plain().build());
@@ -707,6 +939,50 @@ class SmtpSessionTest {
 
     assertThat(result.recipients().get(0).status()).isEqualTo(DeliveryStatus.DEFERRED);
     assertThat(result.failure()).get().asString().contains("read nothing for 300 ms");
+  }
+
+  @Test
+  void aReplyNobodyAskedForMakesTheSessionUnusableAndIsNotTakenForTheNextCommand() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().pipelining(true));
+    server.reply(SmtpStep.END_OF_DATA, 1, "250 2.0.0 Ok: queued\r\n421 4.4.2 Idle too long, closing");
+    SmtpSession session = open(server, plain().build());
+
+    assertThat(session.send(tx(message(1), BOB)).recipients().get(0).isDelivered()).isTrue();
+    assertThat(session.isUsable()).isFalse();
+    TransactionResult next = session.send(tx(message(2), CAROL));
+
+    assertThat(next.isCompleted()).isFalse();
+    assertThat(next.isRetrySafe()).isTrue();
+    assertThat(next.failure()).get().asString().contains("nobody asked for", "421");
+    assertThat(server.count(SmtpStep.MAIL)).isEqualTo(1);
+  }
+
+  @Test
+  void a3xxToTheEndOfTheDataIsNoDelivery() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().pipelining(true));
+    server.reply(SmtpStep.END_OF_DATA, 1, "354 Go ahead");
+    SmtpSession session = open(server, plain().build());
+
+    TransactionResult result = session.send(tx(message(1), BOB));
+
+    RecipientResult bob = result.recipients().get(0);
+    assertThat(bob.status()).isEqualTo(DeliveryStatus.DEFERRED);
+    assertThat(bob.diagnostic()).contains("354", "no reply to it");
+    assertThat(result.failure()).containsInstanceOf(MailProtocolException.class);
+  }
+
+  @Test
+  void a3xxToRcptIsNoAcceptance() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().pipelining(false));
+    server.replyToRecipient("bob@example.test", "354 Go ahead");
+    SmtpSession session = open(server, plain().build());
+
+    TransactionResult result = session.send(tx(message(1), BOB));
+
+    assertThat(result.recipients().get(0).isDelivered()).isFalse();
+    assertThat(result.failure()).containsInstanceOf(MailProtocolException.class);
+    assertThat(result.isRetrySafe()).isTrue();
+    assertThat(server.count(SmtpStep.DATA)).isZero();
   }
 
   @Test

@@ -547,7 +547,8 @@ public final class ScriptedSmtpServer implements AutoCloseable {
       if (script != null && script.fault() != null && !faultAfter) {
         applyFault(script.fault(), null);
       }
-      String reply = script != null && script.text() != null ? script.text() : fallback;
+      String reply = script != null && script.text() != null ? script.text()
+          : faultAfter && !script.fault().text().isEmpty() ? script.fault().text() : fallback;
       // recorded before the reply leaves, so a client that saw the reply also sees the record;
       // the reply's own flush (the next time the server waits) is this transaction's last round trip
       transactions.add(new RecordedTransaction(
@@ -575,9 +576,10 @@ public final class ScriptedSmtpServer implements AutoCloseable {
           applyFault(script.fault(), fallback);
           return fallback;
         }
-        send(fallback);
-        applyFault(script.fault(), fallback);
-        return fallback;
+        String reply = script.fault().text().isEmpty() ? fallback : script.fault().text();
+        send(reply);
+        applyFault(script.fault(), reply);
+        return reply;
       }
       String reply = script != null ? script.text() : fallback;
       send(reply);

@@ -12,7 +12,8 @@ import java.util.Objects;
  * @param kind what the server does
  * @param afterReply true to answer the command normally first, then misbehave
  * @param delay for {@link Kind#SLOW}: the pause before each byte of the reply
- * @param text for {@link Kind#RAW}: the bytes sent instead of a reply (CRLF added)
+ * @param text for {@link Kind#RAW}: the bytes sent instead of a reply (CRLF added); with {@code
+ *     afterReply}, when not empty, the reply sent before misbehaving
  */
 public record SocketFault(Kind kind, boolean afterReply, Duration delay, String text) {
 
@@ -47,6 +48,11 @@ public record SocketFault(Kind kind, boolean afterReply, Duration delay, String 
   /** Answers the command, then drops the connection. */
   public static SocketFault disconnectAfterReply() {
     return new SocketFault(Kind.DISCONNECT, true, Duration.ZERO, "");
+  }
+
+  /** Answers the command with {@code reply} (such as a 421), then drops the connection. */
+  public static SocketFault disconnectAfter(String reply) {
+    return new SocketFault(Kind.DISCONNECT, true, Duration.ZERO, reply);
   }
 
   /** Resets the connection instead of answering. */

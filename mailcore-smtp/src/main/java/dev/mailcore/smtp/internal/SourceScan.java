@@ -1,0 +1,142 @@
+package dev.mailcore.smtp.internal;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+
+/**
+ * Finds out, before a transaction starts, what a message's bytes need of the server: a byte above
+ * 127 in the header section needs SMTPUTF8 (RFC 6531 §3.1, RFC 6532), one anywhere needs 8BITMIME
+ * (RFC 6152 §3), and a source of unknown size is measured against the server's SIZE limit (RFC
+ * 1870). The source is written into a sink that stops the writing as soon as the answer is known
+ * (the first such byte, the blank line that ends the headers, one byte over the limit), so no more
+ * is read than the answer needs.
+ *
+ * <p>Stateless and thread-safe.
+ */
+final class SourceScan {
+  private SourceScan() {}
+
+  /** Returns true when the header section of {@code source} has a byte above 127. */
+  static boolean inHeaders(MessageSource source) throws IOException {
+    return scan(source, true);
+  }
+
+  /** Returns true when {@code source} has a byte above 127 anywhere. */
+  static boolean anywhere(MessageSource source) throws IOException {
+    return scan(source, false);
+  }
+
+  /**
+   * Returns the size of {@code source} in bytes as written (RFC 1870 §3 counts its CRLFs), or
+   * {@code limit + 1} when it is larger than {@code limit}, which it finds without reading on.
+   */
+  static long size(MessageSource source, long limit) throws IOException {
+    Counter counter = new Counter(limit);
+    run(source, counter);
+    return counter.count;
+  }
+
+  private static boolean scan(MessageSource source, boolean headersOnly) throws IOException {
+    Sink sink = new Sink(headersOnly);
+    run(source, sink);
+    return sink.found;
+  }
+
+  private static void run(MessageSource source, OutputStream sink) throws IOException {
+    try {
+      source.writeTo(sink);
+    } catch (Stop e) {
+      // the sink has its answer
+    } catch (UncheckedIOException e) {
+      if (!(e.getCause() instanceof Stop)) {
+        throw e;
+      }
+    } catch (IOException e) {
+      if (!(e.getCause() instanceof Stop)) {
+        throw e;
+      }
+    }
+  }
+
+  /** A sink that takes single bytes as arrays of one. */
+  private abstract static class ByteSink extends OutputStream {
+    @Override
+    public final void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+  }
+
+  /** Counts bytes, with a bare CR or LF counted as the CRLF it becomes on the wire. */
+  private static final class Counter extends ByteSink {
+    private final long limit;
+    private long count;
+    private boolean afterCr;
+
+    Counter(long limit) {
+      this.limit = limit;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      for (int i = off; i < off + len; i++) {
+        byte c = b[i];
+        // a CR counts as CRLF at once, so the LF that may follow it adds nothing
+        count += c == '\r' ? 2 : c == '\n' ? (afterCr ? 0 : 2) : 1;
+        afterCr = c == '\r';
+      }
+      if (count > limit) {
+        count = limit + 1;
+        throw new Stop();
+      }
+    }
+  }
+
+  /** Ends the writing early; carries no stack trace. */
+  private static final class Stop extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    Stop() {
+      super("scan complete", null);
+    }
+
+    @Override
+    public synchronized Throwable fillInStackTrace() {
+      return this;
+    }
+  }
+
+  /** Looks for a byte above 127, in the headers or anywhere. */
+  private static final class Sink extends ByteSink {
+    private final boolean headersOnly;
+    /** The line being read has had no byte but an optional CR so far. */
+    private boolean lineEmpty = true;
+    private boolean found;
+
+    Sink(boolean headersOnly) {
+      this.headersOnly = headersOnly;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      for (int i = off; i < off + len; i++) {
+        byte c = b[i];
+        if (c < 0) {
+          found = true;
+          throw new Stop();
+        }
+        if (!headersOnly) {
+          continue;
+        }
+        if (c == '\n') {
+          if (lineEmpty) {
+            throw new Stop(); // the blank line: the headers end here
+          }
+          lineEmpty = true;
+        } else if (c != '\r') {
+          lineEmpty = false;
+        }
+      }
+    }
+  }
+}
