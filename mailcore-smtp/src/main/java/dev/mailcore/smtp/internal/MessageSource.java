@@ -32,6 +32,33 @@ public interface MessageSource {
     return OptionalLong.empty();
   }
 
+  /**
+   * Writes the message like {@link #writeTo}, in pieces of a few KiB where the source reads them,
+   * for a reader that stops early (a scan of the header section) and should not make the source
+   * read more than it needs.
+   */
+  default void writeInPiecesTo(OutputStream out) throws IOException {
+    writeTo(out);
+  }
+
+  /**
+   * Returns true when the transaction already knows whether the header section needs SMTPUTF8
+   * ({@link SmtpTransaction#smtpUtf8()}), so the session need not scan it: a message rendered
+   * here reports it ({@link Message#needsSmtpUtf8()}). False for bytes rendered elsewhere.
+   */
+  default boolean headersChecked() {
+    return false;
+  }
+
+  /**
+   * Returns a size the written message does not exceed, when one is known without writing it: the
+   * exact {@link #size()}, or for a message rendered on the fly a bound from the lengths of its
+   * parts. A message whose bound is under the server's SIZE limit is not measured before sending.
+   */
+  default OptionalLong sizeBound() {
+    return size();
+  }
+
   /** Returns a source over content, such as a rendered file; the content is opened per write. */
   static MessageSource of(Content content) {
     Objects.requireNonNull(content, "content");
@@ -40,6 +67,18 @@ public interface MessageSource {
       public void writeTo(OutputStream out) throws IOException {
         try (InputStream in = content.open()) {
           in.transferTo(out);
+        } catch (UncheckedIOException e) {
+          throw e.getCause();
+        }
+      }
+
+      @Override
+      public void writeInPiecesTo(OutputStream out) throws IOException {
+        byte[] piece = new byte[4096];
+        try (InputStream in = content.open()) {
+          for (int n; (n = in.read(piece)) > 0; ) {
+            out.write(piece, 0, n);
+          }
         } catch (UncheckedIOException e) {
           throw e.getCause();
         }
@@ -55,12 +94,55 @@ public interface MessageSource {
   /** Returns a source that renders {@code message} through {@link Message#writeTo} per write. */
   static MessageSource of(Message message) {
     Objects.requireNonNull(message, "message");
-    return out -> {
-      try {
-        message.writeTo(out);
-      } catch (UncheckedIOException e) {
-        throw e.getCause();
+    return new MessageSource() {
+      @Override
+      public void writeTo(OutputStream out) throws IOException {
+        try {
+          message.writeTo(out);
+        } catch (UncheckedIOException e) {
+          throw e.getCause();
+        }
+      }
+
+      @Override
+      public boolean headersChecked() {
+        return true;
+      }
+
+      @Override
+      public OptionalLong sizeBound() {
+        return renderedSizeBound(message);
       }
     };
+  }
+
+  /**
+   * Returns more bytes than {@code message} can take rendered, or empty when a part's size is not
+   * known: every character of the texts, header fields and file names as nine bytes (three UTF-8
+   * bytes, each quoted-printable or encoded-word escaped), each address as 9 KiB, every
+   * attachment as twice its size (base64 with its line breaks takes under 1.4 times; a {@code
+   * message/*} or {@code multipart/*} part, sent as it is with each bare LF made CRLF, under
+   * twice), and 8 KiB for each part's headers and boundaries.
+   */
+  private static OptionalLong renderedSizeBound(Message message) {
+    long chars = message.text().map(String::length).orElse(0)
+        + message.html().map(String::length).orElse(0)
+        + message.subject().map(String::length).orElse(0);
+    for (dev.mailcore.Header h : message.headers()) {
+      chars += h.name().length() + h.value().length();
+    }
+    long addresses = message.from().size() + (message.sender().isPresent() ? 1 : 0)
+        + message.to().size() + message.cc().size() + message.replyTo().size();
+    long bound = 9 * 1024L * addresses + 8192L * (3 + message.attachments().size());
+    for (dev.mailcore.Attachment a : message.attachments()) {
+      OptionalLong n = a.content().size();
+      if (n.isEmpty()) {
+        return OptionalLong.empty();
+      }
+      chars += a.fileName().map(String::length).orElse(0);
+      bound += 2 * n.getAsLong() + 160;
+    }
+    bound += 9 * chars;
+    return OptionalLong.of(bound);
   }
 }

@@ -571,7 +571,8 @@ public final class SmtpSession implements Closeable {
     boolean eightBit;
     try {
       // pre-rendered bytes may carry UTF-8 header fields (RFC 6532) that no flag tells of
-      utf8Headers = !tx.smtpUtf8() && SourceScan.inHeaders(tx.source());
+      utf8Headers =
+          !tx.smtpUtf8() && !tx.source().headersChecked() && SourceScan.inHeaders(tx.source());
       // RFC 6152 §3: 8-bit data only to a server that offers 8BITMIME, so look where it does not;
       // SMTPUTF8 counts as the offer, since RFC 6531 §3.1 requires it to come with 8BITMIME (and
       // servers such as GreenMail announce SMTPUTF8 alone)
@@ -597,7 +598,13 @@ public final class SmtpSession implements Closeable {
       f.done = true;
       return;
     }
-    boolean measured = size.isEmpty() && capabilities.maxSize().isPresent();
+    // a message rendered while sending is measured only when its size could be over the limit:
+    // the bound from its parts' lengths is enough for almost every message, and saves rendering
+    // it twice
+    boolean measured =
+        size.isEmpty()
+            && capabilities.maxSize().isPresent()
+            && tx.source().sizeBound().orElse(Long.MAX_VALUE) > capabilities.maxSize().getAsLong();
     if (measured) {
       // a message rendered while sending: measured, so that one over the limit is refused before
       // MAIL and one under it declares its size (RFC 1870 §3)

@@ -45,7 +45,7 @@ final class SourceScan {
 
   private static void run(MessageSource source, OutputStream sink) throws IOException {
     try {
-      source.writeTo(sink);
+      source.writeInPiecesTo(sink);
     } catch (Stop e) {
       // the sink has its answer
     } catch (UncheckedIOException e) {

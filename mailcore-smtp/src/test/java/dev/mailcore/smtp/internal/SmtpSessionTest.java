@@ -3,6 +3,7 @@ package dev.mailcore.smtp.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.mailcore.Attachment;
 import dev.mailcore.Content;
 import dev.mailcore.Credentials;
 import dev.mailcore.DeliveryStatus;
@@ -654,16 +655,39 @@ class SmtpSessionTest {
   }
 
   @Test
-  void declaresTheSizeOfAMessageRenderedWhileSending() throws Exception {
-    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().size(100_000));
+  void declaresTheSizeOfAMessageRenderedWhileSendingThatCouldBeNearTheLimit() throws Exception {
+    // 5,000 characters of text could render to 45,000 bytes (nine per character) and more with
+    // the headers, over the 60,000 limit: measured, and under it, so its size is declared
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().size(60_000));
     SmtpSession session = open(server, plain().build());
-    dev.mailcore.Message small =
-        dev.mailcore.Message.builder().from(FROM).to(BOB).subject("small").text("Hello.").build();
+    dev.mailcore.Message near = dev.mailcore.Message.builder().from(FROM).to(BOB).subject("near")
+        .text("Hello. ".repeat(715)).build();
 
-    session.send(SmtpTransaction.of(Envelope.of(small), small));
+    session.send(SmtpTransaction.of(Envelope.of(near), near));
 
     RecordedTransaction recorded = server.transactions().get(0);
-    assertThat(recorded.mailFrom()).isEqualTo("<ana@shop.test> SIZE=" + recorded.data().length + " BODY=8BITMIME");
+    assertThat(recorded.mailFrom())
+        .isEqualTo("<ana@shop.test> SIZE=" + recorded.data().length + " BODY=8BITMIME");
+  }
+
+  @Test
+  void rendersAMessageFarUnderTheSizeLimitOnceAndSendsItWithoutSize() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().size(10_000_000));
+    SmtpSession session = open(server, plain().build());
+    byte[] pdf = new byte[20_000];
+    java.util.concurrent.atomic.AtomicInteger opened = new java.util.concurrent.atomic.AtomicInteger();
+    Content counted = Content.ofSource(() -> {
+      opened.incrementAndGet();
+      return new java.io.ByteArrayInputStream(pdf);
+    }, pdf.length);
+    dev.mailcore.Message small = dev.mailcore.Message.builder().from(FROM).to(BOB).subject("small")
+        .text("Hello.").attach(Attachment.of("a.pdf", "application/pdf", counted)).build();
+
+    TransactionResult result = session.send(SmtpTransaction.of(Envelope.of(small), small));
+
+    assertThat(result.recipients().get(0).status()).isEqualTo(DeliveryStatus.DELIVERED);
+    assertThat(opened).hasValue(1);
+    assertThat(server.transactions().get(0).mailFrom()).isEqualTo("<ana@shop.test> BODY=8BITMIME");
   }
 
   @Test
@@ -740,6 +764,31 @@ class SmtpSessionTest {
 
     assertThat(result.recipients().get(0).isDelivered()).isTrue();
     assertThat(server.transactions().get(0).mailFrom()).isEqualTo("<ana@shop.test> BODY=8BITMIME");
+  }
+
+  @Test
+  void readsLittleMoreThanTheHeaderSectionOfPreRenderedBytesToScanIt() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().eightBitMime(true));
+    SmtpSession session = open(server, plain().build());
+    byte[] bytes = ("Subject: long\r\n\r\n" + "line of text\r\n".repeat(10_000))
+        .getBytes(StandardCharsets.US_ASCII);
+    java.util.concurrent.atomic.AtomicLong read = new java.util.concurrent.atomic.AtomicLong();
+    Content counted = Content.ofSource(() -> new java.io.FilterInputStream(
+        new java.io.ByteArrayInputStream(bytes)) {
+      @Override
+      public int read(byte[] b, int off, int len) throws java.io.IOException {
+        int n = super.read(b, off, len);
+        read.addAndGet(Math.max(0, n));
+        return n;
+      }
+    }, bytes.length);
+
+    TransactionResult result =
+        session.send(SmtpTransaction.of(Envelope.of(FROM, List.of(BOB)), MessageSource.of(counted)));
+
+    assertThat(result.recipients().get(0).isDelivered()).isTrue();
+    // the whole message once for the data, and one piece of at most 4 KiB for the header scan
+    assertThat(read.get()).isBetween((long) bytes.length, bytes.length + 4096L);
   }
 
   @Test
