@@ -4,6 +4,7 @@ import dev.mailcore.DeliveryStatus;
 import dev.mailcore.EnhancedStatus;
 import dev.mailcore.Envelope;
 import dev.mailcore.MailCommandException;
+import dev.mailcore.MailConnectionException;
 import dev.mailcore.MailException;
 import dev.mailcore.MailSender;
 import dev.mailcore.Mailbox;
@@ -48,6 +49,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,7 +62,8 @@ import org.slf4j.LoggerFactory;
  * decided by {@link StaticRoutes} first, then by MX lookup through the {@link MxResolver}: hosts in
  * preference order, each address of a host in turn. A refused connection, a time-out, a 4xx or 5xx
  * greeting, a refused EHLO or STARTTLS, or a failed TLS handshake moves on to the next address and
- * host, up to {@link Builder#maxHosts} hosts. A server's acceptance and its 5xx replies are final
+ * host (with unverified opportunistic TLS, a failed handshake is first tried again on the same
+ * address without TLS), up to {@link Builder#maxHosts} hosts. A server's acceptance and its 5xx replies are final
  * for this attempt (a 5xx to RCPT fails that recipient without asking another host); a 4xx to MAIL,
  * RCPT or the data leaves the recipients it concerns to the next host (RFC 5321 §5.1), as MTAs do,
  * and is their outcome when no later host takes them. What no host took is deferred with the last
@@ -69,7 +72,8 @@ import org.slf4j.LoggerFactory;
  * <p>TLS is opportunistic by default ({@link TlsMode#STARTTLS_IF_OFFERED}): used when offered and,
  * like Postfix's {@code may} level (RFC 7435), without rejecting a certificate that does not verify,
  * since most MX hosts present self-signed ones and the only alternative is plain text; {@link
- * Builder#verifyOpportunisticTls} turns verification on for those too. {@link Builder#requireTls}
+ * Builder#verifyOpportunisticTls} turns verification on for those too (a host whose certificate or
+ * handshake fails is then not sent plain text). {@link Builder#requireTls}
  * makes TLS mandatory for a domain, with certificate and host name always checked.
  *
  * <p>Each {@link RecipientResult} names the host that answered and its reply. Outcomes decided
@@ -99,6 +103,7 @@ public final class DirectSender implements MailSender {
   private final int maxRecipients;
   private final int maxHosts;
   private final Map<TlsMode, SessionSettings> settings;
+  private final boolean verifyOpportunisticTls;
   private final DeliveryListener listener;
   private final MessageSigner signer;
   private final Clock clock;
@@ -135,6 +140,7 @@ public final class DirectSender implements MailSender {
       this.executor = ownExecutor;
     }
     this.maxHosts = b.maxHosts;
+    this.verifyOpportunisticTls = b.verifyOpportunisticTls;
     this.settings = new EnumMap<>(TlsMode.class);
     for (TlsMode mode : TlsMode.values()) {
       SessionSettings.Builder s =
@@ -314,6 +320,31 @@ public final class DirectSender implements MailSender {
   }
 
   /**
+   * Opens a session to one address of {@code d}. Opportunistic TLS without certificate checks
+   * falls back to plain text on the same address when the TLS handshake fails (RFC 7435 §3: such
+   * TLS guards against passive listening only, and an attacker able to break the handshake could
+   * as well strip STARTTLS from EHLO), as Postfix does on its next attempt and KumoMTA at once:
+   * a server with an old or broken TLS stack would otherwise never get its mail.
+   */
+  private SmtpSession open(Destination d, InetAddress address, String where) {
+    InetSocketAddress to = new InetSocketAddress(address, d.port());
+    try {
+      return SmtpSession.open(to, d.host(), settings.get(d.tls()));
+    } catch (MailConnectionException e) {
+      if (d.tls() != TlsMode.STARTTLS_IF_OFFERED
+          || verifyOpportunisticTls
+          || !(e.getCause() instanceof SSLException)) {
+        throw e;
+      }
+      log.info(
+          "TLS handshake with {} failed ({}); delivering without TLS, as opportunistic TLS allows",
+          where,
+          e.getMessage());
+      return SmtpSession.open(to, d.host(), settings.get(TlsMode.NONE));
+    }
+  }
+
+  /**
    * Tries the destinations in order until servers have answered every transaction. The transactions
    * of one domain share a session, pipelined where the server allows.
    */
@@ -342,9 +373,7 @@ public final class DirectSender implements MailSender {
         lastHost = Optional.of(d.host());
         SmtpSession session;
         try {
-          session =
-              SmtpSession.open(
-                  new InetSocketAddress(address, d.port()), d.host(), settings.get(d.tls()));
+          session = open(d, address, where);
         } catch (MailCommandException e) {
           log.debug("{} refused the session for {}: {}", where, domain, e.reply());
           lastReason = where + " refused the session: " + e.reply();

@@ -380,6 +380,27 @@ class DirectSenderFaultsTest {
   }
 
   @Test
+  void deliversInPlainTextToTheSameHostWhenAnOpportunisticTlsHandshakeFails() throws IOException {
+    // the only MX offers STARTTLS, says go ahead, and breaks the handshake (a TLS stack the
+    // client cannot talk to): unverified opportunistic TLS sends the mail without TLS instead of
+    // deferring it for ever
+    ScriptedSmtpServer primary =
+        server("127.0.0.2", b -> b.startTls(TestCertificates.serverContext()))
+            .fault(SmtpStep.STARTTLS, SocketFault.disconnectAfter("220 2.0.0 Ready to start TLS"));
+    ScriptedSmtpServer backup = server("127.0.0.3");
+
+    try (DirectSender sender = sender().build()) {
+      RecipientResult bob = send(sender, List.of(at("bob", "two.test"))).recipients().get(0);
+
+      assertThat(bob.isDelivered()).isTrue();
+      assertThat(bob.remoteHost()).contains("mx1.two.test");
+    }
+    assertThat(primary.count(SmtpStep.STARTTLS)).isEqualTo(1);
+    assertThat(primary.transactions()).hasSize(1);
+    assertThat(backup.connectionCount()).isZero();
+  }
+
+  @Test
   void movesOnWhenAVerifiedOpportunisticTlsHandshakeFails() throws IOException {
     // the primary offers STARTTLS with a certificate the client does not trust
     ScriptedSmtpServer primary =
