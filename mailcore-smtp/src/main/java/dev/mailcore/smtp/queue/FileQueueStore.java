@@ -1650,7 +1650,9 @@ public final class FileQueueStore implements QueueStore {
             || metaLength < 0
             || metaLength > MAX_META
             || bodyLength < 0
-            || pos + HEADER + metaLength + bodyLength > size) {
+            // compared by what is left, not by pos + lengths: a huge length would overflow that
+            || metaLength > size - pos - HEADER
+            || bodyLength > size - pos - HEADER - metaLength) {
           break;
         }
         ByteBuffer metaBuf = ByteBuffer.allocate(metaLength);

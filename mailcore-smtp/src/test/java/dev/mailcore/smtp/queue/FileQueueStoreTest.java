@@ -346,6 +346,33 @@ class FileQueueStoreTest extends QueueStoreContract {
   }
 
   @Test
+  void opensAJournalWhoseLastHeaderDeclaresAHugeLengthAndClearsIt() throws Exception {
+    QueueEntry a = entry("a1", T0);
+    store.append(a, bytes("message a"));
+    store.close();
+    Path last = segments().get(segments().size() - 1);
+    long end = Files.size(last);
+    // a header torn by a crash: this format's magic and a type, then lengths whose sum with the
+    // offset overflows a long
+    ByteBuffer torn = ByteBuffer.allocate(40);
+    torn.putInt(0x4D514A32).put((byte) 1).putInt(100).putLong(Long.MAX_VALUE - 60);
+    try (FileChannel ch = FileChannel.open(last, StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.wrap(torn.array()), end);
+    }
+
+    store = FileQueueStore.open(dir);
+
+    assertThat(store.entries()).containsExactly(a);
+    byte[] after = Files.readAllBytes(last);
+    assertThat(java.util.Arrays.copyOfRange(after, (int) end, after.length))
+        .as("the torn header is cleared")
+        .containsOnly(0);
+    store.append(entry("b2", T0), bytes("after recovery"));
+    reopen();
+    assertThat(store.entries()).extracting(e -> e.id().value()).containsExactly("a1", "b2");
+  }
+
+  @Test
   void zeroesEverythingAfterATornRecordSoNoStaleRecordCanFollowNewOnes() throws Exception {
     store.append(entry("a1", T0), bytes("message a"));
     store.append(entry("b2", T0), bytes("message b, torn"));
