@@ -68,6 +68,10 @@ import org.slf4j.LoggerFactory;
  * queued in an old, mostly dead segment are copied forward first, so long-deferred messages do not
  * pin disk space. Message bytes are read through one shared channel per segment.
  *
+ * <p>A failed {@code fsync} is final: the kernel may have dropped the pages it could not write
+ * and a later {@code fsync} would succeed without them, so from then on every write fails with a
+ * {@link QueueStoreException} (not temporary) until the store is closed and opened again.
+ *
  * <p>The whole index (entries, not message bytes) is kept in memory, about 1 KB per entry. A
  * directory may be opened by one store at a time; a lock file keeps a second process out.
  *
@@ -250,6 +254,16 @@ public final class FileQueueStore implements QueueStore {
   private final java.util.ArrayDeque<Path> reusable = new java.util.ArrayDeque<>();
   private final ReentrantReadWriteLock closing = new ReentrantReadWriteLock();
   private volatile boolean closed;
+  private final Fsync fsync;
+  private final Object forcing = new Object();
+  /** The first failed {@code fsync} of the journal: no force is trusted after it. */
+  private volatile IOException journalFailure; // set under forcing
+
+  /** The kernel's {@code fsync} of a file or directory, or a test's fault in its place. */
+  @FunctionalInterface
+  interface Fsync {
+    void force(FileChannel channel, boolean metaData) throws IOException;
+  }
 
   // owned by the writer thread after construction
   private Segment head;
@@ -260,9 +274,11 @@ public final class FileQueueStore implements QueueStore {
       Path directory,
       long segmentBytes,
       long preallocateAfterIdleMillis,
-      long preallocateBelowBytesPerSync)
+      long preallocateBelowBytesPerSync,
+      Fsync fsync)
       throws IOException {
     this.directory = directory;
+    this.fsync = fsync;
     this.segmentBytes = segmentBytes;
     this.preallocateAfterIdleMillis = preallocateAfterIdleMillis;
     this.preallocateBelowBytesPerSync = preallocateBelowBytesPerSync;
@@ -323,10 +339,25 @@ public final class FileQueueStore implements QueueStore {
       long segmentBytes,
       long preallocateAfterIdleMillis,
       long preallocateBelowBytesPerSync) {
+    return open(
+        directory,
+        segmentBytes,
+        preallocateAfterIdleMillis,
+        preallocateBelowBytesPerSync,
+        FileChannel::force);
+  }
+
+  /** For tests: like the one above, with {@code fsync} in place of the kernel's. */
+  static FileQueueStore open(
+      Path directory,
+      long segmentBytes,
+      long preallocateAfterIdleMillis,
+      long preallocateBelowBytesPerSync,
+      Fsync fsync) {
     Objects.requireNonNull(directory, "directory");
     try {
       return new FileQueueStore(
-          directory, segmentBytes, preallocateAfterIdleMillis, preallocateBelowBytesPerSync);
+          directory, segmentBytes, preallocateAfterIdleMillis, preallocateBelowBytesPerSync, fsync);
     } catch (IOException e) {
       throw new QueueStoreException("cannot open queue directory " + directory, true, e);
     }
@@ -547,9 +578,9 @@ public final class FileQueueStore implements QueueStore {
     }
     try {
       if (headChannel != null) {
-        if (headChannel.size() > headPosition) {
+        if (journalFailure == null && headChannel.size() > headPosition) {
           headChannel.truncate(headPosition); // drop the preallocated zeros
-          headChannel.force(true);
+          force(headChannel, true);
         }
         headChannel.close();
       }
@@ -825,6 +856,11 @@ public final class FileQueueStore implements QueueStore {
     if (batch.isEmpty()) {
       return;
     }
+    if (journalFailure != null) {
+      // nothing more is written after records whose fsync failed; the sync thread fails these
+      toSync.add(new Written(List.copyOf(batch), 0, headChannel, false, head.path, null));
+      return;
+    }
     long start = headPosition;
     List<Request> buffered = new ArrayList<>();
     batchStart = headPosition;
@@ -892,18 +928,18 @@ public final class FileQueueStore implements QueueStore {
     if (bytes > 0) {
       bytesPerSync = (bytesPerSync * 3 + bytes) / 4; // a moving average over the last few
     }
-    IOException failure = null;
+    QueueStoreException failure = null;
     for (Map.Entry<FileChannel, Boolean> c : channels.entrySet()) {
       try {
         long started = System.nanoTime();
-        c.getKey().force(c.getValue());
+        force(c.getKey(), c.getValue());
         forceNanos += System.nanoTime() - started;
         if (c.getValue()) {
           growingForces++;
         }
         forces++;
       } catch (IOException e) {
-        failure = e;
+        failure = journalFailed();
       }
     }
     boolean released = false;
@@ -1327,12 +1363,13 @@ public final class FileQueueStore implements QueueStore {
         done = next;
       }
       if (done > from) {
-        headChannel.force(true);
+        force(headChannel, true);
         preallocatedEnd = done;
       }
     } catch (IOException e) {
-      // Only speed depends on it: later batches grow the file and force its metadata instead.
-      LOG.warn("cannot preallocate queue journal {}; writes go on without", head.path, e);
+      // Only speed depends on the zeros (later batches grow the file instead), but a failed
+      // fsync here fails the journal: it may have been the report for records not yet synced.
+      LOG.warn("cannot preallocate queue journal {}", head.path, e);
     }
   }
 
@@ -1361,7 +1398,7 @@ public final class FileQueueStore implements QueueStore {
       // a reused file longer than what this life wrote (its earlier life's records would not
       // check out, but a reopen would report them as damage)
       headChannel.truncate(headPosition);
-      headChannel.force(true);
+      force(headChannel, true);
     }
     Optional<Path> ready = Optional.ofNullable(reusable.poll());
     FileChannel ch = null;
@@ -1540,8 +1577,46 @@ public final class FileQueueStore implements QueueStore {
 
   private void syncDirectory() throws IOException {
     try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
-      dir.force(true);
+      force(dir, true);
     }
+  }
+
+  /**
+   * Forces a journal file (or the directory) to disk. A failed {@code fsync} is final for this
+   * store: Linux may drop the dirty pages it could not write (marked clean, never retried) and
+   * report the error once, so a later {@code fsync} of the same file succeeds although records
+   * written before it never reach the disk. Trusting it would acknowledge records that sit behind
+   * a hole where recovery stops, and are then lost. So every force after a failure fails too,
+   * every write from then on fails, and reopening the store (recovery reads what the disk holds)
+   * is the way back. Forces are serialized: a force that failed has recorded it before the next
+   * one starts, so none succeeds on an error that another one took.
+   */
+  private void force(FileChannel channel, boolean metaData) throws IOException {
+    synchronized (forcing) {
+      if (journalFailure != null) {
+        throw new IOException("an earlier fsync of the queue journal failed", journalFailure);
+      }
+      try {
+        fsync.force(channel, metaData);
+      } catch (IOException e) {
+        journalFailure = e;
+        LOG.error(
+            "fsync failed in queue directory {}: no write is acknowledged any more; close and"
+                + " reopen the store",
+            directory,
+            e);
+        throw e;
+      }
+    }
+  }
+
+  private QueueStoreException journalFailed() {
+    return new QueueStoreException(
+        "queue journal in "
+            + directory
+            + " could not be synced to disk; the store takes no more writes: close and reopen it",
+        false,
+        journalFailure);
   }
 
   private Path segmentPath(long number) {
@@ -1586,7 +1661,7 @@ public final class FileQueueStore implements QueueStore {
               name,
               dirty - end);
           writeZeros(headChannel, end, dirty);
-          headChannel.force(true);
+          force(headChannel, true);
         }
         headPosition = end;
         preallocatedEnd = size;
