@@ -584,11 +584,15 @@ public final class FileQueueStore implements QueueStore {
         }
         headChannel.close();
       }
-      fileLock.release();
-      lockChannel.close();
     } catch (IOException e) {
       throw new QueueStoreException("cannot close queue directory " + directory, true, e);
     } finally {
+      try {
+        fileLock.release(); // whatever failed above: the directory may be opened again
+        lockChannel.close();
+      } catch (IOException e) {
+        LOG.warn("cannot release the lock of queue directory {}", directory, e);
+      }
       if (interrupted) {
         Thread.currentThread().interrupt();
       }

@@ -162,6 +162,38 @@ class FileQueueStoreTest extends QueueStoreContract {
   }
 
   @Test
+  void releasesTheDirectoryLockWhenClosingFails() throws Exception {
+    store.close();
+    java.util.concurrent.atomic.AtomicBoolean failHere =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.CountDownLatch zeroed = new java.util.concurrent.CountDownLatch(1);
+    Thread closing = Thread.currentThread();
+    store =
+        FileQueueStore.open(
+            dir,
+            64L << 20,
+            20,
+            0,
+            (ch, metaData) -> {
+              if (failHere.get() && Thread.currentThread() == closing) {
+                throw new IOException("Input/output error"); // close's fsync of the cut zeros
+              }
+              ch.force(metaData);
+              if (Thread.currentThread().getName().equals("mailcore-queue-journal")) {
+                zeroed.countDown(); // the writer wrote zeros ahead, which close cuts off
+              }
+            });
+    store.append(entry("a1", T0), bytes("message a"));
+    assertThat(zeroed.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    failHere.set(true);
+
+    assertThatThrownBy(store::close).isInstanceOf(QueueStoreException.class);
+
+    store = FileQueueStore.open(dir);
+    assertThat(store.entries()).extracting(e -> e.id().value()).containsExactly("a1");
+  }
+
+  @Test
   void closedStoreRefusesWrites() {
     store.close();
     assertThatThrownBy(() -> store.append(entry("a1", T0), bytes("x")))
