@@ -877,14 +877,42 @@ public final class FileQueueStore implements QueueStore {
       }
     }
     flush(buffered);
+    boolean cut = false;
+    for (Request r : batch) {
+      if (r.failure != null) {
+        cut = cutAtHead();
+        break;
+      }
+    }
     // Inside the preallocated (zero-written, synced) part of the segment an fsync changes no
     // metadata: fdatasync writes the data blocks only and skips the file system's journal.
-    boolean grew = headPosition > preallocatedEnd;
+    boolean grew = headPosition > preallocatedEnd || cut;
     if (grew) {
       preallocatedEnd = headPosition;
     }
     toSync.add(
         new Written(List.copyOf(batch), headPosition - start, headChannel, grew, head.path, null));
+  }
+
+  /**
+   * Cuts the head file at the end of the last record written whole, after a write of this batch
+   * failed (a full disk, an I/O error, a message that could not be read). What the failure left
+   * after the head may hold records that are whole in themselves, and the next, shorter batch may
+   * end just where one of them begins: a crash would then replay an entry whose append was reported
+   * failed. Truncating frees blocks, so it works on a full disk too; the fsync of this batch, which
+   * reports the failure, commits it (with the metadata). Returns whether it cut. Writer thread only.
+   */
+  private boolean cutAtHead() {
+    try {
+      if (headChannel.size() <= headPosition) {
+        return false;
+      }
+      headChannel.truncate(headPosition);
+      return true;
+    } catch (IOException e) {
+      LOG.warn("cannot cut queue journal {} after a failed write", head.path, e);
+      return false;
+    }
   }
 
   /** Writes a batch like {@link #writeBatch} and waits until it is durable. Writer thread only. */

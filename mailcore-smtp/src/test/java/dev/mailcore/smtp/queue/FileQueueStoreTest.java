@@ -492,6 +492,45 @@ class FileQueueStoreTest extends QueueStoreContract {
   }
 
   @Test
+  void replaysNoRecordOfABatchThatFailedOnAFullDiskOnceALaterRecordEndsWhereOneBegins()
+      throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        Files.isExecutable(Path.of("/bin/bash")), "needs bash for ulimit -f");
+    Path queue = dir.resolve("full");
+    // the file size limit falls inside the batch's third record: the kernel writes the first two
+    // whole, then refuses (EFBIG, as ENOSPC on a full disk); the record appended next is as long
+    // as the first one of the batch, so it ends where the second one begins
+    long first = FullJournalChild.recordLength(FullJournalChild.FIRST);
+    long record = FullJournalChild.recordLength(FullJournalChild.BATCH.get(0));
+    long limit = (first + 2 * record + 1023) / 1024 * 1024;
+    assertThat(limit).isLessThan(first + 3 * record);
+    List<String> command =
+        new ArrayList<>(QueueCrashTest.childJvm(FullJournalChild.class, queue.toString()).command());
+    command.add(1, "-XX:-UsePerfData"); // no memory-mapped file of the JVM's own under the limit
+    String limited = "ulimit -f " + limit / 1024 + " && exec \"$0\" \"$@\""; // 1 KiB blocks
+    command.addAll(0, List.of("/bin/bash", "-c", limited));
+    Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+    List<String> lines;
+    try (var out =
+        new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream(), UTF_8))) {
+      lines = out.lines().toList();
+    }
+    assertThat(child.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(lines)
+        .as("the batch failed as a whole, the next append succeeded")
+        .contains("ACK w0", "FAIL b1", "FAIL b2", "FAIL b3", "ACK c4");
+
+    try (FileQueueStore crashed = FileQueueStore.open(queue)) {
+      assertThat(crashed.entries())
+          .extracting(e -> e.id().value())
+          .as("what was acknowledged, none of what was reported failed")
+          .containsExactly("w0", "c4");
+      assertThat(crashed.message(new QueueId("c4")).readAllBytes())
+          .isEqualTo(FullJournalChild.body("c4"));
+    }
+  }
+
+  @Test
   void zeroesEverythingAfterATornRecordSoNoStaleRecordCanFollowNewOnes() throws Exception {
     store.append(entry("a1", T0), bytes("message a"));
     store.append(entry("b2", T0), bytes("message b, torn"));
