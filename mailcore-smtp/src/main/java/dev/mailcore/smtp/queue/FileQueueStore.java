@@ -250,6 +250,8 @@ public final class FileQueueStore implements QueueStore {
   private final Thread syncer;
   private final LinkedBlockingQueue<Written> toSync = new LinkedBlockingQueue<>();
   private final AtomicBoolean maintenanceAsked = new AtomicBoolean();
+  // writer thread only: a reclaimed segment's file whose deletion failed, to be tried again first
+  private Path undeleted;
   // writer thread only: reclaimed segment files, renamed, for the next rolls (oldest first)
   private final java.util.ArrayDeque<Path> reusable = new java.util.ArrayDeque<>();
   private final ReentrantReadWriteLock closing = new ReentrantReadWriteLock();
@@ -1493,6 +1495,9 @@ public final class FileQueueStore implements QueueStore {
   }
 
   private void reclaim() throws IOException {
+    if (undeleted != null) {
+      deleteSegmentFile(undeleted);
+    }
     while (true) {
       Segment oldest;
       boolean relocate;
@@ -1539,10 +1544,23 @@ public final class FileQueueStore implements QueueStore {
         continue;
       }
       // outside the lock: unlinking a large file (with online discard) takes tens of milliseconds
-      Files.deleteIfExists(oldest.path);
-      syncDirectory();
+      deleteSegmentFile(oldest.path);
       LOG.debug("queue journal segment {} reclaimed", oldest.path.getFileName());
     }
+  }
+
+  /**
+   * Deletes a reclaimed segment's file, durably, before any later segment is reclaimed: a later
+   * segment may hold the deletions of this one's entries, and with those gone a file of this one
+   * left behind would bring its entries back at the next open. A file that cannot be deleted is
+   * tried again at the start of every later reclamation, which reclaims nothing else until then.
+   * Writer thread only (or recovery).
+   */
+  private void deleteSegmentFile(Path path) throws IOException {
+    undeleted = path;
+    Files.deleteIfExists(path);
+    syncDirectory();
+    undeleted = null;
   }
 
   /**

@@ -224,6 +224,45 @@ class FileQueueStoreTest extends QueueStoreContract {
   }
 
   @Test
+  void reclaimsNoLaterSegmentWhileAnEarlierOnesFileCouldNotBeDeleted() throws Exception {
+    store.close();
+    store = FileQueueStore.open(dir, 8192);
+    QueueId first = new QueueId("first");
+    store.append(entry("first", T0), bytes(body(0, 9000))); // alone in the first segment
+    store.append(entry("y0", T0), bytes("rolls to the second segment"));
+    Path firstFile = segments().get(0);
+    store.message(first).readAllBytes(); // the bytes kept in memory: the next read is the file's
+    java.io.InputStream reading = store.message(first).open(); // so the file is not reused
+    // its deletion will fail (a real unlink error, as EIO or EPERM would give): a non-empty
+    // directory stands in its place, the file itself is kept aside, as the failed unlink leaves it
+    Path aside = dir.resolve("aside");
+    Files.move(firstFile, aside);
+    Files.createDirectories(firstFile).resolve("x").toFile().createNewFile();
+    store.delete(first); // in the second segment; the first is reclaimed and cannot be deleted
+    for (int i = 1; i < 12; i++) {
+      store.append(entry("y" + i, T0), bytes(body(i, 1000))); // into a third segment
+    }
+    for (int i = 0; i < 12; i++) {
+      store.delete(new QueueId("y" + i)); // nothing in the second segment is live any more
+    }
+    store.append(entry("last", T0), bytes("x"));
+    store.append(entry("last2", T0), bytes("x"));
+    store.close();
+    reading.close();
+    // the first segment's file is still there (the unlink failed)
+    Files.delete(firstFile.resolve("x"));
+    Files.delete(firstFile);
+    Files.move(aside, firstFile);
+
+    store = FileQueueStore.open(dir, 8192);
+
+    assertThat(store.entries())
+        .extracting(e -> e.id().value())
+        .as("the deleted entry stays deleted")
+        .containsExactly("last", "last2");
+  }
+
+  @Test
   void looksForRecordsToCopyInAnOldSegmentAgainOnlyOnceOneOfItsEntriesWasAttempted()
       throws Exception {
     store.close();
