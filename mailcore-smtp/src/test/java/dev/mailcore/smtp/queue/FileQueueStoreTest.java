@@ -38,6 +38,14 @@ class FileQueueStoreTest extends QueueStoreContract {
     return store;
   }
 
+  /**
+   * Opens a store on {@link #dir} whose fsyncs go through {@code fsync} (the kernel's, with faults a
+   * test puts in); zeros are written ahead only once idle for {@code idleMillis}.
+   */
+  FileQueueStore openWithFsync(long idleMillis, FileQueueStore.Fsync fsync) {
+    return FileQueueStore.open(dir, 64L << 20, idleMillis, 0, fsync);
+  }
+
   List<Path> segments() throws IOException {
     try (Stream<Path> s = Files.list(dir)) {
       return s.filter(p -> p.getFileName().toString().startsWith("journal-")).sorted().toList();
@@ -169,11 +177,8 @@ class FileQueueStoreTest extends QueueStoreContract {
     java.util.concurrent.CountDownLatch zeroed = new java.util.concurrent.CountDownLatch(1);
     Thread closing = Thread.currentThread();
     store =
-        FileQueueStore.open(
-            dir,
-            64L << 20,
+        openWithFsync(
             20,
-            0,
             (ch, metaData) -> {
               if (failHere.get() && Thread.currentThread() == closing) {
                 throw new IOException("Input/output error"); // close's fsync of the cut zeros
@@ -451,11 +456,8 @@ class FileQueueStoreTest extends QueueStoreContract {
         new java.util.concurrent.atomic.AtomicReference<>();
     // no zeros ahead (no idle minute, no threshold): the only fsyncs are the group commits'
     store =
-        FileQueueStore.open(
-            dir,
-            64L << 20,
+        openWithFsync(
             60_000,
-            0,
             (ch, metaData) -> {
               IOException e = failNext.getAndSet(null);
               if (e != null) {
@@ -507,11 +509,8 @@ class FileQueueStoreTest extends QueueStoreContract {
     store.close();
     java.util.concurrent.CountDownLatch failed = new java.util.concurrent.CountDownLatch(1);
     store =
-        FileQueueStore.open(
-            dir,
-            64L << 20,
+        openWithFsync(
             20,
-            0,
             (ch, metaData) -> {
               if (Thread.currentThread().getName().equals("mailcore-queue-journal")
                   && failed.getCount() > 0) {
