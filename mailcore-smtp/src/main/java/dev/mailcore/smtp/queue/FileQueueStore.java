@@ -1352,6 +1352,9 @@ public final class FileQueueStore implements QueueStore {
 
   /** Rolls the head when full, then reclaims old segments in order. Writer thread only. */
   private void maintain() {
+    if (journalFailure != null) {
+      return; // every fsync fails from here on: nothing is rolled, copied or reclaimed
+    }
     try {
       if (headPosition >= segmentBytes) {
         roll();
@@ -1383,6 +1386,9 @@ public final class FileQueueStore implements QueueStore {
    * ({@link #recycle}), allocated already.
    */
   private void preallocate() {
+    if (journalFailure != null) {
+      return;
+    }
     long chunk = preallocateChunk();
     if (preallocatedEnd - headPosition >= chunk / 2 || preallocatedEnd >= segmentBytes) {
       return;
