@@ -1697,8 +1697,18 @@ public final class FileQueueStore implements QueueStore {
     for (int i = 0; i < files.size(); i++) {
       Path path = files.get(i);
       String name = path.getFileName().toString();
-      long number =
-          Long.parseLong(name.substring("journal-".length(), name.length() - ".log".length()));
+      long number;
+      try {
+        number =
+            Long.parseLong(name.substring("journal-".length(), name.length() - ".log".length()));
+      } catch (NumberFormatException e) {
+        // not a segment this store wrote, and perhaps holding entries: neither replayed nor lost
+        throw new QueueStoreException(
+            "queue directory " + directory + " holds " + name + ", not a journal segment name;"
+                + " move it out of the directory",
+            false,
+            e);
+      }
       Segment seg = new Segment(number, path, false); // reusable once replayed as format 2 only
       segments.put(number, seg);
       boolean last = i == files.size() - 1;

@@ -199,6 +199,21 @@ class FileQueueStoreTest extends QueueStoreContract {
   }
 
   @Test
+  void refusesToOpenADirectoryWithAFileNamedLikeASegmentWithoutItsNumber() throws Exception {
+    store.append(entry("a1", T0), bytes("message a"));
+    store.close();
+    Path stray = dir.resolve("journal-copy.log");
+    Files.copy(segments().get(0), stray);
+
+    assertThatThrownBy(() -> FileQueueStore.open(dir))
+        .isInstanceOf(QueueStoreException.class)
+        .hasMessageContaining("journal-copy.log");
+    Files.delete(stray);
+    store = FileQueueStore.open(dir);
+    assertThat(store.entries()).extracting(e -> e.id().value()).containsExactly("a1");
+  }
+
+  @Test
   void closedStoreRefusesWrites() {
     store.close();
     assertThatThrownBy(() -> store.append(entry("a1", T0), bytes("x")))
