@@ -264,7 +264,8 @@ public final class FileQueueStore implements QueueStore {
   /** The kernel's {@code fsync} of a file or directory, or a test's fault in its place. */
   @FunctionalInterface
   interface Fsync {
-    void force(FileChannel channel, boolean metaData) throws IOException;
+    /** Forces {@code channel}, open on {@code path}. */
+    void force(Path path, FileChannel channel, boolean metaData) throws IOException;
   }
 
   // owned by the writer thread after construction
@@ -284,7 +285,7 @@ public final class FileQueueStore implements QueueStore {
     this.segmentBytes = segmentBytes;
     this.preallocateAfterIdleMillis = preallocateAfterIdleMillis;
     this.preallocateBelowBytesPerSync = preallocateBelowBytesPerSync;
-    Files.createDirectories(directory);
+    createDirectories(directory);
     lockChannel =
         FileChannel.open(
             directory.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -346,7 +347,7 @@ public final class FileQueueStore implements QueueStore {
         segmentBytes,
         preallocateAfterIdleMillis,
         preallocateBelowBytesPerSync,
-        FileChannel::force);
+        (path, channel, metaData) -> channel.force(metaData));
   }
 
   /** For tests: like the one above, with {@code fsync} in place of the kernel's. */
@@ -582,7 +583,7 @@ public final class FileQueueStore implements QueueStore {
       if (headChannel != null) {
         if (journalFailure == null && headChannel.size() > headPosition) {
           headChannel.truncate(headPosition); // drop the preallocated zeros
-          force(headChannel, true);
+          force(head.path, headChannel, true);
         }
         headChannel.close();
       }
@@ -954,9 +955,11 @@ public final class FileQueueStore implements QueueStore {
 
   private void sync(List<Written> pending) {
     Map<FileChannel, Boolean> channels = new LinkedHashMap<>();
+    Map<FileChannel, Path> paths = new java.util.HashMap<>();
     long bytes = 0;
     for (Written w : pending) {
       channels.merge(w.channel(), w.metadata(), Boolean::logicalOr);
+      paths.put(w.channel(), w.path());
       bytes += w.bytes();
     }
     if (bytes > 0) {
@@ -966,7 +969,7 @@ public final class FileQueueStore implements QueueStore {
     for (Map.Entry<FileChannel, Boolean> c : channels.entrySet()) {
       try {
         long started = System.nanoTime();
-        force(c.getKey(), c.getValue());
+        force(paths.get(c.getKey()), c.getKey(), c.getValue());
         forceNanos += System.nanoTime() - started;
         if (c.getValue()) {
           growingForces++;
@@ -1403,7 +1406,7 @@ public final class FileQueueStore implements QueueStore {
         done = next;
       }
       if (done > from) {
-        force(headChannel, true);
+        force(head.path, headChannel, true);
         preallocatedEnd = done;
       }
     } catch (IOException e) {
@@ -1438,7 +1441,7 @@ public final class FileQueueStore implements QueueStore {
       // a reused file longer than what this life wrote (its earlier life's records would not
       // check out, but a reopen would report them as damage)
       headChannel.truncate(headPosition);
-      force(headChannel, true);
+      force(head.path, headChannel, true);
     }
     Optional<Path> ready = Optional.ofNullable(reusable.poll());
     FileChannel ch = null;
@@ -1632,8 +1635,29 @@ public final class FileQueueStore implements QueueStore {
   }
 
   private void syncDirectory() throws IOException {
-    try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
-      force(dir, true);
+    syncDirectory(directory);
+  }
+
+  private void syncDirectory(Path path) throws IOException {
+    try (FileChannel dir = FileChannel.open(path, StandardOpenOption.READ)) {
+      force(path, dir, true);
+    }
+  }
+
+  /**
+   * Creates the queue directory and its missing parents, each made durable in its parent: a new
+   * directory's entry is written with its parent, and an {@code fsync} of the directory itself
+   * does not write it (POSIX; on ext4 with fast commits, or btrfs, it is not written with it
+   * either). The queue would otherwise vanish with what was acknowledged in it, at a power loss.
+   */
+  private void createDirectories(Path path) throws IOException {
+    List<Path> made = new ArrayList<>();
+    for (Path p = path.toAbsolutePath(); p != null && !Files.isDirectory(p); p = p.getParent()) {
+      made.add(p);
+    }
+    Files.createDirectories(path);
+    for (int i = made.size() - 1; i >= 0; i--) { // outermost first
+      syncDirectory(made.get(i).getParent());
     }
   }
 
@@ -1647,13 +1671,13 @@ public final class FileQueueStore implements QueueStore {
    * is the way back. Forces are serialized: a force that failed has recorded it before the next
    * one starts, so none succeeds on an error that another one took.
    */
-  private void force(FileChannel channel, boolean metaData) throws IOException {
+  private void force(Path path, FileChannel channel, boolean metaData) throws IOException {
     synchronized (forcing) {
       if (journalFailure != null) {
         throw new IOException("an earlier fsync of the queue journal failed", journalFailure);
       }
       try {
-        fsync.force(channel, metaData);
+        fsync.force(path, channel, metaData);
       } catch (IOException e) {
         journalFailure = e;
         LOG.error(
@@ -1727,7 +1751,7 @@ public final class FileQueueStore implements QueueStore {
               name,
               dirty - end);
           writeZeros(headChannel, end, dirty);
-          force(headChannel, true);
+          force(head.path, headChannel, true);
         }
         headPosition = end;
         preallocatedEnd = size;

@@ -179,7 +179,7 @@ class FileQueueStoreTest extends QueueStoreContract {
     store =
         openWithFsync(
             20,
-            (ch, metaData) -> {
+            (path, ch, metaData) -> {
               if (failHere.get() && Thread.currentThread() == closing) {
                 throw new IOException("Input/output error"); // close's fsync of the cut zeros
               }
@@ -211,6 +211,29 @@ class FileQueueStoreTest extends QueueStoreContract {
     Files.delete(stray);
     store = FileQueueStore.open(dir);
     assertThat(store.entries()).extracting(e -> e.id().value()).containsExactly("a1");
+  }
+
+  @Test
+  void makesANewQueueDirectoryDurableInItsParent() throws Exception {
+    List<Path> forced = java.util.Collections.synchronizedList(new ArrayList<>());
+    Path queue = dir.resolve("spool").resolve("queue");
+    try (FileQueueStore fresh =
+        FileQueueStore.open(
+            queue,
+            64L << 20,
+            60_000,
+            0,
+            (path, ch, metaData) -> {
+              forced.add(path);
+              ch.force(metaData);
+            })) {
+      fresh.append(entry("a1", T0), bytes("message a"));
+    }
+
+    assertThat(forced)
+        .as("each new directory is synced in its parent, before the first entry")
+        .startsWith(dir, dir.resolve("spool"))
+        .contains(queue);
   }
 
   @Test
@@ -473,7 +496,7 @@ class FileQueueStoreTest extends QueueStoreContract {
     store =
         openWithFsync(
             60_000,
-            (ch, metaData) -> {
+            (path, ch, metaData) -> {
               IOException e = failNext.getAndSet(null);
               if (e != null) {
                 throw e; // reported once, as Linux does; the next fsync of the file succeeds
@@ -526,7 +549,7 @@ class FileQueueStoreTest extends QueueStoreContract {
     store =
         openWithFsync(
             20,
-            (ch, metaData) -> {
+            (path, ch, metaData) -> {
               if (Thread.currentThread().getName().equals("mailcore-queue-journal")
                   && failed.getCount() > 0) {
                 failed.countDown(); // the writer's fsync of the zeros it wrote ahead while idle
