@@ -70,7 +70,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A failed {@code fsync} is final: the kernel may have dropped the pages it could not write
  * and a later {@code fsync} would succeed without them, so from then on every write fails with a
- * {@link QueueStoreException} (not temporary) until the store is closed and opened again.
+ * {@link QueueStoreException} (not temporary) until the store is closed and opened again. No
+ * write is acknowledged that is not durable, but one that failed may yet be found after the reopen
+ * (the disk may have taken it after all): an {@code fsync} that fails cannot say what it wrote.
  *
  * <p>The whole index (entries, not message bytes) is kept in memory, about 1 KB per entry. A
  * directory may be opened by one store at a time; a lock file keeps a second process out.
