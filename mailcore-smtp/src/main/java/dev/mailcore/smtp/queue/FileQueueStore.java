@@ -68,6 +68,12 @@ import org.slf4j.LoggerFactory;
  * queued in an old, mostly dead segment are copied forward first, so long-deferred messages do not
  * pin disk space. Message bytes are read through one shared channel per segment.
  *
+ * <p>A failed {@code fsync} is final: the kernel may have dropped the pages it could not write
+ * and a later {@code fsync} would succeed without them, so from then on every write fails with a
+ * {@link QueueStoreException} (not temporary) until the store is closed and opened again. No
+ * write is acknowledged that is not durable, but one that failed may yet be found after the reopen
+ * (the disk may have taken it after all): an {@code fsync} that fails cannot say what it wrote.
+ *
  * <p>The whole index (entries, not message bytes) is kept in memory, about 1 KB per entry. A
  * directory may be opened by one store at a time; a lock file keeps a second process out.
  *
@@ -246,10 +252,23 @@ public final class FileQueueStore implements QueueStore {
   private final Thread syncer;
   private final LinkedBlockingQueue<Written> toSync = new LinkedBlockingQueue<>();
   private final AtomicBoolean maintenanceAsked = new AtomicBoolean();
+  // writer thread only: a reclaimed segment's file whose deletion failed, to be tried again first
+  private Path undeleted;
   // writer thread only: reclaimed segment files, renamed, for the next rolls (oldest first)
   private final java.util.ArrayDeque<Path> reusable = new java.util.ArrayDeque<>();
   private final ReentrantReadWriteLock closing = new ReentrantReadWriteLock();
   private volatile boolean closed;
+  private final Fsync fsync;
+  private final Object forcing = new Object();
+  /** The first failed {@code fsync} of the journal: no force is trusted after it. */
+  private volatile IOException journalFailure; // set under forcing
+
+  /** The kernel's {@code fsync} of a file or directory, or a test's fault in its place. */
+  @FunctionalInterface
+  interface Fsync {
+    /** Forces {@code channel}, open on {@code path}. */
+    void force(Path path, FileChannel channel, boolean metaData) throws IOException;
+  }
 
   // owned by the writer thread after construction
   private Segment head;
@@ -260,13 +279,15 @@ public final class FileQueueStore implements QueueStore {
       Path directory,
       long segmentBytes,
       long preallocateAfterIdleMillis,
-      long preallocateBelowBytesPerSync)
+      long preallocateBelowBytesPerSync,
+      Fsync fsync)
       throws IOException {
     this.directory = directory;
+    this.fsync = fsync;
     this.segmentBytes = segmentBytes;
     this.preallocateAfterIdleMillis = preallocateAfterIdleMillis;
     this.preallocateBelowBytesPerSync = preallocateBelowBytesPerSync;
-    Files.createDirectories(directory);
+    createDirectories(directory);
     lockChannel =
         FileChannel.open(
             directory.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -323,10 +344,25 @@ public final class FileQueueStore implements QueueStore {
       long segmentBytes,
       long preallocateAfterIdleMillis,
       long preallocateBelowBytesPerSync) {
+    return open(
+        directory,
+        segmentBytes,
+        preallocateAfterIdleMillis,
+        preallocateBelowBytesPerSync,
+        (path, channel, metaData) -> channel.force(metaData));
+  }
+
+  /** For tests: like the one above, with {@code fsync} in place of the kernel's. */
+  static FileQueueStore open(
+      Path directory,
+      long segmentBytes,
+      long preallocateAfterIdleMillis,
+      long preallocateBelowBytesPerSync,
+      Fsync fsync) {
     Objects.requireNonNull(directory, "directory");
     try {
       return new FileQueueStore(
-          directory, segmentBytes, preallocateAfterIdleMillis, preallocateBelowBytesPerSync);
+          directory, segmentBytes, preallocateAfterIdleMillis, preallocateBelowBytesPerSync, fsync);
     } catch (IOException e) {
       throw new QueueStoreException("cannot open queue directory " + directory, true, e);
     }
@@ -547,17 +583,21 @@ public final class FileQueueStore implements QueueStore {
     }
     try {
       if (headChannel != null) {
-        if (headChannel.size() > headPosition) {
+        if (journalFailure == null && headChannel.size() > headPosition) {
           headChannel.truncate(headPosition); // drop the preallocated zeros
-          headChannel.force(true);
+          force(head.path, headChannel, true);
         }
         headChannel.close();
       }
-      fileLock.release();
-      lockChannel.close();
     } catch (IOException e) {
       throw new QueueStoreException("cannot close queue directory " + directory, true, e);
     } finally {
+      try {
+        fileLock.release(); // whatever failed above: the directory may be opened again
+        lockChannel.close();
+      } catch (IOException e) {
+        LOG.warn("cannot release the lock of queue directory {}", directory, e);
+      }
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
@@ -825,6 +865,11 @@ public final class FileQueueStore implements QueueStore {
     if (batch.isEmpty()) {
       return;
     }
+    if (journalFailure != null) {
+      // nothing more is written after records whose fsync failed; the sync thread fails these
+      toSync.add(new Written(List.copyOf(batch), 0, headChannel, false, head.path, null));
+      return;
+    }
     long start = headPosition;
     List<Request> buffered = new ArrayList<>();
     batchStart = headPosition;
@@ -837,14 +882,42 @@ public final class FileQueueStore implements QueueStore {
       }
     }
     flush(buffered);
+    boolean cut = false;
+    for (Request r : batch) {
+      if (r.failure != null) {
+        cut = cutAtHead();
+        break;
+      }
+    }
     // Inside the preallocated (zero-written, synced) part of the segment an fsync changes no
     // metadata: fdatasync writes the data blocks only and skips the file system's journal.
-    boolean grew = headPosition > preallocatedEnd;
+    boolean grew = headPosition > preallocatedEnd || cut;
     if (grew) {
       preallocatedEnd = headPosition;
     }
     toSync.add(
         new Written(List.copyOf(batch), headPosition - start, headChannel, grew, head.path, null));
+  }
+
+  /**
+   * Cuts the head file at the end of the last record written whole, after a write of this batch
+   * failed (a full disk, an I/O error, a message that could not be read). What the failure left
+   * after the head may hold records that are whole in themselves, and the next, shorter batch may
+   * end just where one of them begins: a crash would then replay an entry whose append was reported
+   * failed. Truncating frees blocks, so it works on a full disk too; the fsync of this batch, which
+   * reports the failure, commits it (with the metadata). Returns whether it cut. Writer thread only.
+   */
+  private boolean cutAtHead() {
+    try {
+      if (headChannel.size() <= headPosition) {
+        return false;
+      }
+      headChannel.truncate(headPosition);
+      return true;
+    } catch (IOException e) {
+      LOG.warn("cannot cut queue journal {} after a failed write", head.path, e);
+      return false;
+    }
   }
 
   /** Writes a batch like {@link #writeBatch} and waits until it is durable. Writer thread only. */
@@ -884,26 +957,28 @@ public final class FileQueueStore implements QueueStore {
 
   private void sync(List<Written> pending) {
     Map<FileChannel, Boolean> channels = new LinkedHashMap<>();
+    Map<FileChannel, Path> paths = new java.util.HashMap<>();
     long bytes = 0;
     for (Written w : pending) {
       channels.merge(w.channel(), w.metadata(), Boolean::logicalOr);
+      paths.put(w.channel(), w.path());
       bytes += w.bytes();
     }
     if (bytes > 0) {
       bytesPerSync = (bytesPerSync * 3 + bytes) / 4; // a moving average over the last few
     }
-    IOException failure = null;
+    QueueStoreException failure = null;
     for (Map.Entry<FileChannel, Boolean> c : channels.entrySet()) {
       try {
         long started = System.nanoTime();
-        c.getKey().force(c.getValue());
+        force(paths.get(c.getKey()), c.getKey(), c.getValue());
         forceNanos += System.nanoTime() - started;
         if (c.getValue()) {
           growingForces++;
         }
         forces++;
       } catch (IOException e) {
-        failure = e;
+        failure = journalFailed();
       }
     }
     boolean released = false;
@@ -1282,6 +1357,9 @@ public final class FileQueueStore implements QueueStore {
 
   /** Rolls the head when full, then reclaims old segments in order. Writer thread only. */
   private void maintain() {
+    if (journalFailure != null) {
+      return; // every fsync fails from here on: nothing is rolled, copied or reclaimed
+    }
     try {
       if (headPosition >= segmentBytes) {
         roll();
@@ -1313,6 +1391,9 @@ public final class FileQueueStore implements QueueStore {
    * ({@link #recycle}), allocated already.
    */
   private void preallocate() {
+    if (journalFailure != null) {
+      return;
+    }
     long chunk = preallocateChunk();
     if (preallocatedEnd - headPosition >= chunk / 2 || preallocatedEnd >= segmentBytes) {
       return;
@@ -1327,12 +1408,13 @@ public final class FileQueueStore implements QueueStore {
         done = next;
       }
       if (done > from) {
-        headChannel.force(true);
+        force(head.path, headChannel, true);
         preallocatedEnd = done;
       }
     } catch (IOException e) {
-      // Only speed depends on it: later batches grow the file and force its metadata instead.
-      LOG.warn("cannot preallocate queue journal {}; writes go on without", head.path, e);
+      // Only speed depends on the zeros (later batches grow the file instead), but a failed
+      // fsync here fails the journal: it may have been the report for records not yet synced.
+      LOG.warn("cannot preallocate queue journal {}", head.path, e);
     }
   }
 
@@ -1361,7 +1443,7 @@ public final class FileQueueStore implements QueueStore {
       // a reused file longer than what this life wrote (its earlier life's records would not
       // check out, but a reopen would report them as damage)
       headChannel.truncate(headPosition);
-      headChannel.force(true);
+      force(head.path, headChannel, true);
     }
     Optional<Path> ready = Optional.ofNullable(reusable.poll());
     FileChannel ch = null;
@@ -1424,6 +1506,9 @@ public final class FileQueueStore implements QueueStore {
   }
 
   private void reclaim() throws IOException {
+    if (undeleted != null) {
+      deleteSegmentFile(undeleted);
+    }
     while (true) {
       Segment oldest;
       boolean relocate;
@@ -1470,10 +1555,23 @@ public final class FileQueueStore implements QueueStore {
         continue;
       }
       // outside the lock: unlinking a large file (with online discard) takes tens of milliseconds
-      Files.deleteIfExists(oldest.path);
-      syncDirectory();
+      deleteSegmentFile(oldest.path);
       LOG.debug("queue journal segment {} reclaimed", oldest.path.getFileName());
     }
+  }
+
+  /**
+   * Deletes a reclaimed segment's file, durably, before any later segment is reclaimed: a later
+   * segment may hold the deletions of this one's entries, and with those gone a file of this one
+   * left behind would bring its entries back at the next open. A file that cannot be deleted is
+   * tried again at the start of every later reclamation, which reclaims nothing else until then.
+   * Writer thread only (or recovery).
+   */
+  private void deleteSegmentFile(Path path) throws IOException {
+    undeleted = path;
+    Files.deleteIfExists(path);
+    syncDirectory();
+    undeleted = null;
   }
 
   /**
@@ -1539,9 +1637,68 @@ public final class FileQueueStore implements QueueStore {
   }
 
   private void syncDirectory() throws IOException {
-    try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
-      dir.force(true);
+    syncDirectory(directory);
+  }
+
+  private void syncDirectory(Path path) throws IOException {
+    try (FileChannel dir = FileChannel.open(path, StandardOpenOption.READ)) {
+      force(path, dir, true);
     }
+  }
+
+  /**
+   * Creates the queue directory and its missing parents, each made durable in its parent: a new
+   * directory's entry is written with its parent, and an {@code fsync} of the directory itself
+   * does not write it (POSIX; on ext4 with fast commits, or btrfs, it is not written with it
+   * either). The queue would otherwise vanish with what was acknowledged in it, at a power loss.
+   */
+  private void createDirectories(Path path) throws IOException {
+    List<Path> made = new ArrayList<>();
+    for (Path p = path.toAbsolutePath(); p != null && !Files.isDirectory(p); p = p.getParent()) {
+      made.add(p);
+    }
+    Files.createDirectories(path);
+    for (int i = made.size() - 1; i >= 0; i--) { // outermost first
+      syncDirectory(made.get(i).getParent());
+    }
+  }
+
+  /**
+   * Forces a journal file (or the directory) to disk. A failed {@code fsync} is final for this
+   * store: Linux may drop the dirty pages it could not write (marked clean, never retried) and
+   * report the error once, so a later {@code fsync} of the same file succeeds although records
+   * written before it never reach the disk. Trusting it would acknowledge records that sit behind
+   * a hole where recovery stops, and are then lost. So every force after a failure fails too,
+   * every write from then on fails, and reopening the store (recovery reads what the disk holds)
+   * is the way back. Forces are serialized: a force that failed has recorded it before the next
+   * one starts, so none succeeds on an error that another one took.
+   */
+  private void force(Path path, FileChannel channel, boolean metaData) throws IOException {
+    synchronized (forcing) {
+      if (journalFailure != null) {
+        throw new IOException("an earlier fsync of the queue journal failed", journalFailure);
+      }
+      try {
+        fsync.force(path, channel, metaData);
+      } catch (IOException e) {
+        journalFailure = e;
+        LOG.error(
+            "fsync failed in queue directory {}: no write is acknowledged any more; close and"
+                + " reopen the store",
+            directory,
+            e);
+        throw e;
+      }
+    }
+  }
+
+  private QueueStoreException journalFailed() {
+    return new QueueStoreException(
+        "queue journal in "
+            + directory
+            + " could not be synced to disk; the store takes no more writes: close and reopen it",
+        false,
+        journalFailure);
   }
 
   private Path segmentPath(long number) {
@@ -1566,8 +1723,18 @@ public final class FileQueueStore implements QueueStore {
     for (int i = 0; i < files.size(); i++) {
       Path path = files.get(i);
       String name = path.getFileName().toString();
-      long number =
-          Long.parseLong(name.substring("journal-".length(), name.length() - ".log".length()));
+      long number;
+      try {
+        number =
+            Long.parseLong(name.substring("journal-".length(), name.length() - ".log".length()));
+      } catch (NumberFormatException e) {
+        // not a segment this store wrote, and perhaps holding entries: neither replayed nor lost
+        throw new QueueStoreException(
+            "queue directory " + directory + " holds " + name + ", not a journal segment name;"
+                + " move it out of the directory",
+            false,
+            e);
+      }
       Segment seg = new Segment(number, path, false); // reusable once replayed as format 2 only
       segments.put(number, seg);
       boolean last = i == files.size() - 1;
@@ -1586,7 +1753,7 @@ public final class FileQueueStore implements QueueStore {
               name,
               dirty - end);
           writeZeros(headChannel, end, dirty);
-          headChannel.force(true);
+          force(head.path, headChannel, true);
         }
         headPosition = end;
         preallocatedEnd = size;
@@ -1650,7 +1817,9 @@ public final class FileQueueStore implements QueueStore {
             || metaLength < 0
             || metaLength > MAX_META
             || bodyLength < 0
-            || pos + HEADER + metaLength + bodyLength > size) {
+            // compared by what is left, not by pos + lengths: a huge length would overflow that
+            || metaLength > size - pos - HEADER
+            || bodyLength > size - pos - HEADER - metaLength) {
           break;
         }
         ByteBuffer metaBuf = ByteBuffer.allocate(metaLength);

@@ -38,6 +38,14 @@ class FileQueueStoreTest extends QueueStoreContract {
     return store;
   }
 
+  /**
+   * Opens a store on {@link #dir} whose fsyncs go through {@code fsync} (the kernel's, with faults a
+   * test puts in); zeros are written ahead only once idle for {@code idleMillis}.
+   */
+  FileQueueStore openWithFsync(long idleMillis, FileQueueStore.Fsync fsync) {
+    return FileQueueStore.open(dir, 64L << 20, idleMillis, 0, fsync);
+  }
+
   List<Path> segments() throws IOException {
     try (Stream<Path> s = Files.list(dir)) {
       return s.filter(p -> p.getFileName().toString().startsWith("journal-")).sorted().toList();
@@ -162,6 +170,73 @@ class FileQueueStoreTest extends QueueStoreContract {
   }
 
   @Test
+  void releasesTheDirectoryLockWhenClosingFails() throws Exception {
+    store.close();
+    java.util.concurrent.atomic.AtomicBoolean failHere =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.CountDownLatch zeroed = new java.util.concurrent.CountDownLatch(1);
+    Thread closing = Thread.currentThread();
+    store =
+        openWithFsync(
+            20,
+            (path, ch, metaData) -> {
+              if (failHere.get() && Thread.currentThread() == closing) {
+                throw new IOException("Input/output error"); // close's fsync of the cut zeros
+              }
+              ch.force(metaData);
+              if (Thread.currentThread().getName().equals("mailcore-queue-journal")) {
+                zeroed.countDown(); // the writer wrote zeros ahead, which close cuts off
+              }
+            });
+    store.append(entry("a1", T0), bytes("message a"));
+    assertThat(zeroed.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    failHere.set(true);
+
+    assertThatThrownBy(store::close).isInstanceOf(QueueStoreException.class);
+
+    store = FileQueueStore.open(dir);
+    assertThat(store.entries()).extracting(e -> e.id().value()).containsExactly("a1");
+  }
+
+  @Test
+  void refusesToOpenADirectoryWithAFileNamedLikeASegmentWithoutItsNumber() throws Exception {
+    store.append(entry("a1", T0), bytes("message a"));
+    store.close();
+    Path stray = dir.resolve("journal-copy.log");
+    Files.copy(segments().get(0), stray);
+
+    assertThatThrownBy(() -> FileQueueStore.open(dir))
+        .isInstanceOf(QueueStoreException.class)
+        .hasMessageContaining("journal-copy.log");
+    Files.delete(stray);
+    store = FileQueueStore.open(dir);
+    assertThat(store.entries()).extracting(e -> e.id().value()).containsExactly("a1");
+  }
+
+  @Test
+  void makesANewQueueDirectoryDurableInItsParent() throws Exception {
+    List<Path> forced = java.util.Collections.synchronizedList(new ArrayList<>());
+    Path queue = dir.resolve("spool").resolve("queue");
+    try (FileQueueStore fresh =
+        FileQueueStore.open(
+            queue,
+            64L << 20,
+            60_000,
+            0,
+            (path, ch, metaData) -> {
+              forced.add(path);
+              ch.force(metaData);
+            })) {
+      fresh.append(entry("a1", T0), bytes("message a"));
+    }
+
+    assertThat(forced)
+        .as("each new directory is synced in its parent, before the first entry")
+        .startsWith(dir, dir.resolve("spool"))
+        .contains(queue);
+  }
+
+  @Test
   void closedStoreRefusesWrites() {
     store.close();
     assertThatThrownBy(() -> store.append(entry("a1", T0), bytes("x")))
@@ -189,6 +264,45 @@ class FileQueueStoreTest extends QueueStoreContract {
     assertThat(segments()).hasSizeLessThanOrEqualTo(2);
     reopen();
     assertThat(store.entries()).extracting(e -> e.id().value()).containsExactly("last");
+  }
+
+  @Test
+  void reclaimsNoLaterSegmentWhileAnEarlierOnesFileCouldNotBeDeleted() throws Exception {
+    store.close();
+    store = FileQueueStore.open(dir, 8192);
+    QueueId first = new QueueId("first");
+    store.append(entry("first", T0), bytes(body(0, 9000))); // alone in the first segment
+    store.append(entry("y0", T0), bytes("rolls to the second segment"));
+    Path firstFile = segments().get(0);
+    store.message(first).readAllBytes(); // the bytes kept in memory: the next read is the file's
+    java.io.InputStream reading = store.message(first).open(); // so the file is not reused
+    // its deletion will fail (a real unlink error, as EIO or EPERM would give): a non-empty
+    // directory stands in its place, the file itself is kept aside, as the failed unlink leaves it
+    Path aside = dir.resolve("aside");
+    Files.move(firstFile, aside);
+    Files.createDirectories(firstFile).resolve("x").toFile().createNewFile();
+    store.delete(first); // in the second segment; the first is reclaimed and cannot be deleted
+    for (int i = 1; i < 12; i++) {
+      store.append(entry("y" + i, T0), bytes(body(i, 1000))); // into a third segment
+    }
+    for (int i = 0; i < 12; i++) {
+      store.delete(new QueueId("y" + i)); // nothing in the second segment is live any more
+    }
+    store.append(entry("last", T0), bytes("x"));
+    store.append(entry("last2", T0), bytes("x"));
+    store.close();
+    reading.close();
+    // the first segment's file is still there (the unlink failed)
+    Files.delete(firstFile.resolve("x"));
+    Files.delete(firstFile);
+    Files.move(aside, firstFile);
+
+    store = FileQueueStore.open(dir, 8192);
+
+    assertThat(store.entries())
+        .extracting(e -> e.id().value())
+        .as("the deleted entry stays deleted")
+        .containsExactly("last", "last2");
   }
 
   @Test
@@ -342,6 +456,153 @@ class FileQueueStoreTest extends QueueStoreContract {
       assertThat(reopened.entries()).extracting(e -> e.id().value()).containsExactly("a1", "c3");
       assertThat(reopened.message(new QueueId("c3")).readAllBytes())
           .isEqualTo("after the crash".getBytes(StandardCharsets.UTF_8));
+    }
+  }
+
+  @Test
+  void opensAJournalWhoseLastHeaderDeclaresAHugeLengthAndClearsIt() throws Exception {
+    QueueEntry a = entry("a1", T0);
+    store.append(a, bytes("message a"));
+    store.close();
+    Path last = segments().get(segments().size() - 1);
+    long end = Files.size(last);
+    // a header torn by a crash: this format's magic and a type, then lengths whose sum with the
+    // offset overflows a long
+    ByteBuffer torn = ByteBuffer.allocate(40);
+    torn.putInt(0x4D514A32).put((byte) 1).putInt(100).putLong(Long.MAX_VALUE - 60);
+    try (FileChannel ch = FileChannel.open(last, StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.wrap(torn.array()), end);
+    }
+
+    store = FileQueueStore.open(dir);
+
+    assertThat(store.entries()).containsExactly(a);
+    byte[] after = Files.readAllBytes(last);
+    assertThat(java.util.Arrays.copyOfRange(after, (int) end, after.length))
+        .as("the torn header is cleared")
+        .containsOnly(0);
+    store.append(entry("b2", T0), bytes("after recovery"));
+    reopen();
+    assertThat(store.entries()).extracting(e -> e.id().value()).containsExactly("a1", "b2");
+  }
+
+  @Test
+  void acknowledgesNoWriteAfterAFailedFsyncWhoseUnwrittenPagesLinuxMayHaveDropped()
+      throws Exception {
+    store.close();
+    java.util.concurrent.atomic.AtomicReference<IOException> failNext =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    // no zeros ahead (no idle minute, no threshold): the only fsyncs are the group commits'
+    store =
+        openWithFsync(
+            60_000,
+            (path, ch, metaData) -> {
+              IOException e = failNext.getAndSet(null);
+              if (e != null) {
+                throw e; // reported once, as Linux does; the next fsync of the file succeeds
+              }
+              ch.force(metaData);
+            });
+    store.append(entry("a1", T0), bytes("message a"));
+    failNext.set(new IOException("Input/output error"));
+    String lost = body(2, 12_000); // spans whole pages, which c3's write does not touch
+    assertThatThrownBy(() -> store.append(entry("b2", T0), bytes(lost)))
+        .isInstanceOf(QueueStoreException.class);
+    List<String> acknowledged = new ArrayList<>(List.of("a1"));
+    try {
+      store.append(entry("c3", T0), bytes("message c, written after the failed fsync"));
+      acknowledged.add("c3");
+    } catch (QueueStoreException e) {
+      // refused: what the disk holds before it is unknown until the store is reopened
+    }
+    store.close();
+    // the kernel marked the pages only b2 was written to clean without writing them: the disk
+    // holds zeros there (the file grew: nothing was there before)
+    Path head = segments().get(0);
+    int start = new String(Files.readAllBytes(head), StandardCharsets.ISO_8859_1).indexOf(lost);
+    int firstPage = (start + 4095) / 4096 * 4096;
+    int pastLastPage = (start + lost.length()) / 4096 * 4096;
+    assertThat(pastLastPage).isGreaterThan(firstPage);
+    try (FileChannel ch = FileChannel.open(head, StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.wrap(new byte[pastLastPage - firstPage]), firstPage);
+    }
+
+    store = FileQueueStore.open(dir);
+
+    assertThat(store.entries())
+        .extracting(e -> e.id().value())
+        .as("every acknowledged write survives")
+        .containsAll(acknowledged);
+    assertThat(acknowledged)
+        .as("nothing is acknowledged after the failed fsync")
+        .containsExactly("a1");
+    store.append(entry("d4", T0), bytes("after the reopen"));
+    reopen();
+    assertThat(store.entries()).extracting(e -> e.id().value()).containsExactly("a1", "d4");
+  }
+
+  @Test
+  void failsTheWritesAfterAFailedFsyncOfTheZerosAheadSinceItMayHaveTakenTheirErrorReport()
+      throws Exception {
+    store.close();
+    java.util.concurrent.CountDownLatch failed = new java.util.concurrent.CountDownLatch(1);
+    store =
+        openWithFsync(
+            20,
+            (path, ch, metaData) -> {
+              if (Thread.currentThread().getName().equals("mailcore-queue-journal")
+                  && failed.getCount() > 0) {
+                failed.countDown(); // the writer's fsync of the zeros it wrote ahead while idle
+                throw new IOException("Input/output error");
+              }
+              ch.force(metaData);
+            });
+    assertThat(failed.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+    assertThatThrownBy(() -> store.append(entry("a1", T0), bytes("message a")))
+        .isInstanceOf(QueueStoreException.class)
+        .hasMessageContaining("reopen");
+    reopen();
+    store.append(entry("a1", T0), bytes("message a"));
+    assertThat(store.entries()).extracting(e -> e.id().value()).containsExactly("a1");
+  }
+
+  @Test
+  void replaysNoRecordOfABatchThatFailedOnAFullDiskOnceALaterRecordEndsWhereOneBegins()
+      throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        Files.isExecutable(Path.of("/bin/bash")), "needs bash for ulimit -f");
+    Path queue = dir.resolve("full");
+    // the file size limit falls inside the batch's third record: the kernel writes the first two
+    // whole, then refuses (EFBIG, as ENOSPC on a full disk); the record appended next is as long
+    // as the first one of the batch, so it ends where the second one begins
+    long first = FullJournalChild.recordLength(FullJournalChild.FIRST);
+    long record = FullJournalChild.recordLength(FullJournalChild.BATCH.get(0));
+    long limit = (first + 2 * record + 1023) / 1024 * 1024;
+    assertThat(limit).isLessThan(first + 3 * record);
+    List<String> command =
+        new ArrayList<>(QueueCrashTest.childJvm(FullJournalChild.class, queue.toString()).command());
+    command.add(1, "-XX:-UsePerfData"); // no memory-mapped file of the JVM's own under the limit
+    String limited = "ulimit -f " + limit / 1024 + " && exec \"$0\" \"$@\""; // 1 KiB blocks
+    command.addAll(0, List.of("/bin/bash", "-c", limited));
+    Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+    List<String> lines;
+    try (var out =
+        new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream(), UTF_8))) {
+      lines = out.lines().toList();
+    }
+    assertThat(child.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(lines)
+        .as("the batch failed as a whole, the next append succeeded")
+        .contains("ACK w0", "FAIL b1", "FAIL b2", "FAIL b3", "ACK c4");
+
+    try (FileQueueStore crashed = FileQueueStore.open(queue)) {
+      assertThat(crashed.entries())
+          .extracting(e -> e.id().value())
+          .as("what was acknowledged, none of what was reported failed")
+          .containsExactly("w0", "c4");
+      assertThat(crashed.message(new QueueId("c4")).readAllBytes())
+          .isEqualTo(FullJournalChild.body("c4"));
     }
   }
 
