@@ -1452,7 +1452,7 @@ public final class FileQueueStore implements QueueStore {
       if (ready.isPresent()) {
         Files.move(ready.get(), path, StandardCopyOption.ATOMIC_MOVE);
       }
-      // CREATE, not CREATE_NEW: a roll that failed after making the file is retried on it (what
+      // CREATE, not CREATE_NEW: a file left by a roll whose clean-up failed is taken over (what
       // such a file holds never checks out as this segment's records)
       ch =
           FileChannel.open(
@@ -1463,8 +1463,18 @@ public final class FileQueueStore implements QueueStore {
       if (ch != null) {
         closeQuietly(ch);
       }
-      if (ready.isPresent()) {
-        Files.deleteIfExists(ready.get()); // not moved: drop it rather than lose track of it
+      try {
+        if (ready.isPresent()) {
+          Files.deleteIfExists(ready.get()); // not moved: drop it rather than lose track of it
+        }
+        // Moved or made but not opened: the writer goes on in the old head, so the new file must
+        // not outlive this failure. A reopen would take it for the last segment and no longer
+        // check the message bytes of the old head's tail, which a crash may have torn.
+        if (Files.deleteIfExists(path)) {
+          syncDirectory();
+        }
+      } catch (IOException | RuntimeException cleanup) {
+        e.addSuppressed(cleanup);
       }
       throw e;
     }
