@@ -1226,7 +1226,7 @@ public final class FileQueueStore implements QueueStore {
    * ({@code segment}; {@link #NO_SEGMENT} for format 1), so the records a recycled file held in its
    * earlier life never check out in its new one.
    */
-  private static int metaCrc(
+  static int metaCrc(
       long segment, byte type, int metaLength, long bodyLength, int bodyCrc, byte[] meta) {
     CRC32C crc = new CRC32C();
     ByteBuffer fields = ByteBuffer.allocate(25);
@@ -1848,13 +1848,19 @@ public final class FileQueueStore implements QueueStore {
         try {
           r = decode(type, meta);
         } catch (IOException e) {
-          LOG.warn(
-              "queue journal {}: unreadable record at offset {} skipped: {}",
-              seg.path,
-              pos,
-              e.getMessage());
-          pos = bodyStart + bodyLength;
-          continue;
+          // Whole (its CRC checks out) but not readable here: written by a newer mailcore, say.
+          // Skipped, its entry would be lost for good once its segment is reclaimed; nothing has
+          // been changed on disk yet, so refuse to open instead.
+          throw new QueueStoreException(
+              "queue journal "
+                  + seg.path
+                  + " holds a record at offset "
+                  + pos
+                  + " that this version cannot read ("
+                  + e.getMessage()
+                  + "); open it with the mailcore version that wrote it",
+              false,
+              e);
         }
         r.segment = seg.number;
         r.offset = bodyStart;

@@ -1027,6 +1027,34 @@ class FileQueueStoreTest extends QueueStoreContract {
   }
 
   @Test
+  void refusesToOpenAJournalWithAWholeRecordItCannotReadAndLeavesItAsItIs() throws Exception {
+    store.append(entry("a1", T0), bytes("first"));
+    store.append(entry("b2", T0), bytes("second"));
+    store.close();
+    Path first = segments().get(0);
+    long number = Long.parseLong(first.getFileName().toString().replaceAll("\\D", ""));
+    byte[] journal = Files.readAllBytes(first);
+    // the first record: magic, type, meta length, body length, meta CRC, body CRC, meta, body
+    ByteBuffer record = ByteBuffer.wrap(journal);
+    byte type = record.get(4);
+    int metaLength = record.getInt(5);
+    long bodyLength = record.getLong(9);
+    int bodyCrc = record.getInt(21);
+    journal[25] = 9; // the entry's codec version: one this version does not know
+    byte[] meta = java.util.Arrays.copyOfRange(journal, 25, 25 + metaLength);
+    record.putInt(17, FileQueueStore.metaCrc(number, type, metaLength, bodyLength, bodyCrc, meta));
+    Files.write(first, journal);
+
+    assertThatThrownBy(() -> FileQueueStore.open(dir))
+        .isInstanceOf(QueueStoreException.class)
+        .hasMessageContaining("cannot read")
+        .hasMessageContaining("unknown queue entry version 9");
+    assertThat(Files.readAllBytes(first)).as("left as it is").isEqualTo(journal);
+    Files.delete(first);
+    store = FileQueueStore.open(dir); // for the common tear-down
+  }
+
+  @Test
   void reusesTheSegmentsOfAnEarlierRunOnceTheyAreReclaimed() throws Exception {
     store.close();
     store = FileQueueStore.open(dir, 8192);
