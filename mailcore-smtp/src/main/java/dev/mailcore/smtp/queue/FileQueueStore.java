@@ -313,6 +313,9 @@ public final class FileQueueStore implements QueueStore {
       recover();
     } catch (IOException | RuntimeException e) {
       toSync.add(Written.STOP);
+      if (headChannel != null) {
+        closeQuietly(headChannel); // opened by a recovery that failed later on
+      }
       fileLock.release();
       lockChannel.close();
       throw e;
@@ -1497,7 +1500,7 @@ public final class FileQueueStore implements QueueStore {
     try {
       ch.close();
     } catch (IOException e) {
-      // the roll's own failure is what is reported; a channel that fails to close holds nothing
+      // the failure that made us close it is what is reported; a channel failing to close holds nothing
       LOG.debug("cannot close a queue journal channel", e);
     }
   }
