@@ -63,8 +63,9 @@ import org.slf4j.LoggerFactory;
  * preference order, each address of a host in turn. A refused connection, a time-out, a 4xx or 5xx
  * greeting, a refused EHLO or STARTTLS, or a failed TLS handshake moves on to the next address and
  * host (with unverified opportunistic TLS, a failed handshake is first tried again on the same
- * address without TLS), up to {@link Builder#maxHosts} hosts. A server's acceptance and its 5xx replies are final
- * for this attempt (a 5xx to RCPT fails that recipient without asking another host); a 4xx to MAIL,
+ * address without TLS), up to {@link Builder#maxHosts} hosts. A server's acceptance and its 5xx
+ * replies are final for this attempt (a 5xx to RCPT fails that recipient without asking another
+ * host); a 4xx to MAIL,
  * RCPT or the data leaves the recipients it concerns to the next host (RFC 5321 §5.1), as MTAs do,
  * and is their outcome when no later host takes them. What no host took is deferred with the last
  * server's 4xx or, when none answered, the last reason.

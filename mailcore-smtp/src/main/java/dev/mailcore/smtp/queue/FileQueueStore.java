@@ -1500,7 +1500,7 @@ public final class FileQueueStore implements QueueStore {
     try {
       ch.close();
     } catch (IOException e) {
-      // the failure that made us close it is what is reported; a channel failing to close holds nothing
+      // the failure that made us close it is reported; a channel failing to close holds nothing
       LOG.debug("cannot close a queue journal channel", e);
     }
   }
