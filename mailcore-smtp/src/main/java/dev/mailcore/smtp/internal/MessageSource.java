@@ -111,38 +111,8 @@ public interface MessageSource {
 
       @Override
       public OptionalLong sizeBound() {
-        return renderedSizeBound(message);
+        return SourceScan.sizeBound(message);
       }
     };
-  }
-
-  /**
-   * Returns more bytes than {@code message} can take rendered, or empty when a part's size is not
-   * known: every character of the texts, header fields and file names as nine bytes (three UTF-8
-   * bytes, each quoted-printable or encoded-word escaped), each address as 9 KiB, every
-   * attachment as twice its size (base64 with its line breaks takes under 1.4 times; a {@code
-   * message/*} or {@code multipart/*} part, sent as it is with each bare LF made CRLF, under
-   * twice), and 8 KiB for each part's headers and boundaries.
-   */
-  private static OptionalLong renderedSizeBound(Message message) {
-    long chars = message.text().map(String::length).orElse(0)
-        + message.html().map(String::length).orElse(0)
-        + message.subject().map(String::length).orElse(0);
-    for (dev.mailcore.Header h : message.headers()) {
-      chars += h.name().length() + h.value().length();
-    }
-    long addresses = message.from().size() + (message.sender().isPresent() ? 1 : 0)
-        + message.to().size() + message.cc().size() + message.replyTo().size();
-    long bound = 9 * 1024L * addresses + 8192L * (3 + message.attachments().size());
-    for (dev.mailcore.Attachment a : message.attachments()) {
-      OptionalLong n = a.content().size();
-      if (n.isEmpty()) {
-        return OptionalLong.empty();
-      }
-      chars += a.fileName().map(String::length).orElse(0);
-      bound += 2 * n.getAsLong() + 160;
-    }
-    bound += 9 * chars;
-    return OptionalLong.of(bound);
   }
 }

@@ -1,8 +1,15 @@
 package dev.mailcore.smtp.internal;
 
+import dev.mailcore.Attachment;
+import dev.mailcore.Header;
+import dev.mailcore.Mailbox;
+import dev.mailcore.Message;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
 
 /**
  * Finds out, before a transaction starts, what a message's bytes need of the server: a byte above
@@ -34,7 +41,46 @@ final class SourceScan {
   static long size(MessageSource source, long limit) throws IOException {
     Counter counter = new Counter(limit);
     run(source, counter);
-    return counter.count;
+    if (counter.count <= limit && counter.lineOpen) {
+      counter.count += 2; // the CRLF the session adds to a last line without one
+    }
+    return Math.min(counter.count, limit + 1);
+  }
+
+  /**
+   * Returns more bytes than {@code message} can take rendered, or empty when an attachment's size
+   * is not known. Each character of the texts, the subject, the header fields and the display
+   * names counts as ten bytes: three UTF-8 bytes, each escaped as {@code =XX} in quoted-printable
+   * or base64 encoded-words, plus soft line breaks and folding. A file name counts twenty per
+   * character, since it is written twice ({@code name=} and the RFC 2231 {@code filename*}). An
+   * address counts 9 KiB, an attachment twice its size (base64 with its line breaks takes under
+   * 1.4 times; a {@code message/*} or {@code multipart/*} part, sent as it is with each bare LF
+   * made CRLF, under twice), and each part 8 KiB for its headers and boundaries.
+   */
+  static OptionalLong sizeBound(Message message) {
+    long chars = message.text().map(String::length).orElse(0)
+        + message.html().map(String::length).orElse(0)
+        + message.subject().map(String::length).orElse(0);
+    for (Header h : message.headers()) {
+      chars += h.name().length() + h.value().length();
+    }
+    List<Mailbox> addresses = new ArrayList<>(message.from());
+    message.sender().ifPresent(addresses::add);
+    addresses.addAll(message.to());
+    addresses.addAll(message.cc());
+    addresses.addAll(message.replyTo());
+    for (Mailbox m : addresses) {
+      chars += m.displayName().map(String::length).orElse(0);
+    }
+    long bound = 9 * 1024L * addresses.size() + 8192L * (3 + message.attachments().size());
+    for (Attachment a : message.attachments()) {
+      OptionalLong n = a.content().size();
+      if (n.isEmpty()) {
+        return OptionalLong.empty();
+      }
+      bound += 20L * a.fileName().map(String::length).orElse(0) + 2 * n.getAsLong() + 160;
+    }
+    return OptionalLong.of(bound + 10 * chars);
   }
 
   private static boolean scan(MessageSource source, boolean headersOnly) throws IOException {
@@ -72,6 +118,8 @@ final class SourceScan {
     private final long limit;
     private long count;
     private boolean afterCr;
+    /** The last byte was neither CR nor LF: the session ends that line with a CRLF. */
+    private boolean lineOpen;
 
     Counter(long limit) {
       this.limit = limit;
@@ -84,6 +132,7 @@ final class SourceScan {
         // a CR counts as CRLF at once, so the LF that may follow it adds nothing
         count += c == '\r' ? 2 : c == '\n' ? (afterCr ? 0 : 2) : 1;
         afterCr = c == '\r';
+        lineOpen = c != '\r' && c != '\n';
       }
       if (count > limit) {
         count = limit + 1;
