@@ -908,7 +908,8 @@ public final class FileQueueStore implements QueueStore {
    * after the head may hold records that are whole in themselves, and the next, shorter batch may
    * end just where one of them begins: a crash would then replay an entry whose append was reported
    * failed. Truncating frees blocks, so it works on a full disk too; the fsync of this batch, which
-   * reports the failure, commits it (with the metadata). Returns whether it cut. Writer thread only.
+   * reports the failure, commits it (with the metadata). A cut that fails fails the journal, as a
+   * failed fsync does. Returns whether it cut. Writer thread only.
    */
   private boolean cutAtHead() {
     try {
@@ -918,7 +919,18 @@ public final class FileQueueStore implements QueueStore {
       headChannel.truncate(headPosition);
       return true;
     } catch (IOException e) {
-      LOG.warn("cannot cut queue journal {} after a failed write", head.path, e);
+      // the records after the head cannot be removed: fail the journal as a failed fsync does, so
+      // that nothing more is written (and acknowledged) after them; reopening recovers
+      synchronized (forcing) {
+        if (journalFailure == null) {
+          journalFailure = e;
+        }
+      }
+      LOG.error(
+          "cannot cut queue journal {} after a failed write: no write is acknowledged any more;"
+              + " close and reopen the store",
+          head.path,
+          e);
       return false;
     }
   }
