@@ -327,10 +327,10 @@ public final class DirectSender implements MailSender {
    * as well strip STARTTLS from EHLO), as Postfix does on its next attempt and KumoMTA at once:
    * a server with an old or broken TLS stack would otherwise never get its mail.
    */
-  private SmtpSession open(Destination d, InetAddress address, String where) {
+  private Opened open(Destination d, InetAddress address, String where) {
     InetSocketAddress to = new InetSocketAddress(address, d.port());
     try {
-      return SmtpSession.open(to, d.host(), settings.get(d.tls()));
+      return new Opened(SmtpSession.open(to, d.host(), settings.get(d.tls())), false);
     } catch (MailConnectionException e) {
       if (d.tls() != TlsMode.STARTTLS_IF_OFFERED
           || verifyOpportunisticTls
@@ -341,8 +341,38 @@ public final class DirectSender implements MailSender {
           "TLS handshake with {} failed ({}); delivering without TLS, as opportunistic TLS allows",
           where,
           e.getMessage());
-      return SmtpSession.open(to, d.host(), settings.get(TlsMode.NONE));
+      try {
+        return new Opened(SmtpSession.open(to, d.host(), settings.get(TlsMode.NONE)), true);
+      } catch (MailException plain) {
+        plain.addSuppressed(e);
+        throw plain;
+      }
     }
+  }
+
+  /** A session, and whether it is the plain-text one after a failed opportunistic handshake. */
+  private record Opened(SmtpSession session, boolean withoutTls) {}
+
+  /**
+   * On a session without TLS after a failed handshake, a refusal for want of TLS (RFC 3207: 530
+   * 5.7.0, "must issue a STARTTLS command first") does not count as the server's final word: the
+   * handshake may fail only for now, or at this address only. The recipient is deferred, so the
+   * next host is asked and, failing that, the queue tries again later.
+   */
+  private static RecipientResult withoutTlsOutcome(RecipientResult r) {
+    boolean wantsTls =
+        r.status() == DeliveryStatus.FAILED
+            && (r.replyCode().orElse(0) == 530
+                || r.enhancedStatus().map(s -> s.equals(new EnhancedStatus(5, 7, 0))).orElse(false));
+    if (!wantsTls) {
+      return r;
+    }
+    return new RecipientResult(
+        r.recipient(),
+        DeliveryStatus.DEFERRED,
+        r.reply(),
+        r.diagnostic() + " (sent without TLS after the TLS handshake failed)",
+        r.remoteHost());
   }
 
   /**
@@ -372,9 +402,9 @@ public final class DirectSender implements MailSender {
       for (InetAddress address : d.addresses()) {
         String where = d.host() + " [" + address.getHostAddress() + "]:" + d.port();
         lastHost = Optional.of(d.host());
-        SmtpSession session;
+        Opened opened;
         try {
-          session = open(d, address, where);
+          opened = open(d, address, where);
         } catch (MailCommandException e) {
           log.debug("{} refused the session for {}: {}", where, domain, e.reply());
           lastReason = where + " refused the session: " + e.reply();
@@ -387,7 +417,7 @@ public final class DirectSender implements MailSender {
           continue;
         }
         List<TransactionResult> results;
-        try (session) {
+        try (SmtpSession session = opened.session()) {
           List<SmtpTransaction> batch = new ArrayList<>();
           for (Envelope e : pending) {
             batch.add(new SmtpTransaction(e, source, smtpUtf8 || e.needsSmtpUtf8()));
@@ -406,7 +436,8 @@ public final class DirectSender implements MailSender {
           // connection left unanswered go to the next host (RFC 5321 §5.1: try the addresses
           // until delivery succeeds), as MTAs do; the last 4xx stays the answer if none takes it
           List<Mailbox> retry = new ArrayList<>();
-          for (RecipientResult rr : r.recipients()) {
+          for (RecipientResult answer : r.recipients()) {
+            RecipientResult rr = opened.withoutTls() ? withoutTlsOutcome(answer) : answer;
             if (rr.status() == DeliveryStatus.DEFERRED) {
               retry.add(rr.recipient());
               if (rr.reply().isPresent() && rr.remoteHost().isPresent()) {

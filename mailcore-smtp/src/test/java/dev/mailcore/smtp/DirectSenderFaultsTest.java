@@ -399,6 +399,26 @@ class DirectSenderFaultsTest {
   }
 
   @Test
+  void movesOnWhenTheServerRefusesThePlainTextFallbackForWantOfTls() throws IOException {
+    // the handshake fails, and without TLS the primary answers MAIL with 530 5.7.0 (RFC 3207):
+    // not its final word, since TLS may work there next time; the backup is asked
+    ScriptedSmtpServer primary =
+        server("127.0.0.2", b -> b.startTls(TestCertificates.serverContext()))
+            .fault(SmtpStep.STARTTLS, SocketFault.disconnectAfter("220 2.0.0 Ready to start TLS"))
+            .reply(SmtpStep.MAIL, "530 5.7.0 Must issue a STARTTLS command first");
+    ScriptedSmtpServer backup = server("127.0.0.3");
+
+    try (DirectSender sender = sender().build()) {
+      RecipientResult bob = send(sender, List.of(at("bob", "two.test"))).recipients().get(0);
+
+      assertThat(bob.isDelivered()).isTrue();
+      assertThat(bob.remoteHost()).contains("mx2.two.test");
+    }
+    assertThat(primary.transactions()).isEmpty();
+    assertThat(backup.transactions()).hasSize(1);
+  }
+
+  @Test
   void movesOnWhenAVerifiedOpportunisticTlsHandshakeFails() throws IOException {
     // the primary offers STARTTLS with a certificate the client does not trust
     ScriptedSmtpServer primary =
