@@ -573,16 +573,15 @@ public final class SmtpSession implements Closeable {
       // pre-rendered bytes may carry UTF-8 header fields (RFC 6532) that no flag tells of
       utf8Headers =
           !tx.smtpUtf8() && !tx.source().headersChecked() && SourceScan.inHeaders(tx.source());
-      // RFC 6152 §3: 8-bit data only to a server that offers 8BITMIME, so look where it does not;
-      // SMTPUTF8 counts as the offer, since RFC 6531 §3.1 requires it to come with 8BITMIME (and
-      // servers such as GreenMail announce SMTPUTF8 alone)
-      eightBit = !capabilities.has("8BITMIME") && !capabilities.has("SMTPUTF8")
-          && SourceScan.anywhere(tx.source());
+      // RFC 6152 §3: 8-bit data only to a server that offers 8BITMIME, so look where it does not.
+      // One that offers SMTPUTF8 alone (GreenMail does; RFC 6531 §3.1 requires 8BITMIME with it)
+      // gets the data with SMTPUTF8 declared, which covers it
+      eightBit = !capabilities.has("8BITMIME") && SourceScan.anywhere(tx.source());
     } catch (IOException | RuntimeException e) {
       f.sourceFailure = new SourceFailure(e);
       throw f.sourceFailure;
     }
-    f.smtpUtf8 = tx.smtpUtf8() || utf8Headers;
+    f.smtpUtf8 = tx.smtpUtf8() || utf8Headers || (eightBit && capabilities.has("SMTPUTF8"));
     if (f.smtpUtf8 && !capabilities.has("SMTPUTF8")) {
       f.precomputed =
           failAll(envelope, "the message needs SMTPUTF8 ("
@@ -591,7 +590,7 @@ public final class SmtpSession implements Closeable {
       f.done = true;
       return;
     }
-    if (eightBit) {
+    if (eightBit && !capabilities.has("SMTPUTF8")) {
       f.precomputed =
           failAll(envelope, "the message contains 8-bit data, which needs 8BITMIME (RFC 6152), "
               + "and " + serverName + " does not offer it");

@@ -818,6 +818,8 @@ class SmtpSessionTest {
 
     assertThat(result.recipients().get(0).isDelivered()).isTrue();
     assertThat(server.transactions().get(0).text()).isEqualTo(message);
+    // without BODY=8BITMIME to offer, SMTPUTF8 is what declares the 8-bit data (RFC 6531 §3.1)
+    assertThat(server.transactions().get(0).mailFrom()).isEqualTo("<ana@shop.test> SMTPUTF8");
   }
 
   @Test
