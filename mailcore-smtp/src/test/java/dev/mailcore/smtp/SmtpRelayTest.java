@@ -209,6 +209,26 @@ class SmtpRelayTest {
   }
 
   @Test
+  void doesNotReuseATlsSessionOnWhichTheServerSpokeUnasked() throws Exception {
+    // under TLS the socket counts only decrypted bytes: a 421 in a TLS record of its own, still
+    // encrypted on the connection, must be seen all the same
+    ScriptedSmtpServer server = server(ScriptedSmtpServer.builder().pipelining(true).chunking(true)
+        .startTls(TestCertificates.serverContext()));
+    server.fault(SmtpStep.BDAT_LAST, 1, SocketFault.thenUnasked("421 4.4.2 Idle too long, closing"));
+    server.reply(SmtpStep.BDAT_LAST, 2, "554 5.6.0 Message content rejected");
+    SmtpRelay relay = closing(SmtpRelay.builder().host("localhost").port(server.port())
+        .tls(TlsMode.STARTTLS).trustManager(TestCertificates.trustManager())
+        .commandTimeout(Duration.ofSeconds(5)).build());
+
+    assertThat(relay.send(rendered("first", BOB)).isAllDelivered()).isTrue();
+    RecipientResult second = relay.send(rendered("second", BOB)).recipients().get(0);
+
+    assertThat(second.status()).isEqualTo(DeliveryStatus.FAILED);
+    assertThat(second.replyCode()).hasValue(554);
+    assertThat(server.connectionCount()).isEqualTo(2);
+  }
+
+  @Test
   void opensANewSessionAfterTheMessageLimit() throws Exception {
     ScriptedSmtpServer server = server(ScriptedSmtpServer.builder());
     SmtpRelay relay = closing(relayTo(server).maxMessagesPerSession(2).build());

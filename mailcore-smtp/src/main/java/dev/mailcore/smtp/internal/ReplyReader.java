@@ -52,6 +52,31 @@ final class ReplyReader {
   }
 
   /**
+   * Reads what the server has sent, waiting at most {@code millis}; returns true when bytes (or the
+   * end of the stream) came, which the next {@link #read} then sees. Only with nothing buffered:
+   * for a TLS connection whose socket holds encrypted bytes, which may be a reply or only TLS
+   * housekeeping such as a session ticket that carries no data.
+   */
+  boolean probe(int millis) throws IOException {
+    if (hasBufferedInput()) {
+      return true;
+    }
+    readTimeout.set(Math.max(1, millis));
+    int n;
+    try {
+      n = in.read(buffer, 0, buffer.length);
+    } catch (SocketTimeoutException e) {
+      return false; // a TLS record without data: the connection stays usable
+    }
+    if (n < 0) {
+      return true; // closed: the next read says so
+    }
+    pos = 0;
+    limit = n;
+    return true;
+  }
+
+  /**
    * Reads one complete reply.
    *
    * @throws MailConnectionException on time-out, when the connection closes or fails

@@ -83,6 +83,8 @@ public final class SmtpSession implements Closeable {
   private final List<WriteWatchdog.Watch> watches = new ArrayList<>(2);
 
   private Socket socket;
+  /** The TCP connection under {@link #socket}, which is a TLS socket layered on it once secured. */
+  private Socket tcp;
   private ReplyReader reader;
   private OutputStream out;
   private boolean unflushed;
@@ -189,10 +191,26 @@ public final class SmtpSession implements Closeable {
       return false;
     }
     try {
-      return reader.hasBufferedInput() || socket.getInputStream().available() > 0;
+      return inputWaiting();
     } catch (IOException e) {
       return true; // the connection is failing: not one to reuse
     }
+  }
+
+  /**
+   * Whether the server has sent something not read yet, on a session no reply is due on. Under
+   * TLS the socket's own count covers decrypted bytes only, so encrypted bytes waiting on the TCP
+   * connection are read for a moment to see whether they hold data (a reply) or only TLS
+   * housekeeping such as a session ticket.
+   */
+  private boolean inputWaiting() throws IOException {
+    if (reader.hasBufferedInput() || socket.getInputStream().available() > 0) {
+      return true;
+    }
+    if (socket == tcp || tcp.getInputStream().available() == 0) {
+      return false;
+    }
+    return reader.probe(1);
   }
 
   /**
@@ -313,6 +331,7 @@ public final class SmtpSession implements Closeable {
   private void connect() throws IOException {
     Socket plain = new Socket();
     socket = plain;
+    tcp = plain;
     plain.setTcpNoDelay(true);
     plain.setKeepAlive(true);
     if (settings.localAddress().isPresent()) {
@@ -729,6 +748,8 @@ public final class SmtpSession implements Closeable {
    * of a refused chunk before it sends the next one.
    */
   private void readArrivedReplies() throws IOException {
+    // decrypted or plain bytes only: a probe of encrypted ones could time out inside a record that
+    // is still arriving, and a chunk's refusal is read in turn with the replies anyway
     while (!pending.isEmpty()
         && (reader.hasBufferedInput() || socket.getInputStream().available() > 0)) {
       readOne();

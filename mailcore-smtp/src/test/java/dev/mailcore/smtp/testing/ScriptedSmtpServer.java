@@ -548,7 +548,9 @@ public final class ScriptedSmtpServer implements AutoCloseable {
         applyFault(script.fault(), null);
       }
       String reply = script != null && script.text() != null ? script.text()
-          : faultAfter && !script.fault().text().isEmpty() ? script.fault().text() : fallback;
+          : faultAfter && !script.fault().text().isEmpty() && !unasked(script.fault())
+              ? script.fault().text()
+              : fallback;
       // recorded before the reply leaves, so a client that saw the reply also sees the record;
       // the reply's own flush (the next time the server waits) is this transaction's last round trip
       transactions.add(new RecordedTransaction(
@@ -558,6 +560,11 @@ public final class ScriptedSmtpServer implements AutoCloseable {
       if (faultAfter) {
         applyFault(script.fault(), null);
       }
+    }
+
+    /** A fault whose text follows the reply, unasked, instead of replacing it. */
+    private static boolean unasked(SocketFault fault) {
+      return fault.kind() == SocketFault.Kind.UNASKED;
     }
 
     private void resetTransaction() {
@@ -576,7 +583,8 @@ public final class ScriptedSmtpServer implements AutoCloseable {
           applyFault(script.fault(), fallback);
           return fallback;
         }
-        String reply = script.fault().text().isEmpty() ? fallback : script.fault().text();
+        String reply =
+            script.fault().text().isEmpty() || unasked(script.fault()) ? fallback : script.fault().text();
         send(reply);
         applyFault(script.fault(), reply);
         return reply;
@@ -651,6 +659,11 @@ public final class ScriptedSmtpServer implements AutoCloseable {
           throw new Hangup();
         }
         case RAW -> send(fault.text());
+        case UNASKED -> {
+          flush(); // the reply, sent already
+          send(fault.text());
+          flush();
+        }
       }
     }
 

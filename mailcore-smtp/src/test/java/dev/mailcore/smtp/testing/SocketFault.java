@@ -30,7 +30,9 @@ public record SocketFault(Kind kind, boolean afterReply, Duration delay, String 
     /** Send a reply line that never ends. */
     ENDLESS_LINE,
     /** Send {@link #text} instead of the reply. */
-    RAW
+    RAW,
+    /** Answer normally, then send {@link #text} unasked in a write (a TLS record) of its own. */
+    UNASKED
   }
 
   /** Validates. */
@@ -53,6 +55,14 @@ public record SocketFault(Kind kind, boolean afterReply, Duration delay, String 
   /** Answers the command with {@code reply} (such as a 421), then drops the connection. */
   public static SocketFault disconnectAfter(String reply) {
     return new SocketFault(Kind.DISCONNECT, true, Duration.ZERO, reply);
+  }
+
+  /**
+   * Answers the command normally, then sends {@code text} (such as a 421 before closing an idle
+   * connection) unasked, in a write of its own: under TLS, a record of its own.
+   */
+  public static SocketFault thenUnasked(String text) {
+    return new SocketFault(Kind.UNASKED, true, Duration.ZERO, text);
   }
 
   /** Resets the connection instead of answering. */
