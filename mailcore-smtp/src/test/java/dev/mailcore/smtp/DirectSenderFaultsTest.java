@@ -139,6 +139,12 @@ class DirectSenderFaultsTest {
     assertThat(backup.transactions()).hasSize(1);
   }
 
+  /** A primary that offers STARTTLS, says go ahead, and hangs up: the handshake fails. */
+  private ScriptedSmtpServer primaryBreakingTheTlsHandshake() throws IOException {
+    return server("127.0.0.2", b -> b.startTls(TestCertificates.serverContext()))
+        .fault(SmtpStep.STARTTLS, SocketFault.disconnectAfter("220 2.0.0 Ready to start TLS"));
+  }
+
   /** The primary, asked for STARTTLS once, takes the message; the backup is never contacted. */
   private void assertThePrimaryDeliversToBobAfterStartTls(
       ScriptedSmtpServer primary, ScriptedSmtpServer backup) {
@@ -391,8 +397,7 @@ class DirectSenderFaultsTest {
     // client cannot talk to): unverified opportunistic TLS sends the mail without TLS instead of
     // deferring it for ever
     ScriptedSmtpServer primary =
-        server("127.0.0.2", b -> b.startTls(TestCertificates.serverContext()))
-            .fault(SmtpStep.STARTTLS, SocketFault.disconnectAfter("220 2.0.0 Ready to start TLS"));
+        primaryBreakingTheTlsHandshake();
     ScriptedSmtpServer backup = server("127.0.0.3");
 
     assertThePrimaryDeliversToBobAfterStartTls(primary, backup);
@@ -403,8 +408,7 @@ class DirectSenderFaultsTest {
     // the handshake fails, and without TLS the primary answers MAIL with 530 5.7.0 (RFC 3207):
     // not its final word, since TLS may work there next time; the backup is asked
     ScriptedSmtpServer primary =
-        server("127.0.0.2", b -> b.startTls(TestCertificates.serverContext()))
-            .fault(SmtpStep.STARTTLS, SocketFault.disconnectAfter("220 2.0.0 Ready to start TLS"))
+        primaryBreakingTheTlsHandshake()
             .reply(SmtpStep.MAIL, "530 5.7.0 Must issue a STARTTLS command first");
     ScriptedSmtpServer backup = server("127.0.0.3");
 

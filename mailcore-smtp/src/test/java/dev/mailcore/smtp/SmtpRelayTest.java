@@ -191,6 +191,17 @@ class SmtpRelayTest {
     assertThat(server.count(SmtpStep.RSET)).isEqualTo(2);
   }
 
+  /** The first message is delivered; the second meets the 554 meant for it, on a new session. */
+  private static void assertTheSecondMessageGetsItsOwnRefusalOnAFreshSession(
+      SmtpRelay relay, ScriptedSmtpServer server) {
+    assertThat(relay.send(rendered("first", BOB)).isAllDelivered()).isTrue();
+    RecipientResult second = relay.send(rendered("second", BOB)).recipients().get(0);
+
+    assertThat(second.status()).isEqualTo(DeliveryStatus.FAILED);
+    assertThat(second.replyCode()).hasValue(554);
+    assertThat(server.connectionCount()).isEqualTo(2);
+  }
+
   @Test
   void doesNotReuseASessionOnWhichTheServerSpokeUnasked() throws Exception {
     ScriptedSmtpServer server = server(ScriptedSmtpServer.builder().pipelining(true).chunking(true));
@@ -200,12 +211,7 @@ class SmtpRelayTest {
     server.reply(SmtpStep.BDAT_LAST, 2, "554 5.6.0 Message content rejected");
     SmtpRelay relay = closing(relayTo(server).build());
 
-    assertThat(relay.send(rendered("first", BOB)).isAllDelivered()).isTrue();
-    RecipientResult second = relay.send(rendered("second", BOB)).recipients().get(0);
-
-    assertThat(second.status()).isEqualTo(DeliveryStatus.FAILED);
-    assertThat(second.replyCode()).hasValue(554);
-    assertThat(server.connectionCount()).isEqualTo(2);
+    assertTheSecondMessageGetsItsOwnRefusalOnAFreshSession(relay, server);
   }
 
   @Test
@@ -220,12 +226,7 @@ class SmtpRelayTest {
         .tls(TlsMode.STARTTLS).trustManager(TestCertificates.trustManager())
         .commandTimeout(Duration.ofSeconds(5)).build());
 
-    assertThat(relay.send(rendered("first", BOB)).isAllDelivered()).isTrue();
-    RecipientResult second = relay.send(rendered("second", BOB)).recipients().get(0);
-
-    assertThat(second.status()).isEqualTo(DeliveryStatus.FAILED);
-    assertThat(second.replyCode()).hasValue(554);
-    assertThat(server.connectionCount()).isEqualTo(2);
+    assertTheSecondMessageGetsItsOwnRefusalOnAFreshSession(relay, server);
   }
 
   @Test
