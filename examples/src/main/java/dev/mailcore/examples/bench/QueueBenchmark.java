@@ -45,7 +45,9 @@ import java.util.stream.Stream;
  * message bytes. Then end to end to a local SMTP sink: the queue delivering through {@code
  * QueueTransport.relay(SmtpRelay)} against the relay alone with the same number of sessions, timed
  * from the first enqueue to the last delivery; and, to tell the two costs apart, delivery out of a
- * queue already holding the messages durably (its enqueue not timed). Last,
+ * queue already holding the messages durably (its enqueue not timed); and, as a yardstick for
+ * what the disk alone costs on this machine, an {@link IdealJournal} (append, {@code fdatasync},
+ * read back; no queue bookkeeping at all) feeding the same relay. Last,
  * how long a queue of 100,000 entries takes to open (recovery replays the journal), and the heap
  * its index holds.
  *
@@ -57,7 +59,7 @@ import java.util.stream.Stream;
  * queue keeps {@value #IN_FLIGHT} transactions in flight end to end ({@code -Dbench.workers=N}
  * overrides it); {@code -Dbench.verbose=true} prints per round when everything was durable and
  * when delivered, and the CPU per message of each thread group; {@code -Dbench.side=relay}, {@code
- * queue} or {@code drain} runs one side of the end-to-end part alone (for profiling); {@code
+ * queue}, {@code drain} or {@code ideal} runs one side of the end-to-end part alone (for profiling); {@code
  * -Dbench.timeline=true} prints every 50 ms of each end-to-end round the cores this process used,
  * the machine's busy and iowait cores, and how many messages were durable and delivered by then.
  * Envelopes are built before the clock starts on both sides.
@@ -410,6 +412,8 @@ public final class QueueBenchmark {
     double[] relayRates = new double[E2E_ROUNDS];
     double[] queueRates = new double[E2E_ROUNDS];
     double[] drainRates = new double[E2E_ROUNDS];
+    double[] idealRates = new double[E2E_ROUNDS];
+    double[] idealMemoryRates = new double[E2E_ROUNDS];
     try (SmtpSink sink = new SmtpSink(true, false)) {
       Content[] content = distinct(body, messages);
       // the rounds before 0 warm both paths up (JIT compilation) and are not counted
@@ -429,6 +433,7 @@ public final class QueueBenchmark {
             batch.add(RenderedMessage.of(envelope(i), content[i % content.length]));
           }
           long cpu = cpuNanos();
+    long[] io = syscalls();
           java.util.Map<String, Long> threadsBefore = threadCpu();
           long start = System.nanoTime();
           Timeline timeline =
@@ -447,10 +452,11 @@ public final class QueueBenchmark {
                 "  round %d: relay %.0f us CPU per message (sink included)%n",
                 round,
                 (cpuNanos() - cpu) / 1e3 / messages);
+            printSyscalls(io, messages);
             printThreadCpu(threadsBefore, messages);
           }
         }
-        if (side.equals("relay")) {
+        if (side.equals("relay") || side.equals("ideal")) {
           queueRates[Math.max(0, round)] = 1;
           drainRates[Math.max(0, round)] = 1;
         } else {
@@ -467,6 +473,45 @@ public final class QueueBenchmark {
           if (round >= 0) {
             queueRates[round] = rate;
             drainRates[round] = drain;
+          }
+        }
+        if (side.equals("both") || side.equals("ideal")) {
+          Envelope[] envelopes = envelopes(messages);
+          for (boolean readBack : new boolean[] {true, false}) {
+            double rate;
+            try (SmtpRelay relay = relay(sink)) {
+              IdealJournal ideal =
+                  new IdealJournal(
+                      root.resolve("ideal-" + round + "-" + readBack),
+                      relay,
+                      envelopes,
+                      content,
+                      threads,
+                      WINDOW,
+                      readBack);
+              long cpu = cpuNanos();
+              long[] io = syscalls();
+              Timeline timeline =
+                  Boolean.getBoolean("bench.timeline")
+                      ? Timeline.start(System.nanoTime(), () -> 0, () -> 0)
+                      : null;
+              rate = ideal.run();
+              if (timeline != null) {
+                timeline.stopAndPrint();
+              }
+              if (Boolean.getBoolean("bench.verbose")) {
+                System.out.printf(
+                    Locale.ROOT,
+                    "  round %d: ideal journal%s %.0f us CPU per message%n",
+                    round,
+                    readBack ? "" : " (sent from memory)",
+                    (cpuNanos() - cpu) / 1e3 / messages);
+                printSyscalls(io, messages);
+              }
+            }
+            if (round >= 0) {
+              (readBack ? idealRates : idealMemoryRates)[round] = rate;
+            }
           }
         }
         if (round < 0) {
@@ -505,6 +550,23 @@ public final class QueueBenchmark {
             + " timed)%n",
         drainRate,
         100 * drainRate / relayRate);
+    double idealRate = median(idealRates);
+    double idealMemoryRate = median(idealMemoryRates);
+    if (idealRate > 0) {
+      System.out.printf(
+          Locale.ROOT,
+          "  ideal journal (append, fdatasync, pread;%n"
+              + "    no index, framing, state or events) : %8.0f msg/s  %5.0f %% of the relay;"
+              + " MailQueue at %.0f %% of it%n",
+          idealRate,
+          100 * idealRate / relayRate,
+          100 * queueRate / idealRate);
+      System.out.printf(
+          Locale.ROOT,
+          "  ideal journal, sent from memory       : %8.0f msg/s  %5.0f %% of the relay%n",
+          idealMemoryRate,
+          100 * idealMemoryRate / relayRate);
+    }
   }
 
   /**
@@ -555,6 +617,7 @@ public final class QueueBenchmark {
           messages);
     }
     long cpu = cpuNanos();
+    long[] io = syscalls();
     java.util.Map<String, Long> threadsBefore = threadCpu();
     long start = System.nanoTime();
     long enqueued = start;
@@ -609,6 +672,7 @@ public final class QueueBenchmark {
             (enqueued - start) / 1e9,
             (end - start) / 1e9,
             (cpuNanos() - cpu) / 1e3 / messages);
+        printSyscalls(io, messages);
         printThreadCpu(threadsBefore, messages);
       }
       return messages / ((end - start) / 1e9);
@@ -662,6 +726,7 @@ public final class QueueBenchmark {
           return;
         }
         long cpu = cpuNanos();
+    long[] io = syscalls();
         long wall = System.nanoTime();
         long[] system = systemTicks();
         long busy = system[0] - lastSystem[0];
@@ -822,6 +887,32 @@ public final class QueueBenchmark {
             e ->
                 System.out.printf(
                     Locale.ROOT, "      %6.1f us  %s%n", e.getValue() / 1e3 / messages, e.getKey()));
+  }
+
+  /** This process's read and write system calls so far, from {@code /proc/self/io} (0 elsewhere). */
+  private static long[] syscalls() {
+    long[] out = new long[2];
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/io"))) {
+        if (line.startsWith("syscr:")) {
+          out[0] = Long.parseLong(line.substring(6).trim());
+        } else if (line.startsWith("syscw:")) {
+          out[1] = Long.parseLong(line.substring(6).trim());
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return out; // not Linux: reads 0
+    }
+    return out;
+  }
+
+  private static void printSyscalls(long[] before, int messages) {
+    long[] now = syscalls();
+    System.out.printf(
+        Locale.ROOT,
+        "      read calls %.1f, write calls %.1f per message%n",
+        (double) (now[0] - before[0]) / messages,
+        (double) (now[1] - before[1]) / messages);
   }
 
   private static long usedHeap() {
