@@ -80,7 +80,8 @@ import org.slf4j.LoggerFactory;
  * <p>Each {@link RecipientResult} names the host that answered and its reply. Outcomes decided
  * without a server (null MX, a domain that does not exist, DNS trouble, no host reachable) carry a
  * reply made up locally, as MTAs do, so the enhanced status is always there ({@code 5.1.10} for a
- * null MX, {@code 5.1.2} for no such domain, {@code 4.4.3} for DNS trouble, {@code 4.4.1} when no
+ * null MX, {@code 5.1.2} for no such domain, {@code 5.4.4} when DNS says no MX host has an address, {@code
+ * 4.4.3} for DNS trouble, {@code 4.4.1} when no
  * host answered); their {@code remoteHost} names the last host tried, if any.
  *
  * <pre>{@code

@@ -85,6 +85,7 @@ class DirectSenderTest {
                 "alldead.test",
                 "@ 300 IN MX 10 a\n@ 300 IN MX 20 b\na 300 IN A 127.0.0.4\nb 300 IN A 127.0.0.4\n")
             .zone("nullmx.test", "@ 300 IN MX 0 .\n")
+            .zone("nohost.test", "@ 300 IN MX 10 gone\n@ 300 IN MX 20 gone.other.test.\n")
             .zone("broken.test", "@ 300 IN MX 10 mx\nmx 300 IN A 127.0.0.2\n")
             .fault("broken.test", DnsFault.SERVFAIL)
             .start();
@@ -179,6 +180,18 @@ class DirectSenderTest {
       assertThat(dan.enhancedStatus()).contains(new EnhancedStatus(4, 4, 1));
       assertThat(dan.diagnostic()).contains("127.0.0.4");
       assertThat(dan.remoteHost()).isPresent();
+    }
+  }
+
+  @Test
+  void bouncesWhenDnsSaysNoMxHostHasAnAddress() {
+    try (DirectSender sender = sender().build()) {
+      RecipientResult fay = send(sender, Mailbox.of("fay", "nohost.test")).recipients().get(0);
+
+      assertThat(fay.status()).isEqualTo(DeliveryStatus.FAILED);
+      assertThat(fay.enhancedStatus()).contains(new EnhancedStatus(5, 4, 4));
+      assertThat(fay.diagnostic()).contains("gone.nohost.test", "gone.other.test", "no such host");
+      assertThat(fay.remoteHost()).isEmpty();
     }
   }
 

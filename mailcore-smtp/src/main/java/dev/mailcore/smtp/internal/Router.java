@@ -31,6 +31,9 @@ public final class Router {
   /** RFC 3463: bad destination system address, for NXDOMAIN. */
   static final EnhancedStatus NO_SUCH_DOMAIN = new EnhancedStatus(5, 1, 2);
 
+  /** RFC 3463: unable to route, for MX hosts that DNS says have no address. */
+  static final EnhancedStatus NO_ROUTE = new EnhancedStatus(5, 4, 4);
+
   /** RFC 3463: directory server failure, for DNS trouble. */
   static final EnhancedStatus DNS_TROUBLE = new EnhancedStatus(4, 4, 3);
 
@@ -128,6 +131,9 @@ public final class Router {
     if (lookup instanceof MxLookup.NoSuchDomain) {
       return new Unroutable(
           false, "domain " + domain + " does not exist or has no mail host", NO_SUCH_DOMAIN);
+    }
+    if (lookup instanceof MxLookup.NoMailHost none) {
+      return new Unroutable(false, none.reason(), NO_ROUTE);
     }
     return new Unroutable(true, ((MxLookup.TemporaryFailure) lookup).reason(), DNS_TROUBLE);
   }

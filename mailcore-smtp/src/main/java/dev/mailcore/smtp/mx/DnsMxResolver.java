@@ -44,8 +44,10 @@ import org.xbill.DNS.Type;
  *   <li>No MX record: the domain's own A/AAAA records are an implicit MX of preference 0.
  *   <li>{@code MX 0 .} is a null MX: {@link MxLookup.NullMx}, permanent.
  *   <li>NXDOMAIN, or neither MX nor address records: {@link MxLookup.NoSuchDomain}, permanent.
- *   <li>SERVFAIL, a refusal, a time-out, or MX hosts none of which has an address: {@link
- *       MxLookup.TemporaryFailure}. An MX host without address is skipped.
+ *   <li>An MX host without address is skipped. When every MX host is without address: {@link
+ *       MxLookup.NoMailHost}, permanent, if DNS said so of each (NXDOMAIN or no address records;
+ *       RFC 5321 §5.1), else {@link MxLookup.TemporaryFailure}.
+ *   <li>SERVFAIL, a refusal, a time-out: {@link MxLookup.TemporaryFailure}.
  *   <li>CNAMEs are followed, in the answer and with further queries; IDNs are looked up in ASCII
  *       form; each host gets its IPv4 addresses first, then its IPv6 addresses.
  * </ul>
@@ -185,6 +187,7 @@ public final class DnsMxResolver implements MxResolver {
         (host, pref) -> byPreference.computeIfAbsent(pref, p -> new ArrayList<>()).add(host));
     List<MxHost> hosts = new ArrayList<>();
     List<String> skipped = new ArrayList<>();
+    boolean trouble = false; // DNS failed for a host, rather than saying it has no address
     for (Map.Entry<Integer, List<Name>> group : byPreference.entrySet()) {
       List<Name> names = group.getValue();
       Collections.shuffle(names, random);
@@ -193,6 +196,7 @@ public final class DnsMxResolver implements MxResolver {
         if (addresses instanceof Found f) {
           hosts.add(new MxHost(text(host), group.getKey(), toAddresses(f)));
         } else {
+          trouble |= addresses instanceof Trouble;
           String why =
               addresses instanceof Trouble t
                   ? t.reason()
@@ -203,8 +207,10 @@ public final class DnsMxResolver implements MxResolver {
       }
     }
     if (hosts.isEmpty()) {
-      return new MxLookup.TemporaryFailure(
-          "no MX host of " + domain + " has an address: " + String.join(", ", skipped));
+      String reason = "no MX host of " + domain + " has an address: " + String.join(", ", skipped);
+      return trouble
+          ? new MxLookup.TemporaryFailure(reason)
+          : new MxLookup.NoMailHost(domain, reason);
     }
     return new MxLookup.Hosts(hosts, false);
   }

@@ -6,9 +6,10 @@ import java.util.Objects;
 /**
  * The answer to "where does mail for this domain go": the hosts to try, or why there are none.
  *
- * <p>{@link Hosts} lists the mail exchangers in the order to try them. {@link NullMx} and {@link
- * NoSuchDomain} are permanent: mail for the domain cannot be delivered and must bounce. {@link
- * TemporaryFailure} means DNS did not answer usefully this time; try again later.
+ * <p>{@link Hosts} lists the mail exchangers in the order to try them. {@link NullMx}, {@link
+ * NoSuchDomain} and {@link NoMailHost} are permanent: mail for the domain cannot be delivered and
+ * must bounce. {@link TemporaryFailure} means DNS did not answer usefully this time; try again
+ * later.
  *
  * <p>All cases are immutable and thread-safe.
  *
@@ -18,7 +19,7 @@ public sealed interface MxLookup {
 
   /** Returns true when the domain cannot receive mail, so retrying is pointless. */
   default boolean isPermanentFailure() {
-    return this instanceof NullMx || this instanceof NoSuchDomain;
+    return this instanceof NullMx || this instanceof NoSuchDomain || this instanceof NoMailHost;
   }
 
   /**
@@ -69,8 +70,25 @@ public sealed interface MxLookup {
   }
 
   /**
-   * DNS gave no usable answer this time: SERVFAIL, a refusal, a time-out, or MX hosts none of which
-   * has an address. Delivery is deferred.
+   * The domain has MX records, but DNS says of every MX host that it does not exist (NXDOMAIN) or
+   * has no address records: no MX is usable, which RFC 5321 §5.1 says must be reported as an
+   * error. Delivery fails permanently ({@code 5.4.4}, unable to route), as Postfix does by default.
+   * When DNS failed for even one of the hosts, the answer is {@link TemporaryFailure} instead.
+   *
+   * @param domain the domain, in ASCII form
+   * @param reason what each MX host lacks, naming the hosts
+   */
+  record NoMailHost(String domain, String reason) implements MxLookup {
+    /** Validates. */
+    public NoMailHost {
+      Objects.requireNonNull(domain, "domain");
+      Objects.requireNonNull(reason, "reason");
+    }
+  }
+
+  /**
+   * DNS gave no usable answer this time: SERVFAIL, a refusal, a time-out, also for the addresses of
+   * MX hosts none of which has an address otherwise. Delivery is deferred.
    *
    * @param reason what failed, naming the name and type queried
    */

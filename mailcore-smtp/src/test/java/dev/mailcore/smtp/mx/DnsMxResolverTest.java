@@ -84,6 +84,10 @@ class DnsMxResolverTest {
             .zone(
                 "alldead.test",
                 "@ 300 IN MX 10 gone\n@ 300 IN MX 20 nothing\nnothing 300 IN TXT x\n")
+            // one MX host is missing, the other's address queries get SERVFAIL: a DNS failure
+            .zone(
+                "halfdead.test", "@ 300 IN MX 10 gone\n@ 300 IN MX 20 sick\nsick 300 IN A 127.0.0.2\n")
+            .fault("sick.halfdead.test", DnsFault.SERVFAIL)
             .zone("ttl.test", "@ 60 IN MX 10 mx\nmx 120 IN A 127.0.0.9\n")
             .zone(
                 "neg.test",
@@ -274,12 +278,24 @@ class DnsMxResolverTest {
   }
 
   @Test
-  void reportsMxHostsThatAllLackAddressesAsTemporary() {
+  void reportsMxHostsThatDnsSaysAllLackAddressesAsAPermanentFailure() {
     MxLookup lookup = resolver.lookup("alldead.test");
+
+    assertThat(lookup).isInstanceOf(MxLookup.NoMailHost.class);
+    assertThat(lookup.isPermanentFailure()).isTrue();
+    MxLookup.NoMailHost none = (MxLookup.NoMailHost) lookup;
+    assertThat(none.domain()).isEqualTo("alldead.test");
+    assertThat(none.reason())
+        .contains("gone.alldead.test (no such host)", "nothing.alldead.test (no address records)");
+  }
+
+  @Test
+  void reportsMxHostsWithoutAddressAsTemporaryWhenDnsFailedForOne() {
+    MxLookup lookup = resolver.lookup("halfdead.test");
 
     assertThat(lookup).isInstanceOf(MxLookup.TemporaryFailure.class);
     assertThat(((MxLookup.TemporaryFailure) lookup).reason())
-        .contains("gone.alldead.test", "nothing.alldead.test");
+        .contains("gone.halfdead.test (no such host)", "sick.halfdead.test", "SERVFAIL");
   }
 
   @Test

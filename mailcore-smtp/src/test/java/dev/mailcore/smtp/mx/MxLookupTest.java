@@ -10,9 +10,12 @@ import org.junit.jupiter.api.Test;
 class MxLookupTest {
 
   @Test
-  void treatsNullMxAndNoSuchDomainAsPermanent() {
+  void treatsNullMxNoSuchDomainAndNoMailHostAsPermanent() {
     assertThat(new MxLookup.NullMx("example.org").isPermanentFailure()).isTrue();
     assertThat(new MxLookup.NoSuchDomain("example.org").isPermanentFailure()).isTrue();
+    assertThat(new MxLookup.NoMailHost("example.org", "mx.example.org (no such host)")
+            .isPermanentFailure())
+        .isTrue();
   }
 
   @Test
