@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -39,6 +40,18 @@ public interface MessageSource {
    */
   default void writeInPiecesTo(OutputStream out) throws IOException {
     writeTo(out);
+  }
+
+  /**
+   * Opens the bytes for one read, when the source has them as a stream (bytes rendered elsewhere:
+   * a file, the queue's journal); empty for a message rendered while it is written. The session
+   * reads the header section from the stream before MAIL, to scan it, and the rest of the same
+   * stream after DATA, so such bytes are opened once per transaction. The caller closes it.
+   *
+   * @throws IOException when the bytes cannot be opened
+   */
+  default Optional<InputStream> openStream() throws IOException {
+    return Optional.empty();
   }
 
   /**
@@ -79,6 +92,15 @@ public interface MessageSource {
           for (int n; (n = in.read(piece)) > 0; ) {
             out.write(piece, 0, n);
           }
+        } catch (UncheckedIOException e) {
+          throw e.getCause();
+        }
+      }
+
+      @Override
+      public Optional<InputStream> openStream() throws IOException {
+        try {
+          return Optional.of(content.open());
         } catch (UncheckedIOException e) {
           throw e.getCause();
         }

@@ -14,6 +14,7 @@ import dev.mailcore.TlsMode;
 import java.io.BufferedOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.Inet6Address;
@@ -290,6 +291,10 @@ public final class SmtpSession implements Closeable {
       failure = e;
     } catch (SourceFailure e) {
       failure = new MailConnectionException("transaction aborted: cannot read the message", true, e.getCause());
+    } finally {
+      for (Flight f : flights) {
+        f.closePeeked(); // a transaction that ended before its data
+      }
     }
     if (failure != null) {
       salvageReplies(failure);
@@ -490,10 +495,24 @@ public final class SmtpSession implements Closeable {
     /** Whether MAIL FROM carries SMTPUTF8: the transaction's flag or UTF-8 found in the headers. */
     boolean smtpUtf8;
     SourceFailure sourceFailure;
+    /** The header section read to scan it, and the open stream the rest is sent from. */
+    SourceScan.Peeked peeked;
 
     Flight(SmtpTransaction tx) {
       this.tx = tx;
       this.rcpt = new ServerReply[tx.envelope().recipients().size()];
+    }
+
+    /** Closes the stream of a scanned source whose data was not sent. */
+    void closePeeked() {
+      if (peeked != null) {
+        try {
+          peeked.rest().close();
+        } catch (IOException e) {
+          LOG.debug("closing the message source failed: {}", e.toString());
+        }
+        peeked = null;
+      }
     }
 
     boolean anyRecipientAccepted() {
@@ -590,8 +609,7 @@ public final class SmtpSession implements Closeable {
     boolean eightBit;
     try {
       // pre-rendered bytes may carry UTF-8 header fields (RFC 6532) that no flag tells of
-      utf8Headers =
-          !tx.smtpUtf8() && !tx.source().headersChecked() && SourceScan.inHeaders(tx.source());
+      utf8Headers = !tx.smtpUtf8() && !tx.source().headersChecked() && utf8InHeaders(f);
       // RFC 6152 §3: 8-bit data only to a server that offers 8BITMIME, so look where it does not.
       // One that offers SMTPUTF8 alone (GreenMail does; RFC 6531 §3.1 requires 8BITMIME with it)
       // gets the data with SMTPUTF8 declared, which covers it
@@ -756,9 +774,31 @@ public final class SmtpSession implements Closeable {
     }
   }
 
+  /**
+   * Returns whether the header section has a byte above 127, read from the stream the data will be
+   * sent from when the source has one (kept in {@code f}), so the bytes are opened once.
+   */
+  private static boolean utf8InHeaders(Flight f) throws IOException {
+    Optional<InputStream> in = f.tx.source().openStream();
+    if (in.isEmpty()) {
+      return SourceScan.inHeaders(f.tx.source());
+    }
+    f.peeked = SourceScan.peekHeaders(in.get());
+    return f.peeked.eightBitInHeaders();
+  }
+
   private void writeSource(Flight f, OutputStream body) throws IOException {
     try {
-      f.tx.source().writeTo(body);
+      SourceScan.Peeked peeked = f.peeked;
+      if (peeked == null) {
+        f.tx.source().writeTo(body);
+      } else {
+        f.peeked = null;
+        try (InputStream rest = peeked.rest()) {
+          body.write(peeked.head(), 0, peeked.length());
+          rest.transferTo(body);
+        }
+      }
     } catch (ChunkRefused e) {
       throw e;
     } catch (WireException e) {

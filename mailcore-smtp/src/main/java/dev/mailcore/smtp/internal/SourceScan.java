@@ -5,9 +5,11 @@ import dev.mailcore.Header;
 import dev.mailcore.Mailbox;
 import dev.mailcore.Message;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.OptionalLong;
 
@@ -28,6 +30,47 @@ final class SourceScan {
   static boolean inHeaders(MessageSource source) throws IOException {
     return scan(source, true);
   }
+
+  /**
+   * Reads {@code in} in pieces of 4 KiB up to the end of its header section (or its first byte
+   * above 127 there) and returns what it read, with the stream, open, to read the rest from.
+   * Closes {@code in} when reading fails.
+   */
+  static Peeked peekHeaders(InputStream in) throws IOException {
+    Sink sink = new Sink(true);
+    byte[] head = new byte[PIECE];
+    int length = 0;
+    try {
+      for (int n; (n = in.read(head, length, head.length - length)) > 0; ) {
+        int from = length;
+        length += n;
+        try {
+          sink.write(head, from, n);
+        } catch (Stop e) {
+          break; // the sink has its answer
+        }
+        if (length == head.length) {
+          head = Arrays.copyOf(head, head.length + PIECE);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      in.close();
+      throw e;
+    }
+    return new Peeked(head, length, in, sink.found);
+  }
+
+  private static final int PIECE = 4096;
+
+  /**
+   * The start of a message's bytes, read to scan its header section, and the open stream with the
+   * rest.
+   *
+   * @param head the bytes read; the first {@code length} count
+   * @param rest the stream, positioned after them; the reader closes it
+   * @param eightBitInHeaders whether the header section has a byte above 127
+   */
+  record Peeked(byte[] head, int length, InputStream rest, boolean eightBitInHeaders) {}
 
   /** Returns true when {@code source} has a byte above 127 anywhere. */
   static boolean anywhere(MessageSource source) throws IOException {

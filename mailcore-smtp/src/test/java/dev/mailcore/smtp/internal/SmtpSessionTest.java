@@ -767,28 +767,119 @@ class SmtpSessionTest {
   }
 
   @Test
-  void readsLittleMoreThanTheHeaderSectionOfPreRenderedBytesToScanIt() throws Exception {
+  void opensPreRenderedBytesOnceToScanTheHeadersAndSendThem() throws Exception {
     ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().eightBitMime(true));
     SmtpSession session = open(server, plain().build());
-    byte[] bytes = ("Subject: long\r\n\r\n" + "line of text\r\n".repeat(10_000))
-        .getBytes(StandardCharsets.US_ASCII);
-    java.util.concurrent.atomic.AtomicLong read = new java.util.concurrent.atomic.AtomicLong();
-    Content counted = Content.ofSource(() -> new java.io.FilterInputStream(
-        new java.io.ByteArrayInputStream(bytes)) {
-      @Override
-      public int read(byte[] b, int off, int len) throws java.io.IOException {
-        int n = super.read(b, off, len);
-        read.addAndGet(Math.max(0, n));
-        return n;
-      }
-    }, bytes.length);
+    String message = "Subject: long\r\n\r\n" + "line of text\r\n".repeat(10_000);
+    byte[] bytes = message.getBytes(StandardCharsets.US_ASCII);
+    CountingContent counted = new CountingContent(bytes);
 
     TransactionResult result =
-        session.send(SmtpTransaction.of(Envelope.of(FROM, List.of(BOB)), MessageSource.of(counted)));
+        session.send(
+            SmtpTransaction.of(Envelope.of(FROM, List.of(BOB)), MessageSource.of(counted.content())));
 
     assertThat(result.recipients().get(0).isDelivered()).isTrue();
-    // the whole message once for the data, and one piece of at most 4 KiB for the header scan
-    assertThat(read.get()).isBetween((long) bytes.length, bytes.length + 4096L);
+    assertThat(server.transactions().get(0).text()).isEqualTo(message);
+    // one stream: the header section scanned first, the rest after DATA
+    assertThat(counted.opened()).isEqualTo(1);
+    assertThat(counted.closed()).isEqualTo(1);
+    assertThat(counted.read()).isEqualTo(bytes.length);
+  }
+
+  @Test
+  void sendsPreRenderedBytesWhoseHeaderSectionIsLongerThanOnePieceWhole() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().eightBitMime(true));
+    SmtpSession session = open(server, plain().build());
+    String message =
+        "X-Long: " + "a".repeat(3000) + "\r\nX-Other: " + "b".repeat(3000) + "\r\nSubject: ol\u00e1\r\n"
+            + "\r\nbody\r\n";
+    CountingContent counted = new CountingContent(message.getBytes(StandardCharsets.UTF_8));
+
+    TransactionResult result =
+        session.send(
+            SmtpTransaction.of(Envelope.of(FROM, List.of(BOB)), MessageSource.of(counted.content())));
+
+    // the UTF-8 subject is past the first 4 KiB: found, and the server lacks SMTPUTF8
+    assertThat(result.recipients().get(0).status()).isEqualTo(DeliveryStatus.FAILED);
+    assertThat(result.recipients().get(0).diagnostic()).contains("SMTPUTF8");
+    assertThat(counted.closed()).isEqualTo(counted.opened());
+
+    ScriptedSmtpServer utf8 = start(ScriptedSmtpServer.builder().eightBitMime(true).smtpUtf8(true));
+    TransactionResult sent =
+        open(utf8, plain().build())
+            .send(
+                SmtpTransaction.of(
+                    Envelope.of(FROM, List.of(BOB)), MessageSource.of(counted.content())));
+
+    assertThat(sent.recipients().get(0).isDelivered()).isTrue();
+    assertThat(utf8.transactions().get(0).mailFrom()).contains("SMTPUTF8");
+    assertThat(utf8.transactions().get(0).text()).isEqualTo(message);
+  }
+
+  @Test
+  void closesTheScannedStreamOfATransactionRefusedBeforeItsData() throws Exception {
+    ScriptedSmtpServer server = start(ScriptedSmtpServer.builder().eightBitMime(true));
+    server.reply(SmtpStep.MAIL, "550 5.7.1 sender refused");
+    SmtpSession session = open(server, plain().build());
+    CountingContent counted =
+        new CountingContent("Subject: x\r\n\r\nbody\r\n".getBytes(StandardCharsets.US_ASCII));
+
+    TransactionResult result =
+        session.send(
+            SmtpTransaction.of(Envelope.of(FROM, List.of(BOB)), MessageSource.of(counted.content())));
+
+    assertThat(result.recipients().get(0).status()).isEqualTo(DeliveryStatus.FAILED);
+    assertThat(counted.opened()).isEqualTo(1);
+    assertThat(counted.closed()).isEqualTo(1);
+  }
+
+  /** Content over bytes that counts the streams opened and closed and the bytes read. */
+  private static final class CountingContent {
+    private final byte[] bytes;
+    private final java.util.concurrent.atomic.AtomicInteger opened =
+        new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger closed =
+        new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong read =
+        new java.util.concurrent.atomic.AtomicLong();
+
+    CountingContent(byte[] bytes) {
+      this.bytes = bytes;
+    }
+
+    Content content() {
+      return Content.ofSource(
+          () -> {
+            opened.incrementAndGet();
+            return new java.io.FilterInputStream(new java.io.ByteArrayInputStream(bytes)) {
+              @Override
+              public int read(byte[] b, int off, int len) throws java.io.IOException {
+                int n = super.read(b, off, len);
+                read.addAndGet(Math.max(0, n));
+                return n;
+              }
+
+              @Override
+              public void close() throws java.io.IOException {
+                closed.incrementAndGet();
+                super.close();
+              }
+            };
+          },
+          bytes.length);
+    }
+
+    int opened() {
+      return opened.get();
+    }
+
+    int closed() {
+      return closed.get();
+    }
+
+    long read() {
+      return read.get();
+    }
   }
 
   @Test
