@@ -413,6 +413,7 @@ public final class QueueBenchmark {
     double[] queueRates = new double[E2E_ROUNDS];
     double[] drainRates = new double[E2E_ROUNDS];
     double[] idealRates = new double[E2E_ROUNDS];
+    double[] fedRates = new double[E2E_ROUNDS];
     double[] idealMemoryRates = new double[E2E_ROUNDS];
     try (SmtpSink sink = new SmtpSink(true, false)) {
       Content[] content = distinct(body, messages);
@@ -454,6 +455,12 @@ public final class QueueBenchmark {
                 (cpuNanos() - cpu) / 1e3 / messages);
             printSyscalls(io, messages);
             printThreadCpu(threadsBefore, messages);
+          }
+        }
+        if (side.equals("both") || side.equals("relay")) {
+          double fed = relayFed(sink, envelopes(messages), content, threads);
+          if (round >= 0) {
+            fedRates[round] = fed;
           }
         }
         if (side.equals("relay") || side.equals("ideal")) {
@@ -538,11 +545,20 @@ public final class QueueBenchmark {
         E2E_ROUNDS);
     System.out.printf(
         Locale.ROOT, "  SmtpRelay.sendAllRendered, no queue : %8.0f msg/s%n", relayRate);
+    double fedRate = median(fedRates);
     System.out.printf(
         Locale.ROOT,
-        "  MailQueue (durable) over SmtpRelay  : %8.0f msg/s  %5.0f %% of the relay%n",
+        "  SmtpRelay.sendAsync from %d threads, %d in flight each, no queue: %8.0f msg/s%n",
+        threads,
+        WINDOW,
+        fedRate);
+    System.out.printf(
+        Locale.ROOT,
+        "  MailQueue (durable) over SmtpRelay  : %8.0f msg/s  %5.0f %% of the relay; %.0f %% of"
+            + " the relay fed like the queue%n",
         queueRate,
-        100 * queueRate / relayRate);
+        100 * queueRate / relayRate,
+        100 * queueRate / fedRate);
     double drainRate = median(drainRates);
     System.out.printf(
         Locale.ROOT,
@@ -566,6 +582,46 @@ public final class QueueBenchmark {
           "  ideal journal, sent from memory       : %8.0f msg/s  %5.0f %% of the relay%n",
           idealMemoryRate,
           100 * idealMemoryRate / relayRate);
+    }
+  }
+
+  /**
+   * The relay alone, fed as the queue is fed: {@code threads} producers each keep {@value #WINDOW}
+   * {@link SmtpRelay#sendAsync} calls in flight (as many transactions at the relay as the queue
+   * keeps), instead of handing it every message at once. Returns messages delivered per second.
+   */
+  private static double relayFed(SmtpSink sink, Envelope[] envelopes, Content[] content, int threads)
+      throws Exception {
+    int messages = envelopes.length;
+    AtomicInteger delivered = new AtomicInteger();
+    try (SmtpRelay relay = relay(sink)) {
+      AtomicInteger next = new AtomicInteger();
+      long start = System.nanoTime();
+      run(
+          threads,
+          () -> {
+            Semaphore inFlight = new Semaphore(WINDOW);
+            for (int i; (i = next.getAndIncrement()) < messages; ) {
+              inFlight.acquire();
+              relay
+                  .sendAsync(RenderedMessage.of(envelopes[i], content[i % content.length]))
+                  .whenComplete(
+                      (result, e) -> {
+                        if (result != null && result.isAllDelivered()) {
+                          delivered.incrementAndGet();
+                        }
+                        inFlight.release();
+                      });
+            }
+            inFlight.acquire(WINDOW);
+            return null;
+          },
+          messages);
+      double rate = delivered.get() / ((System.nanoTime() - start) / 1e9);
+      if (delivered.get() != messages) {
+        throw new IllegalStateException("relay fed: " + delivered.get() + " of " + messages);
+      }
+      return rate;
     }
   }
 
