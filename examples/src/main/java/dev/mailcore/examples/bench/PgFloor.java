@@ -7,9 +7,6 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.postgresql.ds.PGSimpleDataSource;
@@ -58,7 +55,7 @@ public final class PgFloor {
     if (!cost.findServer()) {
       System.out.println("(server CPU not shown: the server is not a process of this host)");
     }
-    byte[] body = body(size);
+    byte[] body = PgQueueBenchmark.body(size);
     System.out.printf(
         Locale.ROOT,
         "floor: %d messages of %d bytes, %d producers x %d per insert, %d consumers x %d per"
@@ -114,21 +111,6 @@ public final class PgFloor {
     return (to.serverNanos() - from.serverNanos()) / 1e3 / messages;
   }
 
-  private static byte[] body(int size) {
-    byte[] body = new byte[size];
-    boolean random = "base64".equals(System.getProperty("bench.body"));
-    java.util.Random rnd = new java.util.Random(42);
-    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (int i = 0; i < size; i++) {
-      int column = i % 78;
-      body[i] =
-          random
-              ? (byte) (column == 76 ? '\r' : column == 77 ? '\n' : alphabet.charAt(rnd.nextInt(64)))
-              : (byte) ('a' + i % 26);
-    }
-    return body;
-  }
-
   private static void create(DataSource ds) throws Exception {
     try (Connection c = ds.getConnection();
         Statement s = c.createStatement()) {
@@ -158,7 +140,7 @@ public final class PgFloor {
       throws Exception {
     AtomicInteger next = new AtomicInteger();
     AtomicInteger thread = new AtomicInteger();
-    return onThreads(
+    return PgQueueBenchmark.onThreads(
         producers,
         () -> produce(connections.get(thread.getAndIncrement()), next, messages, group, body));
   }
@@ -190,7 +172,7 @@ public final class PgFloor {
     AtomicInteger done = new AtomicInteger();
     AtomicInteger thread = new AtomicInteger();
     double seconds =
-        onThreads(
+        PgQueueBenchmark.onThreads(
             consumers,
             () -> consume(connections.get(thread.getAndIncrement()), done, messages, claim, size,
                 false));
@@ -249,7 +231,7 @@ public final class PgFloor {
     AtomicInteger done = new AtomicInteger();
     AtomicInteger thread = new AtomicInteger();
     double seconds =
-        onThreads(
+        PgQueueBenchmark.onThreads(
             producers + consumers,
             () -> {
               int t = thread.getAndIncrement();
@@ -266,34 +248,6 @@ public final class PgFloor {
   private static void check(AtomicInteger done, int messages) {
     if (done.get() != messages) {
       throw new IllegalStateException("took " + done.get() + " of " + messages);
-    }
-  }
-
-  /** Work of one thread. */
-  @FunctionalInterface
-  private interface Work {
-    void run() throws Exception;
-  }
-
-  private static double onThreads(int threads, Work work) throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
-    try {
-      long start = System.nanoTime();
-      List<Future<?>> all = new ArrayList<>();
-      for (int t = 0; t < threads; t++) {
-        all.add(
-            pool.submit(
-                () -> {
-                  work.run();
-                  return null;
-                }));
-      }
-      for (Future<?> f : all) {
-        f.get();
-      }
-      return (System.nanoTime() - start) / 1e9;
-    } finally {
-      pool.shutdown();
     }
   }
 }

@@ -76,10 +76,12 @@ import org.slf4j.LoggerFactory;
  * <p>Concurrent {@link #append appends} are group-committed: while one transaction commits, the
  * next collects every append that arrives meanwhile (up to {@link Builder#groupCommit(int)}) and
  * commits them together; a group of messages that fit in one chunk is a single insert (entries,
- * recipients and bytes through {@code unnest} arrays), so it costs one round trip and one commit.
- * Lease-checked outcomes ({@link #update(QueueLease, QueueEntry)}, {@link #delete(QueueLease)} and
+ * recipients and bytes through {@code unnest} arrays), so it costs one round trip and one commit;
+ * a plain insert, unless an append of the group has an idempotency key or an id turns out taken
+ * (then one that skips conflicts). Lease-checked outcomes ({@link #update(QueueLease, QueueEntry)}, {@link #delete(QueueLease)} and
  * their asynchronous forms) are group-committed the same way, a group in one statement. A claim
- * brings the bytes of small messages (up to 64 KiB) along, kept until the lease ends, so a delivery
+ * returns one row per entry straight from its update, recipients as the row's arrays, and brings
+ * the bytes of small messages (up to 64 KiB) along, kept until the lease ends, so a delivery
  * reads them without another round trip, and {@link #claimDue} says in the same statement when the
  * next entry falls due. Claims, outcomes, renewals and releases turn sequential scans off for
  * their own transaction (a local {@code set_config} in the same round trip) and reach every table
