@@ -184,7 +184,7 @@ public final class PgQueueBenchmark {
    * sent (about three quarters of their size after compression: PostgreSQL moves them out of the
    * row, into its TOAST table).
    */
-  private static byte[] body(int size) {
+  static byte[] body(int size) {
     byte[] body = new byte[size];
     if ("base64".equals(System.getProperty("bench.body"))) {
       java.util.Random random = new java.util.Random(42);
@@ -488,12 +488,12 @@ public final class PgQueueBenchmark {
 
   /** Work of one thread. */
   @FunctionalInterface
-  private interface Work {
+  interface Work {
     void run() throws Exception;
   }
 
   /** Runs {@code work} on {@code threads} threads at once; returns the seconds until all end. */
-  private static double onThreads(int threads, Work work) throws Exception {
+  static double onThreads(int threads, Work work) throws Exception {
     ExecutorService workers = Executors.newFixedThreadPool(threads);
     try {
       long start = System.nanoTime();

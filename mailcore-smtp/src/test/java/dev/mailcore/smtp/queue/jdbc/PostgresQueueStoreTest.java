@@ -375,6 +375,59 @@ class PostgresQueueStoreTest {
   }
 
   @Test
+  void aClaimLeasesEarliestDueFirstWithEveryRecipientAsStored() {
+    PostgresQueueStore a = store("a", Duration.ofMinutes(5));
+    // ids in the opposite order of their due times, so the order cannot come from the ids
+    for (int i = 0; i < 3; i++) {
+      a.append(entry("z" + i, BOB, CAROL), text("m" + i));
+    }
+    List<QueueEntry> stored = new ArrayList<>();
+    for (QueueLease l : a.claim(T0, 10)) {
+      int n = Integer.parseInt(l.id().value().substring(1));
+      QueueEntry e = deferred(l.entry(), T0, T0.plusSeconds(30 - 10 * n));
+      assertThat(a.update(l, e)).isTrue();
+      stored.add(e);
+    }
+
+    List<QueueLease> claimed = a.claim(T0.plusSeconds(60), 10);
+
+    assertThat(claimed)
+        .extracting(l -> l.id().value())
+        .containsExactly("z2", "z1", "z0");
+    // every recipient's state, replies and times included, comes back as the update wrote it
+    assertThat(claimed)
+        .extracting(QueueLease::entry)
+        .containsExactlyInAnyOrderElementsOf(stored);
+    assertThat(claimed).allSatisfy(l -> assertThat(l.entry().recipients()).hasSize(2));
+  }
+
+  @Test
+  void aGroupHoldingAnIdAlreadyStoredStoresTheRestAndFailsThatAppendAlone() throws Exception {
+    PostgresQueueStore a = store("a", Duration.ofMinutes(5));
+    a.append(entry("taken", BOB), text("first"));
+    List<CompletableFuture<Void>> fresh = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      fresh.add(a.appendAsync(entry("g" + i, BOB), text("body " + i)));
+    }
+    CompletableFuture<Void> again = a.appendAsync(entry("taken", CAROL), text("second"));
+    for (int i = 20; i < 40; i++) {
+      fresh.add(a.appendAsync(entry("g" + i, BOB), text("body " + i)));
+    }
+
+    CompletableFuture.allOf(fresh.toArray(new CompletableFuture<?>[0])).get(30, TimeUnit.SECONDS);
+    assertThatThrownBy(() -> again.get(30, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("entry exists: taken");
+    assertThat(a.size()).isEqualTo(41);
+    assertThat(new String(a.message(new QueueId("taken")).readAllBytes(), StandardCharsets.UTF_8))
+        .isEqualTo("first");
+    assertThat(a.entry(new QueueId("taken")).orElseThrow().envelope().recipients())
+        .containsExactly(BOB);
+    assertThat(new String(a.message(new QueueId("g27")).readAllBytes(), StandardCharsets.UTF_8))
+        .isEqualTo("body 27");
+  }
+
+  @Test
   void releasingSeveralLeasesFreesThoseStillHeldAndSkipsSupersededOnes() {
     PostgresQueueStore a = store("a", Duration.ofMinutes(5));
     PostgresQueueStore b = store("b", Duration.ofMinutes(5));
