@@ -1252,6 +1252,59 @@ class ImapStoreTest {
       }
     }
 
+    @Test
+    void tricklingServerTimesOutWithinTheReadTimeOut() throws IOException {
+      // one byte every 100 ms never trips a 500 ms socket time-out: the read time-out must still
+      // bound the whole call
+      MailException e =
+          failure(
+              HostileImapServers.loginThen(
+                  (c, tag, cmd) -> {
+                    c.send("* LIST () \"/\" ");
+                    for (int i = 0; i < 600; i++) {
+                      c.send("x");
+                      Thread.sleep(100);
+                    }
+                  }),
+              ImapStore::folders);
+      assertThat(e).isInstanceOf(MailConnectionException.class).hasMessageContaining("timed out");
+    }
+
+    @Test
+    void connectionLostWhileReadingContentIsAConnectionError() throws IOException {
+      FaultServer.Script script =
+          HostileImapServers.loginThen(
+              (c, tag, cmd) -> {
+                if (HostileImapServers.inboxOfOne(c, tag, cmd, 2)) {
+                  return;
+                }
+                String verb = cmd.toUpperCase(java.util.Locale.ROOT);
+                if (verb.contains("BODY.PEEK[]")) {
+                  c.send("* 1 FETCH (UID 1 BODY[]<0> {4000}\r\nSubject: cut\r\n\r\npartial");
+                  throw new IOException("hang up mid-body");
+                }
+                if (verb.contains("FETCH")) {
+                  c.send(oneListed(1) + tag + " OK done\r\n");
+                } else {
+                  c.send(tag + " OK done\r\n");
+                }
+              });
+      try (FaultServer server = new FaultServer(script); ImapStore store = store(server); Folder inbox = store.inbox()) {
+        StoredMessage m = inbox.list().findFirst().orElseThrow();
+        assertThatThrownBy(m::message).isInstanceOf(MailConnectionException.class);
+      }
+    }
+
+    private static String oneListed(int i) {
+      String header = "Subject: Msg " + i + "\r\n\r\n";
+      return "* " + i + " FETCH (UID " + i
+          + " FLAGS () RFC822.SIZE 4000 INTERNALDATE \"01-Dec-2026 09:00:00 +0000\" ENVELOPE ("
+          + "\"Tue, 1 Dec 2026 09:00:00 +0000\" \"Msg " + i
+          + "\" ((NIL NIL \"ana\" \"shop.test\")) NIL NIL ((NIL NIL \"bob\" \"example.test\"))"
+          + " NIL NIL NIL \"<" + i + "@shop.test>\") BODY[HEADER] {" + header.length() + "}\r\n"
+          + header + ")\r\n";
+    }
+
     private static int indexOf(List<String> commands, String part) {
       for (int i = 0; i < commands.size(); i++) {
         if (commands.get(i).contains(part)) {

@@ -535,6 +535,23 @@ class Pop3StoreTest {
     }
 
     @Test
+    void tricklingServerTimesOutWithinTheReadTimeOut() throws IOException {
+      // one byte every 100 ms never trips the 500 ms socket time-out; the call must end anyway
+      MailException e =
+          failure(
+              loginThen(
+                  c -> {
+                    c.readLine(); // UIDL
+                    c.send("+OK\r\n1 ");
+                    for (int i = 0; i < 600; i++) {
+                      c.send("u");
+                      Thread.sleep(100);
+                    }
+                  }));
+      assertThat(e).isInstanceOf(MailConnectionException.class).hasMessageContaining("timed out");
+    }
+
+    @Test
     void silenceAfterLoginTimesOut() throws IOException {
       MailException e = failure(loginThen(c -> c.drain()));
       assertThat(e).isInstanceOf(MailConnectionException.class);

@@ -120,7 +120,7 @@ final class Pop3Pipeline implements AutoCloseable {
     Socket socket = null;
     try {
       socket = connect(settings, port);
-      ReplyReader in = reader(socket);
+      ReplyReader in = reader(socket, settings);
       OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 8192);
       if (!in.status("greeting").ok()) {
         return refuse(socket, host, "greeting was -ERR");
@@ -133,7 +133,7 @@ final class Pop3Pipeline implements AutoCloseable {
             return refuse(socket, host, "STLS refused");
           }
           socket = startTls(settings, socket, port);
-          in = reader(socket);
+          in = reader(socket, settings);
           out = new BufferedOutputStream(socket.getOutputStream(), 8192);
           capa = capa(in, out);
         } else if (settings.tls() == TlsMode.STARTTLS || !settings.allowsPlaintext()) {
@@ -192,8 +192,8 @@ final class Pop3Pipeline implements AutoCloseable {
     return tls;
   }
 
-  private static ReplyReader reader(Socket s) throws IOException {
-    return new ReplyReader(new QuickAckInput(s.getInputStream(), s));
+  private static ReplyReader reader(Socket s, StoreSettings settings) throws IOException {
+    return new ReplyReader(new QuickAckInput(s.getInputStream(), s), settings.readTimeout());
   }
 
   private static Optional<Pop3Pipeline> refuse(Socket socket, String host, String why) {
