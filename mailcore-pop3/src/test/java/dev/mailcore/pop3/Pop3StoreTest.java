@@ -820,6 +820,38 @@ class Pop3StoreTest {
       assertThat(server.count(2, "RETR")).isEqualTo(12);
     }
 
+    /** Answers UIDL as the server would, but with messages 5 and 6 under the same id. */
+    private MaildropPop3Server.Fault duplicateUidl() {
+      StringBuilder b = new StringBuilder("+OK\r\n");
+      for (int i = 1; i <= mail.size(); i++) {
+        b.append(i).append(' ').append(i == 5 || i == 6 ? "dup" : "uid-" + i).append("\r\n");
+      }
+      return answering(0, "UIDL", b.append(".\r\n").toString());
+    }
+
+    @Test
+    void messagesSharingAUidlAreAllListedUnderDistinctStableIds() throws IOException {
+      // RFC 1939 §7 wants unique ids, but servers that derive them from the content give two
+      // copies of one message the same: the second copy was silently left out
+      for (boolean pipelining : new boolean[] {true, false}) {
+        try (MaildropPop3Server server = new MaildropPop3Server(mail, false, duplicateUidl());
+            Pop3Store store = store(server).pipelining(pipelining).build()) {
+          assertThat(readAll(store)).as("pipelining %s", pipelining).isEqualTo(expected());
+          SyncState saved;
+          try (Folder inbox = store.inbox()) {
+            SyncResult first = inbox.fetchNew(SyncState.initial());
+            assertThat(first.messages()).hasSize(12);
+            assertThat(first.messages().stream().map(m -> m.uid().value()).distinct()).hasSize(12);
+            saved = first.next();
+          }
+          try (Folder again = store.inbox()) {
+            assertThat(again.fetchNew(saved).messages()).as("ids are stable").isEmpty();
+          }
+          assertThat(server.failures()).isEmpty();
+        }
+      }
+    }
+
     @Test
     void readsEveryMessageUnstuffedThroughTheSecondSession() throws IOException {
       try (MaildropPop3Server server = new MaildropPop3Server(mail, false, NO_FAULT);

@@ -91,8 +91,9 @@ final class PollingWatcher implements Watch {
     try {
       List<Message> fresh = new ArrayList<>();
       Set<String> now = new HashSet<>();
-      for (Message m : Pop3Messages.withIds(folder)) {
-        String uid = folder.getUID(m);
+      MaildropIndex index = MaildropIndex.read(folder, session.host());
+      for (Message m : folder.getMessages()) {
+        String uid = index.id(m);
         now.add(uid);
         if (!known.contains(uid)) {
           fresh.add(m);
@@ -104,10 +105,9 @@ final class PollingWatcher implements Watch {
         List<StoredMessage> news =
             Pop3Messages.loadAll(
                 session.session(),
-                folder,
                 fresh,
                 session.config().fetchBatchSize(),
-                Pop3Messages.sizes(folder),
+                index,
                 session.config().prefetchBodies());
         listener.newMail(news);
       }

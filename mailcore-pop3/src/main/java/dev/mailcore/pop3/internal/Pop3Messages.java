@@ -59,13 +59,13 @@ final class Pop3Messages {
    * file cache on, Angus would load headers with a whole RETR.
    */
   static List<StoredMessage> load(
-      Session session, POP3Folder folder, Message[] batch, int[] sizes, long prefetch)
+      Session session, Message[] batch, MaildropIndex index, long prefetch)
       throws MessagingException {
     List<StoredMessage> out = new ArrayList<>(batch.length);
     for (Message m : batch) {
       POP3Message pm = (POP3Message) m;
       int n = pm.getMessageNumber();
-      long size = size(pm, sizes);
+      long size = index.size(pm);
       MimeMessage headers;
       if (size > 0 && size <= prefetch) {
         headers = retrieve(pm, size);
@@ -77,19 +77,13 @@ final class Pop3Messages {
         }
       }
       out.add(
-          StoredMessage.builder(MessageUid.of(folder.getUID(pm)))
+          StoredMessage.builder(MessageUid.of(index.id(pm)))
               .size(size)
               .headers(StoredHeaders.of(headers))
               .content(Content.ofSource(() -> open(pm, size), size))
               .build());
     }
     return out;
-  }
-
-  /** Returns the LIST size of {@code m}, 0 when unknown. */
-  static long size(Message m, int[] sizes) {
-    int n = m.getMessageNumber();
-    return n >= 1 && n <= sizes.length ? Math.max(0, sizes[n - 1]) : 0;
   }
 
   /** RETRs {@code m} into the file cache; its headers are then parsed from that download. */
@@ -104,16 +98,15 @@ final class Pop3Messages {
 
   static List<StoredMessage> loadAll(
       Session session,
-      POP3Folder folder,
       List<Message> messages,
       int batchSize,
-      int[] sizes,
+      MaildropIndex index,
       long prefetch)
       throws MessagingException {
     List<StoredMessage> out = new ArrayList<>(messages.size());
     for (int i = 0; i < messages.size(); i += batchSize) {
       List<Message> part = messages.subList(i, Math.min(messages.size(), i + batchSize));
-      out.addAll(load(session, folder, part.toArray(Message[]::new), sizes, prefetch));
+      out.addAll(load(session, part.toArray(Message[]::new), index, prefetch));
     }
     return out;
   }

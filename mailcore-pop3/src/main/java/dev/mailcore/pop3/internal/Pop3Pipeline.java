@@ -275,7 +275,7 @@ final class Pop3Pipeline implements AutoCloseable {
     ByteArrayOutputStream body = new ByteArrayOutputStream();
     // about 80 bytes a line (RFC 1939 §7: ids of at most 70 characters); 10 million messages
     in.body(body, 1L << 30, "UIDL");
-    Map<String, Integer> numbers = new HashMap<>();
+    java.util.TreeMap<Integer, String> byNumber = new java.util.TreeMap<>();
     for (String line : body.toString(StandardCharsets.ISO_8859_1).split("\r?\n")) {
       if (line.isEmpty()) {
         continue;
@@ -285,11 +285,18 @@ final class Pop3Pipeline implements AutoCloseable {
         if (sp < 1) {
           throw new NumberFormatException();
         }
-        numbers.put(line.substring(sp + 1).trim(), Integer.parseInt(line.substring(0, sp)));
+        byNumber.put(Integer.parseInt(line.substring(0, sp)), line.substring(sp + 1).trim());
       } catch (NumberFormatException e) {
         throw new MailProtocolException(
             "server sent a malformed UIDL line: " + ReplyReader.printable(line), e);
       }
+    }
+    // the same distinct ids as the main session's (MaildropIndex), so copies sharing a UIDL match
+    String[] ids = MaildropIndex.distinct(List.copyOf(byNumber.values()));
+    Map<String, Integer> numbers = new HashMap<>(ids.length * 2);
+    int i = 0;
+    for (Integer n : byNumber.keySet()) {
+      numbers.put(ids[i++], n);
     }
     return numbers;
   }
