@@ -709,6 +709,54 @@ class ImapStoreTest {
     }
 
     @Test
+    void watchOfAFolderDeletedMeanwhileStopsWithATypedErrorInsteadOfRetryingForEver() throws Exception {
+      store.createFolder("Receipts");
+      ManualScheduler scheduler = new ManualScheduler(ManualClock.ofDefaults());
+      BlockingQueue<String> events = new LinkedBlockingQueue<>();
+      List<MailException> stops = Collections.synchronizedList(new ArrayList<>());
+      Watch.Listener listener =
+          new Watch.Listener() {
+            @Override
+            public void newMail(List<StoredMessage> messages) {
+              events.add("mail");
+            }
+
+            @Override
+            public void connectionLost(MailException cause) {
+              events.add("lost");
+            }
+
+            @Override
+            public void reconnected() {
+              events.add("back");
+            }
+
+            @Override
+            public void stopped(MailException cause) {
+              stops.add(cause);
+              events.add("stopped");
+            }
+          };
+      try (TcpProxy proxy = new TcpProxy(server.imapPort());
+          ImapStore viaProxy = manuallyTimed(proxy, scheduler);
+          Watch watch = viaProxy.watch("Receipts", listener)) {
+        store.deleteFolder("Receipts");
+        proxy.cut();
+        assertThat(next(events)).isEqualTo("lost");
+        untilNextAttempt(scheduler, proxy);
+
+        assertThat(next(events)).isEqualTo("stopped");
+        assertThat(watch.isActive()).isFalse();
+        assertThat(stops).singleElement()
+            .satisfies(e -> assertThat(e.isTemporary()).isFalse())
+            .satisfies(e -> assertThat(e).hasMessageContaining("Receipts"));
+        int attempts = proxy.accepted();
+        scheduler.advance(Duration.ofMinutes(10));
+        assertThat(proxy.accepted()).as("no attempt after stopping").isEqualTo(attempts);
+      }
+    }
+
+    @Test
     void watchReportsMailThatArrivedWhileDisconnected() throws Exception {
       try (TcpProxy proxy = new TcpProxy(server.imapPort());
           ImapStore viaProxy = server.plain(proxy.port()).build()) {

@@ -5,6 +5,7 @@ import dev.mailcore.MailException;
 import dev.mailcore.StoredMessage;
 import dev.mailcore.Watch;
 import jakarta.mail.Folder;
+import jakarta.mail.FolderNotFoundException;
 import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
 import jakarta.mail.UIDFolder;
@@ -35,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * connection, fails within the read time-out; the poll without IDLE; and the reconnect attempts
  * after a drop, with doubling back-off. A loss ends the watch thread's loop; a successful attempt
  * starts it again. New mail is everything above the highest UID seen, so what arrives during an
- * outage is reported after the reconnect. Thread-safe.
+ * outage is reported after the reconnect. An attempt that finds the folder gone (deleted or
+ * renamed meanwhile) ends the watch and tells the listener ({@link Listener#stopped}): no later
+ * attempt could succeed, and retrying for ever would hide the loss. Thread-safe.
  */
 final class IdleWatcher implements Watch {
   private static final Logger log = LoggerFactory.getLogger(IdleWatcher.class);
@@ -302,6 +305,10 @@ final class IdleWatcher implements Watch {
       return;
     } catch (MessagingException | MailException | RejectedExecutionException e) {
       disconnect();
+      if (e instanceof FolderNotFoundException gone) {
+        giveUp(ImapFailures.translate("watch " + folderName + " on " + session.host(), gone));
+        return;
+      }
       synchronized (this) {
         delay = doubled(delay);
         next = delay;
@@ -309,6 +316,19 @@ final class IdleWatcher implements Watch {
       log.debug("watch of {} could not reconnect; next try in {}", folderName, next, e);
     }
     scheduleAttempt(next);
+  }
+
+  /** Ends the watch for good and tells the listener why. */
+  private void giveUp(MailException cause) {
+    log.warn("watch of {} stops: {}", folderName, cause.getMessage());
+    active = false;
+    session.forget(this);
+    try {
+      listener.stopped(cause);
+    } catch (RuntimeException e) {
+      log.warn("watch listener for {} threw in stopped; ignoring", folderName, e);
+    }
+    stop();
   }
 
   private Duration doubled(Duration d) {
