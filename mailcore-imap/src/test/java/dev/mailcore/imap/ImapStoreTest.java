@@ -1259,6 +1259,98 @@ class ImapStoreTest {
     private String next(BlockingQueue<String> q) throws InterruptedException {
       return q.poll(5, TimeUnit.SECONDS);
     }
+
+    /**
+     * An INBOX of one message with IDLE: the first connection's IDLE is answered by {@code
+     * firstIdle}, later connections idle correctly.
+     */
+    private FaultServer.Script idlingInbox(HostileImapServers.Answer firstIdle) {
+      java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
+      return c -> {
+        int n = connections.incrementAndGet();
+        HostileImapServers.loginThen(
+                "IMAP4rev1 IDLE",
+                (cc, tag, cmd) -> cc.send(tag + " OK done\r\n"),
+                (cc, tag, cmd) -> {
+                  if (HostileImapServers.inboxOfOne(cc, tag, cmd, 2)) {
+                    return;
+                  }
+                  String verb = cmd.toUpperCase(java.util.Locale.ROOT);
+                  if (verb.startsWith("IDLE") && n == 1) {
+                    firstIdle.answer(cc, tag, cmd);
+                  } else if (verb.startsWith("IDLE")) {
+                    cc.send("+ idling\r\n");
+                    cc.readLine(); // DONE
+                    cc.send(tag + " OK idle done\r\n");
+                  } else if (verb.startsWith("UID FETCH")) {
+                    cc.send("* 1 FETCH (UID 1)\r\n" + tag + " OK done\r\n");
+                  } else {
+                    cc.send(tag + " OK done\r\n");
+                  }
+                })
+            .run(c);
+      };
+    }
+
+    /** Watches INBOX on {@code script}; returns the first cause of loss once it reconnected. */
+    private MailException lossAndRecovery(FaultServer.Script script) throws Exception {
+      BlockingQueue<Object> events = new LinkedBlockingQueue<>();
+      Watch.Listener listener =
+          new Watch.Listener() {
+            @Override
+            public void newMail(List<StoredMessage> messages) {}
+
+            @Override
+            public void connectionLost(MailException cause) {
+              events.add(cause);
+            }
+
+            @Override
+            public void reconnected() {
+              events.add("back");
+            }
+          };
+      try (FaultServer server = new FaultServer(script);
+          ImapStore store =
+              builder(server).reconnectDelay(Duration.ofMillis(100), Duration.ofSeconds(1)).build();
+          Watch watch = store.watch(MailStore.INBOX, listener)) {
+        Object lost = events.poll(5, TimeUnit.SECONDS);
+        assertThat(lost).as("loss reported within a few time-outs").isInstanceOf(MailException.class);
+        assertThat(events.poll(5, TimeUnit.SECONDS)).as("reconnected").isEqualTo("back");
+        assertThat(watch.isActive()).isTrue();
+        assertThat(server.failures()).isEmpty();
+        return (MailException) lost;
+      }
+    }
+
+    @Test
+    void watchWhoseServerNeverAnswersDoneReconnectsWithinTheReadTimeOut() throws Exception {
+      MailException cause =
+          lossAndRecovery(
+              idlingInbox(
+                  (c, tag, cmd) -> {
+                    c.send("+ idling\r\n");
+                    c.readLine(); // DONE, never answered
+                    c.drain();
+                  }));
+      assertThat(cause).isInstanceOf(MailConnectionException.class);
+    }
+
+    @Test
+    void byeDuringIdleIsAConnectionLossAndTheWatchReconnects() throws Exception {
+      MailException cause =
+          lossAndRecovery(
+              idlingInbox(
+                  (c, tag, cmd) -> {
+                    c.send("+ idling\r\n");
+                    Thread.sleep(100);
+                    c.send("* BYE server shutting down\r\n");
+                  }));
+      assertThat(cause).isInstanceOf(MailConnectionException.class);
+      assertThat(cause.isTemporary()).isTrue();
+    }
+
+
   
     @Test
     void moveWithoutMoveCapabilityCopiesThenExpungesOnlyThoseMessages() throws Exception {
