@@ -1324,6 +1324,62 @@ class ImapStoreTest {
     }
 
     @Test
+    void watchWithoutIdleOnTheServerPollsWithNoopAtTheIntervalAndReportsNewMail() throws Exception {
+      java.util.concurrent.atomic.AtomicBoolean delivered = new java.util.concurrent.atomic.AtomicBoolean();
+      java.util.concurrent.atomic.AtomicInteger announced = new java.util.concurrent.atomic.AtomicInteger(1);
+      List<String> commands = new java.util.concurrent.CopyOnWriteArrayList<>();
+      FaultServer.Script script =
+          HostileImapServers.loginThen(
+              "IMAP4rev1",
+              (c, tag, cmd) -> {
+                commands.add("NOOP");
+                if (delivered.get() && announced.compareAndSet(1, 2)) {
+                  c.send("* 2 EXISTS\r\n");
+                }
+                c.send(tag + " OK done\r\n");
+              },
+              (c, tag, cmd) -> {
+                commands.add(cmd);
+                if (HostileImapServers.inboxOfOne(c, tag, cmd, 2)) {
+                  return;
+                }
+                String verb = cmd.toUpperCase(java.util.Locale.ROOT);
+                int last = announced.get();
+                if (verb.startsWith("UID FETCH")) {
+                  c.send("* " + last + " FETCH (UID " + last + ")\r\n" + tag + " OK done\r\n");
+                } else if (verb.startsWith("FETCH")) {
+                  c.send(oneListed(last) + tag + " OK done\r\n");
+                } else {
+                  c.send(tag + " OK done\r\n");
+                }
+              });
+      ManualScheduler scheduler = new ManualScheduler(ManualClock.ofDefaults());
+      BlockingQueue<String> subjects = new LinkedBlockingQueue<>();
+      try (FaultServer server = new FaultServer(script);
+          ImapStore store =
+              builder(server)
+                  .readTimeout(Duration.ofSeconds(5))
+                  .pollInterval(Duration.ofMinutes(1))
+                  .clock(scheduler.clock())
+                  .scheduler(scheduler)
+                  .build();
+          Watch watch =
+              store.watch(MailStore.INBOX, msgs -> msgs.forEach(m -> subjects.add(m.subject().orElse(""))))) {
+        delivered.set(true);
+        scheduler.advance(Duration.ofSeconds(59));
+        assertThat(subjects.poll(300, TimeUnit.MILLISECONDS)).as("no poll before the interval").isNull();
+        assertThat(commands).doesNotContain("NOOP");
+
+        scheduler.advance(Duration.ofSeconds(1));
+        assertThat(subjects.poll(5, TimeUnit.SECONDS)).isEqualTo("Msg 2");
+        assertThat(commands).filteredOn("NOOP"::equals).hasSize(1);
+        assertThat(commands).noneMatch(c -> c.toUpperCase(java.util.Locale.ROOT).startsWith("IDLE"));
+        assertThat(watch.isActive()).isTrue();
+        assertThat(server.failures()).isEmpty();
+      }
+    }
+
+    @Test
     void watchWhoseServerNeverAnswersDoneReconnectsWithinTheReadTimeOut() throws Exception {
       MailException cause =
           lossAndRecovery(
