@@ -18,7 +18,18 @@ import java.time.Duration;
  * byte just within it holds every call for ever. The guard adds up how long reads block once a
  * piece has begun and fails the connection with a {@link SocketTimeoutException} when that passes
  * the read time-out. The wait for the first byte of a piece is not counted: that is the socket
- * time-out's business (and IMAP IDLE waits there on purpose). Not thread-safe; one per connection.
+ * time-out's business (and IMAP IDLE waits there on purpose).
+ *
+ * <p>A caller that knows how large a reply may be (a POP3 RETR of a message whose LIST size it
+ * has) runs the command under {@link #budget}: the bytes that guards read on that thread meanwhile
+ * are counted, so a reply that never ends (short lines, never the terminating dot) fails long
+ * before it fills the library's disk cache or heap. Angus Mail's POP3 reads on the caller's
+ * thread, which is what makes a thread's budget the reply's.
+ *
+ * <p>Once a limit has failed the stream, every later read fails the same way: the framing is
+ * lost, and a library that went on (Angus POP3 keeps the connection after an I/O error) would
+ * take the rest of the broken reply for the answers to its next commands. Not thread-safe; one
+ * per connection.
  */
 public final class ResponseGuard extends FilterInputStream {
   /** Longest run of bytes without LF outside literals. */
@@ -37,7 +48,31 @@ public final class ResponseGuard extends FilterInputStream {
     }
   }
 
+  /** A piece of work run under a byte budget. */
+  @FunctionalInterface
+  public interface Work<T, E extends Exception> {
+    /** Does the work. */
+    T run() throws E;
+  }
+
+  /** The reply budget of the thread, while {@link #budget} runs. */
+  private static final class Budget {
+    private final String reply;
+    private final long limit;
+    private long left;
+    private LimitExceededException exceeded;
+
+    Budget(String reply, long limit) {
+      this.reply = reply;
+      this.limit = limit;
+      this.left = limit;
+    }
+  }
+
+  private static final ThreadLocal<Budget> BUDGET = new ThreadLocal<>();
+
   private final boolean imapLiterals;
+  private IOException failed;
   private final long maxLine;
   private final long maxLiteral;
   private final long pieceNanos;
@@ -73,8 +108,67 @@ public final class ResponseGuard extends FilterInputStream {
     this.pieceNanos = readTimeout == null ? Long.MAX_VALUE : readTimeout.toNanos();
   }
 
+  /**
+   * Runs {@code work} on this thread with at most {@code maxBytes} to be read by guarded streams,
+   * for the reply to {@code reply} (a command, for the error message). When the budget ran out,
+   * what {@code work} throws carries the guard's {@link LimitExceededException} as suppressed:
+   * libraries that wrap the I/O failure do not always keep it as the cause.
+   */
+  public static <T, E extends Exception> T budget(String reply, long maxBytes, Work<T, E> work)
+      throws E {
+    Budget outer = BUDGET.get();
+    Budget mine = new Budget(reply, maxBytes);
+    BUDGET.set(mine);
+    try {
+      return work.run();
+    } catch (Exception e) {
+      if (mine.exceeded != null && !MessagingFailures.hasCause(e, LimitExceededException.class)) {
+        e.addSuppressed(mine.exceeded);
+      }
+      throw e;
+    } finally {
+      if (outer == null) {
+        BUDGET.remove();
+      } else {
+        BUDGET.set(outer);
+      }
+    }
+  }
+
+  /** Counts {@code n} bytes read against the thread's budget. */
+  private void spend(int n) throws LimitExceededException {
+    Budget b = BUDGET.get();
+    if (b != null && n > 0) {
+      b.left -= n;
+      if (b.left < 0) {
+        throw b.exceeded = fail(
+            new LimitExceededException(
+                "reply to " + b.reply + " exceeds " + b.limit
+                    + " bytes, far more than announced; it is missing its terminating line or the"
+                    + " server lies about sizes"));
+      }
+    }
+  }
+
+  private <X extends IOException> X fail(X e) {
+    failed = e;
+    return e;
+  }
+
+  private void checkOpen() throws IOException {
+    if (failed != null) {
+      IOException again =
+          failed instanceof SocketTimeoutException
+              ? new SocketTimeoutException(failed.getMessage())
+              : new LimitExceededException(failed.getMessage());
+      again.initCause(failed);
+      throw again;
+    }
+  }
+
   @Override
   public int read() throws IOException {
+    checkOpen();
     boolean timed = inPiece;
     long start = timed ? System.nanoTime() : 0;
     int b = in.read();
@@ -82,6 +176,7 @@ public final class ResponseGuard extends FilterInputStream {
       pieceWait += System.nanoTime() - start;
     }
     if (b >= 0) {
+      spend(1);
       if (literalLeft > 0) {
         literal(1);
       } else {
@@ -94,12 +189,14 @@ public final class ResponseGuard extends FilterInputStream {
 
   @Override
   public int read(byte[] buf, int off, int len) throws IOException {
+    checkOpen();
     boolean timed = inPiece;
     long start = timed ? System.nanoTime() : 0;
     int n = in.read(buf, off, len);
     if (timed) {
       pieceWait += System.nanoTime() - start;
     }
+    spend(n);
     int i = 0;
     while (i < n) {
       if (literalLeft > 0) {
@@ -139,9 +236,9 @@ public final class ResponseGuard extends FilterInputStream {
   /** Fails when the piece under way has made reads block longer than the read time-out. */
   private void checkPace() throws SocketTimeoutException {
     if (inPiece && pieceWait > pieceNanos) {
-      throw new SocketTimeoutException(
+      throw fail(new SocketTimeoutException(
           "Read timed out: the server sent one line (or 64 KiB) over more than "
-              + Duration.ofNanos(pieceNanos).toMillis() + " ms of waiting");
+              + Duration.ofNanos(pieceNanos).toMillis() + " ms of waiting"));
     }
   }
 
@@ -170,8 +267,8 @@ public final class ResponseGuard extends FilterInputStream {
     }
     begin();
     if (++lineLength > maxLine) {
-      throw new LimitExceededException(
-          "server sent a line of more than " + maxLine + " bytes without a line end");
+      throw fail(new LimitExceededException(
+          "server sent a line of more than " + maxLine + " bytes without a line end"));
     }
     if (imapLiterals) {
       if (tailLength == tail.length) {
@@ -202,15 +299,16 @@ public final class ResponseGuard extends FilterInputStream {
     }
     int digits = lastDigit - i;
     if (digits > 18) {
-      throw new LimitExceededException("server announced a literal of " + digits + " or more digits");
+      throw fail(
+          new LimitExceededException("server announced a literal of " + digits + " or more digits"));
     }
     if (i < 0 || tail[i] != '{' || digits == 0) {
       return 0;
     }
     long size = Long.parseLong(new String(tail, i + 1, digits, java.nio.charset.StandardCharsets.US_ASCII));
     if (size > maxLiteral) {
-      throw new LimitExceededException(
-          "server announced a literal of " + size + " bytes, more than the limit of " + maxLiteral);
+      throw fail(new LimitExceededException(
+          "server announced a literal of " + size + " bytes, more than the limit of " + maxLiteral));
     }
     return size;
   }

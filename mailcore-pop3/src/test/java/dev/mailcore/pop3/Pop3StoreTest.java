@@ -1056,6 +1056,48 @@ class Pop3StoreTest {
           .hasMessageContaining("terminating");
     }
 
+    /** Answers {@code command} on every session with +OK and short lines, never the dot line. */
+    private static MaildropPop3Server.Fault endless(String command, java.util.concurrent.atomic.AtomicLong sent) {
+      byte[] line = ("more of the reply to " + command + "\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      return (n, c, out, s) -> {
+        if (!c.equals(command)) {
+          return false;
+        }
+        out.write("+OK\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        for (int i = 0; i < 4_000_000; i++) { // 120 MB, unless the client hangs up
+          out.write(line);
+          sent.addAndGet(line.length);
+        }
+        return true;
+      };
+    }
+
+    @Test
+    void endlessReplyOnTheSequentialPathIsAProtocolErrorLongBeforeTheDiskFills() throws IOException {
+      // Angus spools RETR into its file cache and reads TOP into the heap until the dot line
+      for (String command : List.of("RETR 7", "TOP 7 0")) {
+        java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
+        try (MaildropPop3Server server = new MaildropPop3Server(mail, false, endless(command, sent));
+            Pop3Store store =
+                store(server)
+                    .prefetchBodies(command.startsWith("RETR") ? 64 * 1024 : 0)
+                    .pipelining(false)
+                    .deleteAfterDownload(true)
+                    .build()) {
+          Folder inbox = store.inbox();
+          Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> inbox.fetchNew(SyncState.initial()));
+          inbox.close(); // nothing was marked: the broken session just goes
+
+          assertThat(t).as(command).isInstanceOf(dev.mailcore.MailProtocolException.class)
+              .hasMessageContaining(command);
+          assertThat(sent.get()).as("bytes the server got out before the client hung up")
+              .isLessThan(40L << 20);
+          assertThat(server.deleted()).isEmpty();
+          assertThat(server.count(1, "DELE")).isZero();
+        }
+      }
+    }
+
     @Test
     void garbageStatusLineIsAProtocolError() throws IOException {
       MailException e = listFailure(answering(2, "RETR 4", "HELLO? not POP3\r\n"));

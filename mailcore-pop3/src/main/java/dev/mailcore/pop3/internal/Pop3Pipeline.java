@@ -477,13 +477,9 @@ final class Pop3Pipeline implements AutoCloseable {
     return r.whole() ? Math.max(r.size(), 1) : Math.min(Math.max(r.size(), 1), TOP_ESTIMATE);
   }
 
-  /**
-   * Returns the most bytes a reply may have: twice the LIST size (servers count line ends
-   * loosely) plus 64 KiB, so that a reply that lost its terminating line or never ends is caught
-   * long before it fills the disk.
-   */
+  /** Returns the most bytes a reply may have ({@link Pop3Messages#budget}). */
   static long budget(Request r) {
-    return 2 * Math.max(r.size(), 0) + 64 * 1024;
+    return Pop3Messages.budget(r.size());
   }
 
   /** Returns true while commands sent ahead still await their replies. */
