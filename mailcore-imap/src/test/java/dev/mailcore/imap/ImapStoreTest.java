@@ -1393,6 +1393,22 @@ class ImapStoreTest {
     }
 
     @Test
+    void malformedResponseDuringIdleIsAConnectionLossNotADeadWatchThread() throws Exception {
+      // Angus's parser threw ArrayIndexOutOfBoundsException on this, which ended the watch's
+      // thread: the watch stayed "active" and never reported anything again
+      MailException cause =
+          lossAndRecovery(
+              idlingInbox(
+                  (c, tag, cmd) -> {
+                    c.send("+ idling\r\n");
+                    Thread.sleep(100);
+                    c.send("* 1 FETCH (FLAGS (\\Seen\r\n");
+                    c.drain();
+                  }));
+      assertThat(cause).isInstanceOf(MailException.class);
+    }
+
+    @Test
     void byeDuringIdleIsAConnectionLossAndTheWatchReconnects() throws Exception {
       MailException cause =
           lossAndRecovery(
@@ -1488,6 +1504,52 @@ class ImapStoreTest {
       try (FaultServer server = new FaultServer(script); ImapStore store = store(server); Folder inbox = store.inbox()) {
         StoredMessage m = inbox.list().findFirst().orElseThrow();
         assertThatThrownBy(m::message).isInstanceOf(MailConnectionException.class);
+      }
+    }
+
+    @Test
+    void malformedFetchResponsesEndInAMailExceptionNeverAnUncheckedOne() throws IOException {
+      List<String> malformed =
+          List.of(
+              "* 1 FETCH (UID abc FLAGS ())\r\n",
+              "* 1 FETCH (UID 1 RFC822.SIZE -5 FLAGS ())\r\n",
+              "* 1 FETCH (UID 1 RFC822.SIZE 99999999999999999999 FLAGS ())\r\n",
+              "* 1 FETCH (UID 1 INTERNALDATE \"yesterday\" FLAGS ())\r\n",
+              "* 1 FETCH (UID 1 ENVELOPE (\"date\" \"subject\") FLAGS ())\r\n",
+              "* 1 FETCH (UID 1 ENVELOPE NIL FLAGS ())\r\n",
+              "* 1 FETCH (UID 1 FLAGS (\\Seen\r\n",
+              "* 1 FETCH (UID 1 BODY[HEADER {5}\r\nab\r\n)\r\n",
+              "* 1 FETCH UID 1\r\n",
+              "* 1 FETCH (UID 1 \"\r\n",
+              "* 1 FETCH (UID 1 FLAGS () BODY[HEADER] \"unterminated)\r\n",
+              "* 99999999999 FETCH (UID 1)\r\n",
+              "* 1 FETCH (" + "(".repeat(10_000) + "\r\n");
+      for (String response : malformed) {
+        FaultServer.Script script =
+            HostileImapServers.loginThen(
+                (c, tag, cmd) -> {
+                  if (HostileImapServers.inboxOfOne(c, tag, cmd, 2)) {
+                    return;
+                  }
+                  if (cmd.toUpperCase(java.util.Locale.ROOT).contains("FETCH")) {
+                    c.send(response + tag + " OK done\r\n");
+                  } else {
+                    c.send(tag + " OK done\r\n");
+                  }
+                });
+        try (FaultServer server = new FaultServer(script); ImapStore store = store(server)) {
+          Throwable t =
+              org.assertj.core.api.Assertions.catchThrowable(
+                  () -> {
+                    try (Folder inbox = store.inbox(); Stream<StoredMessage> all = inbox.list()) {
+                      all.forEach(m -> m.subject());
+                    }
+                  });
+          if (t != null) {
+            assertThat(t).as(response).isInstanceOf(MailException.class);
+          }
+          assertThat(server.failures()).isEmpty();
+        }
       }
     }
 
