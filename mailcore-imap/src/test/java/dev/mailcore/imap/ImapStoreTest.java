@@ -568,6 +568,22 @@ class ImapStoreTest {
     }
 
     @Test
+    void watchGoesOnAfterItsListenerThrowsAnError() throws Exception {
+      BlockingQueue<String> subjects = new LinkedBlockingQueue<>();
+      try (Watch watch =
+          store.watch(MailStore.INBOX, msgs -> {
+            msgs.forEach(m -> subjects.add(m.subject().orElse("")));
+            throw new AssertionError("a listener's failed check");
+          })) {
+        server.sendSmtp(message("First"));
+        assertThat(subjects.poll(5, TimeUnit.SECONDS)).isEqualTo("First");
+        server.sendSmtp(message("Second"));
+        assertThat(subjects.poll(5, TimeUnit.SECONDS)).as("still watching").isEqualTo("Second");
+        assertThat(watch.isActive()).isTrue();
+      }
+    }
+
+    @Test
     void watchRecoversAfterTheConnectionIsCut() throws Exception {
       try (TcpProxy proxy = new TcpProxy(server.imapPort());
           ImapStore viaProxy = server.plain(proxy.port()).build()) {

@@ -371,6 +371,24 @@ class Pop3StoreTest {
     }
 
     @Test
+    void pollingWatchGoesOnAfterItsListenerThrowsAnError() throws Exception {
+      java.util.concurrent.BlockingQueue<String> subjects =
+          new java.util.concurrent.LinkedBlockingQueue<>();
+      try (Pop3Store store = server.plain(server.pop3Port()).build();
+          Watch watch =
+          store.watch(MailStore.INBOX, msgs -> {
+            msgs.forEach(m -> subjects.add(m.subject().orElse("")));
+            throw new AssertionError("a listener's failed check");
+          })) {
+        server.deliver(message("First"));
+        assertThat(subjects.poll(5, TimeUnit.SECONDS)).isEqualTo("First");
+        server.deliver(message("Second"));
+        assertThat(subjects.poll(5, TimeUnit.SECONDS)).as("still polling").isEqualTo("Second");
+        assertThat(watch.isActive()).isTrue();
+      }
+    }
+
+    @Test
     void pollingWatchReportsLossAndRecovery() throws Exception {
       try (TcpProxy proxy = new TcpProxy(server.pop3Port());
           Pop3Store viaProxy = server.plain(proxy.port()).build()) {

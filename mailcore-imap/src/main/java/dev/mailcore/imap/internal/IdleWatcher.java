@@ -141,11 +141,7 @@ final class IdleWatcher implements Watch {
   /** The watch thread: IDLE, report, repeat, until the connection is lost or the watch closed. */
   private void run(boolean reconnected) {
     if (reconnected) {
-      try {
-        listener.reconnected();
-      } catch (RuntimeException e) {
-        log.warn("watch listener for {} threw in reconnected; ignoring", folderName, e);
-      }
+      tell("reconnected", listener::reconnected);
     }
     boolean settle = true;
     while (active) {
@@ -215,13 +211,8 @@ final class IdleWatcher implements Watch {
     for (Message m : fresh) {
       lastUid = Math.max(lastUid, folder.getUID(m));
     }
-    if (!news.isEmpty()) {
-      try {
-        listener.newMail(news);
-      } catch (RuntimeException e) {
-        // a listener must not throw (Watch.Listener); the watch goes on for the next mail
-        log.warn("watch listener for {} threw; ignoring and watching on", folderName, e);
-      }
+    if (!news.isEmpty() && active) {
+      tell("newMail", () -> listener.newMail(news));
     }
     return true;
   }
@@ -265,11 +256,7 @@ final class IdleWatcher implements Watch {
       wait = delay;
     }
     scheduleAttempt(wait);
-    try {
-      listener.connectionLost(cause);
-    } catch (RuntimeException e) {
-      log.warn("watch listener for {} threw in connectionLost; ignoring", folderName, e);
-    }
+    tell("connectionLost", () -> listener.connectionLost(cause));
   }
 
   private void scheduleAttempt(Duration wait) {
@@ -323,12 +310,24 @@ final class IdleWatcher implements Watch {
     log.warn("watch of {} stops: {}", folderName, cause.getMessage());
     active = false;
     session.forget(this);
-    try {
-      listener.stopped(cause);
-    } catch (RuntimeException e) {
-      log.warn("watch listener for {} threw in stopped; ignoring", folderName, e);
-    }
+    tell("stopped", () -> listener.stopped(cause));
     stop();
+  }
+
+  /**
+   * Calls the listener. A listener must not throw (Watch.Listener), but one that does, even with
+   * an Error such as a failed assertion, must not end the watch's thread while the watch still
+   * looks active: it is logged and the watch goes on. Only a VirtualMachineError ends the watch.
+   */
+  private void tell(String event, Runnable call) {
+    try {
+      call.run();
+    } catch (VirtualMachineError e) {
+      stop();
+      throw e;
+    } catch (RuntimeException | Error e) {
+      log.warn("watch listener for {} threw in {}; ignoring and watching on", folderName, event, e);
+    }
   }
 
   private Duration doubled(Duration d) {
