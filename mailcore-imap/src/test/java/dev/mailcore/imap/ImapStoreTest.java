@@ -1308,6 +1308,16 @@ class ImapStoreTest {
       };
     }
 
+    /** Accepts IDLE, sends {@code response} a moment later, then only reads. */
+    private static HostileImapServers.Answer whileIdling(String response) {
+      return (c, tag, cmd) -> {
+        c.send("+ idling\r\n");
+        Thread.sleep(100);
+        c.send(response);
+        c.drain();
+      };
+    }
+
     /** Watches INBOX on {@code script}; returns the first cause of loss once it reconnected. */
     private MailException lossAndRecovery(FaultServer.Script script) throws Exception {
       BlockingQueue<Object> events = new LinkedBlockingQueue<>();
@@ -1412,28 +1422,13 @@ class ImapStoreTest {
     void malformedResponseDuringIdleIsAConnectionLossNotADeadWatchThread() throws Exception {
       // Angus's parser threw ArrayIndexOutOfBoundsException on this, which ended the watch's
       // thread: the watch stayed "active" and never reported anything again
-      MailException cause =
-          lossAndRecovery(
-              idlingInbox(
-                  (c, tag, cmd) -> {
-                    c.send("+ idling\r\n");
-                    Thread.sleep(100);
-                    c.send("* 1 FETCH (FLAGS (\\Seen\r\n");
-                    c.drain();
-                  }));
+      MailException cause = lossAndRecovery(idlingInbox(whileIdling("* 1 FETCH (FLAGS (\\Seen\r\n")));
       assertThat(cause).isInstanceOf(MailException.class);
     }
 
     @Test
     void byeDuringIdleIsAConnectionLossAndTheWatchReconnects() throws Exception {
-      MailException cause =
-          lossAndRecovery(
-              idlingInbox(
-                  (c, tag, cmd) -> {
-                    c.send("+ idling\r\n");
-                    Thread.sleep(100);
-                    c.send("* BYE server shutting down\r\n");
-                  }));
+      MailException cause = lossAndRecovery(idlingInbox(whileIdling("* BYE server shutting down\r\n")));
       assertThat(cause).isInstanceOf(MailConnectionException.class);
       assertThat(cause.isTemporary()).isTrue();
     }
