@@ -6,6 +6,9 @@ module dev.mailcore.imap {
   requires org.slf4j;
 
   exports dev.mailcore.imap;
+  // Jakarta Mail instantiates the guarded IMAP stores named by mail.imap(s).class
+  exports dev.mailcore.imap.internal to
+      jakarta.mail;
 
   provides dev.mailcore.spi.MailStoreProvider with
       dev.mailcore.imap.internal.ImapStoreProvider;

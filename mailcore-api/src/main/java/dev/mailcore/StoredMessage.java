@@ -125,6 +125,9 @@ public final class StoredMessage {
       return Message.parse(in);
     } catch (IOException e) {
       throw new MailConnectionException("cannot fetch message " + uid, true, e);
+    } catch (UncheckedIOException e) {
+      // the content stream failed while being parsed: the connection dropped mid-message
+      throw new MailConnectionException("cannot fetch message " + uid, true, e.getCause());
     }
   }
 

@@ -25,6 +25,15 @@ public interface Watch extends AutoCloseable {
 
     /** The watch is connected again after a loss. */
     default void reconnected() {}
+
+    /**
+     * The watch stopped for good and will not reconnect: what it watched is gone (the folder
+     * was deleted or renamed meanwhile). {@link Watch#isActive()} is already false.
+     *
+     * @param cause a permanent error ({@link MailException#isTemporary()} is false) naming why
+     * @since 0.1
+     */
+    default void stopped(MailException cause) {}
   }
 
   /** Returns true while the watch runs. */

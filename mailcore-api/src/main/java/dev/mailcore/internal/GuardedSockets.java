@@ -7,6 +7,7 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.SocketException;
+import java.time.Duration;
 import java.util.Properties;
 import java.util.function.BiFunction;
 import javax.net.SocketFactory;
@@ -31,26 +32,30 @@ public final class GuardedSockets {
    *
    * @param tls the TLS factory to wrap (from the configured context, or the JDK default)
    * @param imap true to track IMAP literals
+   * @param readTimeout the most that reads may block for one line or 64 KiB of a literal
    */
-  public static void install(Properties props, String protocol, SSLSocketFactory tls, boolean imap) {
+  public static void install(
+      Properties props, String protocol, SSLSocketFactory tls, boolean imap, Duration readTimeout) {
     String p = "mail." + protocol + ".";
-    props.put(p + "socketFactory", new Plain(imap));
-    props.put(p + "ssl.socketFactory", new Tls(tls, imap));
+    props.put(p + "socketFactory", new Plain(imap, readTimeout));
+    props.put(p + "ssl.socketFactory", new Tls(tls, imap, readTimeout));
   }
 
   /** A plain socket whose input stream is guarded. */
   static final class GuardedSocket extends Socket {
     private final boolean imap;
+    private final Duration readTimeout;
     private InputStream guarded;
 
-    GuardedSocket(boolean imap) {
+    GuardedSocket(boolean imap, Duration readTimeout) {
       this.imap = imap;
+      this.readTimeout = readTimeout;
     }
 
     @Override
     public synchronized InputStream getInputStream() throws IOException {
       if (guarded == null) {
-        guarded = new ResponseGuard(new QuickAckInput(super.getInputStream(), this), imap);
+        guarded = new ResponseGuard(new QuickAckInput(super.getInputStream(), this), imap, readTimeout);
       }
       return guarded;
     }
@@ -58,14 +63,16 @@ public final class GuardedSockets {
 
   static final class Plain extends SocketFactory {
     private final boolean imap;
+    private final Duration readTimeout;
 
-    Plain(boolean imap) {
+    Plain(boolean imap, Duration readTimeout) {
       this.imap = imap;
+      this.readTimeout = readTimeout;
     }
 
     @Override
     public Socket createSocket() {
-      return new GuardedSocket(imap);
+      return new GuardedSocket(imap, readTimeout);
     }
 
     @Override
@@ -104,14 +111,16 @@ public final class GuardedSockets {
   static final class Tls extends SSLSocketFactory {
     private final SSLSocketFactory inner;
     private final boolean imap;
+    private final Duration readTimeout;
 
-    Tls(SSLSocketFactory inner, boolean imap) {
+    Tls(SSLSocketFactory inner, boolean imap, Duration readTimeout) {
       this.inner = inner;
       this.imap = imap;
+      this.readTimeout = readTimeout;
     }
 
     private Socket wrap(Socket s) {
-      return new GuardedSslSocket((SSLSocket) s, imap);
+      return new GuardedSslSocket((SSLSocket) s, imap, readTimeout);
     }
 
     @Override
@@ -162,17 +171,19 @@ public final class GuardedSockets {
   static final class GuardedSslSocket extends SSLSocket {
     private final SSLSocket d;
     private final boolean imap;
+    private final Duration readTimeout;
     private InputStream guarded;
 
-    GuardedSslSocket(SSLSocket delegate, boolean imap) {
+    GuardedSslSocket(SSLSocket delegate, boolean imap, Duration readTimeout) {
       this.d = delegate;
       this.imap = imap;
+      this.readTimeout = readTimeout;
     }
 
     @Override
     public synchronized InputStream getInputStream() throws IOException {
       if (guarded == null) {
-        guarded = new ResponseGuard(new QuickAckInput(d.getInputStream(), d), imap);
+        guarded = new ResponseGuard(new QuickAckInput(d.getInputStream(), d), imap, readTimeout);
       }
       return guarded;
     }

@@ -78,10 +78,18 @@ public final class MessagingFailures {
   static String guardMessage(Throwable e) {
     String marker = ResponseGuard.LimitExceededException.class.getName() + ": ";
     for (Throwable t = e; t != null; t = next(t)) {
+      if (t instanceof ResponseGuard.LimitExceededException limit) {
+        return safe(limit);
+      }
       String m = t.getMessage();
       int at = m == null ? -1 : m.indexOf(marker);
       if (at >= 0) {
         return safe(new RuntimeException(m.substring(at + marker.length())));
+      }
+      for (Throwable s : t.getSuppressed()) {
+        if (s instanceof ResponseGuard.LimitExceededException limit) {
+          return safe(limit);
+        }
       }
     }
     return null;

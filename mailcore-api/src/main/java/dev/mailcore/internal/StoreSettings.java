@@ -186,7 +186,8 @@ public final class StoreSettings {
     props.setProperty(p + "timeout", Long.toString(readTimeout.toMillis()));
     props.setProperty(p + "writetimeout", Long.toString(readTimeout.toMillis()));
     props.setProperty(p + "ssl.checkserveridentity", "true");
-    GuardedSockets.install(props, protocol, tlsSocketFactory(), protocol.startsWith("imap"));
+    GuardedSockets.install(
+        props, protocol, tlsSocketFactory(), protocol.startsWith("imap"), readTimeout);
     switch (tls) {
       case IMPLICIT -> props.setProperty(p + "ssl.enable", "true");
       case STARTTLS -> {

@@ -91,4 +91,61 @@ class ResponseGuardTest {
       return out.toByteArray();
     }
   }
+
+  /** Hands out {@code text} one byte a read, each after {@code gap}; the first after {@code first}. */
+  private static InputStream trickle(String text, long firstMillis, long gapMillis) {
+    byte[] bytes = text.getBytes(StandardCharsets.ISO_8859_1);
+    return new InputStream() {
+      private int next;
+
+      @Override
+      public int read() throws IOException {
+        if (next >= bytes.length) {
+          return -1;
+        }
+        try {
+          Thread.sleep(next == 0 ? firstMillis : gapMillis);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new java.io.InterruptedIOException();
+        }
+        return bytes[next++] & 0xff;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        int c = read();
+        if (c < 0) {
+          return -1;
+        }
+        b[off] = (byte) c;
+        return 1;
+      }
+    };
+  }
+
+  @Test
+  void failsALineTrickledSlowerThanTheReadTimeOut() {
+    // every read returns within the socket time-out, but the line takes 40 x 20 ms
+    InputStream in = trickle("* LIST () \"/\" " + "x".repeat(40) + "\r\n", 0, 20);
+    assertThatThrownBy(
+            () -> {
+              try (ResponseGuard g =
+                  new ResponseGuard(in, true, 1000, 1000, java.time.Duration.ofMillis(200))) {
+                g.readAllBytes();
+              }
+            })
+        .isInstanceOf(java.net.SocketTimeoutException.class)
+        .hasMessageContaining("timed out");
+  }
+
+  @Test
+  void waitingForTheFirstByteOfALineIsTheSocketsBusiness() throws IOException {
+    // an IDLE that waits 300 ms for the server's next line is not a slow line
+    String r = "* 2 EXISTS\r\n";
+    try (ResponseGuard g =
+        new ResponseGuard(trickle(r, 300, 0), true, 1000, 1000, java.time.Duration.ofMillis(200))) {
+      assertThat(g.readAllBytes()).hasSize(r.length());
+    }
+  }
 }

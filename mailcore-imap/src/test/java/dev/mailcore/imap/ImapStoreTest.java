@@ -568,6 +568,22 @@ class ImapStoreTest {
     }
 
     @Test
+    void watchGoesOnAfterItsListenerThrowsAnError() throws Exception {
+      BlockingQueue<String> subjects = new LinkedBlockingQueue<>();
+      try (Watch watch =
+          store.watch(MailStore.INBOX, msgs -> {
+            msgs.forEach(m -> subjects.add(m.subject().orElse("")));
+            throw new AssertionError("a listener's failed check");
+          })) {
+        server.sendSmtp(message("First"));
+        assertThat(subjects.poll(5, TimeUnit.SECONDS)).isEqualTo("First");
+        server.sendSmtp(message("Second"));
+        assertThat(subjects.poll(5, TimeUnit.SECONDS)).as("still watching").isEqualTo("Second");
+        assertThat(watch.isActive()).isTrue();
+      }
+    }
+
+    @Test
     void watchRecoversAfterTheConnectionIsCut() throws Exception {
       try (TcpProxy proxy = new TcpProxy(server.imapPort());
           ImapStore viaProxy = server.plain(proxy.port()).build()) {
@@ -705,6 +721,54 @@ class ImapStoreTest {
         assertThat(next(events)).isEqualTo("lost");
         assertThat(untilNextAttempt(scheduler, proxy)).isEqualTo(Duration.ofSeconds(1));
         assertThat(next(events)).isEqualTo("back");
+      }
+    }
+
+    @Test
+    void watchOfAFolderDeletedMeanwhileStopsWithATypedErrorInsteadOfRetryingForEver() throws Exception {
+      store.createFolder("Receipts");
+      ManualScheduler scheduler = new ManualScheduler(ManualClock.ofDefaults());
+      BlockingQueue<String> events = new LinkedBlockingQueue<>();
+      List<MailException> stops = Collections.synchronizedList(new ArrayList<>());
+      Watch.Listener listener =
+          new Watch.Listener() {
+            @Override
+            public void newMail(List<StoredMessage> messages) {
+              events.add("mail");
+            }
+
+            @Override
+            public void connectionLost(MailException cause) {
+              events.add("lost");
+            }
+
+            @Override
+            public void reconnected() {
+              events.add("back");
+            }
+
+            @Override
+            public void stopped(MailException cause) {
+              stops.add(cause);
+              events.add("stopped");
+            }
+          };
+      try (TcpProxy proxy = new TcpProxy(server.imapPort());
+          ImapStore viaProxy = manuallyTimed(proxy, scheduler);
+          Watch watch = viaProxy.watch("Receipts", listener)) {
+        store.deleteFolder("Receipts");
+        proxy.cut();
+        assertThat(next(events)).isEqualTo("lost");
+        untilNextAttempt(scheduler, proxy);
+
+        assertThat(next(events)).isEqualTo("stopped");
+        assertThat(watch.isActive()).isFalse();
+        assertThat(stops).singleElement()
+            .satisfies(e -> assertThat(e.isTemporary()).isFalse())
+            .satisfies(e -> assertThat(e).hasMessageContaining("Receipts"));
+        int attempts = proxy.accepted();
+        scheduler.advance(Duration.ofMinutes(10));
+        assertThat(proxy.accepted()).as("no attempt after stopping").isEqualTo(attempts);
       }
     }
 
@@ -1211,6 +1275,165 @@ class ImapStoreTest {
     private String next(BlockingQueue<String> q) throws InterruptedException {
       return q.poll(5, TimeUnit.SECONDS);
     }
+
+    /**
+     * An INBOX of one message with IDLE: the first connection's IDLE is answered by {@code
+     * firstIdle}, later connections idle correctly.
+     */
+    private FaultServer.Script idlingInbox(HostileImapServers.Answer firstIdle) {
+      java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
+      return c -> {
+        int n = connections.incrementAndGet();
+        HostileImapServers.loginThen(
+                "IMAP4rev1 IDLE",
+                (cc, tag, cmd) -> cc.send(tag + " OK done\r\n"),
+                (cc, tag, cmd) -> {
+                  if (HostileImapServers.inboxOfOne(cc, tag, cmd, 2)) {
+                    return;
+                  }
+                  String verb = cmd.toUpperCase(java.util.Locale.ROOT);
+                  if (verb.startsWith("IDLE") && n == 1) {
+                    firstIdle.answer(cc, tag, cmd);
+                  } else if (verb.startsWith("IDLE")) {
+                    cc.send("+ idling\r\n");
+                    cc.readLine(); // DONE
+                    cc.send(tag + " OK idle done\r\n");
+                  } else if (verb.startsWith("UID FETCH")) {
+                    cc.send("* 1 FETCH (UID 1)\r\n" + tag + " OK done\r\n");
+                  } else {
+                    cc.send(tag + " OK done\r\n");
+                  }
+                })
+            .run(c);
+      };
+    }
+
+    /** Accepts IDLE, sends {@code response} a moment later, then only reads. */
+    private static HostileImapServers.Answer whileIdling(String response) {
+      return (c, tag, cmd) -> {
+        c.send("+ idling\r\n");
+        Thread.sleep(100);
+        c.send(response);
+        c.drain();
+      };
+    }
+
+    /** Watches INBOX on {@code script}; returns the first cause of loss once it reconnected. */
+    private MailException lossAndRecovery(FaultServer.Script script) throws Exception {
+      BlockingQueue<Object> events = new LinkedBlockingQueue<>();
+      Watch.Listener listener =
+          new Watch.Listener() {
+            @Override
+            public void newMail(List<StoredMessage> messages) {}
+
+            @Override
+            public void connectionLost(MailException cause) {
+              events.add(cause);
+            }
+
+            @Override
+            public void reconnected() {
+              events.add("back");
+            }
+          };
+      try (FaultServer server = new FaultServer(script);
+          ImapStore store =
+              builder(server).reconnectDelay(Duration.ofMillis(100), Duration.ofSeconds(1)).build();
+          Watch watch = store.watch(MailStore.INBOX, listener)) {
+        Object lost = events.poll(5, TimeUnit.SECONDS);
+        assertThat(lost).as("loss reported within a few time-outs").isInstanceOf(MailException.class);
+        assertThat(events.poll(5, TimeUnit.SECONDS)).as("reconnected").isEqualTo("back");
+        assertThat(watch.isActive()).isTrue();
+        assertThat(server.failures()).isEmpty();
+        return (MailException) lost;
+      }
+    }
+
+    @Test
+    void watchWithoutIdleOnTheServerPollsWithNoopAtTheIntervalAndReportsNewMail() throws Exception {
+      java.util.concurrent.atomic.AtomicBoolean delivered = new java.util.concurrent.atomic.AtomicBoolean();
+      java.util.concurrent.atomic.AtomicInteger announced = new java.util.concurrent.atomic.AtomicInteger(1);
+      List<String> commands = new java.util.concurrent.CopyOnWriteArrayList<>();
+      FaultServer.Script script =
+          HostileImapServers.loginThen(
+              "IMAP4rev1",
+              (c, tag, cmd) -> {
+                commands.add("NOOP");
+                if (delivered.get() && announced.compareAndSet(1, 2)) {
+                  c.send("* 2 EXISTS\r\n");
+                }
+                c.send(tag + " OK done\r\n");
+              },
+              (c, tag, cmd) -> {
+                commands.add(cmd);
+                if (HostileImapServers.inboxOfOne(c, tag, cmd, 2)) {
+                  return;
+                }
+                String verb = cmd.toUpperCase(java.util.Locale.ROOT);
+                int last = announced.get();
+                if (verb.startsWith("UID FETCH")) {
+                  c.send("* " + last + " FETCH (UID " + last + ")\r\n" + tag + " OK done\r\n");
+                } else if (verb.startsWith("FETCH")) {
+                  c.send(oneListed(last) + tag + " OK done\r\n");
+                } else {
+                  c.send(tag + " OK done\r\n");
+                }
+              });
+      ManualScheduler scheduler = new ManualScheduler(ManualClock.ofDefaults());
+      BlockingQueue<String> subjects = new LinkedBlockingQueue<>();
+      try (FaultServer server = new FaultServer(script);
+          ImapStore store =
+              builder(server)
+                  .readTimeout(Duration.ofSeconds(5))
+                  .pollInterval(Duration.ofMinutes(1))
+                  .clock(scheduler.clock())
+                  .scheduler(scheduler)
+                  .build();
+          Watch watch =
+              store.watch(MailStore.INBOX, msgs -> msgs.forEach(m -> subjects.add(m.subject().orElse(""))))) {
+        delivered.set(true);
+        scheduler.advance(Duration.ofSeconds(59));
+        assertThat(subjects.poll(300, TimeUnit.MILLISECONDS)).as("no poll before the interval").isNull();
+        assertThat(commands).doesNotContain("NOOP");
+
+        scheduler.advance(Duration.ofSeconds(1));
+        assertThat(subjects.poll(5, TimeUnit.SECONDS)).isEqualTo("Msg 2");
+        assertThat(commands).filteredOn("NOOP"::equals).hasSize(1);
+        assertThat(commands).noneMatch(c -> c.toUpperCase(java.util.Locale.ROOT).startsWith("IDLE"));
+        assertThat(watch.isActive()).isTrue();
+        assertThat(server.failures()).isEmpty();
+      }
+    }
+
+    @Test
+    void watchWhoseServerNeverAnswersDoneReconnectsWithinTheReadTimeOut() throws Exception {
+      MailException cause =
+          lossAndRecovery(
+              idlingInbox(
+                  (c, tag, cmd) -> {
+                    c.send("+ idling\r\n");
+                    c.readLine(); // DONE, never answered
+                    c.drain();
+                  }));
+      assertThat(cause).isInstanceOf(MailConnectionException.class);
+    }
+
+    @Test
+    void malformedResponseDuringIdleIsAConnectionLossNotADeadWatchThread() throws Exception {
+      // Angus's parser threw ArrayIndexOutOfBoundsException on this, which ended the watch's
+      // thread: the watch stayed "active" and never reported anything again
+      MailException cause = lossAndRecovery(idlingInbox(whileIdling("* 1 FETCH (FLAGS (\\Seen\r\n")));
+      assertThat(cause).isInstanceOf(MailException.class);
+    }
+
+    @Test
+    void byeDuringIdleIsAConnectionLossAndTheWatchReconnects() throws Exception {
+      MailException cause = lossAndRecovery(idlingInbox(whileIdling("* BYE server shutting down\r\n")));
+      assertThat(cause).isInstanceOf(MailConnectionException.class);
+      assertThat(cause.isTemporary()).isTrue();
+    }
+
+
   
     @Test
     void moveWithoutMoveCapabilityCopiesThenExpungesOnlyThoseMessages() throws Exception {
@@ -1250,6 +1473,105 @@ class ImapStoreTest {
         assertThat(flag).isLessThan(expunge);
         assertThat(server.failures()).isEmpty();
       }
+    }
+
+    @Test
+    void tricklingServerTimesOutWithinTheReadTimeOut() throws IOException {
+      // one byte every 100 ms never trips a 500 ms socket time-out: the read time-out must still
+      // bound the whole call
+      MailException e =
+          failure(
+              HostileImapServers.loginThen(
+                  (c, tag, cmd) -> {
+                    c.send("* LIST () \"/\" ");
+                    for (int i = 0; i < 600; i++) {
+                      c.send("x");
+                      Thread.sleep(100);
+                    }
+                  }),
+              ImapStore::folders);
+      assertThat(e).isInstanceOf(MailConnectionException.class).hasMessageContaining("timed out");
+    }
+
+    @Test
+    void connectionLostWhileReadingContentIsAConnectionError() throws IOException {
+      FaultServer.Script script =
+          HostileImapServers.loginThen(
+              (c, tag, cmd) -> {
+                if (HostileImapServers.inboxOfOne(c, tag, cmd, 2)) {
+                  return;
+                }
+                String verb = cmd.toUpperCase(java.util.Locale.ROOT);
+                if (verb.contains("BODY.PEEK[]")) {
+                  c.send("* 1 FETCH (UID 1 BODY[]<0> {4000}\r\nSubject: cut\r\n\r\npartial");
+                  throw new IOException("hang up mid-body");
+                }
+                if (verb.contains("FETCH")) {
+                  c.send(oneListed(1) + tag + " OK done\r\n");
+                } else {
+                  c.send(tag + " OK done\r\n");
+                }
+              });
+      try (FaultServer server = new FaultServer(script); ImapStore store = store(server); Folder inbox = store.inbox()) {
+        StoredMessage m = inbox.list().findFirst().orElseThrow();
+        assertThatThrownBy(m::message).isInstanceOf(MailConnectionException.class);
+      }
+    }
+
+    @Test
+    void malformedFetchResponsesEndInAMailExceptionNeverAnUncheckedOne() throws IOException {
+      List<String> malformed =
+          List.of(
+              "* 1 FETCH (UID abc FLAGS ())\r\n",
+              "* 1 FETCH (UID 1 RFC822.SIZE -5 FLAGS ())\r\n",
+              "* 1 FETCH (UID 1 RFC822.SIZE 99999999999999999999 FLAGS ())\r\n",
+              "* 1 FETCH (UID 1 INTERNALDATE \"yesterday\" FLAGS ())\r\n",
+              "* 1 FETCH (UID 1 ENVELOPE (\"date\" \"subject\") FLAGS ())\r\n",
+              "* 1 FETCH (UID 1 ENVELOPE NIL FLAGS ())\r\n",
+              "* 1 FETCH (UID 1 FLAGS (\\Seen\r\n",
+              "* 1 FETCH (UID 1 BODY[HEADER {5}\r\nab\r\n)\r\n",
+              "* 1 FETCH UID 1\r\n",
+              "* 1 FETCH (UID 1 \"\r\n",
+              "* 1 FETCH (UID 1 FLAGS () BODY[HEADER] \"unterminated)\r\n",
+              "* 99999999999 FETCH (UID 1)\r\n",
+              "* 1 FETCH (" + "(".repeat(10_000) + "\r\n");
+      for (String response : malformed) {
+        FaultServer.Script script =
+            HostileImapServers.loginThen(
+                (c, tag, cmd) -> {
+                  if (HostileImapServers.inboxOfOne(c, tag, cmd, 2)) {
+                    return;
+                  }
+                  if (cmd.toUpperCase(java.util.Locale.ROOT).contains("FETCH")) {
+                    c.send(response + tag + " OK done\r\n");
+                  } else {
+                    c.send(tag + " OK done\r\n");
+                  }
+                });
+        try (FaultServer server = new FaultServer(script); ImapStore store = store(server)) {
+          Throwable t =
+              org.assertj.core.api.Assertions.catchThrowable(
+                  () -> {
+                    try (Folder inbox = store.inbox(); Stream<StoredMessage> all = inbox.list()) {
+                      all.forEach(m -> m.subject());
+                    }
+                  });
+          if (t != null) {
+            assertThat(t).as(response).isInstanceOf(MailException.class);
+          }
+          assertThat(server.failures()).isEmpty();
+        }
+      }
+    }
+
+    private static String oneListed(int i) {
+      String header = "Subject: Msg " + i + "\r\n\r\n";
+      return "* " + i + " FETCH (UID " + i
+          + " FLAGS () RFC822.SIZE 4000 INTERNALDATE \"01-Dec-2026 09:00:00 +0000\" ENVELOPE ("
+          + "\"Tue, 1 Dec 2026 09:00:00 +0000\" \"Msg " + i
+          + "\" ((NIL NIL \"ana\" \"shop.test\")) NIL NIL ((NIL NIL \"bob\" \"example.test\"))"
+          + " NIL NIL NIL \"<" + i + "@shop.test>\") BODY[HEADER] {" + header.length() + "}\r\n"
+          + header + ")\r\n";
     }
 
     private static int indexOf(List<String> commands, String part) {

@@ -371,6 +371,24 @@ class Pop3StoreTest {
     }
 
     @Test
+    void pollingWatchGoesOnAfterItsListenerThrowsAnError() throws Exception {
+      java.util.concurrent.BlockingQueue<String> subjects =
+          new java.util.concurrent.LinkedBlockingQueue<>();
+      try (Pop3Store store = server.plain(server.pop3Port()).build();
+          Watch watch =
+          store.watch(MailStore.INBOX, msgs -> {
+            msgs.forEach(m -> subjects.add(m.subject().orElse("")));
+            throw new AssertionError("a listener's failed check");
+          })) {
+        server.deliver(message("First"));
+        assertThat(subjects.poll(5, TimeUnit.SECONDS)).isEqualTo("First");
+        server.deliver(message("Second"));
+        assertThat(subjects.poll(5, TimeUnit.SECONDS)).as("still polling").isEqualTo("Second");
+        assertThat(watch.isActive()).isTrue();
+      }
+    }
+
+    @Test
     void pollingWatchReportsLossAndRecovery() throws Exception {
       try (TcpProxy proxy = new TcpProxy(server.pop3Port());
           Pop3Store viaProxy = server.plain(proxy.port()).build()) {
@@ -532,6 +550,23 @@ class Pop3StoreTest {
         c.send("HELLO? this is not POP3\r\n");
         c.drain();
       });
+    }
+
+    @Test
+    void tricklingServerTimesOutWithinTheReadTimeOut() throws IOException {
+      // one byte every 100 ms never trips the 500 ms socket time-out; the call must end anyway
+      MailException e =
+          failure(
+              loginThen(
+                  c -> {
+                    c.readLine(); // UIDL
+                    c.send("+OK\r\n1 ");
+                    for (int i = 0; i < 600; i++) {
+                      c.send("u");
+                      Thread.sleep(100);
+                    }
+                  }));
+      assertThat(e).isInstanceOf(MailConnectionException.class).hasMessageContaining("timed out");
     }
 
     @Test
@@ -803,6 +838,38 @@ class Pop3StoreTest {
       assertThat(server.count(2, "RETR")).isEqualTo(12);
     }
 
+    /** Answers UIDL as the server would, but with messages 5 and 6 under the same id. */
+    private MaildropPop3Server.Fault duplicateUidl() {
+      StringBuilder b = new StringBuilder("+OK\r\n");
+      for (int i = 1; i <= mail.size(); i++) {
+        b.append(i).append(' ').append(i == 5 || i == 6 ? "dup" : "uid-" + i).append("\r\n");
+      }
+      return answering(0, "UIDL", b.append(".\r\n").toString());
+    }
+
+    @Test
+    void messagesSharingAUidlAreAllListedUnderDistinctStableIds() throws IOException {
+      // RFC 1939 §7 wants unique ids, but servers that derive them from the content give two
+      // copies of one message the same: the second copy was silently left out
+      for (boolean pipelining : new boolean[] {true, false}) {
+        try (MaildropPop3Server server = new MaildropPop3Server(mail, false, duplicateUidl());
+            Pop3Store store = store(server).pipelining(pipelining).build()) {
+          assertThat(readAll(store)).as("pipelining %s", pipelining).isEqualTo(expected());
+          SyncState saved;
+          try (Folder inbox = store.inbox()) {
+            SyncResult first = inbox.fetchNew(SyncState.initial());
+            assertThat(first.messages()).hasSize(12);
+            assertThat(first.messages().stream().map(m -> m.uid().value()).distinct()).hasSize(12);
+            saved = first.next();
+          }
+          try (Folder again = store.inbox()) {
+            assertThat(again.fetchNew(saved).messages()).as("ids are stable").isEmpty();
+          }
+          assertThat(server.failures()).isEmpty();
+        }
+      }
+    }
+
     @Test
     void readsEveryMessageUnstuffedThroughTheSecondSession() throws IOException {
       try (MaildropPop3Server server = new MaildropPop3Server(mail, false, NO_FAULT);
@@ -1005,6 +1072,48 @@ class Pop3StoreTest {
       assertThat(e).isInstanceOf(dev.mailcore.MailProtocolException.class)
           .hasMessageContaining("RETR 7")
           .hasMessageContaining("terminating");
+    }
+
+    /** Answers {@code command} on every session with +OK and short lines, never the dot line. */
+    private static MaildropPop3Server.Fault endless(String command, java.util.concurrent.atomic.AtomicLong sent) {
+      byte[] line = ("more of the reply to " + command + "\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+      return (n, c, out, s) -> {
+        if (!c.equals(command)) {
+          return false;
+        }
+        out.write("+OK\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        for (int i = 0; i < 4_000_000; i++) { // 120 MB, unless the client hangs up
+          out.write(line);
+          sent.addAndGet(line.length);
+        }
+        return true;
+      };
+    }
+
+    @Test
+    void endlessReplyOnTheSequentialPathIsAProtocolErrorLongBeforeTheDiskFills() throws IOException {
+      // Angus spools RETR into its file cache and reads TOP into the heap until the dot line
+      for (String command : List.of("RETR 7", "TOP 7 0")) {
+        java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
+        try (MaildropPop3Server server = new MaildropPop3Server(mail, false, endless(command, sent));
+            Pop3Store store =
+                store(server)
+                    .prefetchBodies(command.startsWith("RETR") ? 64 * 1024 : 0)
+                    .pipelining(false)
+                    .deleteAfterDownload(true)
+                    .build()) {
+          Folder inbox = store.inbox();
+          Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> inbox.fetchNew(SyncState.initial()));
+          inbox.close(); // nothing was marked: the broken session just goes
+
+          assertThat(t).as(command).isInstanceOf(dev.mailcore.MailProtocolException.class)
+              .hasMessageContaining(command);
+          assertThat(sent.get()).as("bytes the server got out before the client hung up")
+              .isLessThan(40L << 20);
+          assertThat(server.deleted()).isEmpty();
+          assertThat(server.count(1, "DELE")).isZero();
+        }
+      }
     }
 
     @Test

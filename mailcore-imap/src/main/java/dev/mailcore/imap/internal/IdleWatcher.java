@@ -5,6 +5,7 @@ import dev.mailcore.MailException;
 import dev.mailcore.StoredMessage;
 import dev.mailcore.Watch;
 import jakarta.mail.Folder;
+import jakarta.mail.FolderNotFoundException;
 import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
 import jakarta.mail.UIDFolder;
@@ -35,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * connection, fails within the read time-out; the poll without IDLE; and the reconnect attempts
  * after a drop, with doubling back-off. A loss ends the watch thread's loop; a successful attempt
  * starts it again. New mail is everything above the highest UID seen, so what arrives during an
- * outage is reported after the reconnect. Thread-safe.
+ * outage is reported after the reconnect. An attempt that finds the folder gone (deleted or
+ * renamed meanwhile) ends the watch and tells the listener ({@link Listener#stopped}): no later
+ * attempt could succeed, and retrying for ever would hide the loss. Thread-safe.
  */
 final class IdleWatcher implements Watch {
   private static final Logger log = LoggerFactory.getLogger(IdleWatcher.class);
@@ -138,11 +141,7 @@ final class IdleWatcher implements Watch {
   /** The watch thread: IDLE, report, repeat, until the connection is lost or the watch closed. */
   private void run(boolean reconnected) {
     if (reconnected) {
-      try {
-        listener.reconnected();
-      } catch (RuntimeException e) {
-        log.warn("watch listener for {} threw in reconnected; ignoring", folderName, e);
-      }
+      tell("reconnected", listener::reconnected);
     }
     boolean settle = true;
     while (active) {
@@ -212,13 +211,8 @@ final class IdleWatcher implements Watch {
     for (Message m : fresh) {
       lastUid = Math.max(lastUid, folder.getUID(m));
     }
-    if (!news.isEmpty()) {
-      try {
-        listener.newMail(news);
-      } catch (RuntimeException e) {
-        // a listener must not throw (Watch.Listener); the watch goes on for the next mail
-        log.warn("watch listener for {} threw; ignoring and watching on", folderName, e);
-      }
+    if (!news.isEmpty() && active) {
+      tell("newMail", () -> listener.newMail(news));
     }
     return true;
   }
@@ -262,11 +256,7 @@ final class IdleWatcher implements Watch {
       wait = delay;
     }
     scheduleAttempt(wait);
-    try {
-      listener.connectionLost(cause);
-    } catch (RuntimeException e) {
-      log.warn("watch listener for {} threw in connectionLost; ignoring", folderName, e);
-    }
+    tell("connectionLost", () -> listener.connectionLost(cause));
   }
 
   private void scheduleAttempt(Duration wait) {
@@ -302,6 +292,10 @@ final class IdleWatcher implements Watch {
       return;
     } catch (MessagingException | MailException | RejectedExecutionException e) {
       disconnect();
+      if (e instanceof FolderNotFoundException gone) {
+        giveUp(ImapFailures.translate("watch " + folderName + " on " + session.host(), gone));
+        return;
+      }
       synchronized (this) {
         delay = doubled(delay);
         next = delay;
@@ -309,6 +303,31 @@ final class IdleWatcher implements Watch {
       log.debug("watch of {} could not reconnect; next try in {}", folderName, next, e);
     }
     scheduleAttempt(next);
+  }
+
+  /** Ends the watch for good and tells the listener why. */
+  private void giveUp(MailException cause) {
+    log.warn("watch of {} stops: {}", folderName, cause.getMessage());
+    active = false;
+    session.forget(this);
+    tell("stopped", () -> listener.stopped(cause));
+    stop();
+  }
+
+  /**
+   * Calls the listener. A listener must not throw (Watch.Listener), but one that does, even with
+   * an Error such as a failed assertion, must not end the watch's thread while the watch still
+   * looks active: it is logged and the watch goes on. Only a VirtualMachineError ends the watch.
+   */
+  private void tell(String event, Runnable call) {
+    try {
+      call.run();
+    } catch (VirtualMachineError e) {
+      stop();
+      throw e;
+    } catch (RuntimeException | Error e) {
+      log.warn("watch listener for {} threw in {}; ignoring and watching on", folderName, event, e);
+    }
   }
 
   private Duration doubled(Duration d) {

@@ -51,6 +51,8 @@ public final class ImapSession {
     props.setProperty(p + "peek", "true");
     props.setProperty(p + "connectionpooltimeout", "45000");
     this.session = StoreSettings.session(props, transcript);
+    // a response Angus's parser chokes on becomes a ParsingException, not an unchecked crash
+    GuardedImapStore.install(session, protocol);
   }
 
   ImapConfig config() {

@@ -82,13 +82,12 @@ final class PipelinedReads implements AutoCloseable {
    * later plan replaces this one before it is finished (two listings interleaved), this one's
    * remaining batches are read sequentially through Angus.
    */
-  Listing plan(Pop3Pipeline p, List<Message> all, int[] sizes, long prefetch)
+  Listing plan(Pop3Pipeline p, List<Message> all, MaildropIndex index, long prefetch)
       throws MessagingException {
     List<Pop3Pipeline.Request> requests = new ArrayList<>(all.size());
     for (Message m : all) {
-      long size = Pop3Messages.size(m, sizes);
-      requests.add(
-          new Pop3Pipeline.Request(folder.getUID(m), size, size > 0 && size <= prefetch));
+      long size = index.size(m);
+      requests.add(new Pop3Pipeline.Request(index.id(m), size, size > 0 && size <= prefetch));
     }
     p.plan(requests);
     int generation = ++plans;
@@ -96,9 +95,9 @@ final class PipelinedReads implements AutoCloseable {
       List<Message> batch = all.subList(from, to);
       if (generation != plans || p.isBroken()) {
         return Pop3Messages.loadAll(
-            session.session(), folder, batch, batch.size(), sizes, prefetch);
+            session.session(), batch, batch.size(), index, prefetch);
       }
-      return load(p, batch, requests.subList(from, to), from, sizes);
+      return load(p, batch, requests.subList(from, to), from, index);
     };
   }
 
@@ -114,7 +113,7 @@ final class PipelinedReads implements AutoCloseable {
       List<Message> batch,
       List<Pop3Pipeline.Request> requests,
       int first,
-      int[] sizes)
+      MaildropIndex index)
       throws MessagingException {
     int count = batch.size();
     MimeMessage[] headers = new MimeMessage[count];
@@ -127,7 +126,7 @@ final class PipelinedReads implements AutoCloseable {
       if (headers[i] == null) {
         // refused or not listed by the second session: this one goes through Angus
         out.addAll(
-            Pop3Messages.load(session.session(), folder, new Message[] {pm}, sizes, 0));
+            Pop3Messages.load(session.session(), new Message[] {pm}, index, 0));
         continue;
       }
       BodySpool.Region body = bodies[i];

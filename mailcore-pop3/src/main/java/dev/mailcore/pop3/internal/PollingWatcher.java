@@ -80,8 +80,13 @@ final class PollingWatcher implements Watch {
       } else {
         log.debug("POP3 watch of {} still cannot connect", session.host(), e);
       }
-    } catch (RuntimeException e) {
-      // a listener must not throw (Watch.Listener); the next poll goes on
+    } catch (VirtualMachineError e) {
+      close();
+      throw e;
+    } catch (RuntimeException | Error e) {
+      // a listener must not throw (Watch.Listener); one that does, even with an Error such as a
+      // failed assertion, must not cancel the polls (a scheduled task that throws is not run
+      // again) while the watch still looks active: the next poll goes on
       log.warn("POP3 watch listener threw; ignoring and polling on", e);
     }
   }
@@ -91,8 +96,9 @@ final class PollingWatcher implements Watch {
     try {
       List<Message> fresh = new ArrayList<>();
       Set<String> now = new HashSet<>();
-      for (Message m : Pop3Messages.withIds(folder)) {
-        String uid = folder.getUID(m);
+      MaildropIndex index = MaildropIndex.read(folder, session.host());
+      for (Message m : folder.getMessages()) {
+        String uid = index.id(m);
         now.add(uid);
         if (!known.contains(uid)) {
           fresh.add(m);
@@ -104,12 +110,13 @@ final class PollingWatcher implements Watch {
         List<StoredMessage> news =
             Pop3Messages.loadAll(
                 session.session(),
-                folder,
                 fresh,
                 session.config().fetchBatchSize(),
-                Pop3Messages.sizes(folder),
+                index,
                 session.config().prefetchBodies());
-        listener.newMail(news);
+        if (active) { // closed meanwhile: close() has returned, so no more calls
+          listener.newMail(news);
+        }
       }
     } catch (MessagingException e) {
       throw MessagingFailures.translate("poll INBOX on " + session.host(), e);

@@ -42,7 +42,7 @@ final class Pop3Inbox implements Folder {
   private final POP3Folder folder;
   private final int batchSize;
   private Map<String, Message> byUidl;
-  private int[] sizes;
+  private MaildropIndex index;
   private final PipelinedReads pipelined;
   private boolean marked;
   private boolean closed;
@@ -74,17 +74,12 @@ final class Pop3Inbox implements Folder {
   private Map<String, Message> byUidl() {
     if (byUidl == null) {
       try {
+        MaildropIndex read = MaildropIndex.read(folder, session.host());
         Map<String, Message> map = new LinkedHashMap<>();
-        for (Message m : Pop3Messages.withIds(folder)) {
-          String uid = folder.getUID(m);
-          if (uid == null || uid.equals("UNKNOWN")) {
-            throw new MailException(
-                "POP3 server " + session.host() + " does not support UIDL; messages have no stable id",
-                false);
-          }
-          map.put(uid, m);
+        for (Message m : folder.getMessages()) {
+          map.put(read.id(m), m);
         }
-        sizes = Pop3Messages.sizes(folder);
+        index = read;
         byUidl = map;
       } catch (MessagingException e) {
         throw fail("read UIDL", e);
@@ -108,7 +103,7 @@ final class Pop3Inbox implements Folder {
     try {
       Optional<Pop3Pipeline> p = pipelined.pipeline(messages.size());
       if (p.isPresent()) {
-        return pipelined.plan(p.get(), messages, sizes, prefetch);
+        return pipelined.plan(p.get(), messages, index, prefetch);
       }
     } catch (MessagingException e) {
       throw fail("fetch headers", e);
@@ -117,7 +112,7 @@ final class Pop3Inbox implements Folder {
     }
     return (from, to) ->
         Pop3Messages.loadAll(
-            session.session(), folder, messages.subList(from, to), batchSize, sizes, prefetch);
+            session.session(), messages.subList(from, to), batchSize, index, prefetch);
   }
 
   /** Loads one batch; Jakarta Mail's per-header provider look-ups are served from memory. */

@@ -3,6 +3,7 @@ package dev.mailcore.pop3.internal;
 import dev.mailcore.Content;
 import dev.mailcore.MessageUid;
 import dev.mailcore.StoredMessage;
+import dev.mailcore.internal.ResponseGuard;
 import dev.mailcore.internal.StoredHeaders;
 import jakarta.mail.FetchProfile;
 import jakarta.mail.Message;
@@ -36,11 +37,33 @@ final class Pop3Messages {
     return fp;
   }
 
+  /**
+   * Returns the most bytes a reply about a message of {@code size} (by LIST) may have: twice the
+   * size (servers count line ends loosely) plus 64 KiB, so that a reply that lost its
+   * terminating line or never ends is caught long before it fills the disk or the heap.
+   */
+  static long budget(long size) {
+    return 2 * Math.max(size, 0) + 64 * 1024;
+  }
+
+  /**
+   * Returns the most bytes a listing of {@code count} messages (UIDL or LIST) may have: RFC 1939
+   * §7 keeps an id within 70 characters, so a line is under 100 bytes.
+   */
+  static long listingBudget(int count) {
+    return 100L * Math.max(count, 0) + 64 * 1024;
+  }
+
   /** Fetches every message's UIDL: one UIDL command. */
   static Message[] withIds(POP3Folder folder) throws MessagingException {
     Message[] all = folder.getMessages();
-    folder.fetch(all, IDS);
-    return all;
+    return ResponseGuard.budget(
+        "UIDL",
+        listingBudget(all.length),
+        () -> {
+          folder.fetch(all, IDS);
+          return all;
+        });
   }
 
   /**
@@ -48,7 +71,7 @@ final class Pop3Messages {
    * {@code getSize} would RETR the whole message with the file cache on.)
    */
   static int[] sizes(POP3Folder folder) throws MessagingException {
-    return folder.getSizes();
+    return ResponseGuard.budget("LIST", listingBudget(folder.getMessageCount()), folder::getSizes);
   }
 
   /**
@@ -59,37 +82,32 @@ final class Pop3Messages {
    * file cache on, Angus would load headers with a whole RETR.
    */
   static List<StoredMessage> load(
-      Session session, POP3Folder folder, Message[] batch, int[] sizes, long prefetch)
+      Session session, Message[] batch, MaildropIndex index, long prefetch)
       throws MessagingException {
     List<StoredMessage> out = new ArrayList<>(batch.length);
     for (Message m : batch) {
       POP3Message pm = (POP3Message) m;
       int n = pm.getMessageNumber();
-      long size = size(pm, sizes);
+      long size = index.size(pm);
       MimeMessage headers;
       if (size > 0 && size <= prefetch) {
         headers = retrieve(pm, size);
       } else {
-        try (InputStream top = pm.top(0)) {
+        try (InputStream top =
+            ResponseGuard.budget("TOP " + n + " 0", budget(size), () -> pm.top(0))) {
           headers = new MimeMessage(session, top);
         } catch (IOException e) {
           throw new MessagingException("cannot read headers of message " + n, e);
         }
       }
       out.add(
-          StoredMessage.builder(MessageUid.of(folder.getUID(pm)))
+          StoredMessage.builder(MessageUid.of(index.id(pm)))
               .size(size)
               .headers(StoredHeaders.of(headers))
               .content(Content.ofSource(() -> open(pm, size), size))
               .build());
     }
     return out;
-  }
-
-  /** Returns the LIST size of {@code m}, 0 when unknown. */
-  static long size(Message m, int[] sizes) {
-    int n = m.getMessageNumber();
-    return n >= 1 && n <= sizes.length ? Math.max(0, sizes[n - 1]) : 0;
   }
 
   /** RETRs {@code m} into the file cache; its headers are then parsed from that download. */
@@ -104,16 +122,15 @@ final class Pop3Messages {
 
   static List<StoredMessage> loadAll(
       Session session,
-      POP3Folder folder,
       List<Message> messages,
       int batchSize,
-      int[] sizes,
+      MaildropIndex index,
       long prefetch)
       throws MessagingException {
     List<StoredMessage> out = new ArrayList<>(messages.size());
     for (int i = 0; i < messages.size(); i += batchSize) {
       List<Message> part = messages.subList(i, Math.min(messages.size(), i + batchSize));
-      out.addAll(load(session, folder, part.toArray(Message[]::new), sizes, prefetch));
+      out.addAll(load(session, part.toArray(Message[]::new), index, prefetch));
     }
     return out;
   }
@@ -126,7 +143,9 @@ final class Pop3Messages {
   static InputStream open(POP3Message m, long size) throws IOException {
     InputStream in;
     try {
-      in = m.getMimeStream();
+      // the first open downloads into Angus's file cache: a reply that never ends must not
+      // fill the disk
+      in = ResponseGuard.budget("RETR " + m.getMessageNumber(), budget(size), m::getMimeStream);
     } catch (MessagingException e) {
       throw new IOException("cannot retrieve message: " + e.getMessage(), e);
     }

@@ -120,7 +120,7 @@ final class Pop3Pipeline implements AutoCloseable {
     Socket socket = null;
     try {
       socket = connect(settings, port);
-      ReplyReader in = reader(socket);
+      ReplyReader in = reader(socket, settings);
       OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 8192);
       if (!in.status("greeting").ok()) {
         return refuse(socket, host, "greeting was -ERR");
@@ -133,7 +133,7 @@ final class Pop3Pipeline implements AutoCloseable {
             return refuse(socket, host, "STLS refused");
           }
           socket = startTls(settings, socket, port);
-          in = reader(socket);
+          in = reader(socket, settings);
           out = new BufferedOutputStream(socket.getOutputStream(), 8192);
           capa = capa(in, out);
         } else if (settings.tls() == TlsMode.STARTTLS || !settings.allowsPlaintext()) {
@@ -192,8 +192,8 @@ final class Pop3Pipeline implements AutoCloseable {
     return tls;
   }
 
-  private static ReplyReader reader(Socket s) throws IOException {
-    return new ReplyReader(new QuickAckInput(s.getInputStream(), s));
+  private static ReplyReader reader(Socket s, StoreSettings settings) throws IOException {
+    return new ReplyReader(new QuickAckInput(s.getInputStream(), s), settings.readTimeout());
   }
 
   private static Optional<Pop3Pipeline> refuse(Socket socket, String host, String why) {
@@ -275,7 +275,7 @@ final class Pop3Pipeline implements AutoCloseable {
     ByteArrayOutputStream body = new ByteArrayOutputStream();
     // about 80 bytes a line (RFC 1939 §7: ids of at most 70 characters); 10 million messages
     in.body(body, 1L << 30, "UIDL");
-    Map<String, Integer> numbers = new HashMap<>();
+    java.util.TreeMap<Integer, String> byNumber = new java.util.TreeMap<>();
     for (String line : body.toString(StandardCharsets.ISO_8859_1).split("\r?\n")) {
       if (line.isEmpty()) {
         continue;
@@ -285,11 +285,18 @@ final class Pop3Pipeline implements AutoCloseable {
         if (sp < 1) {
           throw new NumberFormatException();
         }
-        numbers.put(line.substring(sp + 1).trim(), Integer.parseInt(line.substring(0, sp)));
+        byNumber.put(Integer.parseInt(line.substring(0, sp)), line.substring(sp + 1).trim());
       } catch (NumberFormatException e) {
         throw new MailProtocolException(
             "server sent a malformed UIDL line: " + ReplyReader.printable(line), e);
       }
+    }
+    // the same distinct ids as the main session's (MaildropIndex), so copies sharing a UIDL match
+    String[] ids = MaildropIndex.distinct(List.copyOf(byNumber.values()));
+    Map<String, Integer> numbers = new HashMap<>(ids.length * 2);
+    int i = 0;
+    for (Integer n : byNumber.keySet()) {
+      numbers.put(ids[i++], n);
     }
     return numbers;
   }
@@ -470,13 +477,9 @@ final class Pop3Pipeline implements AutoCloseable {
     return r.whole() ? Math.max(r.size(), 1) : Math.min(Math.max(r.size(), 1), TOP_ESTIMATE);
   }
 
-  /**
-   * Returns the most bytes a reply may have: twice the LIST size (servers count line ends
-   * loosely) plus 64 KiB, so that a reply that lost its terminating line or never ends is caught
-   * long before it fills the disk.
-   */
+  /** Returns the most bytes a reply may have ({@link Pop3Messages#budget}). */
   static long budget(Request r) {
-    return 2 * Math.max(r.size(), 0) + 64 * 1024;
+    return Pop3Messages.budget(r.size());
   }
 
   /** Returns true while commands sent ahead still await their replies. */

@@ -5,6 +5,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -14,21 +15,39 @@ import java.nio.charset.StandardCharsets;
  * not exceed the byte budget its caller gives (derived from the LIST size), nor have a line longer
  * than {@link #MAX_LINE}. A reply breaking these rules is a {@link MailProtocolException}: the
  * caller then closes the connection, since the framing is lost. A line may end with LF alone; the
- * bytes are passed on as received, less the stuffed dots. Not thread-safe; one per connection.
+ * bytes are passed on as received, less the stuffed dots.
+ *
+ * <p>The read time-out bounds each read alone, so a server trickling a byte (or a line) just
+ * within it would hold a reply for ever: the reader also adds up how long reads block once a
+ * reply has begun, and fails with a {@link SocketTimeoutException} when a status line, or any 64
+ * KiB of a multi-line body, took more than the read time-out of waiting. The wait for a reply's
+ * first byte is the socket time-out's alone. Not thread-safe; one per connection.
  */
 final class ReplyReader {
   /** Longest status line, including CRLF; RFC 2449 §4 says 512, some servers say more. */
   static final int MAX_STATUS_LINE = 4096;
   /** Longest line inside a multi-line reply (RFC 5322 says 998; some mail breaks that). */
   static final int MAX_LINE = 1 << 20;
+  /** Bytes of a multi-line body that must arrive within one read time-out of waiting. */
+  static final long PACE_PIECE = 64 * 1024;
 
   private final InputStream in;
+  private final long paceNanos;
   private final byte[] buf = new byte[64 * 1024];
   private int pos;
   private int lim;
+  // whether the reply under way has begun (so reads are timed), and how long they blocked
+  private boolean timed;
+  private long waited;
 
   ReplyReader(InputStream in) {
+    this(in, null);
+  }
+
+  /** Reads from {@code in}; each reply's pieces must arrive within {@code readTimeout} of waiting. */
+  ReplyReader(InputStream in, java.time.Duration readTimeout) {
     this.in = in;
+    this.paceNanos = readTimeout == null ? Long.MAX_VALUE : readTimeout.toNanos();
   }
 
   /** A status line: positive or not, and its text after the indicator. */
@@ -63,6 +82,9 @@ final class ReplyReader {
    * @throws MailProtocolException when longer
    */
   String line(int max, String command) throws IOException {
+    // a new reply: the wait for its first byte is not counted, unless it is in the buffer already
+    timed = pos < lim;
+    waited = 0;
     int start = pos;
     int length = 0;
     StringBuilder sb = null;
@@ -99,7 +121,14 @@ final class ReplyReader {
    */
   long body(OutputStream sink, long budget, String command) throws IOException {
     long written = 0;
+    long paced = 0;
+    timed = true;
+    waited = 0;
     while (true) {
+      if (written - paced >= PACE_PIECE) {
+        paced = written;
+        waited = 0;
+      }
       // at the start of a line
       if (peek(command) == '.') {
         pos++;
@@ -161,12 +190,22 @@ final class ReplyReader {
   }
 
   private void fill(String command) throws IOException {
+    long start = timed ? System.nanoTime() : 0;
     int n = in.read(buf, 0, buf.length);
+    if (timed) {
+      waited += System.nanoTime() - start;
+    }
+    timed = true;
     if (n < 0) {
       throw new EOFException("server closed the connection in the reply to " + command);
     }
     pos = 0;
     lim = n;
+    if (waited > paceNanos) {
+      throw new SocketTimeoutException(
+          "server sent the reply to " + command + " too slowly: more than "
+              + java.time.Duration.ofNanos(paceNanos).toMillis() + " ms of waiting for one piece");
+    }
   }
 
   /** Returns {@code s} cut to 100 characters, control characters shown as {@code ?}. */

@@ -127,4 +127,56 @@ class ReplyReaderTest {
         .isInstanceOf(EOFException.class)
         .hasMessageContaining("RETR 1");
   }
+
+  /** Hands out one line of {@code lines} per read, each after {@code gapMillis}. */
+  private static ReplyReader slow(List<String> lines, long gapMillis, java.time.Duration timeout) {
+    java.util.Iterator<String> it = lines.iterator();
+    InputStream paced =
+        new InputStream() {
+          @Override
+          public int read() {
+            throw new UnsupportedOperationException();
+          }
+
+          @Override
+          public int read(byte[] buf, int off, int len) throws IOException {
+            if (!it.hasNext()) {
+              return -1;
+            }
+            try {
+              Thread.sleep(gapMillis);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              throw new java.io.InterruptedIOException();
+            }
+            byte[] b = it.next().getBytes(StandardCharsets.ISO_8859_1);
+            System.arraycopy(b, 0, buf, off, b.length);
+            return b.length;
+          }
+        };
+    return new ReplyReader(paced, timeout);
+  }
+
+  @Test
+  void bodyTrickledALineAtATimeTimesOutThoughEveryReadIsQuick() throws IOException {
+    List<String> lines = new java.util.ArrayList<>();
+    lines.add("+OK\r\n");
+    for (int i = 0; i < 200; i++) {
+      lines.add("x\r\n");
+    }
+    ReplyReader r = slow(lines, 20, java.time.Duration.ofMillis(200));
+    assertThat(r.status("RETR 1").ok()).isTrue();
+    assertThatThrownBy(() -> body(r, Long.MAX_VALUE))
+        .isInstanceOf(java.net.SocketTimeoutException.class)
+        .hasMessageContaining("RETR 1");
+  }
+
+  @Test
+  void aSlowFirstByteOfEachReplyIsNotCounted() throws IOException {
+    // each reply comes whole after 150 ms: slow to answer, but within the 200 ms time-out
+    ReplyReader r =
+        slow(List.of("+OK 1\r\n", "+OK 2\r\n", "+OK 3\r\n"), 150, java.time.Duration.ofMillis(200));
+    assertThat(List.of(r.status("NOOP").text(), r.status("NOOP").text(), r.status("NOOP").text()))
+        .containsExactly("1", "2", "3");
+  }
 }
