@@ -38,12 +38,13 @@ final class Pop3Messages {
   }
 
   /**
-   * Returns the most bytes a reply about a message of {@code size} (by LIST) may have: twice the
-   * size (servers count line ends loosely) plus 64 KiB, so that a reply that lost its
-   * terminating line or never ends is caught long before it fills the disk or the heap.
+   * Returns the most bytes a reply about a message of {@code size} (by LIST) may have: four times
+   * the size plus 1 MiB, so that a reply that lost its terminating line or never ends is caught
+   * long before it fills the disk or the heap. Generous, since servers count loosely: line ends as
+   * LF, or the size of the message as their store keeps it rather than as sent.
    */
   static long budget(long size) {
-    return 2 * Math.max(size, 0) + 64 * 1024;
+    return 4 * Math.max(size, 0) + (1 << 20);
   }
 
   /**
