@@ -586,6 +586,38 @@ public final class QueueBenchmark {
   }
 
   /**
+   * Submits {@code messages} from {@code threads} producers, each keeping {@value #WINDOW} submitted
+   * and not yet complete; {@code done} gets each result (null when the future failed). Returns once
+   * every submission completed.
+   */
+  private static <T> void feed(
+      int threads,
+      int messages,
+      java.util.function.IntFunction<CompletableFuture<T>> submit,
+      java.util.function.Consumer<T> done)
+      throws Exception {
+    AtomicInteger next = new AtomicInteger();
+    run(
+        threads,
+        () -> {
+          Semaphore inFlight = new Semaphore(WINDOW);
+          for (int i; (i = next.getAndIncrement()) < messages; ) {
+            inFlight.acquire();
+            submit
+                .apply(i)
+                .whenComplete(
+                    (result, e) -> {
+                      done.accept(e == null ? result : null);
+                      inFlight.release();
+                    });
+          }
+          inFlight.acquire(WINDOW);
+          return null;
+        },
+        messages);
+  }
+
+  /**
    * The relay alone, fed as the queue is fed: {@code threads} producers each keep {@value #WINDOW}
    * {@link SmtpRelay#sendAsync} calls in flight (as many transactions at the relay as the queue
    * keeps), instead of handing it every message at once. Returns messages delivered per second.
@@ -595,28 +627,16 @@ public final class QueueBenchmark {
     int messages = envelopes.length;
     AtomicInteger delivered = new AtomicInteger();
     try (SmtpRelay relay = relay(sink)) {
-      AtomicInteger next = new AtomicInteger();
       long start = System.nanoTime();
-      run(
+      feed(
           threads,
-          () -> {
-            Semaphore inFlight = new Semaphore(WINDOW);
-            for (int i; (i = next.getAndIncrement()) < messages; ) {
-              inFlight.acquire();
-              relay
-                  .sendAsync(RenderedMessage.of(envelopes[i], content[i % content.length]))
-                  .whenComplete(
-                      (result, e) -> {
-                        if (result != null && result.isAllDelivered()) {
-                          delivered.incrementAndGet();
-                        }
-                        inFlight.release();
-                      });
+          messages,
+          i -> relay.sendAsync(RenderedMessage.of(envelopes[i], content[i % content.length])),
+          result -> {
+            if (result != null && result.isAllDelivered()) {
+              delivered.incrementAndGet();
             }
-            inFlight.acquire(WINDOW);
-            return null;
-          },
-          messages);
+          });
       double rate = delivered.get() / ((System.nanoTime() - start) / 1e9);
       if (delivered.get() != messages) {
         throw new IllegalStateException("relay fed: " + delivered.get() + " of " + messages);
@@ -692,25 +712,11 @@ public final class QueueBenchmark {
                 .listener(counter)
                 .build()) {
       if (!prefilled) {
-        AtomicInteger next = new AtomicInteger();
-        run(
+        feed(
             threads,
-            () -> {
-              Semaphore inFlight = new Semaphore(WINDOW);
-              for (int i; (i = next.getAndIncrement()) < messages; ) {
-                inFlight.acquire();
-                queue
-                    .enqueueAsync(envelopes[i], content[i % content.length])
-                    .whenComplete(
-                        (id, e) -> {
-                          durable.incrementAndGet();
-                          inFlight.release();
-                        });
-              }
-              inFlight.acquire(WINDOW);
-              return null;
-            },
-            messages);
+            messages,
+            i -> queue.enqueueAsync(envelopes[i], content[i % content.length]),
+            id -> durable.incrementAndGet());
         enqueued = System.nanoTime();
       }
       done.await();
