@@ -1354,13 +1354,19 @@ class ImapStoreTest {
       // message 2 arrived during the outage, under a new UIDVALIDITY: the watch cannot tell it
       // from the renumbered old mail, so it signals reset instead of flooding or saying nothing;
       // a second reconnect under the same new UIDVALIDITY is no second reset
-      assertThat(watchAcrossReconnects(8))
+      assertThat(watchAcrossReconnects(8, false))
+          .containsExactly("lost", "back", "reset", "mail Msg 3", "lost", "back");
+    }
+
+    @Test
+    void watchGoesOnAfterItsListenerThrowsInReset() throws Exception {
+      assertThat(watchAcrossReconnects(8, true))
           .containsExactly("lost", "back", "reset", "mail Msg 3", "lost", "back");
     }
 
     @Test
     void watchWithUnchangedUidValidityReportsTheMailOfTheOutageAndNoReset() throws Exception {
-      assertThat(watchAcrossReconnects(7))
+      assertThat(watchAcrossReconnects(7, false))
           .containsExactly("lost", "back", "mail Msg 2", "mail Msg 3", "lost", "back");
     }
 
@@ -1368,9 +1374,10 @@ class ImapStoreTest {
      * Watches an IDLE INBOX whose connections all end in BYE during IDLE but the third: the
      * first shows one message under UIDVALIDITY 7; later ones {@code laterValidity} and a second
      * message that arrived during the outage, and on the second connection a third message
-     * arrives during IDLE. Returns the listener's events once the third connection idles.
+     * arrives during IDLE. Returns the listener's events once the third connection idles; with
+     * {@code resetThrows} the listener's reset throws an AssertionError after recording.
      */
-    private List<String> watchAcrossReconnects(long laterValidity) throws Exception {
+    private List<String> watchAcrossReconnects(long laterValidity, boolean resetThrows) throws Exception {
       java.util.concurrent.atomic.AtomicInteger selects = new java.util.concurrent.atomic.AtomicInteger();
       BlockingQueue<Integer> idling = new LinkedBlockingQueue<>();
       FaultServer.Script script =
@@ -1439,6 +1446,9 @@ class ImapStoreTest {
             @Override
             public void reset() {
               events.add("reset");
+              if (resetThrows) {
+                throw new AssertionError("listener bug");
+              }
             }
           };
       try (FaultServer server = new FaultServer(script);
