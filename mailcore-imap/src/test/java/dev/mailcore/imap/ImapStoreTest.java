@@ -634,22 +634,7 @@ class ImapStoreTest {
     }
 
     private Watch.Listener recording(BlockingQueue<String> events) {
-      return new Watch.Listener() {
-        @Override
-        public void newMail(List<StoredMessage> messages) {
-          events.add("mail");
-        }
-
-        @Override
-        public void connectionLost(MailException cause) {
-          events.add("lost");
-        }
-
-        @Override
-        public void reconnected() {
-          events.add("back");
-        }
-      };
+      return new RecordingListener(events);
     }
 
     /** Steps the manual time until the watch's next connection attempt reaches the proxy. */
@@ -667,7 +652,7 @@ class ImapStoreTest {
       String e;
       do {
         e = events.poll(10, TimeUnit.SECONDS);
-      } while ("mail".equals(e));
+      } while (e != null && e.startsWith("mail "));
       return e;
     }
 
@@ -729,30 +714,8 @@ class ImapStoreTest {
       store.createFolder("Receipts");
       ManualScheduler scheduler = new ManualScheduler(ManualClock.ofDefaults());
       BlockingQueue<String> events = new LinkedBlockingQueue<>();
-      List<MailException> stops = Collections.synchronizedList(new ArrayList<>());
-      Watch.Listener listener =
-          new Watch.Listener() {
-            @Override
-            public void newMail(List<StoredMessage> messages) {
-              events.add("mail");
-            }
-
-            @Override
-            public void connectionLost(MailException cause) {
-              events.add("lost");
-            }
-
-            @Override
-            public void reconnected() {
-              events.add("back");
-            }
-
-            @Override
-            public void stopped(MailException cause) {
-              stops.add(cause);
-              events.add("stopped");
-            }
-          };
+      RecordingListener listener = new RecordingListener(events);
+      List<MailException> stops = listener.stops;
       try (TcpProxy proxy = new TcpProxy(server.imapPort());
           ImapStore viaProxy = manuallyTimed(proxy, scheduler);
           Watch watch = viaProxy.watch("Receipts", listener)) {
@@ -1427,25 +1390,10 @@ class ImapStoreTest {
           };
       List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
       Watch.Listener listener =
-          new Watch.Listener() {
-            @Override
-            public void newMail(List<StoredMessage> messages) {
-              messages.forEach(m -> events.add("mail " + m.subject().orElse("")));
-            }
-
-            @Override
-            public void connectionLost(MailException cause) {
-              events.add("lost");
-            }
-
-            @Override
-            public void reconnected() {
-              events.add("back");
-            }
-
+          new RecordingListener(events) {
             @Override
             public void reset() {
-              events.add("reset");
+              super.reset();
               if (resetThrows) {
                 throw new AssertionError("listener bug");
               }
@@ -1695,6 +1643,45 @@ class ImapStoreTest {
         }
       }
       return -1;
+    }
+  }
+
+  /**
+   * Records each watch event as a word ("lost", "back", "reset", "stopped") and each new
+   * message as "mail " and its subject; causes of stopping in {@link #stops}.
+   */
+  static class RecordingListener implements Watch.Listener {
+    final List<MailException> stops = Collections.synchronizedList(new ArrayList<>());
+    private final java.util.Collection<String> events;
+
+    RecordingListener(java.util.Collection<String> events) {
+      this.events = events;
+    }
+
+    @Override
+    public void newMail(List<StoredMessage> messages) {
+      messages.forEach(m -> events.add("mail " + m.subject().orElse("")));
+    }
+
+    @Override
+    public void connectionLost(MailException cause) {
+      events.add("lost");
+    }
+
+    @Override
+    public void reconnected() {
+      events.add("back");
+    }
+
+    @Override
+    public void reset() {
+      events.add("reset");
+    }
+
+    @Override
+    public void stopped(MailException cause) {
+      stops.add(cause);
+      events.add("stopped");
     }
   }
 }
