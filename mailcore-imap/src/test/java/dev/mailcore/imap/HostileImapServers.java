@@ -24,13 +24,23 @@ final class HostileImapServers {
    * returns false for any other command, for the caller to answer.
    */
   static boolean inboxOfOne(Conversation c, String tag, String command, long uidNext) throws IOException {
+    return inbox(c, tag, command, 1, 7, uidNext);
+  }
+
+  /**
+   * Answers LIST and SELECT for an INBOX of {@code exists} messages with the given UIDVALIDITY
+   * and UIDNEXT; returns false for any other command, for the caller to answer.
+   */
+  static boolean inbox(Conversation c, String tag, String command, int exists, long uidValidity, long uidNext)
+      throws IOException {
     String verb = command.toUpperCase(java.util.Locale.ROOT);
     if (verb.startsWith("LIST")) {
       c.send("* LIST () \"/\" INBOX\r\n" + tag + " OK done\r\n");
       return true;
     }
     if (verb.startsWith("SELECT") || verb.startsWith("EXAMINE")) {
-      c.send("* FLAGS (\\Deleted \\Seen)\r\n* 1 EXISTS\r\n* 0 RECENT\r\n* OK [UIDVALIDITY 7] ok\r\n"
+      c.send("* FLAGS (\\Deleted \\Seen)\r\n* " + exists + " EXISTS\r\n* 0 RECENT\r\n"
+          + "* OK [UIDVALIDITY " + uidValidity + "] ok\r\n"
           + "* OK [UIDNEXT " + uidNext + "] ok\r\n" + tag + " OK [READ-WRITE] done\r\n");
       return true;
     }

@@ -634,22 +634,7 @@ class ImapStoreTest {
     }
 
     private Watch.Listener recording(BlockingQueue<String> events) {
-      return new Watch.Listener() {
-        @Override
-        public void newMail(List<StoredMessage> messages) {
-          events.add("mail");
-        }
-
-        @Override
-        public void connectionLost(MailException cause) {
-          events.add("lost");
-        }
-
-        @Override
-        public void reconnected() {
-          events.add("back");
-        }
-      };
+      return new RecordingListener(events);
     }
 
     /** Steps the manual time until the watch's next connection attempt reaches the proxy. */
@@ -667,7 +652,7 @@ class ImapStoreTest {
       String e;
       do {
         e = events.poll(10, TimeUnit.SECONDS);
-      } while ("mail".equals(e));
+      } while (e != null && e.startsWith("mail "));
       return e;
     }
 
@@ -729,30 +714,8 @@ class ImapStoreTest {
       store.createFolder("Receipts");
       ManualScheduler scheduler = new ManualScheduler(ManualClock.ofDefaults());
       BlockingQueue<String> events = new LinkedBlockingQueue<>();
-      List<MailException> stops = Collections.synchronizedList(new ArrayList<>());
-      Watch.Listener listener =
-          new Watch.Listener() {
-            @Override
-            public void newMail(List<StoredMessage> messages) {
-              events.add("mail");
-            }
-
-            @Override
-            public void connectionLost(MailException cause) {
-              events.add("lost");
-            }
-
-            @Override
-            public void reconnected() {
-              events.add("back");
-            }
-
-            @Override
-            public void stopped(MailException cause) {
-              stops.add(cause);
-              events.add("stopped");
-            }
-          };
+      RecordingListener listener = new RecordingListener(events);
+      List<MailException> stops = listener.stops;
       try (TcpProxy proxy = new TcpProxy(server.imapPort());
           ImapStore viaProxy = manuallyTimed(proxy, scheduler);
           Watch watch = viaProxy.watch("Receipts", listener)) {
@@ -1350,6 +1313,105 @@ class ImapStoreTest {
     }
 
     @Test
+    void watchTellsItsListenerOnceWhenUidValidityChangedWhileDisconnected() throws Exception {
+      // message 2 arrived during the outage, under a new UIDVALIDITY: the watch cannot tell it
+      // from the renumbered old mail, so it signals reset instead of flooding or saying nothing;
+      // a second reconnect under the same new UIDVALIDITY is no second reset
+      assertThat(watchAcrossReconnects(8, false))
+          .containsExactly("lost", "back", "reset", "mail Msg 3", "lost", "back");
+    }
+
+    @Test
+    void watchGoesOnAfterItsListenerThrowsInReset() throws Exception {
+      assertThat(watchAcrossReconnects(8, true))
+          .containsExactly("lost", "back", "reset", "mail Msg 3", "lost", "back");
+    }
+
+    @Test
+    void watchWithUnchangedUidValidityReportsTheMailOfTheOutageAndNoReset() throws Exception {
+      assertThat(watchAcrossReconnects(7, false))
+          .containsExactly("lost", "back", "mail Msg 2", "mail Msg 3", "lost", "back");
+    }
+
+    /**
+     * Watches an IDLE INBOX whose connections all end in BYE during IDLE but the third: the
+     * first shows one message under UIDVALIDITY 7; later ones {@code laterValidity} and a second
+     * message that arrived during the outage, and on the second connection a third message
+     * arrives during IDLE. Returns the listener's events once the third connection idles; with
+     * {@code resetThrows} the listener's reset throws an AssertionError after recording.
+     */
+    private List<String> watchAcrossReconnects(long laterValidity, boolean resetThrows) throws Exception {
+      java.util.concurrent.atomic.AtomicInteger selects = new java.util.concurrent.atomic.AtomicInteger();
+      BlockingQueue<Integer> idling = new LinkedBlockingQueue<>();
+      FaultServer.Script script =
+          c -> {
+            int[] connection = {0};
+            int[] exists = {0};
+            int[] idles = {0};
+            HostileImapServers.loginThen(
+                    "IMAP4rev1 IDLE",
+                    (cc, tag, cmd) -> cc.send(tag + " OK done\r\n"),
+                    (cc, tag, cmd) -> {
+                      String verb = cmd.toUpperCase(java.util.Locale.ROOT);
+                      if (verb.startsWith("SELECT") || verb.startsWith("EXAMINE")) {
+                        connection[0] = selects.incrementAndGet();
+                        exists[0] = connection[0] == 1 ? 1 : 2;
+                      }
+                      long validity = connection[0] == 1 ? 7 : laterValidity;
+                      if (HostileImapServers.inbox(cc, tag, cmd, exists[0], validity, exists[0] + 1)) {
+                        return;
+                      }
+                      if (verb.startsWith("IDLE")) {
+                        idles[0]++;
+                        if (connection[0] == 2 && idles[0] == 1) {
+                          cc.send("+ idling\r\n");
+                          exists[0] = 3;
+                          cc.send("* 3 EXISTS\r\n");
+                          cc.readLine(); // DONE
+                          cc.send(tag + " OK idle done\r\n");
+                        } else if (connection[0] < 3) {
+                          whileIdling("* BYE mailbox rebuilt\r\n").answer(cc, tag, cmd);
+                        } else {
+                          cc.send("+ idling\r\n");
+                          idling.add(connection[0]);
+                          cc.readLine(); // DONE
+                          cc.send(tag + " OK idle done\r\n");
+                        }
+                      } else if (verb.startsWith("UID FETCH")) {
+                        // "n:*" matches the highest UID even below n (RFC 3501 §6.4.8)
+                        cc.send("* " + exists[0] + " FETCH (UID " + exists[0] + ")\r\n" + tag + " OK done\r\n");
+                      } else if (verb.startsWith("FETCH")) {
+                        cc.send(oneListed(exists[0]) + tag + " OK done\r\n");
+                      } else {
+                        cc.send(tag + " OK done\r\n");
+                      }
+                    })
+                .run(c);
+          };
+      List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+      Watch.Listener listener =
+          new RecordingListener(events) {
+            @Override
+            public void reset() {
+              super.reset();
+              if (resetThrows) {
+                throw new AssertionError("listener bug");
+              }
+            }
+          };
+      try (FaultServer server = new FaultServer(script);
+          ImapStore store =
+              builder(server).reconnectDelay(Duration.ofMillis(100), Duration.ofSeconds(1)).build();
+          Watch watch = store.watch(MailStore.INBOX, listener)) {
+        // the third connection idles only after the listener heard of it and of its mail
+        assertThat(idling.poll(10, TimeUnit.SECONDS)).as("third connection idles").isEqualTo(3);
+        assertThat(watch.isActive()).isTrue();
+        assertThat(server.failures()).isEmpty();
+        return List.copyOf(events);
+      }
+    }
+
+    @Test
     void watchWithoutIdleOnTheServerPollsWithNoopAtTheIntervalAndReportsNewMail() throws Exception {
       java.util.concurrent.atomic.AtomicBoolean delivered = new java.util.concurrent.atomic.AtomicBoolean();
       java.util.concurrent.atomic.AtomicInteger announced = new java.util.concurrent.atomic.AtomicInteger(1);
@@ -1581,6 +1643,45 @@ class ImapStoreTest {
         }
       }
       return -1;
+    }
+  }
+
+  /**
+   * Records each watch event as a word ("lost", "back", "reset", "stopped") and each new
+   * message as "mail " and its subject; causes of stopping in {@link #stops}.
+   */
+  static class RecordingListener implements Watch.Listener {
+    final List<MailException> stops = Collections.synchronizedList(new ArrayList<>());
+    private final java.util.Collection<String> events;
+
+    RecordingListener(java.util.Collection<String> events) {
+      this.events = events;
+    }
+
+    @Override
+    public void newMail(List<StoredMessage> messages) {
+      messages.forEach(m -> events.add("mail " + m.subject().orElse("")));
+    }
+
+    @Override
+    public void connectionLost(MailException cause) {
+      events.add("lost");
+    }
+
+    @Override
+    public void reconnected() {
+      events.add("back");
+    }
+
+    @Override
+    public void reset() {
+      events.add("reset");
+    }
+
+    @Override
+    public void stopped(MailException cause) {
+      stops.add(cause);
+      events.add("stopped");
     }
   }
 }

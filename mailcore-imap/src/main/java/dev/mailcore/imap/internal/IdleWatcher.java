@@ -36,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * connection, fails within the read time-out; the poll without IDLE; and the reconnect attempts
  * after a drop, with doubling back-off. A loss ends the watch thread's loop; a successful attempt
  * starts it again. New mail is everything above the highest UID seen, so what arrives during an
- * outage is reported after the reconnect. An attempt that finds the folder gone (deleted or
+ * outage is reported after the reconnect, unless the folder's UIDVALIDITY changed meanwhile: then
+ * the watch goes on from the folder's newest message and tells the listener once ({@link
+ * Listener#reset}). An attempt that finds the folder gone (deleted or
  * renamed meanwhile) ends the watch and tells the listener ({@link Listener#stopped}): no later
  * attempt could succeed, and retrying for ever would hide the loss. Thread-safe.
  */
@@ -60,6 +62,9 @@ final class IdleWatcher implements Watch {
   private volatile ScheduledFuture<?> attempt;
   private long uidValidity;
   private long lastUid;
+  // a UIDVALIDITY change seen by a reconnect and not yet told to the listener; set on the
+  // scheduler, taken by the watch thread (worker.execute orders the two)
+  private volatile boolean resetPending;
   private boolean useIdle;
   // back-off state, guarded by this
   private Duration delay;
@@ -118,10 +123,15 @@ final class IdleWatcher implements Watch {
     useIdle = config.idle() && s.hasCapability("IDLE");
     long validity = f.getUIDValidity();
     if (uidValidity != 0 && validity != uidValidity) {
-      // the old UIDs mean nothing now (RFC 3501 §2.3.1.1): start over from the present
-      log.info("UIDVALIDITY of {} changed; watch restarts from the newest message", folderName);
+      // the old UIDs mean nothing now (RFC 3501 §2.3.1.1): start over from the present and
+      // tell the listener (Listener#reset), which cannot otherwise know that it must resync
+      log.warn(
+          "UIDVALIDITY of {} changed from {} to {}; watch restarts from the newest message and tells"
+              + " its listener to resync",
+          folderName, uidValidity, validity);
       long next = f.getUIDNext();
       lastUid = next > 0 ? next - 1 : highestUid();
+      resetPending = true; // stays set until told, should this attempt fail after here
     }
     uidValidity = validity;
     synchronized (this) {
@@ -142,6 +152,10 @@ final class IdleWatcher implements Watch {
   private void run(boolean reconnected) {
     if (reconnected) {
       tell("reconnected", listener::reconnected);
+    }
+    if (resetPending && active) {
+      resetPending = false;
+      tell("reset", listener::reset);
     }
     boolean settle = true;
     while (active) {
